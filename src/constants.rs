@@ -1,0 +1,67 @@
+//! The constants of the protocol, named as `protocol-v1.md` names them.
+
+/// Protocol version carried in the high nibble of every wire message's first byte.
+pub const PROTOCOL_VERSION: u8 = 1;
+
+/// Keys one message may skip in a chain (spec §4, §8).
+pub const MAX_SKIP: u32 = 2000;
+/// Skipped message keys a session stores at most; the oldest is dropped first (spec §4, §8).
+pub const MAX_STORED_SKIPPED: usize = 2000;
+/// Message ids one receipt may acknowledge (spec §7, §8).
+pub const MAX_RECEIPT_IDS: usize = 1024;
+/// Largest application body one message may carry (spec §8).
+pub const MAX_PLAINTEXT: usize = 16 * 1024 * 1024;
+/// Archived sessions kept per peer besides the current one.
+pub const MAX_ARCHIVED_SESSIONS: usize = 40;
+
+/// Plaintext is padded to a multiple of this many bytes (spec §5).
+pub const PADDING_BLOCK: usize = 64;
+/// Length of the AES-256-GCM tag appended to every ciphertext.
+pub const TAG_LEN: usize = 16;
+/// Length of a ratchet message header: `DHs_pub (32) || PN (u32) || N (u32)`.
+pub const HEADER_LEN: usize = 40;
+/// Length of an ML-KEM-1024 encapsulation key.
+pub const KEM_PUBLIC_KEY_LEN: usize = 1568;
+/// Length of an ML-KEM-1024 ciphertext.
+pub const KEM_CIPHERTEXT_LEN: usize = 1568;
+/// Length of the PQXDH associated data (spec §3 step 6).
+pub const ASSOCIATED_DATA_LEN: usize = 98;
+/// Length of a message id (spec §5).
+pub const MESSAGE_ID_LEN: usize = 16;
+
+/// `EncodeEC` prefix for an X25519 public key.
+pub const EC_KEY_TYPE: u8 = 0x05;
+/// `EncodeKEM` prefix for an ML-KEM-1024 encapsulation key.
+pub const KEM_KEY_TYPE: u8 = 0x0A;
+
+/// First byte of a `Message`.
+pub const MESSAGE_TYPE: u8 = (PROTOCOL_VERSION << 4) | 0x01;
+/// First byte of a `PreKeyMessage`.
+pub const PREKEY_MESSAGE_TYPE: u8 = (PROTOCOL_VERSION << 4) | 0x02;
+
+/// Content type of application data inside the plaintext framing.
+pub const CONTENT_APPLICATION: u8 = 0x01;
+/// Content type of a receipt inside the plaintext framing.
+pub const CONTENT_RECEIPT: u8 = 0x02;
+
+/// Context of signed prekey signatures.
+pub const SIGNED_PREKEY_CONTEXT: &[u8] = b"Bluetick_SignedPreKey_v1";
+/// Context of PQ prekey signatures.
+pub const PQ_PREKEY_CONTEXT: &[u8] = b"Bluetick_PqPreKey_v1";
+/// Context of receipt signatures.
+pub const RECEIPT_CONTEXT: &[u8] = b"Bluetick_Receipt_v1";
+/// HKDF info of the PQXDH shared key.
+pub const PQXDH_INFO: &[u8] = b"Bluetick_X25519_SHA-256_ML-KEM-1024";
+/// HKDF info of `KDF_RK`.
+pub const RATCHET_INFO: &[u8] = b"Bluetick_Ratchet_v1";
+/// HKDF info of the message key expansion.
+pub const MESSAGE_KEYS_INFO: &[u8] = b"Bluetick_MessageKeys_v1";
+/// Prefix of the message id hash.
+pub const MESSAGE_ID_CONTEXT: &[u8] = b"Bluetick_MessageId_v1";
+/// Prefix of the safety number derivation (this crate's own, documented in `safety_number`).
+pub const SAFETY_NUMBER_CONTEXT: &[u8] = b"Bluetick_SafetyNumber_v1";
+
+/// 32 zero bytes.
+pub const ZERO32: [u8; 32] = [0u8; 32];
+/// 32 bytes of 0xFF.
+pub const FF32: [u8; 32] = [0xFFu8; 32];

@@ -1,0 +1,314 @@
+//! Typed errors. Each operation has its own enum; every variant maps to one
+//! [`ErrorKind`], a flat list shared with the C ABI and the test vectors.
+
+use thiserror::Error;
+
+/// Every kind of failure the crate reports, one value each. The C ABI maps these to status
+/// codes one to one, and `vectors/invalid.json` names them by [`ErrorKind::name`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// Input ended before the structure did.
+    Truncated,
+    /// Bytes followed the end of the structure.
+    TrailingBytes,
+    /// The first byte of a wire message is not a known `(version, type)`.
+    UnknownMessageType,
+    /// A versioned encoding carries a version this build does not read.
+    UnsupportedVersion,
+    /// A flag byte is neither 0 nor 1.
+    InvalidFlag,
+    /// A ciphertext is shorter than the AEAD tag.
+    CiphertextTooShort,
+    /// A message is longer than the largest allowed plaintext permits.
+    MessageTooLong,
+    /// A field of an encoding holds a value outside its allowed range.
+    InvalidValue,
+    /// An identity key is not a valid, canonical, torsion-free Ed25519 point.
+    InvalidIdentityKey,
+    /// A signature does not verify under the identity key.
+    BadSignature,
+    /// An X25519 key has small order: Diffie-Hellman with it gives all zeros.
+    LowOrderKey,
+    /// An ML-KEM-1024 encapsulation key fails the FIPS 203 input check.
+    InvalidKemKey,
+    /// A PreKeyMessage names a prekey this party does not hold.
+    UnknownPreKey,
+    /// A PreKeyMessage reuses a base key already accepted for the same prekeys.
+    PreKeyReplay,
+    /// No session with the peer could decrypt the message.
+    NoSession,
+    /// The message key was already used or deleted: a duplicate or a replay.
+    DuplicateMessage,
+    /// The message skips more keys than the limits allow.
+    TooManySkipped,
+    /// The AEAD tag did not verify: the message was altered or is not for this session.
+    AuthenticationFailed,
+    /// The decrypted plaintext is not correctly padded.
+    BadPadding,
+    /// The decrypted plaintext carries an unknown content type.
+    UnknownContentType,
+    /// The plaintext is larger than the protocol allows.
+    PlaintextTooLarge,
+    /// A counter would overflow: the session must be replaced.
+    CounterExhausted,
+    /// A receipt kind byte is unknown.
+    UnknownReceiptKind,
+    /// A receipt acknowledges zero or more than 1024 ids.
+    InvalidIdCount,
+    /// Receipt ids are not strictly ascending.
+    NonCanonicalIds,
+    /// A receipt acknowledges an id never sent to that peer.
+    UnknownMessageId,
+}
+
+impl ErrorKind {
+    /// The stable name of this kind, as used in `vectors/invalid.json`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Truncated => "Truncated",
+            Self::TrailingBytes => "TrailingBytes",
+            Self::UnknownMessageType => "UnknownMessageType",
+            Self::UnsupportedVersion => "UnsupportedVersion",
+            Self::InvalidFlag => "InvalidFlag",
+            Self::CiphertextTooShort => "CiphertextTooShort",
+            Self::MessageTooLong => "MessageTooLong",
+            Self::InvalidValue => "InvalidValue",
+            Self::InvalidIdentityKey => "InvalidIdentityKey",
+            Self::BadSignature => "BadSignature",
+            Self::LowOrderKey => "LowOrderKey",
+            Self::InvalidKemKey => "InvalidKemKey",
+            Self::UnknownPreKey => "UnknownPreKey",
+            Self::PreKeyReplay => "PreKeyReplay",
+            Self::NoSession => "NoSession",
+            Self::DuplicateMessage => "DuplicateMessage",
+            Self::TooManySkipped => "TooManySkipped",
+            Self::AuthenticationFailed => "AuthenticationFailed",
+            Self::BadPadding => "BadPadding",
+            Self::UnknownContentType => "UnknownContentType",
+            Self::PlaintextTooLarge => "PlaintextTooLarge",
+            Self::CounterExhausted => "CounterExhausted",
+            Self::UnknownReceiptKind => "UnknownReceiptKind",
+            Self::InvalidIdCount => "InvalidIdCount",
+            Self::NonCanonicalIds => "NonCanonicalIds",
+            Self::UnknownMessageId => "UnknownMessageId",
+        }
+    }
+}
+
+/// A binary encoding could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// The input ended early.
+    #[error("{what} is truncated: the input ended before the structure did; pass the complete bytes")]
+    Truncated {
+        /// The structure being read.
+        what: &'static str,
+    },
+    /// Extra bytes followed the structure.
+    #[error("{what} has trailing bytes after its end; pass exactly one encoded value")]
+    TrailingBytes {
+        /// The structure being read.
+        what: &'static str,
+    },
+    /// The first byte of a wire message is unknown.
+    #[error("unknown wire message type byte 0x{0:02x}; this is not a Bluetick v1 message")]
+    UnknownMessageType(u8),
+    /// An unsupported version of a versioned encoding.
+    #[error("{what} has version {version}, which this build does not read; upgrade the SDK")]
+    UnsupportedVersion {
+        /// The structure being read.
+        what: &'static str,
+        /// The version found.
+        version: u8,
+    },
+    /// A flag byte other than 0 or 1.
+    #[error("{what} has flag byte {value}, which must be 0 or 1; the bytes are corrupt")]
+    InvalidFlag {
+        /// The structure being read.
+        what: &'static str,
+        /// The byte found.
+        value: u8,
+    },
+    /// A ciphertext shorter than the AEAD tag.
+    #[error("the ciphertext is shorter than the 16-byte tag; the message is corrupt")]
+    CiphertextTooShort,
+    /// A message longer than any valid one.
+    #[error("the message is longer than the 16 MiB plaintext limit allows; it is rejected unread")]
+    MessageTooLong,
+    /// A field outside its allowed range.
+    #[error("{what} is out of range; the stored bytes are corrupt")]
+    InvalidValue {
+        /// The field.
+        what: &'static str,
+    },
+}
+
+impl DecodeError {
+    /// The flat kind of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Truncated { .. } => ErrorKind::Truncated,
+            Self::TrailingBytes { .. } => ErrorKind::TrailingBytes,
+            Self::UnknownMessageType(_) => ErrorKind::UnknownMessageType,
+            Self::UnsupportedVersion { .. } => ErrorKind::UnsupportedVersion,
+            Self::InvalidFlag { .. } => ErrorKind::InvalidFlag,
+            Self::CiphertextTooShort => ErrorKind::CiphertextTooShort,
+            Self::MessageTooLong => ErrorKind::MessageTooLong,
+            Self::InvalidValue { .. } => ErrorKind::InvalidValue,
+        }
+    }
+}
+
+/// A public key or signature from a peer was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// Not a valid, canonical, torsion-free Ed25519 point.
+    #[error("the identity key is not a valid, canonical, torsion-free Ed25519 public key; refuse this peer's data")]
+    InvalidIdentityKey,
+    /// A signature did not verify.
+    #[error("the {what} signature does not verify under the identity key; the bundle is forged or corrupt: fetch it again")]
+    BadSignature {
+        /// What was signed.
+        what: &'static str,
+    },
+    /// A low-order X25519 key.
+    #[error("the {what} is a low-order X25519 key (Diffie-Hellman gives all zeros); refuse it")]
+    LowOrderKey {
+        /// Which key.
+        what: &'static str,
+    },
+    /// An ML-KEM encapsulation key failing the FIPS 203 check.
+    #[error("the PQ prekey fails the FIPS 203 encapsulation key check; the bundle is corrupt: fetch it again")]
+    InvalidKemKey,
+}
+
+impl KeyError {
+    /// The flat kind of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::InvalidIdentityKey => ErrorKind::InvalidIdentityKey,
+            Self::BadSignature { .. } => ErrorKind::BadSignature,
+            Self::LowOrderKey { .. } => ErrorKind::LowOrderKey,
+            Self::InvalidKemKey => ErrorKind::InvalidKemKey,
+        }
+    }
+}
+
+/// A prekey bundle could not be read or verified, or a session could not be started from it.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum BundleError {
+    /// The bundle's bytes are malformed.
+    #[error("malformed prekey bundle: {0}")]
+    Decode(#[from] DecodeError),
+    /// A key or signature in the bundle was rejected.
+    #[error("rejected prekey bundle: {0}")]
+    Key(#[from] KeyError),
+}
+
+impl BundleError {
+    /// The flat kind of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Decode(e) => e.kind(),
+            Self::Key(e) => e.kind(),
+        }
+    }
+}
+
+/// Encrypting a message failed; the session is unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum EncryptionError {
+    /// There is no session with this peer.
+    #[error("no session with this peer; fetch the peer's prekey bundle and start one")]
+    NoSession,
+    /// The body exceeds the limit.
+    #[error("the body is {len} bytes, over the 16 MiB limit; split it or send it as an attachment")]
+    PlaintextTooLarge {
+        /// The body's length.
+        len: usize,
+    },
+    /// The sending counter is exhausted.
+    #[error("the sending chain's counter is exhausted; start a new session from a fresh bundle")]
+    CounterExhausted,
+}
+
+impl EncryptionError {
+    /// The flat kind of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::NoSession => ErrorKind::NoSession,
+            Self::PlaintextTooLarge { .. } => ErrorKind::PlaintextTooLarge,
+            Self::CounterExhausted => ErrorKind::CounterExhausted,
+        }
+    }
+}
+
+/// Decrypting a message failed. Whatever the cause, no state changed: the same session can
+/// decrypt the next genuine message, and the failed one may be retried.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum DecryptionError {
+    /// The message's bytes are malformed.
+    #[error("malformed message: {0}")]
+    Decode(#[from] DecodeError),
+    /// A key in a PreKeyMessage was rejected.
+    #[error("rejected PreKeyMessage: {0}")]
+    Key(#[from] KeyError),
+    /// The PreKeyMessage names a prekey this party does not hold.
+    #[error("the PreKeyMessage uses {what} id {id}, which this device no longer holds; the sender must fetch a fresh bundle and start a new session")]
+    UnknownPreKey {
+        /// Which kind of prekey.
+        what: &'static str,
+        /// Its id.
+        id: u32,
+    },
+    /// A replayed PreKeyMessage.
+    #[error("the PreKeyMessage reuses a base key already accepted for these prekeys; it is a replay and is dropped")]
+    PreKeyReplay,
+    /// No session with the peer.
+    #[error("no session with this peer can decrypt a Message; ask the sender to start a new session (fetch a fresh bundle)")]
+    NoSession,
+    /// The key for this message was used already.
+    #[error("this message was already decrypted (or its key was dropped); it is a duplicate or replay and is dropped")]
+    DuplicateMessage,
+    /// Beyond MAX_SKIP.
+    #[error("the message would skip {skipped} message keys, over the limit of {limit}; the session is too far behind: start a new one")]
+    TooManySkipped {
+        /// How many keys it would skip.
+        skipped: u64,
+        /// The limit.
+        limit: u32,
+    },
+    /// The tag did not verify.
+    #[error("the message does not authenticate: it was altered, or belongs to another session; if the peer's messages keep failing, start a new session")]
+    AuthenticationFailed,
+    /// Bad padding inside an authentic message.
+    #[error("the plaintext's padding is malformed; the sender's implementation is faulty")]
+    BadPadding,
+    /// Unknown content type inside an authentic message.
+    #[error("the plaintext carries unknown content type 0x{0:02x}; upgrade the SDK")]
+    UnknownContentType(u8),
+}
+
+impl DecryptionError {
+    /// The flat kind of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Decode(e) => e.kind(),
+            Self::Key(e) => e.kind(),
+            Self::UnknownPreKey { .. } => ErrorKind::UnknownPreKey,
+            Self::PreKeyReplay => ErrorKind::PreKeyReplay,
+            Self::NoSession => ErrorKind::NoSession,
+            Self::DuplicateMessage => ErrorKind::DuplicateMessage,
+            Self::TooManySkipped { .. } => ErrorKind::TooManySkipped,
+            Self::AuthenticationFailed => ErrorKind::AuthenticationFailed,
+            Self::BadPadding => ErrorKind::BadPadding,
+            Self::UnknownContentType(_) => ErrorKind::UnknownContentType,
+        }
+    }
+}

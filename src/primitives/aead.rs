@@ -1,0 +1,44 @@
+//! AES-256-GCM with a 96-bit nonce and the 128-bit tag appended.
+
+use aes_gcm::aead::{AeadInOut, KeyInit};
+use aes_gcm::{Aes256Gcm, Nonce, Tag};
+
+use crate::constants::TAG_LEN;
+
+/// The tag did not verify.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AeadError;
+
+/// Encrypts `plaintext`, appending `ciphertext || tag` to `out`.
+pub fn seal(key: &[u8; 32], nonce: &[u8; 12], aad: &[u8], plaintext: &[u8], out: &mut Vec<u8>) {
+    let cipher = Aes256Gcm::new(key.into());
+    let start = out.len();
+    out.extend_from_slice(plaintext);
+    let body = out.get_mut(start..).unwrap_or_default();
+    match cipher.encrypt_inout_detached(&Nonce::from(*nonce), aad, body.into()) {
+        Ok(tag) => out.extend_from_slice(&tag),
+        // Only over-long inputs (beyond 64 GiB) fail; the protocol's limits keep far below.
+        Err(_) => out.truncate(start),
+    }
+}
+
+/// Decrypts `ciphertext || tag`; the plaintext is returned only if the tag verifies.
+pub fn open(
+    key: &[u8; 32],
+    nonce: &[u8; 12],
+    aad: &[u8],
+    ciphertext_and_tag: &[u8],
+) -> Result<Vec<u8>, AeadError> {
+    let split = ciphertext_and_tag
+        .len()
+        .checked_sub(TAG_LEN)
+        .ok_or(AeadError)?;
+    let (ciphertext, tag) = ciphertext_and_tag.split_at(split);
+    let cipher = Aes256Gcm::new(key.into());
+    let mut buf = ciphertext.to_vec();
+    let tag = Tag::try_from(tag).map_err(|_| AeadError)?;
+    cipher
+        .decrypt_inout_detached(&Nonce::from(*nonce), aad, buf.as_mut_slice().into(), &tag)
+        .map_err(|_| AeadError)?;
+    Ok(buf)
+}

@@ -1,0 +1,75 @@
+//! X25519 (RFC 7748) key pairs and Diffie-Hellman that refuses all-zero results.
+
+use rand_core::CryptoRng;
+use subtle::ConstantTimeEq;
+use x25519_dalek::{PublicKey, StaticSecret};
+
+use super::secret::Secret32;
+use crate::constants::ZERO32;
+
+/// Diffie-Hellman gave 32 zero bytes: the peer key has small order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LowOrder;
+
+/// An X25519 key pair. The private key is erased on drop; the public key is computed once.
+#[derive(Clone)]
+pub struct X25519KeyPair {
+    secret: StaticSecret,
+    public: [u8; 32],
+}
+
+impl X25519KeyPair {
+    /// A key pair from 32 private bytes (clamped by X25519 itself). The caller's copy is erased.
+    pub fn from_private(private: &mut [u8; 32]) -> Self {
+        let secret = StaticSecret::from(*private);
+        zeroize::Zeroize::zeroize(private);
+        let public = PublicKey::from(&secret).to_bytes();
+        Self { secret, public }
+    }
+
+    /// A key pair from 32 bytes drawn from `rng`.
+    pub fn generate<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {
+        let mut private = [0u8; 32];
+        rng.fill_bytes(&mut private);
+        Self::from_private(&mut private)
+    }
+
+    /// The public key.
+    pub fn public(&self) -> &[u8; 32] {
+        &self.public
+    }
+
+    /// The private key bytes, for serialization.
+    pub fn private_bytes(&self) -> Secret32 {
+        let mut b = self.secret.to_bytes();
+        Secret32::from_array(&mut b)
+    }
+
+    /// `X25519(self, peer)`, rejecting an all-zero result.
+    pub fn dh(&self, peer: &[u8; 32]) -> Result<Secret32, LowOrder> {
+        let shared = self.secret.diffie_hellman(&PublicKey::from(*peer));
+        let out = Secret32::from_slice(shared.as_bytes()).ok_or(LowOrder)?;
+        if bool::from(out.expose().ct_eq(&ZERO32)) {
+            return Err(LowOrder);
+        }
+        Ok(out)
+    }
+}
+
+impl core::fmt::Debug for X25519KeyPair {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let Self { secret: _, public } = self;
+        f.debug_struct("X25519KeyPair")
+            .field("public", &super::hex_prefix(public))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether `public` is a small-order point (X25519 with it gives all zeros for any key).
+pub fn is_low_order(public: &[u8; 32]) -> bool {
+    // Clamped scalars are multiples of the cofactor, so any of them maps a small-order
+    // point to zero; the scalar's value does not matter.
+    let probe = StaticSecret::from([0x42u8; 32]);
+    let shared = probe.diffie_hellman(&PublicKey::from(*public));
+    bool::from(shared.as_bytes().ct_eq(&ZERO32))
+}

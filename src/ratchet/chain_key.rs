@@ -1,0 +1,34 @@
+//! Sending and receiving chain keys and `KDF_CK` (spec §4).
+
+use crate::primitives::kdf::hmac_sha256;
+use crate::primitives::secret::Secret32;
+
+use super::message_key::MessageKey;
+
+/// A chain key `CK` and the index of the next message key it gives (`Ns` or `Nr`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ChainKey {
+    pub(crate) key: Secret32,
+    pub(crate) index: u32,
+}
+
+impl ChainKey {
+    pub(crate) fn new(key: Secret32, index: u32) -> Self {
+        Self { key, index }
+    }
+
+    /// `MK = HMAC(CK, 0x01)` for message `index`.
+    pub(crate) fn message_key(&self) -> MessageKey {
+        let mut mk = Secret32::zeroed();
+        hmac_sha256(self.key.expose(), &[0x01], mk.expose_mut());
+        MessageKey::new(mk, self.index)
+    }
+
+    /// The next chain key, `HMAC(CK, 0x02)`; `None` when the counter would overflow.
+    pub(crate) fn next(&self) -> Option<ChainKey> {
+        let index = self.index.checked_add(1)?;
+        let mut ck = Secret32::zeroed();
+        hmac_sha256(self.key.expose(), &[0x02], ck.expose_mut());
+        Some(ChainKey::new(ck, index))
+    }
+}

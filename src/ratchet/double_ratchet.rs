@@ -1,0 +1,240 @@
+//! The Double Ratchet state machine (spec §4), with transactional decryption: every step is
+//! computed on the side and assigned only after the AEAD tag verifies.
+
+use rand_core::CryptoRng;
+
+use crate::constants::{HEADER_LEN, MAX_SKIP};
+use crate::error::{DecryptionError, EncryptionError, KeyError};
+use crate::primitives::secret::Secret32;
+use crate::primitives::x25519::X25519KeyPair;
+use crate::wire::header::Header;
+use crate::wire::message::aad;
+
+use super::chain_key::ChainKey;
+use super::message_key::MessageKey;
+use super::root_key::RootKey;
+use super::skipped_keys::{SkippedKey, SkippedKeys};
+
+/// `RK`, `DHs`, `DHr`, `CKs`/`Ns`, `CKr`/`Nr`, `PN` and the skipped keys.
+#[derive(Clone, Debug)]
+pub(crate) struct DoubleRatchet {
+    pub(crate) root: RootKey,
+    pub(crate) sending_key: X25519KeyPair,
+    pub(crate) remote_key: Option<[u8; 32]>,
+    pub(crate) sending: Option<ChainKey>,
+    pub(crate) receiving: Option<ChainKey>,
+    pub(crate) previous_count: u32,
+    pub(crate) skipped: SkippedKeys,
+}
+
+/// One encrypted message, with the values the test vectors record.
+pub(crate) struct Sealed {
+    pub(crate) header: [u8; HEADER_LEN],
+    pub(crate) ciphertext: Vec<u8>,
+    pub(crate) message_key: MessageKey,
+}
+
+/// What a successful decryption changes, applied by [`DoubleRatchet::commit`].
+pub(crate) enum Change {
+    /// A stored skipped key was used: remove it.
+    UsedSkipped(usize),
+    /// The current receiving chain advanced, skipping some keys.
+    Advanced {
+        receiving: ChainKey,
+        skipped: Vec<SkippedKey>,
+    },
+    /// A new ratchet key arrived: a full DH ratchet step.
+    Stepped {
+        root: RootKey,
+        remote_key: [u8; 32],
+        receiving: ChainKey,
+        previous_count: u32,
+        skipped: Vec<SkippedKey>,
+    },
+}
+
+fn low_order(_: crate::primitives::x25519::LowOrder) -> DecryptionError {
+    DecryptionError::Key(KeyError::LowOrderKey { what: "ratchet key" })
+}
+
+/// Walks `chain` up to message `until`, collecting the skipped keys, and returns the key
+/// for `until` and the chain after it.
+fn skip_to(
+    chain: &ChainKey,
+    until: u32,
+    ratchet_key: &[u8; 32],
+    skipped: &mut Vec<SkippedKey>,
+) -> Result<ChainKey, DecryptionError> {
+    let gap = until.saturating_sub(chain.index);
+    if gap > MAX_SKIP {
+        return Err(DecryptionError::TooManySkipped {
+            skipped: u64::from(gap),
+            limit: MAX_SKIP,
+        });
+    }
+    let mut chain = chain.clone();
+    while chain.index < until {
+        skipped.push(SkippedKey {
+            ratchet_key: *ratchet_key,
+            key: chain.message_key(),
+        });
+        chain = chain.next().ok_or(DecryptionError::TooManySkipped {
+            skipped: u64::from(gap),
+            limit: MAX_SKIP,
+        })?;
+    }
+    Ok(chain)
+}
+
+impl DoubleRatchet {
+    /// Alice's state after PQXDH: a new `DHs`, `DHr = SPK_B`, `(RK, CKs) = KDF_RK(SK, DH)`.
+    pub(crate) fn initiator(
+        shared_key: &Secret32,
+        remote_key: &[u8; 32],
+        sending_key: X25519KeyPair,
+    ) -> Result<Self, KeyError> {
+        let dh = sending_key
+            .dh(remote_key)
+            .map_err(|_| KeyError::LowOrderKey { what: "signed prekey" })?;
+        let (root, sending) = RootKey(shared_key.clone()).advance(&dh);
+        Ok(Self {
+            root,
+            sending_key,
+            remote_key: Some(*remote_key),
+            sending: Some(sending),
+            receiving: None,
+            previous_count: 0,
+            skipped: SkippedKeys::default(),
+        })
+    }
+
+    /// Bob's state after PQXDH: `DHs = SPK_B`, `RK = SK`, no chains yet.
+    pub(crate) fn responder(shared_key: &Secret32, signed_prekey: X25519KeyPair) -> Self {
+        Self {
+            root: RootKey(shared_key.clone()),
+            sending_key: signed_prekey,
+            remote_key: None,
+            sending: None,
+            receiving: None,
+            previous_count: 0,
+            skipped: SkippedKeys::default(),
+        }
+    }
+
+    /// Encrypts an already padded plaintext.
+    pub(crate) fn encrypt(&mut self, associated_data: &[u8], padded: &[u8]) -> Result<Sealed, EncryptionError> {
+        let chain = self.sending.as_ref().ok_or(EncryptionError::NoSession)?;
+        let next = chain.next().ok_or(EncryptionError::CounterExhausted)?;
+        let message_key = chain.message_key();
+        let header = Header {
+            ratchet_key: *self.sending_key.public(),
+            previous_count: self.previous_count,
+            counter: chain.index,
+        }
+        .to_bytes();
+        let mut ciphertext = Vec::with_capacity(padded.len() + crate::constants::TAG_LEN);
+        message_key.seal(&aad(associated_data, &header), padded, &mut ciphertext);
+        self.sending = Some(next);
+        Ok(Sealed {
+            header,
+            ciphertext,
+            message_key,
+        })
+    }
+
+    /// Decrypts a message without changing the state; the returned change is applied by
+    /// [`DoubleRatchet::commit`] once the caller accepts the plaintext.
+    pub(crate) fn decrypt(
+        &self,
+        associated_data: &[u8],
+        header: &Header,
+        header_bytes: &[u8],
+        ciphertext: &[u8],
+    ) -> Result<(Vec<u8>, Change), DecryptionError> {
+        let header_arr: &[u8; HEADER_LEN] = header_bytes
+            .try_into()
+            .map_err(|_| DecryptionError::AuthenticationFailed)?;
+        let aad = aad(associated_data, header_arr);
+        self.try_decrypt(&aad, header, ciphertext)
+    }
+
+    fn try_decrypt(&self, aad: &[u8], header: &Header, ciphertext: &[u8]) -> Result<(Vec<u8>, Change), DecryptionError> {
+        let open = |key: &MessageKey| key.open(aad, ciphertext).map_err(|_| DecryptionError::AuthenticationFailed);
+
+        if let Some((position, key)) = self.skipped.find(&header.ratchet_key, header.counter) {
+            return Ok((open(key)?, Change::UsedSkipped(position)));
+        }
+
+        if self.remote_key.as_ref() == Some(&header.ratchet_key) {
+            let chain = self.receiving.as_ref().ok_or(DecryptionError::AuthenticationFailed)?;
+            if header.counter < chain.index {
+                return Err(DecryptionError::DuplicateMessage);
+            }
+            let mut skipped = Vec::new();
+            let at = skip_to(chain, header.counter, &header.ratchet_key, &mut skipped)?;
+            let plaintext = open(&at.message_key())?;
+            let receiving = at.next().ok_or(DecryptionError::TooManySkipped {
+                skipped: u64::from(header.counter),
+                limit: MAX_SKIP,
+            })?;
+            return Ok((plaintext, Change::Advanced { receiving, skipped }));
+        }
+
+        // A new ratchet key: finish the current receiving chain up to PN, then step.
+        let mut skipped = Vec::new();
+        if let (Some(chain), Some(old_key)) = (&self.receiving, &self.remote_key) {
+            skip_to(chain, header.previous_count, old_key, &mut skipped)?;
+        }
+        let dh = self.sending_key.dh(&header.ratchet_key).map_err(low_order)?;
+        let (root, receiving) = self.root.advance(&dh);
+        let at = skip_to(&receiving, header.counter, &header.ratchet_key, &mut skipped)?;
+        let plaintext = open(&at.message_key())?;
+        let receiving = at.next().ok_or(DecryptionError::TooManySkipped {
+            skipped: u64::from(header.counter),
+            limit: MAX_SKIP,
+        })?;
+        let previous_count = self.sending.as_ref().map_or(0, |c| c.index);
+        Ok((
+            plaintext,
+            Change::Stepped {
+                root,
+                remote_key: header.ratchet_key,
+                receiving,
+                previous_count,
+                skipped,
+            },
+        ))
+    }
+
+    /// Applies a decryption's change. Randomness (one new ratchet key) is drawn only when
+    /// the message completed a DH ratchet step.
+    pub(crate) fn commit<R: CryptoRng + ?Sized>(&mut self, change: Change, rng: &mut R) -> Result<(), DecryptionError> {
+        match change {
+            Change::UsedSkipped(position) => self.skipped.remove(position),
+            Change::Advanced { receiving, skipped } => {
+                self.skipped.extend(skipped);
+                self.receiving = Some(receiving);
+            }
+            Change::Stepped {
+                root,
+                remote_key,
+                receiving,
+                previous_count,
+                skipped,
+            } => {
+                // The second half of the DH ratchet step: a new sending key and chain.
+                let sending_key = X25519KeyPair::generate(rng);
+                let dh = sending_key.dh(&remote_key).map_err(low_order)?;
+                let (root, sending) = root.advance(&dh);
+                self.skipped.extend(skipped);
+                self.root = root;
+                self.sending_key = sending_key;
+                self.remote_key = Some(remote_key);
+                self.sending = Some(sending);
+                self.receiving = Some(receiving);
+                self.previous_count = previous_count;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,138 @@
+//! One Double Ratchet session with a peer: the ratchet, the PQXDH associated data, and the
+//! PreKeyMessage fields the initiator repeats until the responder answers.
+
+use rand_core::CryptoRng;
+use zeroize::Zeroize;
+
+use crate::constants::{ASSOCIATED_DATA_LEN, MAX_PLAINTEXT, MESSAGE_TYPE};
+use crate::error::{DecryptionError, EncryptionError};
+use crate::identity::IdentityKey;
+use crate::primitives::kdf::sha256;
+use crate::ratchet::double_ratchet::{DoubleRatchet, Sealed};
+use crate::wire::message::Message;
+use crate::wire::plaintext::{self, ContentType};
+use crate::wire::prekey_message::PreKeyPrefix;
+use crate::wire::MessageId;
+
+/// A session. Its state is only changed by a successful encryption or decryption.
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub(crate) remote_identity: IdentityKey,
+    pub(crate) associated_data: [u8; ASSOCIATED_DATA_LEN],
+    /// `EK_A`: identifies the session on both sides.
+    pub(crate) base_key: [u8; 32],
+    /// Initiator only: sent in front of every message until a reply decrypts.
+    pub(crate) pending_prekey: Option<PreKeyPrefix>,
+    /// Responder only: SHA-256 of the PreKeyMessage fields it accepted, so a repeated
+    /// PreKeyMessage with altered fields is refused rather than silently routed.
+    pub(crate) prekey_digest: Option<[u8; 32]>,
+    pub(crate) ratchet: DoubleRatchet,
+}
+
+/// An encrypted message ready for the relay.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutgoingMessage {
+    /// The wire bytes (a `Message`, or a `PreKeyMessage` while the session is unanswered).
+    pub wire: Vec<u8>,
+    /// Its message id.
+    pub id: MessageId,
+}
+
+/// The values the test vectors record for one sent message.
+#[derive(Debug)]
+pub struct SendTrace {
+    /// The framed and padded plaintext.
+    pub padded_plaintext: Vec<u8>,
+    /// The 40-byte header.
+    pub header: [u8; 40],
+    /// The message key `MK`.
+    pub message_key: [u8; 32],
+}
+
+impl Drop for SendTrace {
+    fn drop(&mut self) {
+        self.padded_plaintext.zeroize();
+        self.message_key.zeroize();
+    }
+}
+
+impl Session {
+    /// The peer's identity.
+    pub fn remote_identity(&self) -> &IdentityKey {
+        &self.remote_identity
+    }
+
+    /// The base key `EK_A` this session was started with.
+    pub fn base_key(&self) -> &[u8; 32] {
+        &self.base_key
+    }
+
+    /// Whether this side still sends PreKeyMessages (it has not yet decrypted a reply).
+    pub fn awaiting_reply(&self) -> bool {
+        self.pending_prekey.is_some()
+    }
+
+    /// Number of skipped message keys stored.
+    pub fn skipped_key_count(&self) -> usize {
+        self.ratchet.skipped.len()
+    }
+
+    pub(crate) fn encrypt(
+        &mut self,
+        content_type: ContentType,
+        body: &[u8],
+    ) -> Result<(OutgoingMessage, SendTrace), EncryptionError> {
+        if body.len() > MAX_PLAINTEXT {
+            return Err(EncryptionError::PlaintextTooLarge { len: body.len() });
+        }
+        let padded = plaintext::pad(content_type, body);
+        let Sealed {
+            header,
+            ciphertext,
+            message_key,
+        } = self.ratchet.encrypt(&self.associated_data, &padded)?;
+        let mut wire = Vec::with_capacity(1700 + ciphertext.len());
+        if let Some(prefix) = &self.pending_prekey {
+            prefix.write(&mut wire);
+        }
+        wire.push(MESSAGE_TYPE);
+        wire.extend_from_slice(&header);
+        wire.extend_from_slice(&ciphertext);
+        let id = MessageId::of(&wire);
+        let trace = SendTrace {
+            padded_plaintext: padded.to_vec(),
+            header,
+            message_key: *message_key.key.expose(),
+        };
+        Ok((OutgoingMessage { wire, id }, trace))
+    }
+
+    /// Decrypts a `Message` (standalone or inside a PreKeyMessage) and unframes it. On any
+    /// error the session is unchanged.
+    pub(crate) fn decrypt<R: CryptoRng + ?Sized>(
+        &mut self,
+        message: &Message<'_>,
+        rng: &mut R,
+    ) -> Result<(ContentType, Vec<u8>), DecryptionError> {
+        // Unframing is checked before the state is committed, so a malformed plaintext
+        // cannot advance the ratchet either.
+        let (mut padded, change) = self.ratchet.decrypt(
+            &self.associated_data,
+            &message.header,
+            message.header_bytes,
+            message.ciphertext,
+        )?;
+        let result = plaintext::unpad(&padded).map(|(kind, body)| (kind, body.to_vec()));
+        padded.zeroize();
+        let out = result?;
+        self.ratchet.commit(change, rng)?;
+        // Only the peer holds the keys to what just decrypted: it has our session.
+        self.pending_prekey = None;
+        Ok(out)
+    }
+
+    /// The SHA-256 digest recorded for a PreKeyMessage's fields.
+    pub(crate) fn digest_prefix(prefix: &[u8]) -> [u8; 32] {
+        sha256(&[prefix])
+    }
+}

@@ -1,0 +1,283 @@
+//! All sessions with one peer: the current one and up to 40 archived ones (newest first),
+//! the routing of incoming messages between them, and the record's serialization.
+
+use std::collections::VecDeque;
+
+use rand_core::CryptoRng;
+
+use crate::bundle::PreKeyBundle;
+use crate::constants::MAX_ARCHIVED_SESSIONS;
+use crate::error::{BundleError, DecryptionError, EncryptionError};
+use crate::identity::{IdentityKey, IdentityKeyPair};
+use crate::pqxdh;
+use crate::prekey_store::{PreKeyStore, PreKeyUse};
+use crate::primitives::x25519::X25519KeyPair;
+use crate::ratchet::double_ratchet::DoubleRatchet;
+use crate::session::{OutgoingMessage, SendTrace, Session};
+use crate::wire::plaintext::ContentType;
+use crate::wire::prekey_message::PreKeyPrefix;
+use crate::wire::{Message, MessageId, PreKeyMessage, WireMessage};
+
+/// What a successful decryption returns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decrypted {
+    /// Application data or a receipt.
+    pub content_type: ContentType,
+    /// The body, unframed.
+    pub body: Vec<u8>,
+    /// The message id of the wire bytes.
+    pub id: MessageId,
+    /// The identity of the session's peer.
+    pub sender: IdentityKey,
+    /// Set when this message started a new session: the prekeys it used, which the
+    /// [`PreKeyStore`] has already been told to consume.
+    pub new_session: Option<PreKeyUse>,
+}
+
+/// A peer's sessions. The record changes only on a successful operation.
+#[derive(Clone, Debug, Default)]
+pub struct SessionRecord {
+    pub(crate) current: Option<Session>,
+    /// Newest first.
+    pub(crate) archived: VecDeque<Session>,
+}
+
+impl SessionRecord {
+    /// A record with no session.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The current session, if any.
+    pub fn current_session(&self) -> Option<&Session> {
+        self.current.as_ref()
+    }
+
+    /// Archived sessions, newest first.
+    pub fn archived_sessions(&self) -> impl Iterator<Item = &Session> {
+        self.archived.iter()
+    }
+
+    /// The current session's peer identity.
+    pub fn remote_identity(&self) -> Option<&IdentityKey> {
+        self.current.as_ref().map(Session::remote_identity)
+    }
+
+    /// Moves the current session (if any) to the archive, dropping the oldest beyond 40.
+    pub fn archive_current_session(&mut self) {
+        if let Some(s) = self.current.take() {
+            self.archived.push_front(s);
+            self.archived.truncate(MAX_ARCHIVED_SESSIONS);
+        }
+    }
+
+    /// Starts a session as the initiator from a peer's bundle (PQXDH, spec §3), making it
+    /// current and archiving the previous one. Randomness drawn, in order: `EK` (32 bytes),
+    /// the encapsulation randomness (32), the first ratchet key (32).
+    pub fn start_session<R: CryptoRng + ?Sized>(
+        &mut self,
+        identity: &IdentityKeyPair,
+        bundle: &PreKeyBundle,
+        rng: &mut R,
+    ) -> Result<(), BundleError> {
+        let init = pqxdh::initiate(identity, bundle, rng)?;
+        let ratchet_key = X25519KeyPair::generate(rng);
+        let ratchet = DoubleRatchet::initiator(&init.transcript.shared_key, &init.signed_prekey_public, ratchet_key)?;
+        let session = Session {
+            remote_identity: bundle.identity,
+            associated_data: init.transcript.associated_data,
+            base_key: init.base_key,
+            pending_prekey: Some(PreKeyPrefix {
+                identity_key: identity.public().to_bytes(),
+                base_key: init.base_key,
+                signed_prekey_id: init.signed_prekey_id,
+                pq_prekey_id: init.pq_prekey_id,
+                one_time_prekey_id: init.one_time_prekey_id,
+                kem_ciphertext: init.kem_ciphertext,
+            }),
+            prekey_digest: None,
+            ratchet,
+        };
+        self.archive_current_session();
+        self.current = Some(session);
+        Ok(())
+    }
+
+    /// Encrypts `body` in the current session.
+    pub fn encrypt(&mut self, content_type: ContentType, body: &[u8]) -> Result<OutgoingMessage, EncryptionError> {
+        self.encrypt_with_trace(content_type, body).map(|(m, _)| m)
+    }
+
+    /// [`SessionRecord::encrypt`], also returning the intermediate values that the test
+    /// vectors record.
+    pub fn encrypt_with_trace(
+        &mut self,
+        content_type: ContentType,
+        body: &[u8],
+    ) -> Result<(OutgoingMessage, SendTrace), EncryptionError> {
+        self.current
+            .as_mut()
+            .ok_or(EncryptionError::NoSession)?
+            .encrypt(content_type, body)
+    }
+
+    /// Decrypts a wire message from this peer. A `PreKeyMessage` either reaches the session
+    /// it started (current or archived) or, verified against `prekeys`, starts a new one
+    /// that becomes current; a `Message` is tried against the current session, then the
+    /// archived ones newest first, and the session that decrypts it becomes current.
+    /// On any error nothing changes, in the record or in `prekeys`.
+    pub fn decrypt<R: CryptoRng + ?Sized, S: PreKeyStore + ?Sized>(
+        &mut self,
+        identity: &IdentityKeyPair,
+        prekeys: &mut S,
+        wire: &[u8],
+        rng: &mut R,
+    ) -> Result<Decrypted, DecryptionError> {
+        let id = MessageId::of(wire);
+        match WireMessage::parse(wire)? {
+            WireMessage::Message(message) => self.decrypt_message(&message, id, rng),
+            WireMessage::PreKey(message) => self.decrypt_prekey_message(identity, prekeys, &message, id, rng),
+        }
+    }
+
+    fn sessions_mut(&mut self) -> impl Iterator<Item = (Option<usize>, &mut Session)> {
+        self.current
+            .iter_mut()
+            .map(|s| (None, s))
+            .chain(self.archived.iter_mut().enumerate().map(|(i, s)| (Some(i), s)))
+    }
+
+    /// Makes archived session `index` current.
+    fn promote(&mut self, index: Option<usize>) {
+        if let Some(i) = index {
+            if let Some(session) = self.archived.remove(i) {
+                self.archive_current_session();
+                self.current = Some(session);
+            }
+        }
+    }
+
+    fn decrypt_message<R: CryptoRng + ?Sized>(
+        &mut self,
+        message: &Message<'_>,
+        id: MessageId,
+        rng: &mut R,
+    ) -> Result<Decrypted, DecryptionError> {
+        let mut first_error = None;
+        let mut found = None;
+        for (index, session) in self.sessions_mut() {
+            match session.decrypt(message, rng) {
+                Ok((content_type, body)) => {
+                    found = Some((index, content_type, body, session.remote_identity));
+                    break;
+                }
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        match found {
+            Some((index, content_type, body, sender)) => {
+                self.promote(index);
+                Ok(Decrypted {
+                    content_type,
+                    body,
+                    id,
+                    sender,
+                    new_session: None,
+                })
+            }
+            None => Err(first_error.unwrap_or(DecryptionError::NoSession)),
+        }
+    }
+
+    fn decrypt_prekey_message<R: CryptoRng + ?Sized, S: PreKeyStore + ?Sized>(
+        &mut self,
+        identity: &IdentityKeyPair,
+        prekeys: &mut S,
+        message: &PreKeyMessage<'_>,
+        id: MessageId,
+        rng: &mut R,
+    ) -> Result<Decrypted, DecryptionError> {
+        let sender = IdentityKey::from_bytes(&message.identity_key)?;
+        let digest = Session::digest_prefix(message.prefix);
+
+        let existing = self
+            .sessions_mut()
+            .find(|(_, s)| s.base_key == message.base_key && s.remote_identity == sender);
+        if let Some((index, session)) = existing {
+            if session.prekey_digest.is_some_and(|d| d != digest) {
+                return Err(DecryptionError::AuthenticationFailed);
+            }
+            let (content_type, body) = session.decrypt(&message.message, rng)?;
+            self.promote(index);
+            return Ok(Decrypted {
+                content_type,
+                body,
+                id,
+                sender,
+                new_session: None,
+            });
+        }
+
+        if prekeys.base_key_seen(message.signed_prekey_id, message.pq_prekey_id, &message.base_key) {
+            return Err(DecryptionError::PreKeyReplay);
+        }
+        let signed_prekey = prekeys
+            .signed_prekey(message.signed_prekey_id)
+            .ok_or(DecryptionError::UnknownPreKey {
+                what: "signed prekey",
+                id: message.signed_prekey_id,
+            })?;
+        let pq_prekey = prekeys
+            .pq_prekey(message.pq_prekey_id)
+            .ok_or(DecryptionError::UnknownPreKey {
+                what: "PQ prekey",
+                id: message.pq_prekey_id,
+            })?;
+        let one_time_prekey = match message.one_time_prekey_id {
+            Some(opk_id) => Some(prekeys.one_time_prekey(opk_id).ok_or(DecryptionError::UnknownPreKey {
+                what: "one-time prekey",
+                id: opk_id,
+            })?),
+            None => None,
+        };
+        let transcript = pqxdh::respond(
+            identity,
+            &signed_prekey,
+            &pq_prekey,
+            one_time_prekey.as_ref(),
+            &sender,
+            &message.base_key,
+            message.kem_ciphertext,
+        )?;
+        let mut session = Session {
+            remote_identity: sender,
+            associated_data: transcript.associated_data,
+            base_key: message.base_key,
+            pending_prekey: None,
+            prekey_digest: Some(digest),
+            ratchet: DoubleRatchet::responder(&transcript.shared_key, signed_prekey.key_pair().clone()),
+        };
+        let (content_type, body) = session.decrypt(&message.message, rng)?;
+
+        // The first message decrypted: commit the session and consume the prekeys.
+        let used = PreKeyUse {
+            signed_prekey_id: message.signed_prekey_id,
+            pq_prekey_id: message.pq_prekey_id,
+            pq_prekey_kind: pq_prekey.kind(),
+            one_time_prekey_id: message.one_time_prekey_id,
+            base_key: message.base_key,
+        };
+        prekeys.consume(&used);
+        self.archive_current_session();
+        self.current = Some(session);
+        Ok(Decrypted {
+            content_type,
+            body,
+            id,
+            sender,
+            new_session: Some(used),
+        })
+    }
+}

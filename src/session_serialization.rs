@@ -1,0 +1,207 @@
+//! The versioned binary serialization of a [`SessionRecord`]. It holds secrets: store it
+//! encrypted (the `Account` store does). All integers big-endian; flags are 0 or 1.
+//!
+//! ```text
+//! record   = version (0x01) || has_current (flag) || [session] || archived (u8, <= 40) || session*
+//! session  = remote IK (32) || AD (98) || base key (32)
+//!            || has_pending (flag) || [our IK (32) || SPK id (u32) || PQPK id (u32)
+//!                                      || has_OPK (flag) || [OPK id (u32)] || CT (1568)]
+//!            || has_digest (flag) || [PreKeyMessage digest (32)]
+//!            || RK (32) || DHs private (32)
+//!            || has_DHr (flag) || [DHr (32)]
+//!            || has_CKs (flag) || [CKs (32) || Ns (u32)]
+//!            || has_CKr (flag) || [CKr (32) || Nr (u32)]
+//!            || PN (u32)
+//!            || skipped (u16, <= 2000) || (ratchet key (32) || N (u32) || MK (32))*
+//! ```
+//!
+//! The DHs public key is recomputed on load. A fresh responder session is 403 bytes.
+
+use crate::codec::{Reader, Writer};
+use crate::constants::{KEM_CIPHERTEXT_LEN, MAX_ARCHIVED_SESSIONS, MAX_STORED_SKIPPED};
+use crate::error::DecodeError;
+use crate::identity::IdentityKey;
+use crate::primitives::secret::Secret32;
+use crate::primitives::x25519::X25519KeyPair;
+use crate::ratchet::chain_key::ChainKey;
+use crate::ratchet::double_ratchet::DoubleRatchet;
+use crate::ratchet::message_key::MessageKey;
+use crate::ratchet::root_key::RootKey;
+use crate::ratchet::skipped_keys::{SkippedKey, SkippedKeys};
+use crate::session::Session;
+use crate::session_record::SessionRecord;
+use crate::wire::prekey_message::PreKeyPrefix;
+
+/// The version byte of the current serialization.
+pub const SESSION_RECORD_VERSION: u8 = 0x01;
+const WHAT: &str = "session record";
+
+fn put_flag(out: &mut Vec<u8>, present: bool) {
+    out.put_u8(u8::from(present));
+}
+
+fn put_chain(out: &mut Vec<u8>, chain: Option<&ChainKey>) {
+    put_flag(out, chain.is_some());
+    if let Some(c) = chain {
+        out.put(c.key.expose());
+        out.put_u32(c.index);
+    }
+}
+
+fn write_session(s: &Session, out: &mut Vec<u8>) {
+    out.put(s.remote_identity.as_bytes());
+    out.put(&s.associated_data);
+    out.put(&s.base_key);
+    put_flag(out, s.pending_prekey.is_some());
+    if let Some(p) = &s.pending_prekey {
+        out.put(&p.identity_key);
+        out.put_u32(p.signed_prekey_id);
+        out.put_u32(p.pq_prekey_id);
+        put_flag(out, p.one_time_prekey_id.is_some());
+        if let Some(id) = p.one_time_prekey_id {
+            out.put_u32(id);
+        }
+        out.put(&p.kem_ciphertext[..]);
+    }
+    put_flag(out, s.prekey_digest.is_some());
+    if let Some(d) = &s.prekey_digest {
+        out.put(d);
+    }
+    let r = &s.ratchet;
+    out.put(r.root.0.expose());
+    out.put(r.sending_key.private_bytes().expose());
+    put_flag(out, r.remote_key.is_some());
+    if let Some(k) = &r.remote_key {
+        out.put(k);
+    }
+    put_chain(out, r.sending.as_ref());
+    put_chain(out, r.receiving.as_ref());
+    out.put_u32(r.previous_count);
+    // Bounded by MAX_STORED_SKIPPED (2000), so it fits a u16.
+    out.put_u16(u16::try_from(r.skipped.len()).unwrap_or(u16::MAX));
+    for k in r.skipped.iter() {
+        out.put(&k.ratchet_key);
+        out.put_u32(k.key.index);
+        out.put(k.key.key.expose());
+    }
+}
+
+fn secret(r: &mut Reader<'_>) -> Result<Secret32, DecodeError> {
+    let mut b = r.array::<32>()?;
+    Ok(Secret32::from_array(&mut b))
+}
+
+fn read_chain(r: &mut Reader<'_>) -> Result<Option<ChainKey>, DecodeError> {
+    if !r.flag()? {
+        return Ok(None);
+    }
+    let key = secret(r)?;
+    Ok(Some(ChainKey::new(key, r.u32()?)))
+}
+
+fn read_session(r: &mut Reader<'_>) -> Result<Session, DecodeError> {
+    let remote: [u8; 32] = r.array()?;
+    // A stored identity was validated when it arrived; a record holding an invalid one is corrupt.
+    let remote_identity = IdentityKey::from_bytes(&remote).map_err(|_| DecodeError::InvalidValue {
+        what: "session record identity key",
+    })?;
+    let associated_data = r.array()?;
+    let base_key: [u8; 32] = r.array()?;
+    let pending_prekey = if r.flag()? {
+        let identity_key = r.array()?;
+        let signed_prekey_id = r.u32()?;
+        let pq_prekey_id = r.u32()?;
+        let one_time_prekey_id = if r.flag()? { Some(r.u32()?) } else { None };
+        let kem_ciphertext = Box::new(r.array::<KEM_CIPHERTEXT_LEN>()?);
+        Some(PreKeyPrefix {
+            identity_key,
+            base_key,
+            signed_prekey_id,
+            pq_prekey_id,
+            one_time_prekey_id,
+            kem_ciphertext,
+        })
+    } else {
+        None
+    };
+    let prekey_digest = if r.flag()? { Some(r.array()?) } else { None };
+    let root = RootKey(secret(r)?);
+    let mut private = r.array::<32>()?;
+    let sending_key = X25519KeyPair::from_private(&mut private);
+    let remote_key = if r.flag()? { Some(r.array()?) } else { None };
+    let sending = read_chain(r)?;
+    let receiving = read_chain(r)?;
+    let previous_count = r.u32()?;
+    let count = usize::from(r.u16()?);
+    if count > MAX_STORED_SKIPPED {
+        return Err(DecodeError::InvalidValue {
+            what: "session record skipped key count",
+        });
+    }
+    let mut keys = Vec::with_capacity(count);
+    for _ in 0..count {
+        let ratchet_key = r.array()?;
+        let index = r.u32()?;
+        keys.push(SkippedKey {
+            ratchet_key,
+            key: MessageKey::new(secret(r)?, index),
+        });
+    }
+    let mut skipped = SkippedKeys::default();
+    skipped.extend(keys);
+    Ok(Session {
+        remote_identity,
+        associated_data,
+        base_key,
+        pending_prekey,
+        prekey_digest,
+        ratchet: DoubleRatchet {
+            root,
+            sending_key,
+            remote_key,
+            sending,
+            receiving,
+            previous_count,
+            skipped,
+        },
+    })
+}
+
+impl SessionRecord {
+    /// The serialization described in the module documentation.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(512);
+        out.put_u8(SESSION_RECORD_VERSION);
+        put_flag(&mut out, self.current.is_some());
+        if let Some(s) = &self.current {
+            write_session(s, &mut out);
+        }
+        out.put_u8(u8::try_from(self.archived.len()).unwrap_or(u8::MAX));
+        for s in &self.archived {
+            write_session(s, &mut out);
+        }
+        out
+    }
+
+    /// Strictly reads a serialized record.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
+        let mut r = Reader::new(bytes, WHAT);
+        let version = r.u8()?;
+        if version != SESSION_RECORD_VERSION {
+            return Err(DecodeError::UnsupportedVersion { what: WHAT, version });
+        }
+        let current = if r.flag()? { Some(read_session(&mut r)?) } else { None };
+        let count = usize::from(r.u8()?);
+        if count > MAX_ARCHIVED_SESSIONS {
+            return Err(DecodeError::InvalidValue {
+                what: "session record archive count",
+            });
+        }
+        let mut archived = std::collections::VecDeque::with_capacity(count);
+        for _ in 0..count {
+            archived.push_back(read_session(&mut r)?);
+        }
+        r.finish()?;
+        Ok(Self { current, archived })
+    }
+}

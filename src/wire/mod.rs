@@ -1,0 +1,37 @@
+//! Wire messages (spec §5): strict parsers that never panic, and the encoders.
+
+pub mod header;
+pub mod message;
+pub mod message_id;
+pub mod plaintext;
+pub mod prekey_message;
+
+use crate::constants::{MESSAGE_TYPE, PREKEY_MESSAGE_TYPE};
+use crate::error::DecodeError;
+
+pub use header::Header;
+pub use message::Message;
+pub use message_id::MessageId;
+pub use plaintext::ContentType;
+pub use prekey_message::PreKeyMessage;
+
+/// Either kind of wire message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WireMessage<'a> {
+    /// `0x11`.
+    Message(Message<'a>),
+    /// `0x12`.
+    PreKey(PreKeyMessage<'a>),
+}
+
+impl<'a> WireMessage<'a> {
+    /// Parses a wire message by its first byte.
+    pub fn parse(bytes: &'a [u8]) -> Result<Self, DecodeError> {
+        match bytes.first() {
+            None => Err(DecodeError::Truncated { what: "wire message" }),
+            Some(&MESSAGE_TYPE) => Message::parse(bytes).map(Self::Message),
+            Some(&PREKEY_MESSAGE_TYPE) => PreKeyMessage::parse(bytes).map(Self::PreKey),
+            Some(&other) => Err(DecodeError::UnknownMessageType(other)),
+        }
+    }
+}
