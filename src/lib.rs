@@ -59,6 +59,7 @@ pub mod identity;
 pub mod pqxdh;
 pub mod prekey;
 pub mod prekey_store;
+pub mod receipt;
 pub mod primitives;
 mod ratchet;
 pub mod rng;
@@ -73,6 +74,7 @@ pub use error::{BundleError, DecodeError, DecryptionError, EncryptionError, Erro
 pub use identity::{IdentityKey, IdentityKeyPair};
 pub use prekey::{OneTimePreKey, PqPreKey, PqPreKeyKind, SignedPreKey};
 pub use prekey_store::{InMemoryPreKeyStore, PreKeyStore, PreKeyUse};
+pub use receipt::{Receipt, ReceiptError, ReceiptKind};
 pub use primitives::secret::{Secret32, SecretBytes};
 pub use rng::{os_rng, OsRng};
 pub use safety_number::SafetyNumber;
