@@ -107,8 +107,15 @@ impl PreKeyBundle {
         self.signed_prekey.verify(&self.identity)?;
         self.pq_prekey.verify(&self.identity)?;
         if let Some(opk) = &self.one_time_prekey {
+            if !x25519::is_canonical(&opk.public) {
+                return Err(KeyError::NonCanonicalKey {
+                    what: "one-time prekey",
+                });
+            }
             if x25519::is_low_order(&opk.public) {
-                return Err(KeyError::LowOrderKey { what: "one-time prekey" });
+                return Err(KeyError::LowOrderKey {
+                    what: "one-time prekey",
+                });
             }
         }
         Ok(())

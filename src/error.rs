@@ -30,6 +30,8 @@ pub enum ErrorKind {
     BadSignature,
     /// An X25519 key has small order: Diffie-Hellman with it gives all zeros.
     LowOrderKey,
+    /// An X25519 public key is not canonically encoded (u >= 2^255 - 19).
+    NonCanonicalKey,
     /// An ML-KEM-1024 encapsulation key fails the FIPS 203 input check.
     InvalidKemKey,
     /// A PreKeyMessage names a prekey this party does not hold.
@@ -77,6 +79,7 @@ impl ErrorKind {
             Self::InvalidIdentityKey => "InvalidIdentityKey",
             Self::BadSignature => "BadSignature",
             Self::LowOrderKey => "LowOrderKey",
+            Self::NonCanonicalKey => "NonCanonicalKey",
             Self::InvalidKemKey => "InvalidKemKey",
             Self::UnknownPreKey => "UnknownPreKey",
             Self::PreKeyReplay => "PreKeyReplay",
@@ -101,7 +104,9 @@ impl ErrorKind {
 #[non_exhaustive]
 pub enum DecodeError {
     /// The input ended early.
-    #[error("{what} is truncated: the input ended before the structure did; pass the complete bytes")]
+    #[error(
+        "{what} is truncated: the input ended before the structure did; pass the complete bytes"
+    )]
     Truncated {
         /// The structure being read.
         what: &'static str,
@@ -180,6 +185,12 @@ pub enum KeyError {
         /// Which key.
         what: &'static str,
     },
+    /// An X25519 key that is not canonically encoded.
+    #[error("the {what} is not a canonical X25519 encoding (u >= 2^255 - 19); it was altered: refuse it")]
+    NonCanonicalKey {
+        /// Which key.
+        what: &'static str,
+    },
     /// An ML-KEM encapsulation key failing the FIPS 203 check.
     #[error("the PQ prekey fails the FIPS 203 encapsulation key check; the bundle is corrupt: fetch it again")]
     InvalidKemKey,
@@ -192,6 +203,7 @@ impl KeyError {
             Self::InvalidIdentityKey => ErrorKind::InvalidIdentityKey,
             Self::BadSignature { .. } => ErrorKind::BadSignature,
             Self::LowOrderKey { .. } => ErrorKind::LowOrderKey,
+            Self::NonCanonicalKey { .. } => ErrorKind::NonCanonicalKey,
             Self::InvalidKemKey => ErrorKind::InvalidKemKey,
         }
     }
@@ -227,7 +239,9 @@ pub enum EncryptionError {
     #[error("no session with this peer; fetch the peer's prekey bundle and start one")]
     NoSession,
     /// The body exceeds the limit.
-    #[error("the body is {len} bytes, over the 16 MiB limit; split it or send it as an attachment")]
+    #[error(
+        "the body is {len} bytes, over the 16 MiB limit; split it or send it as an attachment"
+    )]
     PlaintextTooLarge {
         /// The body's length.
         len: usize,

@@ -18,7 +18,10 @@ pub fn kdf_rk(root_key: &[u8; 32], dh_output: &[u8; 32]) -> ([u8; 32], [u8; 32])
 
 /// `KDF_CK(CK)`: `(message key, next chain key)`.
 pub fn kdf_ck(chain_key: &[u8; 32]) -> ([u8; 32], [u8; 32]) {
-    let ck = ChainKey::new(Secret32::from_slice(chain_key).unwrap_or_else(Secret32::zeroed), 0);
+    let ck = ChainKey::new(
+        Secret32::from_slice(chain_key).unwrap_or_else(Secret32::zeroed),
+        0,
+    );
     let mk = ck.message_key();
     let next = ck.next().map(|c| *c.key.expose()).unwrap_or_default();
     (*mk.key.expose(), next)

@@ -4,8 +4,10 @@
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
-use crate::constants::{ASSOCIATED_DATA_LEN, EC_KEY_TYPE, FF32, KEM_CIPHERTEXT_LEN, KEM_KEY_TYPE, PQXDH_INFO, ZERO32};
 use crate::bundle::PreKeyBundle;
+use crate::constants::{
+    ASSOCIATED_DATA_LEN, EC_KEY_TYPE, FF32, KEM_CIPHERTEXT_LEN, KEM_KEY_TYPE, PQXDH_INFO, ZERO32,
+};
 use crate::error::{BundleError, KeyError};
 use crate::identity::{IdentityKey, IdentityKeyPair};
 use crate::prekey::{OneTimePreKey, PqPreKey, SignedPreKey};
@@ -58,7 +60,13 @@ fn low_order(what: &'static str) -> impl Fn(crate::primitives::x25519::LowOrder)
 }
 
 /// `SK = HKDF(ZERO32, FF32 || DH1 || DH2 || DH3 || [DH4] || SS, info, 32)`.
-fn shared_key(dh1: &Secret32, dh2: &Secret32, dh3: &Secret32, dh4: Option<&Secret32>, ss: &Secret32) -> Secret32 {
+fn shared_key(
+    dh1: &Secret32,
+    dh2: &Secret32,
+    dh3: &Secret32,
+    dh4: Option<&Secret32>,
+    ss: &Secret32,
+) -> Secret32 {
     let mut ikm = Zeroizing::new(Vec::with_capacity(32 * 6));
     ikm.extend_from_slice(&FF32);
     for dh in [Some(dh1), Some(dh2), Some(dh3), dh4].into_iter().flatten() {
@@ -71,10 +79,20 @@ fn shared_key(dh1: &Secret32, dh2: &Secret32, dh3: &Secret32, dh4: Option<&Secre
 }
 
 /// `AD = EncodeEC(IKx_A) || EncodeEC(IKx_B) || SHA-256(EncodeKEM(PQPK_B))`.
-pub fn associated_data(initiator: &IdentityKey, responder: &IdentityKey, pq_prekey: &[u8]) -> [u8; ASSOCIATED_DATA_LEN] {
+pub fn associated_data(
+    initiator: &IdentityKey,
+    responder: &IdentityKey,
+    pq_prekey: &[u8],
+) -> [u8; ASSOCIATED_DATA_LEN] {
     let mut ad = [0u8; ASSOCIATED_DATA_LEN];
     let hash = sha256(&[&[KEM_KEY_TYPE], pq_prekey]);
-    let parts: [&[u8]; 5] = [&[EC_KEY_TYPE], initiator.x25519(), &[EC_KEY_TYPE], responder.x25519(), &hash];
+    let parts: [&[u8]; 5] = [
+        &[EC_KEY_TYPE],
+        initiator.x25519(),
+        &[EC_KEY_TYPE],
+        responder.x25519(),
+        &hash,
+    ];
     let mut at = 0;
     for p in parts {
         if let Some(dst) = ad.get_mut(at..at + p.len()) {
@@ -109,16 +127,27 @@ pub fn initiate_with(
 ) -> Result<Initiation, BundleError> {
     bundle.verify()?;
     let spk = &bundle.signed_prekey.public;
-    let (ciphertext, ss) = kem::encapsulate(&bundle.pq_prekey.public, m).map_err(|_| KeyError::InvalidKemKey)?;
+    let (ciphertext, ss) =
+        kem::encapsulate(&bundle.pq_prekey.public, m).map_err(|_| KeyError::InvalidKemKey)?;
     let dh1 = identity.dh().dh(spk).map_err(low_order("signed prekey"))?;
-    let dh2 = ephemeral.dh(bundle.identity.x25519()).map_err(low_order("identity key"))?;
+    let dh2 = ephemeral
+        .dh(bundle.identity.x25519())
+        .map_err(low_order("identity key"))?;
     let dh3 = ephemeral.dh(spk).map_err(low_order("signed prekey"))?;
     let dh4 = match &bundle.one_time_prekey {
-        Some(opk) => Some(ephemeral.dh(&opk.public).map_err(low_order("one-time prekey"))?),
+        Some(opk) => Some(
+            ephemeral
+                .dh(&opk.public)
+                .map_err(low_order("one-time prekey"))?,
+        ),
         None => None,
     };
     let sk = shared_key(&dh1, &dh2, &dh3, dh4.as_ref(), &ss);
-    let ad = associated_data(identity.public(), &bundle.identity, &bundle.pq_prekey.public[..]);
+    let ad = associated_data(
+        identity.public(),
+        &bundle.identity,
+        &bundle.pq_prekey.public[..],
+    );
     // `ephemeral` is dropped (and erased) here: only its public half leaves.
     Ok(Initiation {
         base_key: *ephemeral.public(),
@@ -151,9 +180,15 @@ pub fn respond(
     kem_ciphertext: &[u8; KEM_CIPHERTEXT_LEN],
 ) -> Result<PqxdhTranscript, KeyError> {
     let ss = pq_prekey.key_pair().decapsulate(kem_ciphertext);
-    let dh1 = signed_prekey.key_pair().dh(initiator.x25519()).map_err(low_order("identity key"))?;
+    let dh1 = signed_prekey
+        .key_pair()
+        .dh(initiator.x25519())
+        .map_err(low_order("identity key"))?;
     let dh2 = identity.dh().dh(base_key).map_err(low_order("base key"))?;
-    let dh3 = signed_prekey.key_pair().dh(base_key).map_err(low_order("base key"))?;
+    let dh3 = signed_prekey
+        .key_pair()
+        .dh(base_key)
+        .map_err(low_order("base key"))?;
     let dh4 = match one_time_prekey {
         Some(opk) => Some(opk.key_pair().dh(base_key).map_err(low_order("base key"))?),
         None => None,

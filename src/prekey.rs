@@ -3,7 +3,9 @@
 
 use rand_core::CryptoRng;
 
-use crate::constants::{EC_KEY_TYPE, KEM_KEY_TYPE, KEM_PUBLIC_KEY_LEN, PQ_PREKEY_CONTEXT, SIGNED_PREKEY_CONTEXT};
+use crate::constants::{
+    EC_KEY_TYPE, KEM_KEY_TYPE, KEM_PUBLIC_KEY_LEN, PQ_PREKEY_CONTEXT, SIGNED_PREKEY_CONTEXT,
+};
 use crate::error::KeyError;
 use crate::identity::{IdentityKey, IdentityKeyPair};
 use crate::primitives::hex_prefix;
@@ -21,7 +23,11 @@ pub struct SignedPreKey {
 
 impl SignedPreKey {
     /// A new signed prekey with `id`, signed by `identity`.
-    pub fn generate<R: CryptoRng + ?Sized>(identity: &IdentityKeyPair, id: u32, rng: &mut R) -> Self {
+    pub fn generate<R: CryptoRng + ?Sized>(
+        identity: &IdentityKeyPair,
+        id: u32,
+        rng: &mut R,
+    ) -> Self {
         Self::from_key_pair(identity, id, X25519KeyPair::generate(rng))
     }
 
@@ -69,11 +75,23 @@ pub struct SignedPreKeyPublic {
 impl SignedPreKeyPublic {
     /// Checks the signature under `identity` and that the key is not of small order.
     pub fn verify(&self, identity: &IdentityKey) -> Result<(), KeyError> {
-        if !identity.verify(&[SIGNED_PREKEY_CONTEXT, &[EC_KEY_TYPE], &self.public], &self.signature) {
-            return Err(KeyError::BadSignature { what: "signed prekey" });
+        if !identity.verify(
+            &[SIGNED_PREKEY_CONTEXT, &[EC_KEY_TYPE], &self.public],
+            &self.signature,
+        ) {
+            return Err(KeyError::BadSignature {
+                what: "signed prekey",
+            });
+        }
+        if !x25519::is_canonical(&self.public) {
+            return Err(KeyError::NonCanonicalKey {
+                what: "signed prekey",
+            });
         }
         if x25519::is_low_order(&self.public) {
-            return Err(KeyError::LowOrderKey { what: "signed prekey" });
+            return Err(KeyError::LowOrderKey {
+                what: "signed prekey",
+            });
         }
         Ok(())
     }
@@ -181,10 +199,20 @@ impl PqPreKey {
     }
 
     /// The PQ prekey for a 64-byte seed `d || z`.
-    pub fn from_seed(identity: &IdentityKeyPair, id: u32, kind: PqPreKeyKind, seed: SecretBytes<64>) -> Self {
+    pub fn from_seed(
+        identity: &IdentityKeyPair,
+        id: u32,
+        kind: PqPreKeyKind,
+        seed: SecretBytes<64>,
+    ) -> Self {
         let key = KemKeyPair::from_seed(seed);
         let signature = identity.sign(&[PQ_PREKEY_CONTEXT, &[KEM_KEY_TYPE], key.public()]);
-        Self { id, kind, key, signature }
+        Self {
+            id,
+            kind,
+            key,
+            signature,
+        }
     }
 
     /// Its id.
@@ -226,7 +254,10 @@ pub struct PqPreKeyPublic {
 impl PqPreKeyPublic {
     /// Checks the signature under `identity` and the FIPS 203 encapsulation key check.
     pub fn verify(&self, identity: &IdentityKey) -> Result<(), KeyError> {
-        if !identity.verify(&[PQ_PREKEY_CONTEXT, &[KEM_KEY_TYPE], &self.public[..]], &self.signature) {
+        if !identity.verify(
+            &[PQ_PREKEY_CONTEXT, &[KEM_KEY_TYPE], &self.public[..]],
+            &self.signature,
+        ) {
             return Err(KeyError::BadSignature { what: "PQ prekey" });
         }
         kem::validate_public(&self.public).map_err(|_| KeyError::InvalidKemKey)

@@ -81,7 +81,10 @@ impl InMemoryPreKeyStore {
 
     /// Number of one-time PQ prekeys left.
     pub fn one_time_pq_prekey_count(&self) -> usize {
-        self.pq.values().filter(|k| k.kind() == PqPreKeyKind::OneTime).count()
+        self.pq
+            .values()
+            .filter(|k| k.kind() == PqPreKeyKind::OneTime)
+            .count()
     }
 
     /// A bundle as a relay would hand it out: the newest signed prekey, the lowest-id
@@ -94,7 +97,12 @@ impl InMemoryPreKeyStore {
             .pq
             .values()
             .find(|k| k.kind() == PqPreKeyKind::OneTime)
-            .or_else(|| self.pq.values().rev().find(|k| k.kind() == PqPreKeyKind::LastResort))?;
+            .or_else(|| {
+                self.pq
+                    .values()
+                    .rev()
+                    .find(|k| k.kind() == PqPreKeyKind::LastResort)
+            })?;
         Some(PreKeyBundle {
             identity: *identity.public(),
             signed_prekey: signed.public(),
@@ -118,7 +126,8 @@ impl PreKeyStore for InMemoryPreKeyStore {
     }
 
     fn base_key_seen(&self, signed_prekey_id: u32, pq_prekey_id: u32, base_key: &[u8; 32]) -> bool {
-        self.seen.contains(&(signed_prekey_id, pq_prekey_id, *base_key))
+        self.seen
+            .contains(&(signed_prekey_id, pq_prekey_id, *base_key))
     }
 
     fn consume(&mut self, used: &PreKeyUse) {
@@ -128,6 +137,7 @@ impl PreKeyStore for InMemoryPreKeyStore {
         if used.pq_prekey_kind == PqPreKeyKind::OneTime {
             self.pq.remove(&used.pq_prekey_id);
         }
-        self.seen.insert((used.signed_prekey_id, used.pq_prekey_id, used.base_key));
+        self.seen
+            .insert((used.signed_prekey_id, used.pq_prekey_id, used.base_key));
     }
 }

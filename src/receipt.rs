@@ -156,9 +156,15 @@ impl Receipt {
         if ids.is_empty() || ids.len() > MAX_RECEIPT_IDS {
             return Err(ReceiptError::InvalidIdCount(ids.len()));
         }
-        let signature = kind
-            .is_signed()
-            .then(|| signer.sign(&[&signed_payload(signer.public(), peer, kind, timestamp_ms, &ids)]));
+        let signature = kind.is_signed().then(|| {
+            signer.sign(&[&signed_payload(
+                signer.public(),
+                peer,
+                kind,
+                timestamp_ms,
+                &ids,
+            )])
+        });
         Ok(Self {
             kind,
             timestamp_ms,
@@ -191,7 +197,11 @@ impl Receipt {
         for _ in 0..count {
             ids.push(MessageId(r.array()?));
         }
-        let signature = if kind.is_signed() { Some(r.array()?) } else { None };
+        let signature = if kind.is_signed() {
+            Some(r.array()?)
+        } else {
+            None
+        };
         r.finish()?;
         if !ids.windows(2).all(|w| matches!(w, [a, b] if a < b)) {
             return Err(ReceiptError::NonCanonicalIds);

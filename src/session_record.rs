@@ -7,7 +7,7 @@ use rand_core::CryptoRng;
 
 use crate::bundle::PreKeyBundle;
 use crate::constants::MAX_ARCHIVED_SESSIONS;
-use crate::error::{BundleError, DecryptionError, EncryptionError};
+use crate::error::{BundleError, DecryptionError, EncryptionError, KeyError};
 use crate::identity::{IdentityKey, IdentityKeyPair};
 use crate::pqxdh;
 use crate::prekey_store::{PreKeyStore, PreKeyUse};
@@ -82,7 +82,11 @@ impl SessionRecord {
     ) -> Result<(), BundleError> {
         let init = pqxdh::initiate(identity, bundle, rng)?;
         let ratchet_key = X25519KeyPair::generate(rng);
-        let ratchet = DoubleRatchet::initiator(&init.transcript.shared_key, &init.signed_prekey_public, ratchet_key)?;
+        let ratchet = DoubleRatchet::initiator(
+            &init.transcript.shared_key,
+            &init.signed_prekey_public,
+            ratchet_key,
+        )?;
         let session = Session {
             remote_identity: bundle.identity,
             associated_data: init.transcript.associated_data,
@@ -104,7 +108,11 @@ impl SessionRecord {
     }
 
     /// Encrypts `body` in the current session.
-    pub fn encrypt(&mut self, content_type: ContentType, body: &[u8]) -> Result<OutgoingMessage, EncryptionError> {
+    pub fn encrypt(
+        &mut self,
+        content_type: ContentType,
+        body: &[u8],
+    ) -> Result<OutgoingMessage, EncryptionError> {
         self.encrypt_with_trace(content_type, body).map(|(m, _)| m)
     }
 
@@ -136,15 +144,19 @@ impl SessionRecord {
         let id = MessageId::of(wire);
         match WireMessage::parse(wire)? {
             WireMessage::Message(message) => self.decrypt_message(&message, id, rng),
-            WireMessage::PreKey(message) => self.decrypt_prekey_message(identity, prekeys, &message, id, rng),
+            WireMessage::PreKey(message) => {
+                self.decrypt_prekey_message(identity, prekeys, &message, id, rng)
+            }
         }
     }
 
     fn sessions_mut(&mut self) -> impl Iterator<Item = (Option<usize>, &mut Session)> {
-        self.current
-            .iter_mut()
-            .map(|s| (None, s))
-            .chain(self.archived.iter_mut().enumerate().map(|(i, s)| (Some(i), s)))
+        self.current.iter_mut().map(|s| (None, s)).chain(
+            self.archived
+                .iter_mut()
+                .enumerate()
+                .map(|(i, s)| (Some(i), s)),
+        )
     }
 
     /// Makes archived session `index` current.
@@ -200,6 +212,11 @@ impl SessionRecord {
         rng: &mut R,
     ) -> Result<Decrypted, DecryptionError> {
         let sender = IdentityKey::from_bytes(&message.identity_key)?;
+        // X25519 ignores bit 255, so without this check a flipped bit would give a second
+        // encoding of the same base key that authenticates like the original.
+        if !crate::primitives::x25519::is_canonical(&message.base_key) {
+            return Err(KeyError::NonCanonicalKey { what: "base key" }.into());
+        }
         let digest = Session::digest_prefix(message.prefix);
 
         let existing = self
@@ -220,26 +237,33 @@ impl SessionRecord {
             });
         }
 
-        if prekeys.base_key_seen(message.signed_prekey_id, message.pq_prekey_id, &message.base_key) {
+        if prekeys.base_key_seen(
+            message.signed_prekey_id,
+            message.pq_prekey_id,
+            &message.base_key,
+        ) {
             return Err(DecryptionError::PreKeyReplay);
         }
-        let signed_prekey = prekeys
-            .signed_prekey(message.signed_prekey_id)
-            .ok_or(DecryptionError::UnknownPreKey {
+        let signed_prekey = prekeys.signed_prekey(message.signed_prekey_id).ok_or(
+            DecryptionError::UnknownPreKey {
                 what: "signed prekey",
                 id: message.signed_prekey_id,
-            })?;
-        let pq_prekey = prekeys
-            .pq_prekey(message.pq_prekey_id)
-            .ok_or(DecryptionError::UnknownPreKey {
-                what: "PQ prekey",
-                id: message.pq_prekey_id,
-            })?;
+            },
+        )?;
+        let pq_prekey =
+            prekeys
+                .pq_prekey(message.pq_prekey_id)
+                .ok_or(DecryptionError::UnknownPreKey {
+                    what: "PQ prekey",
+                    id: message.pq_prekey_id,
+                })?;
         let one_time_prekey = match message.one_time_prekey_id {
-            Some(opk_id) => Some(prekeys.one_time_prekey(opk_id).ok_or(DecryptionError::UnknownPreKey {
-                what: "one-time prekey",
-                id: opk_id,
-            })?),
+            Some(opk_id) => Some(prekeys.one_time_prekey(opk_id).ok_or(
+                DecryptionError::UnknownPreKey {
+                    what: "one-time prekey",
+                    id: opk_id,
+                },
+            )?),
             None => None,
         };
         let transcript = pqxdh::respond(
@@ -257,7 +281,10 @@ impl SessionRecord {
             base_key: message.base_key,
             pending_prekey: None,
             prekey_digest: Some(digest),
-            ratchet: DoubleRatchet::responder(&transcript.shared_key, signed_prekey.key_pair().clone()),
+            ratchet: DoubleRatchet::responder(
+                &transcript.shared_key,
+                signed_prekey.key_pair().clone(),
+            ),
         };
         let (content_type, body) = session.decrypt(&message.message, rng)?;
 

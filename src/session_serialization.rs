@@ -102,9 +102,10 @@ fn read_chain(r: &mut Reader<'_>) -> Result<Option<ChainKey>, DecodeError> {
 fn read_session(r: &mut Reader<'_>) -> Result<Session, DecodeError> {
     let remote: [u8; 32] = r.array()?;
     // A stored identity was validated when it arrived; a record holding an invalid one is corrupt.
-    let remote_identity = IdentityKey::from_bytes(&remote).map_err(|_| DecodeError::InvalidValue {
-        what: "session record identity key",
-    })?;
+    let remote_identity =
+        IdentityKey::from_bytes(&remote).map_err(|_| DecodeError::InvalidValue {
+            what: "session record identity key",
+        })?;
     let associated_data = r.array()?;
     let base_key: [u8; 32] = r.array()?;
     let pending_prekey = if r.flag()? {
@@ -188,9 +189,16 @@ impl SessionRecord {
         let mut r = Reader::new(bytes, WHAT);
         let version = r.u8()?;
         if version != SESSION_RECORD_VERSION {
-            return Err(DecodeError::UnsupportedVersion { what: WHAT, version });
+            return Err(DecodeError::UnsupportedVersion {
+                what: WHAT,
+                version,
+            });
         }
-        let current = if r.flag()? { Some(read_session(&mut r)?) } else { None };
+        let current = if r.flag()? {
+            Some(read_session(&mut r)?)
+        } else {
+            None
+        };
         let count = usize::from(r.u8()?);
         if count > MAX_ARCHIVED_SESSIONS {
             return Err(DecodeError::InvalidValue {

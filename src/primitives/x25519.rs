@@ -73,3 +73,26 @@ pub fn is_low_order(public: &[u8; 32]) -> bool {
     let shared = probe.diffie_hellman(&PublicKey::from(*public));
     bool::from(shared.as_bytes().ct_eq(&ZERO32))
 }
+
+/// Whether `public` is the canonical encoding of a u-coordinate: below `p = 2^255 - 19`,
+/// so bit 255 is clear. X25519 ignores bit 255 and reduces mod p, so a non-canonical key
+/// is a second encoding of another key; honest implementations never produce one.
+pub fn is_canonical(public: &[u8; 32]) -> bool {
+    // Compare little-endian `public` with p = 0x7fff..ffed, from the top byte down.
+    const P: [u8; 32] = {
+        let mut p = [0xffu8; 32];
+        p[0] = 0xed;
+        p[31] = 0x7f;
+        p
+    };
+    for i in (0..32).rev() {
+        let (a, b) = (
+            public.get(i).copied().unwrap_or(0xff),
+            P.get(i).copied().unwrap_or(0),
+        );
+        if a != b {
+            return a < b;
+        }
+    }
+    false
+}

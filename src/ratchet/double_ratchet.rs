@@ -54,7 +54,9 @@ pub(crate) enum Change {
 }
 
 fn low_order(_: crate::primitives::x25519::LowOrder) -> DecryptionError {
-    DecryptionError::Key(KeyError::LowOrderKey { what: "ratchet key" })
+    DecryptionError::Key(KeyError::LowOrderKey {
+        what: "ratchet key",
+    })
 }
 
 /// Walks `chain` up to message `until`, collecting the skipped keys, and returns the key
@@ -95,7 +97,9 @@ impl DoubleRatchet {
     ) -> Result<Self, KeyError> {
         let dh = sending_key
             .dh(remote_key)
-            .map_err(|_| KeyError::LowOrderKey { what: "signed prekey" })?;
+            .map_err(|_| KeyError::LowOrderKey {
+                what: "signed prekey",
+            })?;
         let (root, sending) = RootKey(shared_key.clone()).advance(&dh);
         Ok(Self {
             root,
@@ -122,7 +126,11 @@ impl DoubleRatchet {
     }
 
     /// Encrypts an already padded plaintext.
-    pub(crate) fn encrypt(&mut self, associated_data: &[u8], padded: &[u8]) -> Result<Sealed, EncryptionError> {
+    pub(crate) fn encrypt(
+        &mut self,
+        associated_data: &[u8],
+        padded: &[u8],
+    ) -> Result<Sealed, EncryptionError> {
         let chain = self.sending.as_ref().ok_or(EncryptionError::NoSession)?;
         let next = chain.next().ok_or(EncryptionError::CounterExhausted)?;
         let message_key = chain.message_key();
@@ -158,15 +166,26 @@ impl DoubleRatchet {
         self.try_decrypt(&aad, header, ciphertext)
     }
 
-    fn try_decrypt(&self, aad: &[u8], header: &Header, ciphertext: &[u8]) -> Result<(Vec<u8>, Change), DecryptionError> {
-        let open = |key: &MessageKey| key.open(aad, ciphertext).map_err(|_| DecryptionError::AuthenticationFailed);
+    fn try_decrypt(
+        &self,
+        aad: &[u8],
+        header: &Header,
+        ciphertext: &[u8],
+    ) -> Result<(Vec<u8>, Change), DecryptionError> {
+        let open = |key: &MessageKey| {
+            key.open(aad, ciphertext)
+                .map_err(|_| DecryptionError::AuthenticationFailed)
+        };
 
         if let Some((position, key)) = self.skipped.find(&header.ratchet_key, header.counter) {
             return Ok((open(key)?, Change::UsedSkipped(position)));
         }
 
         if self.remote_key.as_ref() == Some(&header.ratchet_key) {
-            let chain = self.receiving.as_ref().ok_or(DecryptionError::AuthenticationFailed)?;
+            let chain = self
+                .receiving
+                .as_ref()
+                .ok_or(DecryptionError::AuthenticationFailed)?;
             if header.counter < chain.index {
                 return Err(DecryptionError::DuplicateMessage);
             }
@@ -185,9 +204,17 @@ impl DoubleRatchet {
         if let (Some(chain), Some(old_key)) = (&self.receiving, &self.remote_key) {
             skip_to(chain, header.previous_count, old_key, &mut skipped)?;
         }
-        let dh = self.sending_key.dh(&header.ratchet_key).map_err(low_order)?;
+        let dh = self
+            .sending_key
+            .dh(&header.ratchet_key)
+            .map_err(low_order)?;
         let (root, receiving) = self.root.advance(&dh);
-        let at = skip_to(&receiving, header.counter, &header.ratchet_key, &mut skipped)?;
+        let at = skip_to(
+            &receiving,
+            header.counter,
+            &header.ratchet_key,
+            &mut skipped,
+        )?;
         let plaintext = open(&at.message_key())?;
         let receiving = at.next().ok_or(DecryptionError::TooManySkipped {
             skipped: u64::from(header.counter),
@@ -208,7 +235,11 @@ impl DoubleRatchet {
 
     /// Applies a decryption's change. Randomness (one new ratchet key) is drawn only when
     /// the message completed a DH ratchet step.
-    pub(crate) fn commit<R: CryptoRng + ?Sized>(&mut self, change: Change, rng: &mut R) -> Result<(), DecryptionError> {
+    pub(crate) fn commit<R: CryptoRng + ?Sized>(
+        &mut self,
+        change: Change,
+        rng: &mut R,
+    ) -> Result<(), DecryptionError> {
         match change {
             Change::UsedSkipped(position) => self.skipped.remove(position),
             Change::Advanced { receiving, skipped } => {

@@ -21,7 +21,11 @@ pub(crate) struct Expanded {
 
 impl Expanded {
     pub(crate) fn aes_key(&self) -> &[u8; 32] {
-        let (key, _) = self.okm.expose().split_first_chunk::<32>().unwrap_or((&ZERO32, &[]));
+        let (key, _) = self
+            .okm
+            .expose()
+            .split_first_chunk::<32>()
+            .unwrap_or((&ZERO32, &[]));
         key
     }
 
@@ -42,7 +46,12 @@ impl MessageKey {
     /// `HKDF(ZERO32, MK, "Bluetick_MessageKeys_v1", 44)`: AES key = 0..32, nonce = 32..44.
     pub(crate) fn expand(&self) -> Expanded {
         let mut okm = SecretBytes::<44>::zeroed();
-        hkdf_sha256(&ZERO32, self.key.expose(), MESSAGE_KEYS_INFO, okm.expose_mut());
+        hkdf_sha256(
+            &ZERO32,
+            self.key.expose(),
+            MESSAGE_KEYS_INFO,
+            okm.expose_mut(),
+        );
         Expanded { okm }
     }
 

@@ -15,7 +15,12 @@ impl RootKey {
     /// chain key starting at index 0.
     pub(crate) fn advance(&self, dh_output: &Secret32) -> (RootKey, ChainKey) {
         let mut okm = crate::primitives::secret::SecretBytes::<64>::zeroed();
-        hkdf_sha256(self.0.expose(), dh_output.expose(), RATCHET_INFO, okm.expose_mut());
+        hkdf_sha256(
+            self.0.expose(),
+            dh_output.expose(),
+            RATCHET_INFO,
+            okm.expose_mut(),
+        );
         let (root, chain) = okm.expose().split_at(32);
         let root = Secret32::from_slice(root).unwrap_or_else(Secret32::zeroed);
         let chain = Secret32::from_slice(chain).unwrap_or_else(Secret32::zeroed);

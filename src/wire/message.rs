@@ -7,7 +7,8 @@ use crate::error::DecodeError;
 use super::header::Header;
 
 /// The longest ciphertext a valid message can carry: the largest padded plaintext plus the tag.
-pub(crate) const MAX_CIPHERTEXT: usize = (MAX_PLAINTEXT + 2).div_ceil(PADDING_BLOCK) * PADDING_BLOCK + TAG_LEN;
+pub(crate) const MAX_CIPHERTEXT: usize =
+    (MAX_PLAINTEXT + 2).div_ceil(PADDING_BLOCK) * PADDING_BLOCK + TAG_LEN;
 
 /// A parsed `Message`, borrowing the wire bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

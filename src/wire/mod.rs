@@ -28,7 +28,9 @@ impl<'a> WireMessage<'a> {
     /// Parses a wire message by its first byte.
     pub fn parse(bytes: &'a [u8]) -> Result<Self, DecodeError> {
         match bytes.first() {
-            None => Err(DecodeError::Truncated { what: "wire message" }),
+            None => Err(DecodeError::Truncated {
+                what: "wire message",
+            }),
             Some(&MESSAGE_TYPE) => Message::parse(bytes).map(Self::Message),
             Some(&PREKEY_MESSAGE_TYPE) => PreKeyMessage::parse(bytes).map(Self::PreKey),
             Some(&other) => Err(DecodeError::UnknownMessageType(other)),

@@ -59,7 +59,8 @@ pub fn unpad(padded: &[u8]) -> Result<(ContentType, &[u8]), DecryptionError> {
         return Err(DecryptionError::BadPadding);
     }
     let (&kind, rest) = padded.split_first().ok_or(DecryptionError::BadPadding)?;
-    let content_type = ContentType::from_byte(kind).ok_or(DecryptionError::UnknownContentType(kind))?;
+    let content_type =
+        ContentType::from_byte(kind).ok_or(DecryptionError::UnknownContentType(kind))?;
     let body = rest.get(..end - 1).ok_or(DecryptionError::BadPadding)?;
     Ok((content_type, body))
 }

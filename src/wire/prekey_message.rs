@@ -49,9 +49,13 @@ impl<'a> PreKeyMessage<'a> {
         let kem_ciphertext: &[u8; KEM_CIPHERTEXT_LEN] = r
             .take(KEM_CIPHERTEXT_LEN)?
             .try_into()
-            .map_err(|_| DecodeError::Truncated { what: "PreKeyMessage" })?;
+            .map_err(|_| DecodeError::Truncated {
+                what: "PreKeyMessage",
+            })?;
         let message_bytes = r.rest();
-        let prefix = bytes.get(..bytes.len() - message_bytes.len()).unwrap_or_default();
+        let prefix = bytes
+            .get(..bytes.len() - message_bytes.len())
+            .unwrap_or_default();
         let message = Message::parse(message_bytes)?;
         Ok(Self {
             identity_key,

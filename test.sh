@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs every test of the project: formatting, lints, the Rust suites, rustdoc, and the
+# independent Python checker of the test vectors.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "format and lints"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "Rust tests (release: the crypto is slow unoptimised)"
+cargo test --release --workspace
+
+step "rustdoc"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace --quiet
+
+step "independent vector checker (Python)"
+if ! python3 -c 'import nacl, cryptography, kyber_py' 2>/dev/null; then
+  python3 -m pip install --quiet --disable-pip-version-check -r vectors/requirements.txt
+fi
+python3 -m pytest -q vectors

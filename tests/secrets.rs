@@ -1,0 +1,120 @@
+//! Secrets are erased on drop and never printed by `Debug`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use bluetick::primitives::x25519::X25519KeyPair;
+use bluetick::{
+    IdentityKeyPair, OneTimePreKey, PqPreKey, PqPreKeyKind, Secret32, SecretBytes, SignedPreKey,
+};
+use common::{established, rng};
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// No 8-byte window of `secret` may appear, as hex or as a decimal byte list, in `text`.
+fn assert_not_leaked(text: &str, secret: &[u8], what: &str) {
+    let h = hex(secret);
+    for i in 0..secret.len().saturating_sub(8) {
+        assert!(
+            !text.contains(&h[2 * i..2 * i + 16]),
+            "{what} leaked as hex in {text}"
+        );
+    }
+    let decimal = format!("{:?}", &secret[..8]);
+    assert!(
+        !text.contains(&decimal[1..decimal.len() - 1]),
+        "{what} leaked as bytes in {text}"
+    );
+}
+
+#[test]
+fn debug_output_of_key_types_contains_no_secret() {
+    let mut r = rng(1);
+    let identity = IdentityKeyPair::generate(&mut r);
+    let seed = identity.seed().expose().to_vec();
+    let text = format!("{identity:?} {:#?}", identity);
+    assert_not_leaked(&text, &seed, "identity seed");
+
+    let spk = SignedPreKey::generate(&identity, 1, &mut r);
+    let spk_private = spk.key_pair().private_bytes().expose().to_vec();
+    assert_not_leaked(&format!("{spk:?}"), &spk_private, "signed prekey");
+
+    let opk = OneTimePreKey::generate(1, &mut r);
+    let opk_private = opk.key_pair().private_bytes().expose().to_vec();
+    assert_not_leaked(&format!("{opk:?}"), &opk_private, "one-time prekey");
+
+    let pq = PqPreKey::generate(&identity, 1, PqPreKeyKind::OneTime, &mut r);
+    let pq_seed = pq.key_pair().seed().expose().to_vec();
+    assert_not_leaked(&format!("{pq:?}"), &pq_seed, "PQ prekey seed");
+
+    let secret = Secret32::from_slice(&[7u8; 32]).unwrap();
+    assert_eq!(format!("{secret:?}"), "SecretBytes<32>(redacted)");
+}
+
+#[test]
+fn debug_output_of_sessions_contains_no_key_material() {
+    let (alice, _bob) = established(2);
+    let text = format!("{:?} {:#?}", alice.record, alice.record);
+    // Secrets at their documented offsets in the serialization (src/session_serialization.rs)
+    // of a session with no pending PreKeyMessage and no digest: RK, DHs private, CKs, CKr.
+    let bytes = alice.record.to_bytes();
+    assert_eq!(
+        (bytes[164], bytes[165], bytes[230], bytes[263], bytes[300]),
+        (0, 0, 1, 1, 1)
+    );
+    for (what, range) in [
+        ("root key", 166..198),
+        ("ratchet private key", 198..230),
+        ("sending chain key", 264..296),
+        ("receiving chain key", 301..333),
+    ] {
+        assert_not_leaked(&text, &bytes[range], what);
+    }
+    assert!(text.contains("redacted"));
+}
+
+#[test]
+fn secret_types_erase_themselves_on_drop() {
+    fn erases_on_drop<T: ZeroizeOnDrop>() {}
+    erases_on_drop::<Secret32>();
+    erases_on_drop::<SecretBytes<64>>();
+    // The X25519 private key inside every key pair (x25519-dalek, `zeroize` feature on).
+    erases_on_drop::<x25519_dalek::StaticSecret>();
+    erases_on_drop::<ed25519_dalek::SigningKey>();
+
+    let mut s = SecretBytes::<32>::from_slice(&[0xAB; 32]).unwrap();
+    s.zeroize();
+    assert_eq!(s.expose(), &[0u8; 32]);
+
+    let mut src = [9u8; 32];
+    let taken = Secret32::from_array(&mut src);
+    assert_eq!(src, [0u8; 32], "the caller's copy was not erased");
+    assert_eq!(taken.expose(), &[9u8; 32]);
+
+    let mut private = [5u8; 32];
+    let _pair = X25519KeyPair::from_private(&mut private);
+    assert_eq!(
+        private, [0u8; 32],
+        "the caller's private key copy was not erased"
+    );
+}
+
+#[test]
+fn secrets_compare_in_constant_time_and_by_value() {
+    use subtle::ConstantTimeEq;
+    let a = Secret32::from_slice(&[1u8; 32]).unwrap();
+    let b = Secret32::from_slice(&[1u8; 32]).unwrap();
+    let c = Secret32::from_slice(&[2u8; 32]).unwrap();
+    assert!(bool::from(a.ct_eq(&b)));
+    assert!(!bool::from(a.ct_eq(&c)));
+    assert_eq!(a, b);
+    assert_ne!(a, c);
+}

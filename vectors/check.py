@@ -1,0 +1,1014 @@
+#!/usr/bin/env python3
+"""Independent checker for Bluetick's protocol-v1 test vectors.
+
+Replays every vector file beside this script (pqxdh, kdf, session, receipts, invalid)
+from its inputs with a second implementation of the protocol written from
+shared/design/protocol-v1.md and vectors/FORMAT.md, and compares every result byte.
+
+It uses only PyNaCl (libsodium), pyca/cryptography and kyber-py, and shares no code with
+the Rust crate, so an agreement between the two is evidence that both follow the spec.
+
+Usage: python3 check.py [VECTOR_DIR]   (default: the folder of this script)
+Prints one line per mismatch, then `check.py: N passed, M failed`; exits 1 on any failure.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import hmac
+import json
+import struct
+import sys
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Optional
+
+import nacl.bindings
+import nacl.exceptions
+import nacl.signing
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from kyber_py.ml_kem import ML_KEM_1024
+
+# --- Constants (spec §1-§8) -----------------------------------------------------------
+
+ZERO32 = bytes(32)
+FF32 = b"\xff" * 32
+PQXDH_INFO = b"Bluetick_X25519_SHA-256_ML-KEM-1024"
+RATCHET_INFO = b"Bluetick_Ratchet_v1"
+MESSAGE_KEYS_INFO = b"Bluetick_MessageKeys_v1"
+SPK_CONTEXT = b"Bluetick_SignedPreKey_v1"
+PQPK_CONTEXT = b"Bluetick_PqPreKey_v1"
+RECEIPT_CONTEXT = b"Bluetick_Receipt_v1"
+MESSAGE_ID_CONTEXT = b"Bluetick_MessageId_v1"
+
+EC_TAG = 0x05
+KEM_TAG = 0x0A
+MESSAGE_TYPE = 0x11
+PREKEY_MESSAGE_TYPE = 0x12
+BUNDLE_VERSION = 0x01
+
+HEADER_LEN = 40
+TAG_LEN = 16
+KEM_EK_LEN = 1568
+KEM_CT_LEN = 1568
+KEM_Q = 3329
+P25519 = 2**255 - 19
+PAD_BLOCK = 64
+CONTENT_TYPES = (0x01, 0x02)
+
+MAX_SKIP = 2000
+MAX_STORED_SKIPPED = 2000
+MAX_BODY = 16 * 1024 * 1024
+# The largest ciphertext a 16 MiB body can produce: framing rounds up to 64, plus the tag.
+MAX_CIPHERTEXT = (MAX_BODY + 2 + PAD_BLOCK - 1) // PAD_BLOCK * PAD_BLOCK + TAG_LEN
+
+SIGNED_RECEIPT_KINDS = (0x01, 0x02)
+DENIABLE_RECEIPT_KINDS = (0x81, 0x82)
+MAX_RECEIPT_IDS = 1024
+MESSAGE_ID_LEN = 16
+
+
+class Reject(Exception):
+    """A rejection, named as the Rust crate's ErrorKind names it (vectors/invalid.json)."""
+
+    def __init__(self, name: str, detail: str = ""):
+        super().__init__(f"{name}: {detail}" if detail else name)
+        self.name = name
+
+
+# --- Primitives (spec §1) ---------------------------------------------------------------
+
+def sha256(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
+
+
+def hmac_sha256(key: bytes, data: bytes) -> bytes:
+    return hmac.new(key, data, hashlib.sha256).digest()
+
+
+def hkdf(salt: bytes, ikm: bytes, info: bytes, length: int) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=length, salt=salt, info=info).derive(ikm)
+
+
+def x25519_public(private: bytes) -> bytes:
+    return X25519PrivateKey.from_private_bytes(private).public_key().public_bytes_raw()
+
+
+def x25519(private: bytes, public: bytes) -> bytes:
+    """RFC 7748 X25519; an all-zero result means a small-order peer key and aborts."""
+    if len(public) != 32:
+        raise Reject("LowOrderKey", "X25519 public key is not 32 bytes")
+    try:
+        shared = X25519PrivateKey.from_private_bytes(private).exchange(
+            X25519PublicKey.from_public_bytes(public))
+    except ValueError as e:  # pyca refuses the all-zero output itself
+        raise Reject("LowOrderKey", str(e)) from None
+    if shared == ZERO32:
+        raise Reject("LowOrderKey")
+    return shared
+
+
+def is_low_order_x25519(public: bytes) -> bool:
+    """A small-order point gives zero with every clamped scalar (a multiple of the cofactor)."""
+    try:
+        x25519(b"\x01" * 32, public)
+    except Reject:
+        return True
+    return False
+
+
+def aead_seal(key: bytes, nonce: bytes, plaintext: bytes, aad: bytes) -> bytes:
+    return AESGCM(key).encrypt(nonce, plaintext, aad)
+
+
+def aead_open(key: bytes, nonce: bytes, ciphertext: bytes, aad: bytes) -> bytes:
+    try:
+        return AESGCM(key).decrypt(nonce, ciphertext, aad)
+    except InvalidTag:
+        raise Reject("AuthenticationFailed") from None
+
+
+def u32(value: int) -> bytes:
+    return struct.pack(">I", value)
+
+
+class Reader:
+    """Strict big-endian reader: running out is Truncated, leftovers are TrailingBytes."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+        self.pos = 0
+
+    def take(self, n: int) -> bytes:
+        if self.pos + n > len(self.data):
+            raise Reject("Truncated", f"need {n} bytes at offset {self.pos}")
+        out = self.data[self.pos:self.pos + n]
+        self.pos += n
+        return out
+
+    def u8(self) -> int:
+        return self.take(1)[0]
+
+    def u16(self) -> int:
+        return struct.unpack(">H", self.take(2))[0]
+
+    def u32(self) -> int:
+        return struct.unpack(">I", self.take(4))[0]
+
+    def u64(self) -> int:
+        return struct.unpack(">Q", self.take(8))[0]
+
+    def flag(self) -> bool:
+        value = self.u8()
+        if value not in (0, 1):
+            raise Reject("InvalidFlag", f"flag byte {value}")
+        return value == 1
+
+    def rest(self) -> bytes:
+        out = self.data[self.pos:]
+        self.pos = len(self.data)
+        return out
+
+    def finish(self) -> None:
+        if self.pos != len(self.data):
+            raise Reject("TrailingBytes", f"{len(self.data) - self.pos} bytes left")
+
+
+# --- Identity keys and signatures (spec §2) -----------------------------------------------
+
+class Identity:
+    """An Ed25519 identity from a 32-byte seed, with its Montgomery (X25519) form."""
+
+    def __init__(self, seed: bytes):
+        self._signing = nacl.signing.SigningKey(seed)
+        self.public = bytes(self._signing.verify_key)
+        secret64 = seed + self.public  # libsodium's secret key layout
+        self.x_private = nacl.bindings.crypto_sign_ed25519_sk_to_curve25519(secret64)
+        self.x_public = nacl.bindings.crypto_sign_ed25519_pk_to_curve25519(self.public)
+
+    def sign(self, message: bytes) -> bytes:
+        return self._signing.sign(message).signature
+
+
+def validate_identity_key(public: bytes) -> None:
+    """Valid, canonical, torsion-free, not small order: exactly libsodium's is_valid_point."""
+    if len(public) != 32 or not nacl.bindings.crypto_core_ed25519_is_valid_point(public):
+        raise Reject("InvalidIdentityKey")
+
+
+def identity_x25519_public(public: bytes) -> bytes:
+    validate_identity_key(public)
+    return nacl.bindings.crypto_sign_ed25519_pk_to_curve25519(public)
+
+
+def verify_signature(public: bytes, message: bytes, signature: bytes) -> None:
+    """libsodium's verify rejects non-canonical S, small-order A and R (verify_strict's rules)."""
+    validate_identity_key(public)
+    if len(signature) != 64:
+        raise Reject("BadSignature", "signature is not 64 bytes")
+    try:
+        nacl.signing.VerifyKey(public).verify(message, signature)
+    except nacl.exceptions.BadSignatureError:
+        raise Reject("BadSignature") from None
+
+
+def encode_ec(public: bytes) -> bytes:
+    return bytes([EC_TAG]) + public
+
+
+def encode_kem(ek: bytes) -> bytes:
+    return bytes([KEM_TAG]) + ek
+
+
+def signed_prekey_message(spk_public: bytes) -> bytes:
+    return SPK_CONTEXT + encode_ec(spk_public)
+
+
+def pq_prekey_message(ek: bytes) -> bytes:
+    return PQPK_CONTEXT + encode_kem(ek)
+
+
+# --- ML-KEM-1024 (spec §1) ---------------------------------------------------------------
+
+def kem_keygen(seed: bytes) -> tuple[bytes, bytes]:
+    """Deterministic KeyGen_internal(d = seed[0..32], z = seed[32..64]) -> (ek, dk)."""
+    if len(seed) != 64:
+        raise ValueError("ML-KEM seed must be 64 bytes")
+    return ML_KEM_1024._keygen_internal(seed[:32], seed[32:])
+
+
+def check_kem_key(ek: bytes) -> None:
+    """FIPS 203 §7.2 input check: right length, and every 12-bit coefficient of t-hat < q."""
+    if len(ek) != KEM_EK_LEN:
+        raise Reject("InvalidKemKey", f"length {len(ek)}")
+    for i in range(0, 384 * 4, 3):
+        b0, b1, b2 = ek[i], ek[i + 1], ek[i + 2]
+        if (b0 | (b1 & 0x0F) << 8) >= KEM_Q or ((b1 >> 4) | b2 << 4) >= KEM_Q:
+            raise Reject("InvalidKemKey", f"coefficient >= q at byte {i}")
+
+
+def kem_encaps(ek: bytes, m: bytes) -> tuple[bytes, bytes]:
+    """Encaps_internal(ek, m) after the input check -> (ciphertext, shared secret)."""
+    check_kem_key(ek)
+    shared, ciphertext = ML_KEM_1024._encaps_internal(ek, m)
+    return ciphertext, shared
+
+
+def kem_decaps(dk: bytes, ciphertext: bytes) -> bytes:
+    return ML_KEM_1024.decaps(dk, ciphertext)
+
+
+# --- Prekey bundle (spec §2, FORMAT.md) ------------------------------------------------------
+
+@dataclass
+class Bundle:
+    identity: bytes
+    spk_id: int
+    spk_public: bytes
+    spk_signature: bytes
+    pq_id: int
+    pq_public: bytes
+    pq_signature: bytes
+    opk_id: Optional[int] = None
+    opk_public: Optional[bytes] = None
+
+
+def encode_bundle(b: Bundle) -> bytes:
+    out = bytes([BUNDLE_VERSION]) + b.identity
+    out += u32(b.spk_id) + b.spk_public + b.spk_signature
+    out += u32(b.pq_id) + b.pq_public + b.pq_signature
+    if b.opk_public is None:
+        return out + b"\x00"
+    return out + b"\x01" + u32(b.opk_id) + b.opk_public
+
+
+def decode_bundle(data: bytes) -> Bundle:
+    r = Reader(data)
+    version = r.u8()
+    if version != BUNDLE_VERSION:
+        raise Reject("UnsupportedVersion", f"bundle version {version}")
+    b = Bundle(identity=r.take(32), spk_id=r.u32(), spk_public=r.take(32), spk_signature=r.take(64),
+               pq_id=r.u32(), pq_public=r.take(KEM_EK_LEN), pq_signature=r.take(64))
+    if r.flag():
+        b.opk_id = r.u32()
+        b.opk_public = r.take(32)
+    r.finish()
+    return b
+
+
+def check_x25519_prekey(public: bytes, what: str) -> None:
+    """A prekey must be a canonical u-coordinate (all 256 bits read, < p) of large order."""
+    if int.from_bytes(public, "little") >= P25519:
+        raise Reject("NonCanonicalKey", what)
+    if is_low_order_x25519(public):
+        raise Reject("LowOrderKey", what)
+
+
+def verify_bundle(b: Bundle) -> None:
+    """PQXDH step 1 plus the keys' own checks, in the order FORMAT.md fixes for the vectors."""
+    validate_identity_key(b.identity)
+    verify_signature(b.identity, signed_prekey_message(b.spk_public), b.spk_signature)
+    check_x25519_prekey(b.spk_public, "signed prekey")
+    verify_signature(b.identity, pq_prekey_message(b.pq_public), b.pq_signature)
+    check_kem_key(b.pq_public)
+    if b.opk_public is not None:
+        check_x25519_prekey(b.opk_public, "one-time prekey")
+
+
+# --- PQXDH (spec §3) -----------------------------------------------------------------------
+
+class BobKeys:
+    """Bob's identity and prekeys, made from a case's recorded inputs (FORMAT.md)."""
+
+    def __init__(self, inputs: dict):
+        self.identity = Identity(unhex(inputs["bob_identity_seed"]))
+        self.spk_id = inputs["bob_signed_prekey_id"]
+        self.spk_private = unhex(inputs["bob_signed_prekey_private"])
+        self.spk_public = x25519_public(self.spk_private)
+        self.opk_id = inputs.get("bob_one_time_prekey_id")
+        opk_private = inputs.get("bob_one_time_prekey_private")
+        self.opk_private = unhex(opk_private) if opk_private is not None else None
+        self.opk_public = x25519_public(self.opk_private) if self.opk_private else None
+        self.pq_id = inputs["bob_pq_prekey_id"]
+        self.pq_public, self.pq_private = kem_keygen(unhex(inputs["bob_pq_prekey_seed"]))
+
+    def bundle(self) -> Bundle:
+        return Bundle(
+            identity=self.identity.public,
+            spk_id=self.spk_id, spk_public=self.spk_public,
+            spk_signature=self.identity.sign(signed_prekey_message(self.spk_public)),
+            pq_id=self.pq_id, pq_public=self.pq_public,
+            pq_signature=self.identity.sign(pq_prekey_message(self.pq_public)),
+            opk_id=self.opk_id if self.opk_private else None, opk_public=self.opk_public)
+
+
+def derive_shared_key(dhs: list[bytes], kem_shared: bytes) -> bytes:
+    return hkdf(ZERO32, FF32 + b"".join(dhs) + kem_shared, PQXDH_INFO, 32)
+
+
+def associated_data(ikx_a: bytes, ikx_b: bytes, pq_public: bytes) -> bytes:
+    return encode_ec(ikx_a) + encode_ec(ikx_b) + sha256(encode_kem(pq_public))
+
+
+@dataclass
+class PqxdhResult:
+    ephemeral_public: bytes
+    kem_ciphertext: bytes
+    kem_shared_secret: bytes
+    dh: list  # DH1..DH3, then DH4 when an OPK was used
+    shared_key: bytes
+    associated_data: bytes
+
+
+def pqxdh_initiate(alice: Identity, bundle: Bundle, ephemeral_private: bytes,
+                   encaps_randomness: bytes) -> PqxdhResult:
+    verify_bundle(bundle)
+    ciphertext, kem_shared = kem_encaps(bundle.pq_public, encaps_randomness)
+    ikx_b = identity_x25519_public(bundle.identity)
+    dhs = [x25519(alice.x_private, bundle.spk_public),
+           x25519(ephemeral_private, ikx_b),
+           x25519(ephemeral_private, bundle.spk_public)]
+    if bundle.opk_public is not None:
+        dhs.append(x25519(ephemeral_private, bundle.opk_public))
+    return PqxdhResult(x25519_public(ephemeral_private), ciphertext, kem_shared, dhs,
+                       derive_shared_key(dhs, kem_shared),
+                       associated_data(alice.x_public, ikx_b, bundle.pq_public))
+
+
+def pqxdh_respond(bob: BobKeys, alice_identity: bytes, ephemeral_public: bytes,
+                  ciphertext: bytes, used_opk: bool) -> tuple[bytes, bytes]:
+    """Bob's side of steps 4-5 -> (SK, AD)."""
+    ikx_a = identity_x25519_public(alice_identity)
+    dhs = [x25519(bob.spk_private, ikx_a),
+           x25519(bob.identity.x_private, ephemeral_public),
+           x25519(bob.spk_private, ephemeral_public)]
+    if used_opk:
+        dhs.append(x25519(bob.opk_private, ephemeral_public))
+    kem_shared = kem_decaps(bob.pq_private, ciphertext)
+    return (derive_shared_key(dhs, kem_shared),
+            associated_data(ikx_a, bob.identity.x_public, bob.pq_public))
+
+
+# --- Double Ratchet KDFs (spec §4) -----------------------------------------------------------
+
+def kdf_rk(root_key: bytes, dh_output: bytes) -> tuple[bytes, bytes]:
+    out = hkdf(root_key, dh_output, RATCHET_INFO, 64)
+    return out[:32], out[32:]
+
+
+def kdf_ck(chain_key: bytes) -> tuple[bytes, bytes]:
+    """-> (message key, next chain key)."""
+    return hmac_sha256(chain_key, b"\x01"), hmac_sha256(chain_key, b"\x02")
+
+
+def expand_message_key(message_key: bytes) -> tuple[bytes, bytes]:
+    out = hkdf(ZERO32, message_key, MESSAGE_KEYS_INFO, 44)
+    return out[:32], out[32:]
+
+
+# --- Wire formats (spec §5) --------------------------------------------------------------------
+
+def pad_plaintext(content_type: int, body: bytes) -> bytes:
+    framed = bytes([content_type]) + body + b"\x80"
+    return framed + bytes(-len(framed) % PAD_BLOCK)
+
+
+def unpad_plaintext(padded: bytes) -> tuple[int, bytes]:
+    """-> (content type, body). Accepts any 0x80 + zeros tail, as FORMAT.md defines BadPadding."""
+    if len(padded) == 0 or len(padded) % PAD_BLOCK:
+        raise Reject("BadPadding", f"length {len(padded)}")
+    content = padded.rstrip(b"\x00")
+    if not content.endswith(b"\x80") or len(content) < 2:  # need content type + 0x80
+        raise Reject("BadPadding", "no 0x80 marker after a content type")
+    if content[0] not in CONTENT_TYPES:
+        raise Reject("UnknownContentType", f"0x{content[0]:02x}")
+    return content[0], content[1:-1]
+
+
+def encode_header(dh: bytes, pn: int, n: int) -> bytes:
+    return dh + u32(pn) + u32(n)
+
+
+def decode_header(header: bytes) -> tuple[bytes, int, int]:
+    return header[:32], struct.unpack(">I", header[32:36])[0], struct.unpack(">I", header[36:40])[0]
+
+
+def message_id(wire: bytes) -> bytes:
+    return sha256(MESSAGE_ID_CONTEXT + wire)[:MESSAGE_ID_LEN]
+
+
+@dataclass
+class Message:
+    header: bytes
+    ciphertext: bytes
+
+
+@dataclass
+class PreKeyMessage:
+    identity: bytes
+    ephemeral: bytes
+    spk_id: int
+    pq_id: int
+    opk_id: Optional[int]
+    kem_ciphertext: bytes
+    message: Message
+
+
+def parse_message_body(r: Reader) -> Message:
+    kind = r.u8()
+    if kind != MESSAGE_TYPE:
+        raise Reject("UnknownMessageType", f"0x{kind:02x}")
+    header = r.take(HEADER_LEN)
+    ciphertext = r.rest()
+    if len(ciphertext) < TAG_LEN:
+        raise Reject("CiphertextTooShort")
+    if len(ciphertext) > MAX_CIPHERTEXT:
+        raise Reject("MessageTooLong")
+    return Message(header, ciphertext)
+
+
+def parse_wire(wire: bytes):
+    """-> Message or PreKeyMessage; never anything but a Reject on bad input."""
+    r = Reader(wire)
+    kind = r.u8()
+    if kind == MESSAGE_TYPE:
+        return parse_message_body(Reader(wire))
+    if kind != PREKEY_MESSAGE_TYPE:
+        raise Reject("UnknownMessageType", f"0x{kind:02x}")
+    identity, ephemeral = r.take(32), r.take(32)
+    spk_id, pq_id = r.u32(), r.u32()
+    opk_id = r.u32() if r.flag() else None
+    kem_ciphertext = r.take(KEM_CT_LEN)
+    return PreKeyMessage(identity, ephemeral, spk_id, pq_id, opk_id, kem_ciphertext,
+                         parse_message_body(Reader(r.rest())))
+
+
+def encode_message(header: bytes, ciphertext: bytes) -> bytes:
+    return bytes([MESSAGE_TYPE]) + header + ciphertext
+
+
+def prekey_message_prefix(alice_identity: bytes, ephemeral_public: bytes, bundle: Bundle,
+                          kem_ciphertext: bytes) -> bytes:
+    """Everything of Alice's PreKeyMessages before the inner Message; it never changes."""
+    out = bytes([PREKEY_MESSAGE_TYPE]) + alice_identity + ephemeral_public
+    out += u32(bundle.spk_id) + u32(bundle.pq_id)
+    out += b"\x00" if bundle.opk_public is None else b"\x01" + u32(bundle.opk_id)
+    return out + kem_ciphertext
+
+
+# --- Double Ratchet state machine (spec §4, Signal Double Ratchet §3.5) --------------------------
+
+@dataclass
+class Ratchet:
+    rk: bytes
+    dhs_private: bytes
+    dhr: Optional[bytes]
+    cks: Optional[bytes]
+    ckr: Optional[bytes] = None
+    ns: int = 0
+    nr: int = 0
+    pn: int = 0
+    skipped: OrderedDict = field(default_factory=OrderedDict)  # (dh, n) -> mk, oldest first
+    # Recorded "random" ratchet privates, consumed in order by DH ratchet steps.
+    privates: list = field(default_factory=list)
+    next_private: int = 0
+
+    @classmethod
+    def initiator(cls, shared_key: bytes, bob_spk: bytes, privates: list) -> "Ratchet":
+        rk, cks = kdf_rk(shared_key, x25519(privates[0], bob_spk))
+        return cls(rk=rk, dhs_private=privates[0], dhr=bob_spk, cks=cks,
+                   privates=privates, next_private=1)
+
+    @classmethod
+    def responder(cls, shared_key: bytes, spk_private: bytes, privates: list) -> "Ratchet":
+        return cls(rk=shared_key, dhs_private=spk_private, dhr=None, cks=None, privates=privates)
+
+    def _generate_dh(self) -> bytes:
+        if self.next_private >= len(self.privates):
+            raise Reject("RatchetPrivatesExhausted", "the case lists too few ratchet privates")
+        private = self.privates[self.next_private]
+        self.next_private += 1
+        return private
+
+    def encrypt(self, padded: bytes, ad: bytes) -> tuple[bytes, bytes, bytes]:
+        """-> (header, ciphertext, message key)."""
+        if self.cks is None:
+            raise Reject("NoSession", "no sending chain yet")
+        mk, self.cks = kdf_ck(self.cks)
+        header = encode_header(x25519_public(self.dhs_private), self.pn, self.ns)
+        self.ns += 1
+        key, nonce = expand_message_key(mk)
+        aad = ad + bytes([MESSAGE_TYPE]) + header
+        return header, aead_seal(key, nonce, padded, aad), mk
+
+    def decrypt(self, message: Message, ad: bytes) -> tuple["Ratchet", bytes]:
+        """-> (new state, padded plaintext). Works on a copy: self never changes."""
+        state = copy.deepcopy(self)
+        padded = state._decrypt_in_place(message, ad)
+        return state, padded
+
+    def _decrypt_in_place(self, message: Message, ad: bytes) -> bytes:
+        dh, pn, n = decode_header(message.header)
+        aad = ad + bytes([MESSAGE_TYPE]) + message.header
+        if (dh, n) in self.skipped:
+            mk = self.skipped.pop((dh, n))
+            return aead_open(*expand_message_key(mk), message.ciphertext, aad)
+        if dh != self.dhr:
+            self._skip_message_keys(pn)
+            self._dh_ratchet(dh)
+        elif self.ckr is None:  # Alice before Bob's first reply: no chain for this key
+            raise Reject("AuthenticationFailed", "no receiving chain for this ratchet key")
+        elif n < self.nr:
+            # Same chain, key already used (it is not among the skipped ones).
+            raise Reject("DuplicateMessage")
+        self._skip_message_keys(n)
+        mk, self.ckr = kdf_ck(self.ckr)
+        self.nr += 1
+        return aead_open(*expand_message_key(mk), message.ciphertext, aad)
+
+    def _skip_message_keys(self, until: int) -> None:
+        if self.ckr is None:
+            return
+        if until - self.nr > MAX_SKIP:
+            raise Reject("TooManySkipped", f"{until - self.nr} keys")
+        while self.nr < until:
+            mk, self.ckr = kdf_ck(self.ckr)
+            self.skipped[(self.dhr, self.nr)] = mk
+            self.nr += 1
+            if len(self.skipped) > MAX_STORED_SKIPPED:
+                self.skipped.popitem(last=False)  # the oldest goes first
+
+    def _dh_ratchet(self, their_dh: bytes) -> None:
+        self.pn, self.ns, self.nr = self.ns, 0, 0
+        self.dhr = their_dh
+        self.rk, self.ckr = kdf_rk(self.rk, x25519(self.dhs_private, self.dhr))
+        self.dhs_private = self._generate_dh()
+        self.rk, self.cks = kdf_rk(self.rk, x25519(self.dhs_private, self.dhr))
+
+
+# --- Parties ---------------------------------------------------------------------------------------
+
+@dataclass
+class Sent:
+    padded_plaintext: bytes
+    header_dh: bytes
+    pn: int
+    n: int
+    message_key: bytes
+    wire: bytes
+    message_id: bytes
+
+
+class Session:
+    """One party's ratchet plus the session's associated data."""
+
+    def __init__(self, ratchet: Ratchet, ad: bytes):
+        self.ratchet = ratchet
+        self.ad = ad
+
+    def encrypt(self, content_type: int, body: bytes) -> tuple[bytes, bytes, bytes]:
+        """-> (padded plaintext, inner Message bytes, message key)."""
+        if len(body) > MAX_BODY:
+            raise Reject("PlaintextTooLarge")
+        padded = pad_plaintext(content_type, body)
+        header, ciphertext, mk = self.ratchet.encrypt(padded, self.ad)
+        return padded, encode_message(header, ciphertext), mk
+
+    def decrypt(self, message: Message) -> bytes:
+        """Transactional (spec §4): the state moves only once the tag has verified."""
+        self.ratchet, padded = self.ratchet.decrypt(message, self.ad)
+        return padded
+
+
+def sent_record(padded: bytes, inner: bytes, mk: bytes, wire: bytes) -> Sent:
+    dh, pn, n = decode_header(inner[1:1 + HEADER_LEN])
+    return Sent(padded, dh, pn, n, mk, wire, message_id(wire))
+
+
+class Alice:
+    """The initiator: PQXDH from Bob's bundle, then PreKeyMessages until Bob answers."""
+
+    def __init__(self, inputs: dict, bundle: Bundle, ratchet_privates: list):
+        self.identity = Identity(unhex(inputs["alice_identity_seed"]))
+        self.pqxdh = pqxdh_initiate(self.identity, bundle, unhex(inputs["alice_ephemeral_private"]),
+                                    unhex(inputs["kem_encaps_randomness"]))
+        self.session = Session(Ratchet.initiator(self.pqxdh.shared_key, bundle.spk_public,
+                                                 ratchet_privates), self.pqxdh.associated_data)
+        self.prefix = prekey_message_prefix(self.identity.public, self.pqxdh.ephemeral_public,
+                                            bundle, self.pqxdh.kem_ciphertext)
+        self.confirmed = False  # has decrypted a message from Bob
+
+    def send(self, content_type: int, body: bytes) -> Sent:
+        padded, inner, mk = self.session.encrypt(content_type, body)
+        wire = inner if self.confirmed else self.prefix + inner
+        return sent_record(padded, inner, mk, wire)
+
+    def receive(self, wire: bytes) -> tuple[int, bytes]:
+        message = parse_wire(wire)
+        if isinstance(message, PreKeyMessage):
+            raise Reject("UnknownPreKey", "the initiator holds no prekeys")
+        padded = self.session.decrypt(message)
+        self.confirmed = True
+        return unpad_plaintext(padded)
+
+
+class Bob:
+    """The responder: sessions keyed by (IK_A, EK_A), created by PreKeyMessages."""
+
+    def __init__(self, inputs: dict, ratchet_privates: list):
+        self.keys = BobKeys(inputs)
+        self.ratchet_privates = ratchet_privates
+        self.sessions: dict = {}  # (IK_A, EK_A) -> Session
+        self.current: Optional[Session] = None
+        self.accepted_base_keys: set = set()  # (SPK id, PQPK id, EK_A)
+        self.opk_available = self.keys.opk_private is not None
+
+    def send(self, content_type: int, body: bytes) -> Sent:
+        if self.current is None:
+            raise Reject("NoSession")
+        padded, inner, mk = self.current.encrypt(content_type, body)
+        return sent_record(padded, inner, mk, inner)
+
+    def receive(self, wire: bytes) -> tuple[int, bytes]:
+        message = parse_wire(wire)
+        if isinstance(message, PreKeyMessage):
+            return self._receive_prekey_message(message)
+        if self.current is None:
+            raise Reject("NoSession")
+        return unpad_plaintext(self.current.decrypt(message))
+
+    def _receive_prekey_message(self, m: PreKeyMessage) -> tuple[int, bytes]:
+        validate_identity_key(m.identity)
+        existing = self.sessions.get((m.identity, m.ephemeral))
+        if existing is not None:  # a repeat for a session Bob holds: the ratchet decides
+            return unpad_plaintext(existing.decrypt(m.message))
+        if (m.spk_id, m.pq_id, m.ephemeral) in self.accepted_base_keys:
+            raise Reject("PreKeyReplay")
+        k = self.keys
+        if m.spk_id != k.spk_id or m.pq_id != k.pq_id:
+            raise Reject("UnknownPreKey")
+        if m.opk_id is not None and (not self.opk_available or m.opk_id != k.opk_id):
+            raise Reject("UnknownPreKey", "one-time prekey")
+        shared_key, ad = pqxdh_respond(k, m.identity, m.ephemeral, m.kem_ciphertext,
+                                       m.opk_id is not None)
+        session = Session(Ratchet.responder(shared_key, k.spk_private, self.ratchet_privates), ad)
+        padded = session.decrypt(m.message)
+        # Commit only after the first message authenticated (spec §3).
+        self.sessions[(m.identity, m.ephemeral)] = session
+        self.current = session
+        self.accepted_base_keys.add((m.spk_id, m.pq_id, m.ephemeral))
+        if m.opk_id is not None:
+            self.opk_available = False
+        return unpad_plaintext(padded)
+
+
+def build_parties(pqxdh_inputs: dict, alice_privates: list, bob_privates: list) -> tuple[Alice, Bob]:
+    bob = Bob(pqxdh_inputs, [unhex(p) for p in bob_privates])
+    alice = Alice(pqxdh_inputs, bob.keys.bundle(), [unhex(p) for p in alice_privates])
+    return alice, bob
+
+
+# --- Receipts (spec §7) ------------------------------------------------------------------------------
+
+def receipt_fields(kind: int, timestamp_ms: int, ids: list[bytes]) -> bytes:
+    return bytes([kind]) + struct.pack(">QH", timestamp_ms, len(ids)) + b"".join(ids)
+
+
+def receipt_signed_payload(signer: bytes, peer: bytes, kind: int, timestamp_ms: int,
+                           ids: list[bytes]) -> bytes:
+    return RECEIPT_CONTEXT + signer + peer + receipt_fields(kind, timestamp_ms, ids)
+
+
+def build_receipt(signer: Identity, peer: bytes, kind: int, timestamp_ms: int,
+                  ids: list[bytes]) -> tuple[Optional[bytes], Optional[bytes], bytes]:
+    """-> (signed payload, signature, body); the first two are None for deniable kinds."""
+    fields = receipt_fields(kind, timestamp_ms, ids)
+    if kind in DENIABLE_RECEIPT_KINDS:
+        return None, None, fields
+    payload = receipt_signed_payload(signer.public, peer, kind, timestamp_ms, ids)
+    signature = signer.sign(payload)
+    return payload, signature, fields + signature
+
+
+@dataclass
+class Receipt:
+    kind: int
+    timestamp_ms: int
+    ids: list
+    signature: Optional[bytes]
+
+
+def parse_receipt(body: bytes) -> Receipt:
+    r = Reader(body)
+    kind = r.u8()
+    if kind not in SIGNED_RECEIPT_KINDS + DENIABLE_RECEIPT_KINDS:
+        raise Reject("UnknownReceiptKind", f"0x{kind:02x}")
+    timestamp_ms, count = r.u64(), r.u16()
+    if not 1 <= count <= MAX_RECEIPT_IDS:
+        raise Reject("InvalidIdCount", str(count))
+    ids = [r.take(MESSAGE_ID_LEN) for _ in range(count)]
+    signature = r.take(64) if kind in SIGNED_RECEIPT_KINDS else None
+    r.finish()
+    if any(a >= b for a, b in zip(ids, ids[1:])):
+        raise Reject("NonCanonicalIds")
+    return Receipt(kind, timestamp_ms, ids, signature)
+
+
+def verify_receipt(body: bytes, signer: bytes, receiver: bytes, sent_ids: set) -> Receipt:
+    """The receiver's checks: parse, signature naming the receiver as peer, ids it sent."""
+    receipt = parse_receipt(body)
+    if receipt.signature is not None:
+        payload = receipt_signed_payload(signer, receiver, receipt.kind, receipt.timestamp_ms,
+                                         receipt.ids)
+        verify_signature(signer, payload, receipt.signature)
+    if any(i not in sent_ids for i in receipt.ids):
+        raise Reject("UnknownMessageId")
+    return receipt
+
+
+# --- Comparing against the vectors -------------------------------------------------------------------
+
+MISSING = object()
+
+
+def unhex(value: str) -> bytes:
+    if not isinstance(value, str):
+        raise ValueError(f"expected a hex string, got {value!r}")
+    return bytes.fromhex(value)
+
+
+def shorten(value, limit: int = 80) -> str:
+    text = "<missing>" if value is MISSING else json.dumps(value)
+    return text if len(text) <= limit else f"{text[:limit // 2]}...{text[-limit // 4:]} ({len(text)} chars)"
+
+
+class CaseCheck:
+    """Collects the mismatches of one case; a case passes when it has none."""
+
+    def __init__(self):
+        self.problems: list[tuple[str, str]] = []
+
+    def problem(self, where: str, what: str) -> None:
+        self.problems.append((where, what))
+
+    def expect(self, record: dict, name: str, actual, where: str = "") -> None:
+        """Compares record[name] with actual (bytes as lowercase hex, ints, None as null)."""
+        expected = record.get(name, MISSING) if isinstance(record, dict) else MISSING
+        want = actual.hex() if isinstance(actual, (bytes, bytearray)) else actual
+        if expected is MISSING or expected != want or type(expected) is not type(want):
+            self.problem(where + name, f"expected {shorten(expected)}, computed {shorten(want)}")
+
+
+def pqxdh_inputs_results(inputs: dict) -> tuple[dict, tuple[bytes, bytes]]:
+    """Every pqxdh.json result field, recomputed, and Bob's own (SK, AD) to compare."""
+    bob = BobKeys(inputs)
+    bundle = bob.bundle()
+    alice = Identity(unhex(inputs["alice_identity_seed"]))
+    r = pqxdh_initiate(alice, bundle, unhex(inputs["alice_ephemeral_private"]),
+                       unhex(inputs["kem_encaps_randomness"]))
+    bob_sk, bob_ad = pqxdh_respond(bob, alice.public, r.ephemeral_public, r.kem_ciphertext,
+                                   bundle.opk_public is not None)
+    return {
+        "alice_identity_public": alice.public,
+        "bob_identity_public": bob.identity.public,
+        "bob_signed_prekey_public": bob.spk_public,
+        "bob_signed_prekey_signature": bundle.spk_signature,
+        "bob_pq_prekey_public": bob.pq_public,
+        "bob_pq_prekey_signature": bundle.pq_signature,
+        "kem_ciphertext": r.kem_ciphertext,
+        "kem_shared_secret": r.kem_shared_secret,
+        "dh1": r.dh[0], "dh2": r.dh[1], "dh3": r.dh[2],
+        "dh4": r.dh[3] if len(r.dh) > 3 else None,
+        "shared_key": r.shared_key,
+        "associated_data": r.associated_data,
+    }, (bob_sk, bob_ad)
+
+
+def check_pqxdh_case(case: dict, c: CaseCheck) -> None:
+    results, (bob_sk, bob_ad) = pqxdh_inputs_results(case)
+    for name, value in results.items():
+        c.expect(case, name, value)
+    if (bob_sk, bob_ad) != (results["shared_key"], results["associated_data"]):
+        c.problem("bob_side", "Bob's SK/AD differ from Alice's")
+
+
+def check_session_case(case: dict, c: CaseCheck) -> None:
+    alice, bob = build_parties(case["pqxdh"], case["alice_ratchet_privates"],
+                               case["bob_ratchet_privates"])
+    parties = {"alice": alice, "bob": bob}
+    sends: list[dict] = []
+    for index, step in enumerate(case["steps"]):
+        where = f"steps[{index}]."
+        if "send" in step:
+            s = step["send"]
+            sends.append(s)
+            result = parties[s["sender"]].send(s["content_type"], unhex(s["body"]))
+            for name in ("padded_plaintext", "header_dh", "pn", "n", "message_key", "wire",
+                         "message_id"):
+                c.expect(s, name, getattr(result, name), where + "send.")
+        elif "receive" in step:
+            s = sends[step["receive"]]
+            receiver = parties["bob" if s["sender"] == "alice" else "alice"]
+            try:
+                content_type, body = receiver.receive(unhex(s["wire"]))
+            except Reject as e:
+                c.problem(where + "receive", f"decrypting send #{step['receive']} failed: {e}")
+                continue
+            if (content_type, body.hex()) != (s["content_type"], s["body"]):
+                c.problem(where + "receive", f"send #{step['receive']} decrypted to "
+                          f"type {content_type}, body {shorten(body.hex())}")
+        else:
+            c.problem(where, "step is neither send nor receive")
+
+
+def check_receipt_case(case: dict, c: CaseCheck) -> None:
+    payload, signature, body = build_receipt(
+        Identity(unhex(case["signer_identity_seed"])), unhex(case["peer_identity_public"]),
+        case["kind"], case["timestamp_ms"], [unhex(i) for i in case["ids"]])
+    c.expect(case, "signed_payload", payload)
+    c.expect(case, "signature", signature)
+    c.expect(case, "body", body)
+
+
+# invalid.json: run the named operation; it must raise Reject with the named error.
+
+def run_invalid_receipt(inp: dict) -> None:
+    verify_receipt(unhex(inp["body"]), unhex(inp["signer_identity_public"]),
+                   unhex(inp["receiver_identity_public"]), {unhex(i) for i in inp["sent_ids"]})
+
+
+def run_invalid_session(inp: dict) -> None:
+    alice, bob = build_parties(inp["pqxdh"], inp["alice_ratchet_privates"],
+                               inp["bob_ratchet_privates"])
+    parties = {"alice": alice, "bob": bob}
+    deliveries = inp["deliveries"]
+    for index, d in enumerate(deliveries):
+        try:
+            parties[d["to"]].receive(unhex(d["wire"]))
+        except Reject as e:
+            if index < len(deliveries) - 1:
+                raise Reject(f"early:{e.name}",
+                             f"delivery {index} of {len(deliveries)} was rejected: {e}") from None
+            raise
+
+
+INVALID_KINDS: dict[str, Callable] = {
+    "identity_key": lambda inp: validate_identity_key(unhex(inp)),
+    "bundle": lambda inp: verify_bundle(decode_bundle(unhex(inp))),
+    "wire": lambda inp: parse_wire(unhex(inp)),
+    "plaintext": lambda inp: unpad_plaintext(unhex(inp)),
+    "receipt": run_invalid_receipt,
+    "session": run_invalid_session,
+}
+
+
+def check_invalid_case(case: dict, c: CaseCheck) -> None:
+    run = INVALID_KINDS.get(case["kind"])
+    if run is None:
+        c.problem("kind", f"unknown kind {case['kind']!r}")
+        return
+    try:
+        run(case["input"])
+    except Reject as e:
+        if e.name != case["error"]:
+            c.problem("error", f"expected {case['error']}, rejected with {e}")
+        return
+    c.problem("error", f"expected {case['error']}, but the input was accepted")
+
+
+def kdf_cases(data: dict) -> Iterable[tuple[str, dict, Callable]]:
+    def root(e, c):
+        new_root, chain = kdf_rk(unhex(e["root_key"]), unhex(e["dh_output"]))
+        c.expect(e, "new_root_key", new_root)
+        c.expect(e, "chain_key", chain)
+
+    def chain(e, c):
+        mk, next_ck = kdf_ck(unhex(e["chain_key"]))
+        c.expect(e, "message_key", mk)
+        c.expect(e, "next_chain_key", next_ck)
+
+    def message_keys(e, c):
+        key, nonce = expand_message_key(unhex(e["message_key"]))
+        c.expect(e, "aes_key", key)
+        c.expect(e, "nonce", nonce)
+
+    for section, fn in (("root", root), ("chain", chain), ("message_keys", message_keys)):
+        entries = data.get(section)
+        if not isinstance(entries, list) or not entries:
+            yield section, {}, lambda e, c, s=section: c.problem(s, "section missing or empty")
+            continue
+        for i, entry in enumerate(entries):
+            yield f"{section}[{i}]", entry, fn
+
+
+def cases_of(check: Callable) -> Callable:
+    """Adapts a per-case checker to files shaped {"cases": [...]}."""
+    def iterate(data: dict):
+        cases = data.get("cases") if isinstance(data, dict) else None
+        if not isinstance(cases, list) or not cases:
+            yield "cases", {}, lambda e, c: c.problem("cases", "missing or empty")
+            return
+        for i, case in enumerate(cases):
+            name = case.get("name") if isinstance(case, dict) else None
+            yield f"#{i}" + (f" {name}" if name else ""), case, check
+    return iterate
+
+
+VECTOR_FILES = {
+    "pqxdh.json": cases_of(check_pqxdh_case),
+    "kdf.json": kdf_cases,
+    "session.json": cases_of(check_session_case),
+    "receipts.json": cases_of(check_receipt_case),
+    "invalid.json": cases_of(check_invalid_case),
+}
+
+MAX_LINES_PER_CASE = 20  # a diverging ratchet repeats itself; keep the output readable
+
+
+def run(folder: Path, out=sys.stdout) -> tuple[int, int]:
+    passed = failed = 0
+    for filename, iterate in VECTOR_FILES.items():
+        path = folder / filename
+        if not path.is_file():
+            print(f"{filename}: file missing", file=out)
+            failed += 1
+            continue
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError) as e:
+            print(f"{filename}: unreadable: {e}", file=out)
+            failed += 1
+            continue
+        for case_name, record, check in iterate(data):
+            c = CaseCheck()
+            try:
+                check(record, c)
+            except Exception as e:  # a crash on a case is a mismatch, not the end of the run
+                c.problem("<error>", f"{type(e).__name__}: {e}")
+            for where, what in c.problems[:MAX_LINES_PER_CASE]:
+                print(f"{filename}: {case_name}: {where}: {what}", file=out)
+            if len(c.problems) > MAX_LINES_PER_CASE:
+                print(f"{filename}: {case_name}: ... {len(c.problems) - MAX_LINES_PER_CASE} more",
+                      file=out)
+            if c.problems:
+                failed += 1
+            else:
+                passed += 1
+    return passed, failed
+
+
+def main(argv: list[str]) -> int:
+    folder = Path(argv[1]) if len(argv) > 1 else Path(__file__).resolve().parent
+    passed, failed = run(folder)
+    print(f"check.py: {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

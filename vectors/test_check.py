@@ -1,0 +1,357 @@
+"""Tests of the vector checker itself, on data it makes (run: python3 -m pytest vectors/).
+
+The checker is only worth something if its own pieces are right, so each protocol piece
+is tested here against published known answers, an independent implementation where one
+is installed, or round trips and the rejections the spec requires.
+"""
+
+import copy
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+_spec = importlib.util.spec_from_file_location("bluetick_vector_check", HERE / "check.py")
+check = importlib.util.module_from_spec(_spec)
+sys.modules[_spec.name] = check  # dataclasses look their module up there
+_spec.loader.exec_module(check)
+Reject = check.Reject
+
+
+def rejects(name, fn, *args):
+    with pytest.raises(Reject) as info:
+        fn(*args)
+    assert info.value.name == name, str(info.value)
+
+
+def pqxdh_inputs(tag: int, with_opk: bool = True) -> dict:
+    """Deterministic inputs; `tag` keeps different tests' keys apart."""
+    b = lambda i, n=32: bytes([tag, i]) * (n // 2)
+    return {
+        "alice_identity_seed": b(1).hex(), "alice_ephemeral_private": b(2).hex(),
+        "bob_identity_seed": b(3).hex(), "bob_signed_prekey_id": 7,
+        "bob_signed_prekey_private": b(4).hex(),
+        "bob_one_time_prekey_id": 9 if with_opk else None,
+        "bob_one_time_prekey_private": b(5).hex() if with_opk else None,
+        "bob_pq_prekey_id": 11, "bob_pq_prekey_seed": b(6, 64).hex(),
+        "kem_encaps_randomness": b(8).hex(),
+    }
+
+
+def privates(tag: int, count: int = 12) -> list:
+    return [bytes([tag, 0x40 + i]).hex() * 16 for i in range(count)]
+
+
+def parties(tag: int, with_opk: bool = True):
+    return check.build_parties(pqxdh_inputs(tag, with_opk), privates(tag), privates(tag + 100))
+
+
+# --- Primitives against published known answers ---------------------------------------------
+
+def test_ed25519_rfc8032_test_1():
+    seed = bytes.fromhex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
+    ident = check.Identity(seed)
+    assert ident.public.hex() == "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
+    assert ident.sign(b"").hex() == (
+        "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e06522490155"
+        "5fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b")
+
+
+def test_x25519_rfc7748_section_6_1():
+    a = bytes.fromhex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a")
+    b_pub = bytes.fromhex("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f")
+    assert check.x25519_public(a).hex() == (
+        "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a")
+    assert check.x25519(a, b_pub).hex() == (
+        "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742")
+
+
+def test_hkdf_rfc5869_case_1():
+    okm = check.hkdf(bytes(range(13)), b"\x0b" * 22, bytes(range(0xF0, 0xFA)), 42)
+    assert okm.hex() == ("3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf"
+                         "34007208d5b887185865")
+
+
+def test_low_order_x25519_key_is_rejected():
+    rejects("LowOrderKey", check.x25519, b"\x11" * 32, bytes(32))
+    assert check.is_low_order_x25519(bytes(32))
+    assert not check.is_low_order_x25519(check.x25519_public(b"\x22" * 32))
+
+
+def test_identity_montgomery_form_is_the_dh_key():
+    ident = check.Identity(b"\x33" * 32)
+    assert check.x25519_public(ident.x_private) == ident.x_public
+    assert check.identity_x25519_public(ident.public) == ident.x_public
+
+
+def test_identity_key_validation():
+    check.validate_identity_key(check.Identity(b"\x44" * 32).public)
+    order8 = bytes.fromhex("c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a")
+    for bad in (bytes(32), b"\x01" + bytes(31), order8, b"\xed" + b"\xff" * 30 + b"\x7f",
+                b"\x01" * 31):
+        rejects("InvalidIdentityKey", check.validate_identity_key, bad)
+    import nacl.bindings
+    mixed = nacl.bindings.crypto_core_ed25519_add(check.Identity(b"\x44" * 32).public, order8)
+    rejects("InvalidIdentityKey", check.validate_identity_key, mixed)
+
+
+# --- ML-KEM-1024 ----------------------------------------------------------------------------
+
+def test_kem_round_trip_and_implicit_rejection():
+    ek, dk = check.kem_keygen(bytes(range(64)))
+    assert (len(ek), len(dk)) == (1568, 3168)
+    ct, ss = check.kem_encaps(ek, b"\x07" * 32)
+    assert check.kem_decaps(dk, ct) == ss
+    assert check.kem_encaps(ek, b"\x07" * 32) == (ct, ss)  # deterministic from m
+    assert check.kem_decaps(dk, bytes([ct[0] ^ 1]) + ct[1:]) != ss
+
+
+def test_kem_agrees_with_an_independent_implementation():
+    mlkem = pytest.importorskip("cryptography.hazmat.primitives.asymmetric.mlkem")
+    from cryptography.hazmat.backends.openssl.backend import backend
+    if not backend.mlkem_supported():
+        pytest.skip("this cryptography build has no ML-KEM")
+    seed = bytes(range(100, 164))
+    ek, dk = check.kem_keygen(seed)
+    reference = mlkem.MLKEM1024PrivateKey.from_seed_bytes(seed)
+    assert reference.public_key().public_bytes_raw() == ek
+    ct, ss = check.kem_encaps(ek, b"\x09" * 32)
+    assert reference.decapsulate(ct) == ss
+    ss2, ct2 = reference.public_key().encapsulate()
+    assert check.kem_decaps(dk, ct2) == ss2
+
+
+def test_kem_key_check_rejects_coefficients_at_or_above_q():
+    ek, _ = check.kem_keygen(bytes(64))
+    check.check_kem_key(ek)
+
+    def with_coefficients(c0, c1):
+        triple = bytes([c0 & 0xFF, (c0 >> 8) | ((c1 & 0x0F) << 4), c1 >> 4])
+        return triple + ek[3:]
+
+    check.check_kem_key(with_coefficients(3328, 3328))
+    rejects("InvalidKemKey", check.check_kem_key, with_coefficients(3329, 0))
+    rejects("InvalidKemKey", check.check_kem_key, with_coefficients(0, 4095))
+    rejects("InvalidKemKey", check.check_kem_key, ek[:-1])
+    rejects("InvalidKemKey", check.kem_encaps, with_coefficients(3329, 0), bytes(32))
+
+
+# --- Framing, wire, bundle, receipts -----------------------------------------------------------
+
+@pytest.mark.parametrize("size", [0, 1, 61, 62, 63, 200])
+def test_padding_round_trips(size):
+    padded = check.pad_plaintext(0x01, b"\xaa" * size)
+    assert len(padded) % 64 == 0 and len(padded) >= size + 2
+    assert check.unpad_plaintext(padded) == (0x01, b"\xaa" * size)
+
+
+def test_padding_parser_rejects_bad_padding():
+    rejects("BadPadding", check.unpad_plaintext, b"")
+    rejects("BadPadding", check.unpad_plaintext, b"\x01\x80" + bytes(61))
+    rejects("BadPadding", check.unpad_plaintext, b"\x01" + bytes(63))
+    rejects("BadPadding", check.unpad_plaintext, b"\x01\x80\x01" + bytes(61))
+    rejects("BadPadding", check.unpad_plaintext, b"\x80" + bytes(63))
+    rejects("UnknownContentType", check.unpad_plaintext, b"\x03\x80" + bytes(62))
+
+
+def test_wire_parser_rejections():
+    alice, _ = parties(1)
+    wire = alice.send(1, b"hello").wire
+    assert isinstance(check.parse_wire(wire), check.PreKeyMessage)
+    rejects("Truncated", check.parse_wire, b"")
+    rejects("UnknownMessageType", check.parse_wire, b"\x21" + wire[1:])
+    rejects("Truncated", check.parse_wire, wire[:500])
+    rejects("InvalidFlag", check.parse_wire, wire[:73] + b"\x02" + wire[74:])
+    rejects("Truncated", check.parse_wire, b"\x11" + bytes(39))
+    rejects("CiphertextTooShort", check.parse_wire, b"\x11" + bytes(40 + 15))
+    inner_start = len(wire) - (1 + 40 + 64 + 16)
+    rejects("UnknownMessageType", check.parse_wire,
+            wire[:inner_start] + b"\x12" + wire[inner_start + 1:])
+
+
+def test_bundle_round_trip_and_rejections():
+    keys = check.BobKeys(pqxdh_inputs(2))
+    bundle = keys.bundle()
+    data = check.encode_bundle(bundle)
+    assert len(data) == 1806
+    assert len(check.encode_bundle(check.BobKeys(pqxdh_inputs(2, False)).bundle())) == 1770
+    check.verify_bundle(check.decode_bundle(data))
+    rejects("Truncated", check.decode_bundle, data[:-1])
+    rejects("TrailingBytes", check.decode_bundle, data + b"\x00")
+    rejects("UnsupportedVersion", check.decode_bundle, b"\x02" + data[1:])
+    rejects("InvalidFlag", check.decode_bundle, data[:1769] + b"\x05" + data[1770:])
+    tampered = bytearray(data)
+    tampered[50] ^= 1
+    rejects("BadSignature", check.verify_bundle, check.decode_bundle(bytes(tampered)))
+    low = copy.copy(bundle)
+    low.spk_public = bytes(32)
+    low.spk_signature = keys.identity.sign(check.signed_prekey_message(low.spk_public))
+    rejects("LowOrderKey", check.verify_bundle, low)
+    for encoding in (b"\xed" + b"\xff" * 30 + b"\x7f",  # p itself
+                     check.x25519_public(b"\x21" * 32)[:31] + b"\x80"):  # bit 255 set
+        high = copy.copy(bundle)
+        high.opk_public = encoding
+        rejects("NonCanonicalKey", check.verify_bundle, high)
+    bad_kem = copy.copy(bundle)
+    bad_kem.pq_public = b"\xff\xff" + bundle.pq_public[2:]
+    bad_kem.pq_signature = keys.identity.sign(check.pq_prekey_message(bad_kem.pq_public))
+    rejects("InvalidKemKey", check.verify_bundle, bad_kem)
+
+
+def test_receipts_sign_parse_and_reject():
+    signer, me = check.Identity(b"\x55" * 32), check.Identity(b"\x66" * 32).public
+    ids = sorted(bytes([i]) * 16 for i in (3, 1, 2))
+    payload, signature, body = check.build_receipt(signer, me, 0x02, 1234, ids)
+    assert body == payload[len(check.RECEIPT_CONTEXT) + 64:] + signature
+    assert check.verify_receipt(body, signer.public, me, set(ids)).ids == ids
+    assert check.build_receipt(signer, me, 0x81, 1234, ids)[:2] == (None, None)
+    _, _, for_other = check.build_receipt(signer, signer.public, 0x01, 1, ids)
+    rejects("BadSignature", check.verify_receipt, for_other, signer.public, me, set(ids))
+    rejects("UnknownMessageId", check.verify_receipt, body, signer.public, me, set(ids[:2]))
+    rejects("NonCanonicalIds", check.verify_receipt,
+            check.build_receipt(signer, me, 0x01, 1, ids[::-1])[2], signer.public, me, set(ids))
+    rejects("InvalidIdCount", check.parse_receipt, check.build_receipt(signer, me, 1, 1, [])[2])
+    rejects("UnknownReceiptKind", check.parse_receipt, b"\x03" + body[1:])
+    rejects("Truncated", check.parse_receipt, body[:-1])
+    rejects("TrailingBytes", check.parse_receipt, body + b"\x00")
+
+
+# --- PQXDH and the Double Ratchet ----------------------------------------------------------------
+
+@pytest.mark.parametrize("with_opk", [True, False])
+def test_pqxdh_both_sides_agree(with_opk):
+    results, bob_side = check.pqxdh_inputs_results(pqxdh_inputs(3, with_opk))
+    assert bob_side == (results["shared_key"], results["associated_data"])
+    assert (results["dh4"] is None) == (not with_opk)
+    assert len(results["associated_data"]) == 98
+
+
+def test_ratchet_round_trip_with_out_of_order_and_lost_messages():
+    alice, bob = parties(4)
+    first = [alice.send(1, f"a{i}".encode()) for i in range(3)]
+    assert all(s.wire[0] == 0x12 for s in first)
+    assert bob.receive(first[2].wire) == (1, b"a2")  # skips a0, a1
+    assert bob.receive(first[0].wire) == (1, b"a0")
+    reply = bob.send(2, b"receipt")
+    assert reply.wire[0] == 0x11 and reply.pn == 0 and reply.n == 0
+    assert alice.receive(reply.wire) == (2, b"receipt")
+    second = alice.send(1, b"after")  # Alice has heard from Bob: plain Messages now
+    assert second.wire[0] == 0x11 and second.pn == 3 and second.n == 0
+    assert bob.receive(second.wire) == (1, b"after")
+    assert bob.receive(first[1].wire) == (1, b"a1")  # old chain, from the skipped keys
+    # first[*] are never delivered twice; a lost message of Bob's is simply skipped over.
+    bob.send(1, b"lost")
+    assert alice.receive(bob.send(1, b"kept").wire) == (1, b"kept")
+
+
+def test_decryption_is_transactional_and_rejects_duplicates():
+    alice, bob = parties(5)
+    m0, m1 = alice.send(1, b"x"), alice.send(1, b"y")
+    bob.receive(m0.wire)
+    tampered = m1.wire[:-1] + bytes([m1.wire[-1] ^ 1])
+    before = copy.deepcopy(bob.current.ratchet)
+    rejects("AuthenticationFailed", bob.receive, tampered)
+    assert bob.current.ratchet == before
+    rejects("DuplicateMessage", bob.receive, m0.wire)
+    assert bob.receive(m1.wire) == (1, b"y")
+    rejects("DuplicateMessage", bob.receive, m1.wire)
+
+
+def test_skip_limit_is_max_skip_keys():
+    alice, bob = parties(6)
+    bob.receive(alice.send(1, b"start").wire)
+    for _ in range(check.MAX_SKIP):
+        alice.send(1, b"")
+    at_limit = alice.send(1, b"ok")  # skips exactly MAX_SKIP keys
+    assert bob.receive(at_limit.wire) == (1, b"ok")
+    for _ in range(check.MAX_SKIP + 1):
+        alice.send(1, b"")
+    rejects("TooManySkipped", bob.receive, alice.send(1, b"too far").wire)
+    assert len(bob.current.ratchet.skipped) == check.MAX_STORED_SKIPPED
+
+
+def test_prekey_message_replay_with_another_identity_is_rejected():
+    alice, bob = parties(7)
+    wire = alice.send(1, b"hi").wire
+    bob.receive(wire)
+    other = check.Identity(b"\x77" * 32).public
+    rejects("PreKeyReplay", bob.receive, wire[:1] + other + wire[33:])
+
+
+# --- The checker as a whole -------------------------------------------------------------------
+
+def make_vectors(folder: Path) -> None:
+    """A small vector set from the checker's own functions (tests the harness, not the crypto)."""
+    inp = pqxdh_inputs(8)
+    results, _ = check.pqxdh_inputs_results(inp)
+    pq_case = dict(inp, name="p", **{k: v.hex() if isinstance(v, bytes) else v
+                                     for k, v in results.items()})
+    rk, ck = check.kdf_rk(b"\x01" * 32, b"\x02" * 32)
+    mk, nck = check.kdf_ck(b"\x03" * 32)
+    key, nonce = check.expand_message_key(mk)
+    kdf = {"root": [{"root_key": "01" * 32, "dh_output": "02" * 32, "new_root_key": rk.hex(),
+                     "chain_key": ck.hex()}],
+           "chain": [{"chain_key": "03" * 32, "message_key": mk.hex(), "next_chain_key": nck.hex()}],
+           "message_keys": [{"message_key": mk.hex(), "aes_key": key.hex(), "nonce": nonce.hex()}]}
+    alice, bob = check.build_parties(inp, privates(8), privates(108))
+    steps, sent = [], []
+    for who, body in (("alice", b"one"), ("alice", b"two")):
+        s = alice.send(1, body)
+        sent.append(s)
+        steps.append({"send": dict(sender=who, content_type=1, body=body.hex(),
+                                   **{k: v.hex() if isinstance(v, bytes) else v
+                                      for k, v in vars(s).items()})})
+    steps += [{"receive": 1}, {"receive": 0}]
+    session = {"name": "s", "pqxdh": inp, "alice_ratchet_privates": privates(8),
+               "bob_ratchet_privates": privates(108), "steps": steps}
+    signer = check.Identity(b"\x09" * 32)
+    ids = [b"\x01" * 16]
+    payload, sig, body = check.build_receipt(signer, b"\x0a" * 32, 1, 5, ids)
+    receipt = {"signer_identity_seed": "09" * 32, "peer_identity_public": "0a" * 32, "kind": 1,
+               "timestamp_ms": 5, "ids": ["01" * 16], "signed_payload": payload.hex(),
+               "signature": sig.hex(), "body": body.hex()}
+    invalid = [{"name": "i", "kind": "identity_key", "input": "00" * 32,
+                "error": "InvalidIdentityKey"},
+               {"name": "w", "kind": "wire", "input": "13", "error": "UnknownMessageType"},
+               {"name": "d", "kind": "session", "error": "DuplicateMessage",
+                "input": {"pqxdh": inp, "alice_ratchet_privates": privates(8),
+                          "bob_ratchet_privates": privates(108),
+                          "deliveries": [{"to": "bob", "wire": sent[0].wire.hex()}] * 2}}]
+    for name, data in (("pqxdh", {"cases": [pq_case]}), ("kdf", kdf),
+                       ("session", {"cases": [session]}), ("receipts", {"cases": [receipt]}),
+                       ("invalid", {"cases": invalid})):
+        (folder / f"{name}.json").write_text(json.dumps(data))
+
+
+def run_checker(folder: Path):
+    return subprocess.run([sys.executable, str(HERE / "check.py"), str(folder)],
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_checker_passes_consistent_vectors_and_flags_a_changed_byte(tmp_path):
+    make_vectors(tmp_path)
+    ok = run_checker(tmp_path)
+    assert ok.returncode == 0, ok.stdout
+    assert ok.stdout.strip().splitlines()[-1] == "check.py: 9 passed, 0 failed"
+
+    session = json.loads((tmp_path / "session.json").read_text())
+    send = session["cases"][0]["steps"][1]["send"]
+    send["wire"] = send["wire"][:-2] + ("00" if send["wire"][-2:] != "00" else "01")
+    (tmp_path / "session.json").write_text(json.dumps(session))
+    (tmp_path / "kdf.json").unlink()
+    bad = run_checker(tmp_path)
+    assert bad.returncode == 1
+    assert "session.json: #0 s: steps[1].send.wire:" in bad.stdout
+    assert "kdf.json: file missing" in bad.stdout
+
+
+@pytest.mark.skipif(not all((HERE / f).is_file() for f in check.VECTOR_FILES),
+                    reason="the generated vector files are not there yet")
+def test_checker_accepts_the_committed_vectors():
+    result = run_checker(HERE)
+    assert result.returncode == 0, result.stdout[-5000:]
