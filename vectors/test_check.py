@@ -8,7 +8,6 @@ is installed, or round trips and the rejections the spec requires.
 import copy
 import importlib.util
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
