@@ -182,7 +182,7 @@ fn gen_pqxdh() -> Value {
 // ---------------------------------------------------------------- kdf.json
 
 fn gen_kdf() -> Value {
-    let mut rng = RecordingRng::new(0x4b44_46);
+    let mut rng = RecordingRng::new(0x004b_4446);
     let root: Vec<Value> = (0..4)
         .map(|_| {
             let (rk, dh) = (arr::<32>(&h(&rng.bytes(32))), arr::<32>(&h(&rng.bytes(32))));
