@@ -62,6 +62,22 @@ pub enum ErrorKind {
     NonCanonicalIds,
     /// A receipt acknowledges an id never sent to that peer.
     UnknownMessageId,
+    /// The storage key does not open the store.
+    WrongStorageKey,
+    /// A stored record is corrupt.
+    StoreCorrupt,
+    /// The store holds no account.
+    NoAccount,
+    /// The store already holds an account.
+    AccountExists,
+    /// The database failed.
+    Database,
+    /// A peer's identity changed and the app's policy did not trust the new one.
+    UntrustedIdentity,
+    /// The message was already received and stored.
+    AlreadyReceived,
+    /// A message id the account does not know.
+    UnknownMessage,
 }
 
 impl ErrorKind {
@@ -95,6 +111,14 @@ impl ErrorKind {
             Self::InvalidIdCount => "InvalidIdCount",
             Self::NonCanonicalIds => "NonCanonicalIds",
             Self::UnknownMessageId => "UnknownMessageId",
+            Self::WrongStorageKey => "WrongStorageKey",
+            Self::StoreCorrupt => "StoreCorrupt",
+            Self::NoAccount => "NoAccount",
+            Self::AccountExists => "AccountExists",
+            Self::Database => "Database",
+            Self::UntrustedIdentity => "UntrustedIdentity",
+            Self::AlreadyReceived => "AlreadyReceived",
+            Self::UnknownMessage => "UnknownMessage",
         }
     }
 }

@@ -50,6 +50,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#![forbid(unsafe_code)]
+
+pub mod account;
 pub mod bundle;
 mod codec;
 pub mod constants;
@@ -67,8 +70,14 @@ pub mod safety_number;
 pub mod session;
 pub mod session_record;
 pub mod session_serialization;
+pub mod status;
+pub mod store;
 pub mod wire;
 
+pub use account::{
+    Account, AccountConfig, AccountError, Address, InboxEntry, Incoming, Outgoing, PreKeyCounts,
+    PreKeyUpload, Received,
+};
 pub use bundle::PreKeyBundle;
 pub use error::{BundleError, DecodeError, DecryptionError, EncryptionError, ErrorKind, KeyError};
 pub use identity::{IdentityKey, IdentityKeyPair};
@@ -80,6 +89,8 @@ pub use rng::{os_rng, OsRng};
 pub use safety_number::SafetyNumber;
 pub use session::{OutgoingMessage, SendTrace, Session};
 pub use session_record::{Decrypted, SessionRecord};
+pub use status::MessageStatus;
+pub use store::{MemoryStore, SqliteStore, Store, StoreError};
 pub use wire::{ContentType, MessageId};
 
 /// Re-exported so callers can name the generator trait the API takes.

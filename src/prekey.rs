@@ -272,3 +272,91 @@ impl core::fmt::Debug for PqPreKeyPublic {
             .finish_non_exhaustive()
     }
 }
+
+// Private encodings, for the account's store (which seals them). All fixed length.
+
+fn read_private(
+    r: &mut crate::codec::Reader<'_>,
+) -> Result<X25519KeyPair, crate::error::DecodeError> {
+    let mut private = r.array::<32>()?;
+    Ok(X25519KeyPair::from_private(&mut private))
+}
+
+impl SignedPreKey {
+    /// `id (u32) || private (32) || signature (64)`.
+    pub fn to_bytes(&self) -> zeroize::Zeroizing<Vec<u8>> {
+        use crate::codec::Writer;
+        let mut out = zeroize::Zeroizing::new(Vec::with_capacity(100));
+        out.put_u32(self.id);
+        out.put(self.key.private_bytes().expose());
+        out.put(&self.signature);
+        out
+    }
+
+    /// Reads [`SignedPreKey::to_bytes`].
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, crate::error::DecodeError> {
+        let mut r = crate::codec::Reader::new(bytes, "signed prekey");
+        let id = r.u32()?;
+        let key = read_private(&mut r)?;
+        let signature = r.array()?;
+        r.finish()?;
+        Ok(Self { id, key, signature })
+    }
+}
+
+impl OneTimePreKey {
+    /// `id (u32) || private (32)`.
+    pub fn to_bytes(&self) -> zeroize::Zeroizing<Vec<u8>> {
+        use crate::codec::Writer;
+        let mut out = zeroize::Zeroizing::new(Vec::with_capacity(36));
+        out.put_u32(self.id);
+        out.put(self.key.private_bytes().expose());
+        out
+    }
+
+    /// Reads [`OneTimePreKey::to_bytes`].
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, crate::error::DecodeError> {
+        let mut r = crate::codec::Reader::new(bytes, "one-time prekey");
+        let id = r.u32()?;
+        let key = read_private(&mut r)?;
+        r.finish()?;
+        Ok(Self { id, key })
+    }
+}
+
+impl PqPreKey {
+    /// `id (u32) || kind (0 one-time, 1 last-resort) || seed (64) || signature (64)`.
+    pub fn to_bytes(&self) -> zeroize::Zeroizing<Vec<u8>> {
+        use crate::codec::Writer;
+        let mut out = zeroize::Zeroizing::new(Vec::with_capacity(133));
+        out.put_u32(self.id);
+        out.put_u8(match self.kind {
+            PqPreKeyKind::OneTime => 0,
+            PqPreKeyKind::LastResort => 1,
+        });
+        out.put(self.key.seed().expose());
+        out.put(&self.signature);
+        out
+    }
+
+    /// Reads [`PqPreKey::to_bytes`] (regenerating the key pair from its seed).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, crate::error::DecodeError> {
+        let mut r = crate::codec::Reader::new(bytes, "PQ prekey");
+        let id = r.u32()?;
+        let kind = if r.flag()? {
+            PqPreKeyKind::LastResort
+        } else {
+            PqPreKeyKind::OneTime
+        };
+        let mut seed = SecretBytes::<64>::zeroed();
+        seed.expose_mut().copy_from_slice(r.take(64)?);
+        let signature = r.array()?;
+        r.finish()?;
+        Ok(Self {
+            id,
+            kind,
+            key: KemKeyPair::from_seed(seed),
+            signature,
+        })
+    }
+}

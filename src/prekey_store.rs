@@ -74,6 +74,16 @@ impl InMemoryPreKeyStore {
         self.seen.retain(|(spk, _, _)| *spk != id);
     }
 
+    /// Records that `base_key` was accepted for `(signed_prekey_id, pq_prekey_id)`.
+    pub fn mark_base_key_seen(
+        &mut self,
+        signed_prekey_id: u32,
+        pq_prekey_id: u32,
+        base_key: [u8; 32],
+    ) {
+        self.seen.insert((signed_prekey_id, pq_prekey_id, base_key));
+    }
+
     /// Number of one-time EC prekeys left.
     pub fn one_time_prekey_count(&self) -> usize {
         self.one_time.len()

@@ -1,0 +1,867 @@
+//! Protocol benchmarks (issue 8): every protocol operation beside its *primitive floor*, the
+//! sum of the primitive operations the step cannot avoid, computed by calling the same
+//! `bluetick::primitives` wrappers the protocol uses. At the end a table gives each
+//! operation as a multiple of its floor (medians of this run).
+//!
+//! Run: `CARGO_TARGET_DIR=/tmp/bench-target cargo bench --bench protocol`
+//! (add `-- --warm-up-time 1 --measurement-time 3` for a quicker run, or a filter such as
+//! `-- setup_` for some groups only). `docs/performance.md` explains every floor.
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod report;
+
+use std::hint::black_box;
+use std::time::SystemTime;
+
+use bluetick::constants::{
+    EC_KEY_TYPE, FF32, KEM_CIPHERTEXT_LEN, KEM_KEY_TYPE, MESSAGE_KEYS_INFO, MESSAGE_TYPE,
+    PQXDH_INFO, PQ_PREKEY_CONTEXT, RATCHET_INFO, SIGNED_PREKEY_CONTEXT, ZERO32,
+};
+use bluetick::primitives::secret::Secret32;
+use bluetick::primitives::x25519::{self, X25519KeyPair};
+use bluetick::primitives::{aead, ed25519, kdf, kem};
+use bluetick::rand_core::{Rng, SeedableRng};
+use bluetick::receipt::{signed_payload, Receipt, ReceiptKind};
+use bluetick::wire::{MessageId, PreKeyMessage};
+use bluetick::{
+    ContentType, IdentityKey, IdentityKeyPair, InMemoryPreKeyStore, OneTimePreKey, PqPreKey,
+    PqPreKeyKind, PreKeyBundle, PreKeyStore, SessionRecord, SignedPreKey,
+};
+use chacha20::ChaCha20Rng;
+use criterion::{BatchSize, Criterion, Throughput};
+use report::Row;
+
+// ---------------------------------------------------------------------------------------
+// Parties
+// ---------------------------------------------------------------------------------------
+
+/// One device, as in `tests/common`: identity, prekeys, one session record, a seeded rng.
+struct Party {
+    identity: IdentityKeyPair,
+    prekeys: InMemoryPreKeyStore,
+    record: SessionRecord,
+    rng: ChaCha20Rng,
+}
+
+impl Clone for Party {
+    /// The generator cannot be cloned; a clone gets a fresh seeded one.
+    fn clone(&self) -> Self {
+        Self {
+            identity: self.identity.clone(),
+            prekeys: self.prekeys.clone(),
+            record: self.record.clone(),
+            rng: ChaCha20Rng::seed_from_u64(99),
+        }
+    }
+}
+
+impl Party {
+    /// A signed prekey, a last-resort PQ prekey and `one_time` one-time EC and PQ prekeys.
+    fn new(seed: u64, one_time: u32) -> Self {
+        let mut rng = ChaCha20Rng::seed_from_u64(seed);
+        let identity = IdentityKeyPair::generate(&mut rng);
+        let mut prekeys = InMemoryPreKeyStore::new();
+        prekeys.add_signed_prekey(SignedPreKey::generate(&identity, 1, &mut rng));
+        prekeys.add_pq_prekey(PqPreKey::generate(
+            &identity,
+            1000,
+            PqPreKeyKind::LastResort,
+            &mut rng,
+        ));
+        for id in 1..=one_time {
+            prekeys.add_one_time_prekey(OneTimePreKey::generate(id, &mut rng));
+            prekeys.add_pq_prekey(PqPreKey::generate(
+                &identity,
+                id,
+                PqPreKeyKind::OneTime,
+                &mut rng,
+            ));
+        }
+        Self {
+            identity,
+            prekeys,
+            record: SessionRecord::new(),
+            rng,
+        }
+    }
+
+    fn bundle(&self) -> PreKeyBundle {
+        self.prekeys.bundle(&self.identity).expect("bundle")
+    }
+
+    fn start(&mut self, bundle: &PreKeyBundle) {
+        self.record
+            .start_session(&self.identity, bundle, &mut self.rng)
+            .expect("start session");
+    }
+
+    fn send(&mut self, body: &[u8]) -> Vec<u8> {
+        self.record
+            .encrypt(ContentType::Application, body)
+            .expect("encrypt")
+            .wire
+    }
+
+    fn receive(&mut self, wire: &[u8]) -> Vec<u8> {
+        self.record
+            .decrypt(&self.identity, &mut self.prekeys, wire, &mut self.rng)
+            .expect("decrypt")
+            .body
+    }
+
+    /// The X25519 form of the identity key pair (`clamp(SHA-512(seed)[0..32])`, spec §2).
+    fn identity_dh(&self) -> X25519KeyPair {
+        let h = kdf::sha512(&[self.identity.seed().expose()]);
+        let mut private: [u8; 32] = h[..32].try_into().unwrap();
+        X25519KeyPair::from_private(&mut private)
+    }
+}
+
+/// Alice and Bob after one message each way: Alice's next message carries a new ratchet
+/// key, so Bob's decryption of it is a DH ratchet step.
+fn established() -> (Party, Party) {
+    let mut alice = Party::new(1, 0);
+    let mut bob = Party::new(2, 2);
+    alice.start(&bob.bundle());
+    let hello = alice.send(b"hello");
+    assert_eq!(bob.receive(&hello), b"hello");
+    let hi = bob.send(b"hi");
+    assert_eq!(alice.receive(&hi), b"hi");
+    (alice, bob)
+}
+
+/// `(alice, bob)` where Bob has received Alice's current chain up to message 1 (exclusive):
+/// Alice's next message decrypts without a DH step.
+fn steady() -> (Party, Party) {
+    let (mut alice, mut bob) = established();
+    let a0 = alice.send(b"first of the chain");
+    bob.receive(&a0);
+    (alice, bob)
+}
+
+// ---------------------------------------------------------------------------------------
+// Floors: the primitive operations only, through bluetick::primitives
+// ---------------------------------------------------------------------------------------
+
+fn padded_len(body: usize) -> usize {
+    (body + 2).div_ceil(64) * 64
+}
+
+/// `KDF_RK`: one HKDF-SHA256 (extract + 64-byte expand).
+fn kdf_rk(root: &[u8; 32], dh: &Secret32) -> ([u8; 32], [u8; 32]) {
+    let mut okm = [0u8; 64];
+    kdf::hkdf_sha256(root, dh.expose(), RATCHET_INFO, &mut okm);
+    (okm[..32].try_into().unwrap(), okm[32..].try_into().unwrap())
+}
+
+/// `KDF_CK`: two HMAC-SHA256.
+fn kdf_ck(ck: &[u8; 32]) -> ([u8; 32], [u8; 32]) {
+    let (mut mk, mut next) = ([0u8; 32], [0u8; 32]);
+    kdf::hmac_sha256(ck, &[0x01], &mut mk);
+    kdf::hmac_sha256(ck, &[0x02], &mut next);
+    (mk, next)
+}
+
+/// Message key expansion: one HKDF-SHA256 (extract + 44-byte expand).
+fn message_keys(mk: &[u8; 32]) -> ([u8; 32], [u8; 12]) {
+    let mut okm = [0u8; 44];
+    kdf::hkdf_sha256(&ZERO32, mk, MESSAGE_KEYS_INFO, &mut okm);
+    (okm[..32].try_into().unwrap(), okm[32..].try_into().unwrap())
+}
+
+/// The symmetric floor of sending one message: `KDF_CK`, the expansion, AES key setup and
+/// AES-256-GCM seal of the padded plaintext.
+fn floor_seal(ck: &[u8; 32], aad: &[u8], padded: &[u8]) -> (Vec<u8>, [u8; 32]) {
+    let (mk, next) = kdf_ck(ck);
+    let (key, nonce) = message_keys(&mk);
+    let mut out = Vec::with_capacity(padded.len() + 16);
+    aead::seal(&key, &nonce, aad, padded, &mut out);
+    (out, next)
+}
+
+/// The symmetric floor of receiving one message: `KDF_CK`, the expansion, AES key setup
+/// and AES-256-GCM open.
+fn floor_open(ck: &[u8; 32], aad: &[u8], ciphertext: &[u8]) -> (Vec<u8>, [u8; 32]) {
+    let (mk, next) = kdf_ck(ck);
+    let (key, nonce) = message_keys(&mk);
+    let plain = aead::open(&key, &nonce, aad, ciphertext).expect("floor open");
+    (plain, next)
+}
+
+/// `SK = HKDF(ZERO32, FF32 || DH1 || DH2 || DH3 || DH4 || SS, info, 32)`.
+fn shared_key(dhs: &[&Secret32], ss: &Secret32) -> [u8; 32] {
+    let mut ikm = Vec::with_capacity(32 * 6);
+    ikm.extend_from_slice(&FF32);
+    for dh in dhs {
+        ikm.extend_from_slice(dh.expose());
+    }
+    ikm.extend_from_slice(ss.expose());
+    let mut sk = [0u8; 32];
+    kdf::hkdf_sha256(&ZERO32, &ikm, PQXDH_INFO, &mut sk);
+    sk
+}
+
+/// `AD || 0x11 || header`: what every message authenticates.
+fn message_aad(ikx_a: &[u8; 32], ikx_b: &[u8; 32], pq_hash: &[u8; 32], header: &[u8]) -> Vec<u8> {
+    let mut aad = Vec::with_capacity(139);
+    aad.push(EC_KEY_TYPE);
+    aad.extend_from_slice(ikx_a);
+    aad.push(EC_KEY_TYPE);
+    aad.extend_from_slice(ikx_b);
+    aad.extend_from_slice(pq_hash);
+    aad.push(MESSAGE_TYPE);
+    aad.extend_from_slice(header);
+    aad
+}
+
+fn random32(rng: &mut ChaCha20Rng) -> [u8; 32] {
+    let mut b = [0u8; 32];
+    rng.fill_bytes(&mut b);
+    b
+}
+
+/// Everything public the initiator's floor starts from (a decoded bundle).
+struct InitiatorInputs {
+    identity_dh: X25519KeyPair,
+    responder_key: ed25519_dalek::VerifyingKey,
+    responder_ikx: [u8; 32],
+    spk: [u8; 32],
+    spk_signature: [u8; 64],
+    pqpk: Box<[u8; 1568]>,
+    pqpk_signature: [u8; 64],
+    opk: [u8; 32],
+}
+
+impl InitiatorInputs {
+    fn new(alice: &Party, bundle: &PreKeyBundle) -> Self {
+        let (responder_key, _) = ed25519::validate_public(bundle.identity.as_bytes()).unwrap();
+        Self {
+            identity_dh: alice.identity_dh(),
+            responder_key,
+            responder_ikx: *bundle.identity.x25519(),
+            spk: bundle.signed_prekey.public,
+            spk_signature: bundle.signed_prekey.signature,
+            pqpk: bundle.pq_prekey.public.clone(),
+            pqpk_signature: bundle.pq_prekey.signature,
+            opk: bundle.one_time_prekey.expect("bundle with an OPK").public,
+        }
+    }
+
+    /// PQXDH steps 1 and 3-6 for a given `EK` and `m`: two Ed25519 verifications, ML-KEM
+    /// encapsulation with its key check, four X25519, the HKDF of `SK` and the hash in `AD`.
+    fn pqxdh(&self, ek: &X25519KeyPair, m: &Secret32) -> ([u8; 32], [u8; 32], Box<[u8; 1568]>) {
+        assert!(ed25519::verify(
+            &self.responder_key,
+            &[SIGNED_PREKEY_CONTEXT, &[EC_KEY_TYPE], &self.spk],
+            &self.spk_signature
+        ));
+        assert!(ed25519::verify(
+            &self.responder_key,
+            &[PQ_PREKEY_CONTEXT, &[KEM_KEY_TYPE], &self.pqpk[..]],
+            &self.pqpk_signature
+        ));
+        let (ct, ss) = kem::encapsulate(&self.pqpk, m).unwrap();
+        let dh1 = self.identity_dh.dh(&self.spk).unwrap();
+        let dh2 = ek.dh(&self.responder_ikx).unwrap();
+        let dh3 = ek.dh(&self.spk).unwrap();
+        let dh4 = ek.dh(&self.opk).unwrap();
+        let sk = shared_key(&[&dh1, &dh2, &dh3, &dh4], &ss);
+        let pq_hash = kdf::sha256(&[&[KEM_KEY_TYPE], &self.pqpk[..]]);
+        (sk, pq_hash, ct)
+    }
+
+    /// The whole floor of `start_session`: keygen of `EK`, PQXDH, keygen of the first
+    /// ratchet key, one X25519 and `KDF_RK`.
+    fn floor(&self, rng: &mut ChaCha20Rng) -> ([u8; 32], [u8; 32], Box<[u8; 1568]>) {
+        let ek = X25519KeyPair::generate(rng);
+        let m = Secret32::from_array(&mut random32(rng));
+        let (sk, pq_hash, ct) = self.pqxdh(&ek, &m);
+        let ratchet = X25519KeyPair::generate(rng);
+        let dh = ratchet.dh(&self.spk).unwrap();
+        let (root, _chain) = kdf_rk(&sk, &dh);
+        (root, pq_hash, ct)
+    }
+}
+
+/// Everything the responder's floor starts from: its private keys and the PreKeyMessage.
+struct ResponderInputs {
+    identity_dh: X25519KeyPair,
+    responder_ikx: [u8; 32],
+    spk: SignedPreKey,
+    pqpk: PqPreKey,
+    opk: OneTimePreKey,
+    initiator_ik: [u8; 32],
+    base_key: [u8; 32],
+    kem_ciphertext: Box<[u8; KEM_CIPHERTEXT_LEN]>,
+    ratchet_key: [u8; 32],
+    header: Vec<u8>,
+    ciphertext: Vec<u8>,
+}
+
+impl ResponderInputs {
+    fn new(bob: &Party, wire: &[u8]) -> Self {
+        let m = PreKeyMessage::parse(wire).unwrap();
+        Self {
+            identity_dh: bob.identity_dh(),
+            responder_ikx: *bob.identity.public().x25519(),
+            spk: bob.prekeys.signed_prekey(m.signed_prekey_id).unwrap(),
+            pqpk: bob.prekeys.pq_prekey(m.pq_prekey_id).unwrap(),
+            opk: bob
+                .prekeys
+                .one_time_prekey(m.one_time_prekey_id.unwrap())
+                .unwrap(),
+            initiator_ik: m.identity_key,
+            base_key: m.base_key,
+            kem_ciphertext: Box::new(*m.kem_ciphertext),
+            ratchet_key: m.message.header.ratchet_key,
+            header: m.message.header_bytes.to_vec(),
+            ciphertext: m.message.ciphertext.to_vec(),
+        }
+    }
+
+    /// Validation of `IK_A` (spec §2), ML-KEM decapsulation, four X25519, `SK`, the hash in
+    /// `AD`; the first message's DH ratchet step (X25519, `KDF_RK`, `KDF_CK`, expansion,
+    /// AES-GCM open); the new sending key (keygen, X25519, `KDF_RK`).
+    fn floor(&self, rng: &mut ChaCha20Rng) -> (Vec<u8>, [u8; 32]) {
+        let (_, ikx_a) = ed25519::validate_public(&self.initiator_ik).unwrap();
+        let ss = self.pqpk.key_pair().decapsulate(&self.kem_ciphertext);
+        let spk = self.spk.key_pair();
+        let dh1 = spk.dh(&ikx_a).unwrap();
+        let dh2 = self.identity_dh.dh(&self.base_key).unwrap();
+        let dh3 = spk.dh(&self.base_key).unwrap();
+        let dh4 = self.opk.key_pair().dh(&self.base_key).unwrap();
+        let sk = shared_key(&[&dh1, &dh2, &dh3, &dh4], &ss);
+        let pq_hash = kdf::sha256(&[&[KEM_KEY_TYPE], self.pqpk.key_pair().public()]);
+        let aad = message_aad(&ikx_a, &self.responder_ikx, &pq_hash, &self.header);
+        let dh = spk.dh(&self.ratchet_key).unwrap();
+        let (root, ck) = kdf_rk(&sk, &dh);
+        let (plain, _) = floor_open(&ck, &aad, &self.ciphertext);
+        let sending = X25519KeyPair::generate(rng);
+        let dh = sending.dh(&self.ratchet_key).unwrap();
+        let (root, _) = kdf_rk(&root, &dh);
+        (plain, root)
+    }
+}
+
+/// A DH ratchet step on receipt, on made-up but consistent keys.
+struct StepInputs {
+    own: X25519KeyPair,
+    remote: [u8; 32],
+    root: [u8; 32],
+    aad: Vec<u8>,
+    ciphertext: Vec<u8>,
+}
+
+impl StepInputs {
+    fn new(rng: &mut ChaCha20Rng, body: usize) -> Self {
+        let own = X25519KeyPair::generate(rng);
+        let remote_pair = X25519KeyPair::generate(rng);
+        let remote = *remote_pair.public();
+        let root = random32(rng);
+        let aad = vec![0x5a; 139];
+        let (_, ck) = kdf_rk(&root, &remote_pair.dh(own.public()).unwrap());
+        let (ciphertext, _) = floor_seal(&ck, &aad, &vec![0x42; padded_len(body)]);
+        Self {
+            own,
+            remote,
+            root,
+            aad,
+            ciphertext,
+        }
+    }
+
+    /// X25519 + `KDF_RK` (receiving chain), the symmetric floor of the message, then keygen
+    /// + X25519 + `KDF_RK` (sending chain).
+    fn floor(&self, rng: &mut ChaCha20Rng) -> (Vec<u8>, [u8; 32]) {
+        let dh = self.own.dh(&self.remote).unwrap();
+        let (root, ck) = kdf_rk(&self.root, &dh);
+        let (plain, _) = floor_open(&ck, &self.aad, &self.ciphertext);
+        let next = X25519KeyPair::generate(rng);
+        let dh = next.dh(&self.remote).unwrap();
+        let (root, _) = kdf_rk(&root, &dh);
+        (plain, root)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Benchmarks
+// ---------------------------------------------------------------------------------------
+
+fn bench_setup(c: &mut Criterion) {
+    let alice = Party::new(1, 0);
+    let bob = Party::new(2, 2);
+    let bundle = bob.bundle();
+    let mut rng = ChaCha20Rng::seed_from_u64(10);
+
+    // The floor computes what start_session computes.
+    let inputs = InitiatorInputs::new(&alice, &bundle);
+    let ek = X25519KeyPair::generate(&mut rng);
+    let m = Secret32::from_array(&mut random32(&mut rng));
+    let reference =
+        bluetick::hazmat::initiate_with(&alice.identity, &bundle, ek.clone(), &m).unwrap();
+    let (sk, _, ct) = inputs.pqxdh(&ek, &m);
+    assert_eq!(&sk, reference.transcript.shared_key.expose());
+    assert_eq!(ct, reference.kem_ciphertext);
+
+    let mut g = c.benchmark_group("setup_initiator");
+    g.bench_function("bluetick", |b| {
+        b.iter_batched_ref(
+            SessionRecord::new,
+            |record| {
+                record
+                    .start_session(&alice.identity, &bundle, &mut rng)
+                    .unwrap()
+            },
+            BatchSize::SmallInput,
+        );
+    });
+    g.bench_function("floor", |b| b.iter(|| black_box(inputs.floor(&mut rng))));
+    g.finish();
+
+    let mut a = alice.clone();
+    a.start(&bundle);
+    let hello = a.send(b"hello");
+    let inputs = ResponderInputs::new(&bob, &hello);
+    let (plain, _) = inputs.floor(&mut rng);
+    assert_eq!(&plain[..7], b"\x01hello\x80");
+
+    let mut g = c.benchmark_group("setup_responder");
+    g.bench_function("bluetick", |b| {
+        b.iter_batched_ref(
+            || (SessionRecord::new(), bob.prekeys.clone()),
+            |(record, prekeys)| {
+                record
+                    .decrypt(&bob.identity, prekeys, &hello, &mut rng)
+                    .unwrap()
+            },
+            BatchSize::SmallInput,
+        );
+    });
+    g.bench_function("floor", |b| b.iter(|| black_box(inputs.floor(&mut rng))));
+    g.finish();
+}
+
+const SIZES: [(usize, &str); 3] = [(64, "64B"), (1024, "1KiB"), (65536, "64KiB")];
+
+fn bench_steady(c: &mut Criterion) {
+    let (alice, bob) = steady();
+    let mut rng = ChaCha20Rng::seed_from_u64(11);
+    let aad = vec![0x5a; 139];
+    let ck = random32(&mut rng);
+
+    let mut g = c.benchmark_group("encrypt");
+    for (size, label) in SIZES {
+        let body = vec![0x42; size];
+        let padded = vec![0x42; padded_len(size)];
+        g.throughput(Throughput::Bytes(size as u64));
+        let mut sender = alice.record.clone();
+        g.bench_function(format!("bluetick_{label}"), |b| {
+            b.iter(|| sender.encrypt(ContentType::Application, &body).unwrap())
+        });
+        g.bench_function(format!("floor_{label}"), |b| {
+            b.iter(|| floor_seal(&ck, &aad, &padded))
+        });
+    }
+    g.finish();
+
+    let mut g = c.benchmark_group("decrypt");
+    for (size, label) in SIZES {
+        let body = vec![0x42; size];
+        let wire = alice.clone().send(&body);
+        let (ciphertext, _) = floor_seal(&ck, &aad, &vec![0x42; padded_len(size)]);
+        g.throughput(Throughput::Bytes(size as u64));
+        g.bench_function(format!("bluetick_{label}"), |b| {
+            b.iter_batched_ref(
+                || bob.clone(),
+                |p| {
+                    p.record
+                        .decrypt(&p.identity, &mut p.prekeys, &wire, &mut rng)
+                        .unwrap()
+                },
+                BatchSize::SmallInput,
+            );
+        });
+        g.bench_function(format!("floor_{label}"), |b| {
+            b.iter(|| floor_open(&ck, &aad, &ciphertext))
+        });
+    }
+    g.finish();
+}
+
+fn bench_ratchet(c: &mut Criterion) {
+    let (alice, bob) = established();
+    let mut rng = ChaCha20Rng::seed_from_u64(12);
+    let body = [0x42u8; 64];
+    let step = StepInputs::new(&mut rng, body.len());
+    let aad = vec![0x5a; 139];
+    let ck = random32(&mut rng);
+    let padded = vec![0x42; padded_len(body.len())];
+
+    let mut g = c.benchmark_group("ratchet");
+    // Bob's decryption of a message under a new ratchet key: the DH ratchet step.
+    let wire = alice.clone().send(&body);
+    g.bench_function("bluetick_step", |b| {
+        b.iter_batched_ref(
+            || bob.clone(),
+            |p| {
+                p.record
+                    .decrypt(&p.identity, &mut p.prekeys, &wire, &mut rng)
+                    .unwrap()
+            },
+            BatchSize::SmallInput,
+        );
+    });
+    g.bench_function("floor_step", |b| b.iter(|| black_box(step.floor(&mut rng))));
+
+    // Ping-pong: A -> B, B -> A, every decryption a DH ratchet step.
+    let (mut a, mut bb) = (alice.clone(), bob.clone());
+    g.bench_function("bluetick_ping_pong", |b| {
+        b.iter(|| {
+            let m = a.send(&body);
+            bb.receive(&m);
+            let r = bb.send(&body);
+            a.receive(&r)
+        })
+    });
+    g.bench_function("floor_ping_pong", |b| {
+        b.iter(|| {
+            for _ in 0..2 {
+                black_box(floor_seal(&ck, &aad, &padded));
+                black_box(step.floor(&mut rng));
+            }
+        })
+    });
+    g.finish();
+}
+
+fn bench_skip(c: &mut Criterion) {
+    let (alice, bob) = steady();
+    let mut rng = ChaCha20Rng::seed_from_u64(13);
+    let body = [0x42u8; 64];
+    let mut sender = alice.clone();
+    let skipped: Vec<Vec<u8>> = (0..1000).map(|_| sender.send(&body)).collect();
+    let wire = sender.send(&body);
+
+    // The floor: 1000 x KDF_CK to walk the chain, then one message's symmetric floor.
+    let aad = vec![0x5a; 139];
+    let ck0 = random32(&mut rng);
+    let mut ck = ck0;
+    for _ in 0..1000 {
+        ck = kdf_ck(&ck).1;
+    }
+    let (ciphertext, _) = floor_seal(&ck, &aad, &vec![0x42; padded_len(body.len())]);
+    let late_key = kdf_ck(&ck0).0;
+    let (late_ciphertext, _) = floor_seal(&ck0, &aad, &vec![0x42; padded_len(body.len())]);
+
+    let mut after = bob.clone();
+    after.receive(&wire);
+    assert_eq!(
+        after.record.current_session().unwrap().skipped_key_count(),
+        1000
+    );
+
+    let mut g = c.benchmark_group("skip");
+    g.bench_function("bluetick_1000", |b| {
+        b.iter_batched_ref(
+            || bob.clone(),
+            |p| {
+                p.record
+                    .decrypt(&p.identity, &mut p.prekeys, &wire, &mut rng)
+                    .unwrap()
+            },
+            BatchSize::SmallInput,
+        );
+    });
+    g.bench_function("floor_1000", |b| {
+        b.iter(|| {
+            let mut ck = ck0;
+            for _ in 0..1000 {
+                ck = kdf_ck(&ck).1;
+            }
+            floor_open(&ck, &aad, &ciphertext)
+        })
+    });
+    // A late message whose key is among the 1000 stored.
+    let late = &skipped[500];
+    g.bench_function("bluetick_late_of_1000", |b| {
+        b.iter_batched_ref(
+            || after.clone(),
+            |p| {
+                p.record
+                    .decrypt(&p.identity, &mut p.prekeys, late, &mut rng)
+                    .unwrap()
+            },
+            BatchSize::SmallInput,
+        );
+    });
+    g.bench_function("floor_late_of_1000", |b| {
+        b.iter(|| {
+            let (key, nonce) = message_keys(&late_key);
+            aead::open(&key, &nonce, &aad, &late_ciphertext).unwrap()
+        })
+    });
+    g.finish();
+}
+
+fn bench_receipts(c: &mut Criterion) {
+    let (alice, bob) = established();
+    let signer = &bob.identity;
+    let peer = *alice.identity.public();
+    let signing = ed25519_dalek::SigningKey::from_bytes(signer.seed().expose());
+    let (verifying, _) = ed25519::validate_public(signer.public().as_bytes()).unwrap();
+
+    let mut g = c.benchmark_group("receipt");
+    for n in [1usize, 100, 1024] {
+        let ids: Vec<MessageId> = (0..n as u32)
+            .map(|i| MessageId::of(&i.to_be_bytes()))
+            .collect();
+        let receipt =
+            Receipt::create(signer, &peer, ReceiptKind::Read, 1_700_000_000_000, &ids).unwrap();
+        let body = receipt.to_bytes();
+        let payload = signed_payload(
+            signer.public(),
+            &peer,
+            ReceiptKind::Read,
+            1_700_000_000_000,
+            &receipt.ids,
+        );
+        let signature = receipt.signature.unwrap();
+
+        g.bench_function(format!("create_bluetick_{n}"), |b| {
+            b.iter(|| {
+                Receipt::create(signer, &peer, ReceiptKind::Read, 1_700_000_000_000, &ids)
+                    .unwrap()
+                    .to_bytes()
+            })
+        });
+        g.bench_function(format!("create_floor_{n}"), |b| {
+            b.iter(|| ed25519::sign(&signing, &[&payload]))
+        });
+        g.bench_function(format!("verify_bluetick_{n}"), |b| {
+            b.iter(|| {
+                Receipt::parse(&body)
+                    .unwrap()
+                    .verify(signer.public(), &peer, |_| true)
+                    .unwrap()
+            })
+        });
+        g.bench_function(format!("verify_floor_{n}"), |b| {
+            b.iter(|| assert!(ed25519::verify(&verifying, &[&payload], &signature)))
+        });
+    }
+    g.finish();
+}
+
+fn bench_serde(c: &mut Criterion) {
+    let (alice, _) = steady();
+    let (skip_alice, skip_bob) = steady();
+    let mut sender = skip_alice;
+    for _ in 0..1000 {
+        sender.send(b"x");
+    }
+    let mut skipped = skip_bob;
+    skipped.receive(&sender.send(b"x"));
+
+    let mut g = c.benchmark_group("session_serde");
+    for (label, record) in [
+        ("established", &alice.record),
+        ("skipped_1000", &skipped.record),
+    ] {
+        let bytes = record.to_bytes();
+        let private = random32(&mut ChaCha20Rng::seed_from_u64(14));
+        g.bench_function(format!("serialize_bluetick_{label}"), |b| {
+            b.iter(|| record.to_bytes())
+        });
+        g.bench_function(format!("serialize_floor_{label}"), |b| {
+            b.iter(|| black_box(&bytes[..]).to_vec())
+        });
+        g.bench_function(format!("deserialize_bluetick_{label}"), |b| {
+            b.iter(|| SessionRecord::from_bytes(&bytes).unwrap())
+        });
+        // The format stores the ratchet private key only, so loading recomputes its public
+        // key: one X25519 base-point multiplication, plus copying the bytes.
+        g.bench_function(format!("deserialize_floor_{label}"), |b| {
+            b.iter(|| {
+                let mut p = private;
+                (
+                    X25519KeyPair::from_private(&mut p),
+                    black_box(&bytes[..]).to_vec(),
+                )
+            })
+        });
+    }
+    g.finish();
+}
+
+/// The pieces the floors leave out, timed alone to explain the ratios.
+fn bench_pieces(c: &mut Criterion) {
+    let (mut alice, bob) = steady();
+    let bundle = Party::new(2, 2).bundle();
+    let mut rng = ChaCha20Rng::seed_from_u64(15);
+    let pair = X25519KeyPair::generate(&mut rng);
+    let peer = *X25519KeyPair::generate(&mut rng).public();
+    let wire_1k = alice.send(&[0x42; 1024]);
+    let mut a = Party::new(1, 0);
+    a.start(&bundle);
+    let prekey_wire = a.send(b"hello");
+    let pq = bundle.pq_prekey.public.clone();
+    let m = Secret32::from_array(&mut random32(&mut rng));
+    let (ct, _) = kem::encapsulate(&pq, &m).unwrap();
+    let pq_private = Party::new(2, 2).prekeys.pq_prekey(1).unwrap();
+    let ik = bob.identity.public().to_bytes();
+    let (vk, _) = ed25519::validate_public(&ik).unwrap();
+    let spk_sig = bundle.signed_prekey.signature;
+    let record = alice.record.clone();
+
+    let mut g = c.benchmark_group("pieces");
+    g.bench_function("x25519_keygen", |b| {
+        b.iter(|| X25519KeyPair::generate(&mut rng))
+    });
+    g.bench_function("x25519_dh", |b| b.iter(|| pair.dh(&peer).unwrap()));
+    g.bench_function("x25519_is_low_order", |b| {
+        b.iter(|| x25519::is_low_order(black_box(&peer)))
+    });
+    g.bench_function("kem_validate_public", |b| {
+        b.iter(|| kem::validate_public(&pq).unwrap())
+    });
+    g.bench_function("kem_encapsulate_with_check", |b| {
+        b.iter(|| kem::encapsulate(&pq, &m).unwrap())
+    });
+    g.bench_function("kem_decapsulate", |b| {
+        b.iter(|| pq_private.key_pair().decapsulate(&ct))
+    });
+    g.bench_function("ed25519_verify_spk", |b| {
+        b.iter(|| {
+            ed25519::verify(
+                &vk,
+                &[
+                    SIGNED_PREKEY_CONTEXT,
+                    &[EC_KEY_TYPE],
+                    &bundle.signed_prekey.public,
+                ],
+                &spk_sig,
+            )
+        })
+    });
+    g.bench_function("ed25519_point_decompress", |b| {
+        b.iter(|| ed25519_dalek::VerifyingKey::from_bytes(black_box(&ik)).unwrap())
+    });
+    g.bench_function("identity_key_validate", |b| {
+        b.iter(|| IdentityKey::from_bytes(black_box(&ik)).unwrap())
+    });
+    g.bench_function("bundle_verify", |b| b.iter(|| bundle.verify().unwrap()));
+    g.bench_function("hmac_sha256", |b| {
+        let mut out = [0u8; 32];
+        b.iter(|| kdf::hmac_sha256(&ZERO32, &[0x01], &mut out))
+    });
+    g.bench_function("hkdf_sha256_44", |b| b.iter(|| message_keys(&ZERO32)));
+    g.bench_function("message_id_1KiB_message", |b| {
+        b.iter(|| MessageId::of(&wire_1k))
+    });
+    g.bench_function("message_id_prekey_message", |b| {
+        b.iter(|| MessageId::of(&prekey_wire))
+    });
+    g.bench_function("session_record_clone", |b| b.iter(|| record.clone()));
+    g.finish();
+}
+
+fn main() {
+    let since = SystemTime::now();
+    let mut c = Criterion::default().configure_from_args();
+    bench_setup(&mut c);
+    bench_steady(&mut c);
+    bench_ratchet(&mut c);
+    bench_skip(&mut c);
+    bench_receipts(&mut c);
+    bench_serde(&mut c);
+    bench_pieces(&mut c);
+    c.final_summary();
+
+    let mut rows = vec![
+        Row::pair(
+            "session setup: initiator (start_session)",
+            "setup_initiator",
+            "bluetick",
+            "floor",
+        ),
+        Row::pair(
+            "session setup: responder (1st PreKeyMessage)",
+            "setup_responder",
+            "bluetick",
+            "floor",
+        ),
+    ];
+    for group in ["encrypt", "decrypt"] {
+        for (_, size) in SIZES {
+            rows.push(Row::pair(
+                &format!("steady {group} {size}"),
+                group,
+                &format!("bluetick_{size}"),
+                &format!("floor_{size}"),
+            ));
+        }
+    }
+    rows.push(Row::new(
+        "steady encrypt + decrypt 1KiB",
+        &[("encrypt", "bluetick_1KiB"), ("decrypt", "bluetick_1KiB")],
+        &[("encrypt", "floor_1KiB"), ("decrypt", "floor_1KiB")],
+    ));
+    rows.extend([
+        Row::pair(
+            "DH ratchet step (decrypt, 64 B)",
+            "ratchet",
+            "bluetick_step",
+            "floor_step",
+        ),
+        Row::pair(
+            "ping-pong round trip (2 msgs, 2 steps)",
+            "ratchet",
+            "bluetick_ping_pong",
+            "floor_ping_pong",
+        ),
+        Row::pair(
+            "decrypt after skipping 1000",
+            "skip",
+            "bluetick_1000",
+            "floor_1000",
+        ),
+        Row::pair(
+            "late message, 1000 keys stored",
+            "skip",
+            "bluetick_late_of_1000",
+            "floor_late_of_1000",
+        ),
+    ]);
+    for n in ["1", "100", "1024"] {
+        for op in ["create", "verify"] {
+            rows.push(Row::pair(
+                &format!("receipt {op}, {n} ids"),
+                "receipt",
+                &format!("{op}_bluetick_{n}"),
+                &format!("{op}_floor_{n}"),
+            ));
+        }
+    }
+    for state in ["established", "skipped_1000"] {
+        for op in ["serialize", "deserialize"] {
+            rows.push(Row::pair(
+                &format!("session {op}, {state}"),
+                "session_serde",
+                &format!("{op}_bluetick_{state}"),
+                &format!("{op}_floor_{state}"),
+            ));
+        }
+    }
+    report::print_table(
+        "Bluetick against its primitive floor (medians of this run)",
+        ("bluetick", "floor"),
+        &rows,
+        since,
+    );
+}

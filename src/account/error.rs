@@ -1,0 +1,69 @@
+//! The errors of account operations.
+
+use thiserror::Error;
+
+use super::Address;
+use crate::error::{BundleError, DecodeError, DecryptionError, EncryptionError, ErrorKind};
+use crate::receipt::ReceiptError;
+use crate::store::StoreError;
+use crate::wire::MessageId;
+
+/// An account operation failed; nothing it would have written was written.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum AccountError {
+    /// The store failed, or the storage key is wrong.
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    /// The peer's bundle was rejected.
+    #[error("bundle: {0}")]
+    Bundle(#[from] BundleError),
+    /// Encryption failed.
+    #[error("encrypt: {0}")]
+    Encryption(#[from] EncryptionError),
+    /// The message could not be decrypted.
+    #[error("decrypt: {0}")]
+    Decryption(#[from] DecryptionError),
+    /// A receipt was malformed or did not verify.
+    #[error("receipt: {0}")]
+    Receipt(#[from] ReceiptError),
+    /// Stored or supplied bytes did not parse.
+    #[error("decode: {0}")]
+    Decode(#[from] DecodeError),
+    /// No session with the peer: fetch its bundle and pass it to `encrypt`.
+    #[error(
+        "no session with {0}; fetch the peer's prekey bundle from the relay and pass it to encrypt"
+    )]
+    NoSession(Address),
+    /// The peer's identity changed and the policy did not trust it.
+    #[error("the identity key of {0} changed and is not trusted; verify the new safety number with the user, then call trust_identity")]
+    UntrustedIdentity(Address),
+    /// The message was received before and acknowledged.
+    #[error("message {0} was already received and acknowledged; tell the relay to drop it")]
+    AlreadyReceived(MessageId),
+    /// A message id the account does not know.
+    #[error("message {0} is unknown to this account (never sent to or received from that peer)")]
+    UnknownMessage(MessageId),
+    /// An address's user id is too long.
+    #[error("the address user id is longer than 1024 bytes")]
+    InvalidAddress,
+}
+
+impl AccountError {
+    /// The flat kind of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Store(e) => e.kind(),
+            Self::Bundle(e) => e.kind(),
+            Self::Encryption(e) => e.kind(),
+            Self::Decryption(e) => e.kind(),
+            Self::Receipt(e) => e.kind(),
+            Self::Decode(e) => e.kind(),
+            Self::NoSession(_) => ErrorKind::NoSession,
+            Self::UntrustedIdentity(_) => ErrorKind::UntrustedIdentity,
+            Self::AlreadyReceived(_) => ErrorKind::AlreadyReceived,
+            Self::UnknownMessage(_) => ErrorKind::UnknownMessage,
+            Self::InvalidAddress => ErrorKind::InvalidValue,
+        }
+    }
+}

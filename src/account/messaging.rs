@@ -1,0 +1,310 @@
+//! Sending, receiving, receipts, statuses and the inbox.
+
+use super::records::{
+    decode_inbox, load_inbox, load_outgoing, load_session, peer_identity, save_inbox,
+    save_outgoing, save_session, InboxRecord, OutgoingRecord,
+};
+use super::{prekeys, Account, AccountError, Address};
+use crate::bundle::PreKeyBundle;
+use crate::error::EncryptionError;
+use crate::identity::IdentityKey;
+use crate::receipt::{Receipt, ReceiptKind};
+use crate::status::MessageStatus;
+use crate::store::{SealedTx, Table};
+use crate::wire::{ContentType, MessageId, WireMessage};
+
+/// An encrypted message for the relay.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outgoing {
+    /// Its id (the relay computes the same from the bytes).
+    pub id: MessageId,
+    /// The wire bytes.
+    pub wire: Vec<u8>,
+}
+
+/// What a decrypted message carried.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Received {
+    /// An application message, now in the inbox until [`Account::acknowledge`].
+    Message {
+        /// Its id.
+        id: MessageId,
+        /// The body.
+        body: Vec<u8>,
+    },
+    /// A receipt, already applied to the statuses of the messages it names.
+    Receipt {
+        /// Its kind.
+        kind: ReceiptKind,
+        /// The sender's clock when it was made.
+        timestamp_ms: u64,
+        /// The messages whose status moved forward, with their new status. A receipt that
+        /// arrives late or twice moves nothing and leaves this empty.
+        updated: Vec<(MessageId, MessageStatus)>,
+    },
+}
+
+/// The result of [`Account::decrypt`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Incoming {
+    /// The peer it came from.
+    pub from: Address,
+    /// The peer's identity key.
+    pub sender: IdentityKey,
+    /// What it carried.
+    pub received: Received,
+    /// Set when this message used up one-time prekeys and fewer than the low-water mark
+    /// remain: call [`Account::replenish_prekeys`] and upload the result.
+    pub replenish_prekeys: bool,
+}
+
+/// A received message the app has not acknowledged yet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InboxEntry {
+    /// Its id.
+    pub id: MessageId,
+    /// The peer it came from.
+    pub from: Address,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+fn check_address(peer: &Address) -> Result<(), AccountError> {
+    if peer.is_valid() {
+        Ok(())
+    } else {
+        Err(AccountError::InvalidAddress)
+    }
+}
+
+impl Account {
+    /// Encrypts `body` for `peer`. With a `bundle` (fetched from the relay) it starts a new
+    /// session first; without one it uses the current session. The message is recorded as
+    /// `Pending` until [`Account::mark_sent`].
+    pub fn encrypt(
+        &self,
+        peer: &Address,
+        body: &[u8],
+        bundle: Option<&PreKeyBundle>,
+    ) -> Result<Outgoing, AccountError> {
+        check_address(peer)?;
+        let lock = self.peer_lock(peer);
+        let _guard = lock.lock();
+        self.transaction(|tx| {
+            let mut record = load_session(tx, peer)?;
+            if let Some(bundle) = bundle {
+                self.trust_check(tx, peer, &bundle.identity)?;
+                record.start_session(&self.identity, bundle, &mut *tx.rng)?;
+            }
+            let out = match record.encrypt(ContentType::Application, body) {
+                Err(EncryptionError::NoSession) => {
+                    return Err(AccountError::NoSession(peer.clone()))
+                }
+                other => other?,
+            };
+            save_session(tx, peer, &record)?;
+            save_outgoing(
+                tx,
+                &out.id,
+                &OutgoingRecord {
+                    status: MessageStatus::Pending,
+                    peer: peer.clone(),
+                },
+            )?;
+            Ok(Outgoing {
+                id: out.id,
+                wire: out.wire,
+            })
+        })
+    }
+
+    /// Records the relay's acknowledgement of `id`: the message is at least `Sent`.
+    pub fn mark_sent(&self, id: &MessageId) -> Result<MessageStatus, AccountError> {
+        self.transaction(|tx| {
+            let mut record = load_outgoing(tx, id)?.ok_or(AccountError::UnknownMessage(*id))?;
+            record.status = record.status.advance(MessageStatus::Sent);
+            save_outgoing(tx, id, &record)?;
+            Ok(record.status)
+        })
+    }
+
+    /// The status of an outgoing message.
+    pub fn message_status(&self, id: &MessageId) -> Result<Option<MessageStatus>, AccountError> {
+        self.transaction(|tx| Ok(load_outgoing(tx, id)?.map(|r| r.status)))
+    }
+
+    /// Decrypts a message from `peer`. The new session state and the message (into the
+    /// inbox) or the receipt's status changes are committed in one transaction before this
+    /// returns; only then may the app tell the relay to drop the message. A redelivery of a
+    /// message still in the inbox returns it again; one already acknowledged gives
+    /// [`AccountError::AlreadyReceived`]. Any error leaves everything unchanged.
+    pub fn decrypt(&self, peer: &Address, wire: &[u8]) -> Result<Incoming, AccountError> {
+        check_address(peer)?;
+        let lock = self.peer_lock(peer);
+        let _guard = lock.lock();
+        let id = MessageId::of(wire);
+        self.transaction(|tx| {
+            if let Some(entry) = load_inbox(tx, &id)? {
+                if entry.peer == *peer {
+                    let body = entry.body.ok_or(AccountError::AlreadyReceived(id))?;
+                    let sender =
+                        peer_identity(tx, peer)?.ok_or(AccountError::NoSession(peer.clone()))?;
+                    return Ok(Incoming {
+                        from: peer.clone(),
+                        sender,
+                        received: Received::Message { id, body },
+                        replenish_prekeys: false,
+                    });
+                }
+            }
+            let mut record = load_session(tx, peer)?;
+            let mut staged = match WireMessage::parse(wire) {
+                Ok(WireMessage::PreKey(m)) => prekeys::stage_for(tx, &m)?,
+                _ => crate::prekey_store::InMemoryPreKeyStore::new(),
+            };
+            let decrypted = record.decrypt(&self.identity, &mut staged, wire, &mut *tx.rng)?;
+            self.trust_check(tx, peer, &decrypted.sender)?;
+            let mut replenish = false;
+            if let Some(used) = &decrypted.new_session {
+                prekeys::consume(tx, used)?;
+                replenish = prekeys::counts(tx, &self.config)?.low;
+            }
+            let received = match decrypted.content_type {
+                ContentType::Application => {
+                    save_inbox(
+                        tx,
+                        &id,
+                        &InboxRecord {
+                            peer: peer.clone(),
+                            body: Some(decrypted.body.clone()),
+                        },
+                    )?;
+                    Received::Message {
+                        id,
+                        body: decrypted.body,
+                    }
+                }
+                ContentType::Receipt => {
+                    self.apply_receipt(tx, peer, &decrypted.sender, &decrypted.body)?
+                }
+            };
+            save_session(tx, peer, &record)?;
+            Ok(Incoming {
+                from: peer.clone(),
+                sender: decrypted.sender,
+                received,
+                replenish_prekeys: replenish,
+            })
+        })
+    }
+
+    fn apply_receipt(
+        &self,
+        tx: &mut SealedTx<'_>,
+        peer: &Address,
+        signer: &IdentityKey,
+        body: &[u8],
+    ) -> Result<Received, AccountError> {
+        let receipt = Receipt::parse(body)?;
+        let mut records = Vec::with_capacity(receipt.ids.len());
+        for id in &receipt.ids {
+            records.push(load_outgoing(tx, id)?.filter(|r| r.peer == *peer));
+        }
+        receipt.verify(signer, self.identity.public(), |id| {
+            receipt
+                .ids
+                .iter()
+                .position(|x| x == id)
+                .and_then(|i| records.get(i))
+                .is_some_and(Option::is_some)
+        })?;
+        let to = if receipt.kind.is_read() {
+            MessageStatus::Read
+        } else {
+            MessageStatus::Delivered
+        };
+        let mut updated = Vec::new();
+        for (id, record) in receipt.ids.iter().zip(records) {
+            let Some(mut record) = record else { continue };
+            let new = record.status.advance(to);
+            if new != record.status {
+                record.status = new;
+                save_outgoing(tx, id, &record)?;
+                updated.push((*id, new));
+            }
+        }
+        Ok(Received::Receipt {
+            kind: receipt.kind,
+            timestamp_ms: receipt.timestamp_ms,
+            updated,
+        })
+    }
+
+    /// Marks an inbox entry as stored by the app: its body is erased from the store, and a
+    /// redelivery of the same message is recognised. Call it before telling the relay to
+    /// drop the message.
+    pub fn acknowledge(&self, id: &MessageId) -> Result<(), AccountError> {
+        self.transaction(|tx| {
+            let entry = load_inbox(tx, id)?.ok_or(AccountError::UnknownMessage(*id))?;
+            save_inbox(
+                tx,
+                id,
+                &InboxRecord {
+                    peer: entry.peer,
+                    body: None,
+                },
+            )
+        })
+    }
+
+    /// Received messages not yet acknowledged (after a crash, the app stores these first).
+    pub fn inbox(&self) -> Result<Vec<InboxEntry>, AccountError> {
+        self.transaction(|tx| {
+            let mut out = Vec::new();
+            for (key, value) in tx.scan(Table::Inbox)? {
+                let record = decode_inbox(&value)?;
+                if let (Some(body), Ok(id)) = (record.body, <[u8; 16]>::try_from(key.as_slice())) {
+                    out.push(InboxEntry {
+                        id: MessageId(id),
+                        from: record.peer,
+                        body,
+                    });
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// Encrypts a receipt for messages received from `peer`: delivery or read, signed or
+    /// deniable by `kind`. Every id must be a message received from that peer.
+    pub fn create_receipt(
+        &self,
+        peer: &Address,
+        kind: ReceiptKind,
+        ids: &[MessageId],
+        now_ms: u64,
+    ) -> Result<Outgoing, AccountError> {
+        check_address(peer)?;
+        let lock = self.peer_lock(peer);
+        let _guard = lock.lock();
+        self.transaction(|tx| {
+            for id in ids {
+                match load_inbox(tx, id)? {
+                    Some(entry) if entry.peer == *peer => {}
+                    _ => return Err(AccountError::UnknownMessage(*id)),
+                }
+            }
+            let mut record = load_session(tx, peer)?;
+            let peer_key = *record
+                .remote_identity()
+                .ok_or(AccountError::NoSession(peer.clone()))?;
+            let receipt = Receipt::create(&self.identity, &peer_key, kind, now_ms, ids)?;
+            let out = record.encrypt(ContentType::Receipt, &receipt.to_bytes())?;
+            save_session(tx, peer, &record)?;
+            Ok(Outgoing {
+                id: out.id,
+                wire: out.wire,
+            })
+        })
+    }
+}

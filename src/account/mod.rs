@@ -1,0 +1,336 @@
+//! The `Account`: the layer apps call. It owns an identity, its prekeys, its sessions, its
+//! receipts and message statuses, persisted in a sealed store, and is safe to share between
+//! threads. Every operation runs in one write transaction of the store: it reads what it
+//! needs, does the cryptography, and commits everything it changed at once, or nothing.
+
+mod address;
+mod error;
+mod messaging;
+mod prekeys;
+mod records;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+use rand_core::CryptoRng;
+
+pub use address::{Address, MAX_USER_LEN};
+pub use error::AccountError;
+pub use messaging::{InboxEntry, Incoming, Outgoing, Received};
+pub use prekeys::{PreKeyCounts, PreKeyUpload};
+
+use crate::identity::{IdentityKey, IdentityKeyPair};
+use crate::primitives::secret::Secret32;
+use crate::safety_number::SafetyNumber;
+use crate::store::{SealedTx, StorageKeys, Store, StoreError, Table};
+
+/// Decides whether to trust a peer's new identity key when it differs from the one stored:
+/// `(address, previously trusted key, new key) -> trust?`.
+pub type IdentityPolicy = dyn Fn(&Address, &IdentityKey, &IdentityKey) -> bool + Send + Sync;
+
+/// How many prekeys an account keeps published.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AccountConfig {
+    /// One-time X25519 prekeys to keep on the relay.
+    pub one_time_prekeys: u32,
+    /// One-time ML-KEM prekeys to keep on the relay.
+    pub one_time_pq_prekeys: u32,
+    /// Below this many of either kind, operations report that the app should replenish.
+    pub low_water_mark: u32,
+}
+
+impl Default for AccountConfig {
+    fn default() -> Self {
+        Self {
+            one_time_prekeys: 50,
+            one_time_pq_prekeys: 50,
+            low_water_mark: 10,
+        }
+    }
+}
+
+enum RngSource {
+    Os,
+    Given(Mutex<Box<dyn CryptoRng + Send>>),
+}
+
+/// The store with its sealing keys and the generator: everything a transaction needs.
+struct Vault {
+    store: Box<dyn Store>,
+    keys: StorageKeys,
+    rng: RngSource,
+}
+
+/// A device's account. `Send + Sync`: share it (in an `Arc`) between threads; operations
+/// on one peer are serialized inside, and the store serializes commits.
+pub struct Account {
+    vault: Vault,
+    identity: IdentityKeyPair,
+    config: AccountConfig,
+    peer_locks: Mutex<HashMap<Address, Arc<Mutex<()>>>>,
+    policy: RwLock<Option<Box<IdentityPolicy>>>,
+}
+
+impl core::fmt::Debug for Account {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Account")
+            .field("identity", self.identity.public())
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+const IDENTITY_KEY: &[u8] = b"identity";
+const CHECK_KEY: &[u8] = b"check";
+const CHECK_VALUE: &[u8] = b"Bluetick account store v1";
+
+impl Account {
+    /// Creates an account in an empty store: a new identity, a signed prekey, a last-resort
+    /// PQ prekey and the configured one-time prekeys, all from the operating system's
+    /// generator. `storage_key` (32 bytes, from the Keychain or Keystore) seals the store.
+    pub fn create(
+        store: Box<dyn Store>,
+        storage_key: &Secret32,
+        config: AccountConfig,
+    ) -> Result<Self, AccountError> {
+        Self::create_inner(store, storage_key, config, RngSource::Os)
+    }
+
+    /// [`Account::create`] with a given generator (for deterministic tests); the account
+    /// keeps using it for every later operation.
+    pub fn create_with_rng(
+        store: Box<dyn Store>,
+        storage_key: &Secret32,
+        config: AccountConfig,
+        rng: Box<dyn CryptoRng + Send>,
+    ) -> Result<Self, AccountError> {
+        Self::create_inner(
+            store,
+            storage_key,
+            config,
+            RngSource::Given(Mutex::new(rng)),
+        )
+    }
+
+    fn create_inner(
+        store: Box<dyn Store>,
+        storage_key: &Secret32,
+        config: AccountConfig,
+        rng: RngSource,
+    ) -> Result<Self, AccountError> {
+        let vault = Vault {
+            store,
+            keys: StorageKeys::derive(storage_key),
+            rng,
+        };
+        let identity = vault.transaction(|tx| {
+            if !tx.raw.scan(Table::Meta)?.is_empty() {
+                return Err(StoreError::AccountExists.into());
+            }
+            let identity = IdentityKeyPair::generate(&mut *tx.rng);
+            tx.put(Table::Meta, CHECK_KEY, CHECK_VALUE)?;
+            tx.put(Table::Meta, IDENTITY_KEY, identity.seed().expose())?;
+            prekeys::initialise(tx, &identity, &config)?;
+            Ok(identity)
+        })?;
+        Ok(Self::assemble(vault, identity, config))
+    }
+
+    fn assemble(vault: Vault, identity: IdentityKeyPair, config: AccountConfig) -> Self {
+        Self {
+            vault,
+            identity,
+            config,
+            peer_locks: Mutex::new(HashMap::new()),
+            policy: RwLock::new(None),
+        }
+    }
+
+    /// Opens the account in `store`. A wrong storage key gives
+    /// [`StoreError::WrongKey`]; a corrupted record gives [`StoreError::Corrupt`].
+    pub fn open(
+        store: Box<dyn Store>,
+        storage_key: &Secret32,
+        config: AccountConfig,
+    ) -> Result<Self, AccountError> {
+        Self::open_inner(store, storage_key, config, RngSource::Os)
+    }
+
+    /// [`Account::open`] with a given generator.
+    pub fn open_with_rng(
+        store: Box<dyn Store>,
+        storage_key: &Secret32,
+        config: AccountConfig,
+        rng: Box<dyn CryptoRng + Send>,
+    ) -> Result<Self, AccountError> {
+        Self::open_inner(
+            store,
+            storage_key,
+            config,
+            RngSource::Given(Mutex::new(rng)),
+        )
+    }
+
+    fn open_inner(
+        store: Box<dyn Store>,
+        storage_key: &Secret32,
+        config: AccountConfig,
+        rng: RngSource,
+    ) -> Result<Self, AccountError> {
+        let vault = Vault {
+            store,
+            keys: StorageKeys::derive(storage_key),
+            rng,
+        };
+        let identity = vault.transaction(|tx| {
+            let check = match tx.get(Table::Meta, CHECK_KEY) {
+                Ok(Some(v)) => v,
+                // A record there that does not open under this key means another key sealed it.
+                Ok(None) if tx.raw.scan(Table::Meta)?.is_empty() => {
+                    return Err(StoreError::NoAccount.into())
+                }
+                Ok(None) | Err(StoreError::Corrupt { .. }) => {
+                    return Err(StoreError::WrongKey.into())
+                }
+                Err(e) => return Err(e.into()),
+            };
+            if check.as_slice() != CHECK_VALUE {
+                return Err(StoreError::WrongKey.into());
+            }
+            let seed = tx
+                .get(Table::Meta, IDENTITY_KEY)?
+                .ok_or(StoreError::Corrupt { table: "meta" })?;
+            let seed = Secret32::from_slice(&seed).ok_or(StoreError::Corrupt { table: "meta" })?;
+            Ok(IdentityKeyPair::from_seed(seed))
+        })?;
+        Ok(Self::assemble(vault, identity, config))
+    }
+
+    /// This account's identity key.
+    pub fn identity(&self) -> &IdentityKey {
+        self.identity.public()
+    }
+
+    /// Sets the policy consulted when a peer's identity key differs from the trusted one.
+    /// Without a policy, a changed identity is not trusted until [`Account::trust_identity`].
+    pub fn set_identity_policy(&self, policy: Box<IdentityPolicy>) {
+        if let Ok(mut p) = self.policy.write() {
+            *p = Some(policy);
+        }
+    }
+
+    /// Trusts `key` for `peer` (for example after the users compared safety numbers).
+    pub fn trust_identity(&self, peer: &Address, key: &IdentityKey) -> Result<(), AccountError> {
+        self.transaction(|tx| {
+            tx.put(Table::PeerIdentities, &peer.to_bytes(), key.as_bytes())?;
+            Ok(())
+        })
+    }
+
+    /// The identity key trusted for `peer`, if any.
+    pub fn peer_identity(&self, peer: &Address) -> Result<Option<IdentityKey>, AccountError> {
+        self.transaction(|tx| records::peer_identity(tx, peer))
+    }
+
+    /// The safety number of this account and `peer`, if the peer's identity is known.
+    pub fn safety_number(&self, peer: &Address) -> Result<Option<SafetyNumber>, AccountError> {
+        Ok(self
+            .peer_identity(peer)?
+            .map(|k| SafetyNumber::new(self.identity.public(), &k)))
+    }
+
+    fn transaction<T>(
+        &self,
+        f: impl FnMut(&mut SealedTx<'_>) -> Result<T, AccountError>,
+    ) -> Result<T, AccountError> {
+        self.vault.transaction(f)
+    }
+
+    /// The lock serializing operations on one peer.
+    fn peer_lock(&self, peer: &Address) -> Arc<Mutex<()>> {
+        match self.peer_locks.lock() {
+            Ok(mut locks) => locks.entry(peer.clone()).or_default().clone(),
+            // A poisoned map still holds valid locks; a fresh one keeps the operation safe
+            // because the store's transaction serializes commits anyway.
+            Err(poisoned) => poisoned
+                .into_inner()
+                .entry(peer.clone())
+                .or_default()
+                .clone(),
+        }
+    }
+
+    fn trust_check(
+        &self,
+        tx: &mut SealedTx<'_>,
+        peer: &Address,
+        key: &IdentityKey,
+    ) -> Result<(), AccountError> {
+        match records::peer_identity(tx, peer)? {
+            Some(known) if known == *key => Ok(()),
+            Some(known) => {
+                let trusted = self
+                    .policy
+                    .read()
+                    .map(|p| p.as_ref().is_some_and(|f| f(peer, &known, key)))
+                    .unwrap_or(false);
+                if !trusted {
+                    return Err(AccountError::UntrustedIdentity(peer.clone()));
+                }
+                tx.put(Table::PeerIdentities, &peer.to_bytes(), key.as_bytes())?;
+                Ok(())
+            }
+            None => {
+                // Trust on first use; the app can compare safety numbers later.
+                tx.put(Table::PeerIdentities, &peer.to_bytes(), key.as_bytes())?;
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Vault {
+    /// Runs `f` in one write transaction of the store, with the sealing layer and the
+    /// generator; commits if `f` succeeds, and writes nothing if it fails.
+    fn transaction<T>(
+        &self,
+        mut f: impl FnMut(&mut SealedTx<'_>) -> Result<T, AccountError>,
+    ) -> Result<T, AccountError> {
+        let mut out = None;
+        let mut failure = None;
+        let result = self.store.write(&mut |raw| {
+            let mut run = |rng: &mut (dyn CryptoRng + Send)| {
+                let mut tx = SealedTx {
+                    raw: &mut *raw,
+                    keys: &self.keys,
+                    rng,
+                };
+                f(&mut tx)
+            };
+            let r = match &self.rng {
+                RngSource::Os => run(&mut crate::rng::os_rng()),
+                RngSource::Given(m) => match m.lock() {
+                    Ok(mut g) => run(&mut **g),
+                    Err(_) => Err(StoreError::Database("generator lock poisoned".into()).into()),
+                },
+            };
+            match r {
+                Ok(v) => {
+                    out = Some(v);
+                    Ok(())
+                }
+                Err(AccountError::Store(e)) => Err(e),
+                Err(e) => {
+                    failure = Some(e);
+                    Err(StoreError::Aborted)
+                }
+            }
+        });
+        match (result, failure, out) {
+            (_, Some(e), _) => Err(e),
+            (Err(e), None, _) => Err(e.into()),
+            (Ok(()), None, Some(v)) => Ok(v),
+            (Ok(()), None, None) => Err(StoreError::Aborted.into()),
+        }
+    }
+}

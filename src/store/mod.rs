@@ -1,0 +1,133 @@
+//! Persistence for the [`crate::account::Account`]: a small transactional key-value
+//! interface that backends implement ([`SqliteStore`], [`MemoryStore`]), and the sealing
+//! layer above it that encrypts every record with the app's storage key.
+//!
+//! Backends see only blinded row keys and sealed values: a row key is
+//! `HMAC(index key, table || 0x00 || key)[0..16]`, and a value is
+//! `nonce (12) || AES-256-GCM(key_len (u16) || key || value)` with associated data
+//! `"Bluetick_Store_v1" || table || 0x00 || row key`, so a record cannot be moved to another
+//! table or key, and a wrong storage key or a corrupted file is detected, never misread.
+
+mod memory;
+mod sealed;
+mod sqlite;
+
+pub use memory::MemoryStore;
+pub(crate) use sealed::{SealedTx, StorageKeys};
+pub use sqlite::SqliteStore;
+
+use thiserror::Error;
+
+use crate::error::ErrorKind;
+
+/// The tables of an account's store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Table {
+    /// Identity, counters and the storage-key check record.
+    Meta,
+    /// Signed prekeys by id.
+    SignedPreKeys,
+    /// PQ prekeys by id.
+    PqPreKeys,
+    /// One-time prekeys by id.
+    OneTimePreKeys,
+    /// Base keys accepted per (signed prekey id, PQ prekey id).
+    BaseKeys,
+    /// Session records by peer address.
+    Sessions,
+    /// Trusted identity keys by peer address.
+    PeerIdentities,
+    /// Outgoing message statuses by message id.
+    Outgoing,
+    /// Received messages not yet acknowledged by the app, and tombstones of acknowledged ones.
+    Inbox,
+}
+
+impl Table {
+    /// The table's name, bound into every record's associated data.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Meta => "meta",
+            Self::SignedPreKeys => "signed_prekeys",
+            Self::PqPreKeys => "pq_prekeys",
+            Self::OneTimePreKeys => "one_time_prekeys",
+            Self::BaseKeys => "base_keys",
+            Self::Sessions => "sessions",
+            Self::PeerIdentities => "peer_identities",
+            Self::Outgoing => "outgoing",
+            Self::Inbox => "inbox",
+        }
+    }
+}
+
+/// A storage failure.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The storage key does not open this store.
+    #[error("the storage key does not open this store; pass the key the account was created with")]
+    WrongKey,
+    /// A record failed authentication or is malformed.
+    #[error("a record in table {table} is corrupt (it fails authentication or does not parse); restore the store from a backup")]
+    Corrupt {
+        /// The table.
+        table: &'static str,
+    },
+    /// No account exists in this store.
+    #[error("this store holds no account; create one first")]
+    NoAccount,
+    /// An account already exists in this store.
+    #[error("this store already holds an account; open it instead")]
+    AccountExists,
+    /// The database failed.
+    #[error("the database failed: {0}; check the path, permissions and free space")]
+    Database(String),
+    /// The operation gave up before committing; nothing was written.
+    #[error("the operation was abandoned before committing; nothing was written")]
+    Aborted,
+}
+
+impl StoreError {
+    /// The flat kind of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::WrongKey => ErrorKind::WrongStorageKey,
+            Self::Corrupt { .. } => ErrorKind::StoreCorrupt,
+            Self::NoAccount => ErrorKind::NoAccount,
+            Self::AccountExists => ErrorKind::AccountExists,
+            Self::Database(_) | Self::Aborted => ErrorKind::Database,
+        }
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::Database(e.to_string())
+    }
+}
+
+/// A raw row: `(blinded key, sealed value)`.
+pub type Row = (Vec<u8>, Vec<u8>);
+
+/// One write transaction over raw (already blinded and sealed) rows.
+pub trait RawTransaction {
+    /// The value at `(table, key)`.
+    fn get(&mut self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Sets `(table, key)` to `value`.
+    fn put(&mut self, table: Table, key: &[u8], value: &[u8]) -> Result<(), StoreError>;
+    /// Removes `(table, key)`.
+    fn delete(&mut self, table: Table, key: &[u8]) -> Result<(), StoreError>;
+    /// Every row of `table`.
+    fn scan(&mut self, table: Table) -> Result<Vec<Row>, StoreError>;
+}
+
+/// A backend: runs a closure inside one write transaction, committing only if it succeeds.
+/// Implementations must be safe to share between threads; the SQLite one is also safe to
+/// share between processes.
+pub trait Store: Send + Sync {
+    /// Runs `f` in a write transaction; commits on `Ok`, rolls back on `Err`.
+    fn write(
+        &self,
+        f: &mut dyn FnMut(&mut dyn RawTransaction) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError>;
+}
