@@ -56,6 +56,13 @@ fn receipt_updates(incoming: &bluetick::Incoming) -> Vec<(MessageId, MessageStat
 }
 
 #[test]
+fn account_is_send_and_sync() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<Account>();
+    shareable::<Arc<Account>>();
+}
+
+#[test]
 fn a_whole_conversation_with_ticks() {
     let (alice, bob) = (memory_account(), memory_account());
     let (a, b) = (Address::new("alice", 1), Address::new("bob", 1));

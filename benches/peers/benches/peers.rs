@@ -1,1 +1,481 @@
-fn main() {}
+//! Bluetick against vodozemac's Olm sessions on the same workloads, in the same run:
+//! session setup (both sides), steady 1 KiB encrypt and decrypt, a ping-pong round trip
+//! where every message carries a DH ratchet step, and decryption after skipping 1000.
+//! Prints a Bluetick / vodozemac table at the end (medians of this run), then sizes.
+//!
+//! Both sides go from bytes to bytes: Bluetick's wire messages, Olm messages encoded with
+//! `OlmMessage::to_parts` / `from_parts` (no base64). vodozemac draws its randomness from
+//! `rand::rng()`, a user-space ChaCha; Bluetick here from a seeded `ChaCha20Rng`.
+//!
+//! Run (from the repository root):
+//! `CARGO_TARGET_DIR=/tmp/bench-target cargo bench --manifest-path benches/peers/Cargo.toml`
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+#[path = "../../report/mod.rs"]
+mod report;
+
+use std::time::SystemTime;
+
+use bluetick::rand_core::SeedableRng;
+use bluetick::{
+    ContentType, IdentityKeyPair, InMemoryPreKeyStore, OneTimePreKey, PqPreKey, PqPreKeyKind,
+    PreKeyBundle, SessionRecord, SignedPreKey,
+};
+use chacha20::ChaCha20Rng;
+use criterion::{BatchSize, Criterion, Throughput};
+use report::Row;
+use vodozemac::olm::{Account, OlmMessage, Session, SessionConfig};
+use vodozemac::Curve25519PublicKey;
+
+// ---------------------------------------------------------------------------------------
+// Bluetick parties
+// ---------------------------------------------------------------------------------------
+
+struct Party {
+    identity: IdentityKeyPair,
+    prekeys: InMemoryPreKeyStore,
+    record: SessionRecord,
+    rng: ChaCha20Rng,
+}
+
+impl Clone for Party {
+    fn clone(&self) -> Self {
+        Self {
+            identity: self.identity.clone(),
+            prekeys: self.prekeys.clone(),
+            record: self.record.clone(),
+            rng: ChaCha20Rng::seed_from_u64(99),
+        }
+    }
+}
+
+impl Party {
+    fn new(seed: u64, one_time: u32) -> Self {
+        let mut rng = ChaCha20Rng::seed_from_u64(seed);
+        let identity = IdentityKeyPair::generate(&mut rng);
+        let mut prekeys = InMemoryPreKeyStore::new();
+        prekeys.add_signed_prekey(SignedPreKey::generate(&identity, 1, &mut rng));
+        prekeys.add_pq_prekey(PqPreKey::generate(
+            &identity,
+            1000,
+            PqPreKeyKind::LastResort,
+            &mut rng,
+        ));
+        for id in 1..=one_time {
+            prekeys.add_one_time_prekey(OneTimePreKey::generate(id, &mut rng));
+            prekeys.add_pq_prekey(PqPreKey::generate(
+                &identity,
+                id,
+                PqPreKeyKind::OneTime,
+                &mut rng,
+            ));
+        }
+        Self {
+            identity,
+            prekeys,
+            record: SessionRecord::new(),
+            rng,
+        }
+    }
+
+    fn bundle(&self) -> PreKeyBundle {
+        self.prekeys.bundle(&self.identity).unwrap()
+    }
+
+    fn send(&mut self, body: &[u8]) -> Vec<u8> {
+        self.record
+            .encrypt(ContentType::Application, body)
+            .unwrap()
+            .wire
+    }
+
+    fn receive(&mut self, wire: &[u8]) -> Vec<u8> {
+        self.record
+            .decrypt(&self.identity, &mut self.prekeys, wire, &mut self.rng)
+            .unwrap()
+            .body
+    }
+}
+
+/// After one message each way; Alice's next message carries a new ratchet key.
+fn bt_established() -> (Party, Party) {
+    let mut alice = Party::new(1, 0);
+    let mut bob = Party::new(2, 2);
+    let bundle = bob.bundle();
+    alice
+        .record
+        .start_session(&alice.identity, &bundle, &mut alice.rng)
+        .unwrap();
+    let hello = alice.send(b"hello");
+    bob.receive(&hello);
+    let hi = bob.send(b"hi");
+    alice.receive(&hi);
+    (alice, bob)
+}
+
+// ---------------------------------------------------------------------------------------
+// vodozemac parties
+// ---------------------------------------------------------------------------------------
+
+fn olm_copy(s: &Session) -> Session {
+    Session::from_pickle(s.pickle())
+}
+
+fn olm_send(s: &mut Session, body: &[u8]) -> (usize, Vec<u8>) {
+    s.encrypt(body).unwrap().to_parts()
+}
+
+fn olm_receive(s: &mut Session, (kind, bytes): &(usize, Vec<u8>)) -> Vec<u8> {
+    s.decrypt(&OlmMessage::from_parts(*kind, bytes).unwrap())
+        .unwrap()
+}
+
+/// Bob's account with one published one-time key, and that key.
+fn olm_bob() -> (Account, Curve25519PublicKey) {
+    let mut bob = Account::new();
+    bob.generate_one_time_keys(1);
+    let otk = *bob.one_time_keys().values().next().unwrap();
+    bob.mark_keys_as_published();
+    (bob, otk)
+}
+
+/// Sessions after one message each way, as for Bluetick.
+fn olm_established() -> (Session, Session) {
+    let alice = Account::new();
+    let (mut bob, otk) = olm_bob();
+    let mut a = alice
+        .create_outbound_session(SessionConfig::version_1(), bob.curve25519_key(), otk)
+        .unwrap();
+    let OlmMessage::PreKey(hello) = a.encrypt(b"hello").unwrap() else {
+        panic!("expected a pre-key message")
+    };
+    let mut b = bob
+        .create_inbound_session(SessionConfig::version_1(), alice.curve25519_key(), &hello)
+        .unwrap()
+        .session;
+    let hi = olm_send(&mut b, b"hi");
+    olm_receive(&mut a, &hi);
+    (a, b)
+}
+
+// ---------------------------------------------------------------------------------------
+// Benchmarks
+// ---------------------------------------------------------------------------------------
+
+fn bench_setup(c: &mut Criterion) {
+    let mut rng = ChaCha20Rng::seed_from_u64(20);
+    let alice = Party::new(1, 0);
+    let bob = Party::new(2, 2);
+    let bundle = bob.bundle();
+    let mut a = alice.clone();
+    a.record
+        .start_session(&a.identity, &bundle, &mut a.rng)
+        .unwrap();
+    let hello = a.send(b"hello");
+
+    let olm_alice = Account::new();
+    let (olm_bob_account, otk) = olm_bob();
+    let bob_identity = olm_bob_account.curve25519_key();
+    let bob_signing = olm_bob_account.ed25519_key();
+    let otk_signature = olm_bob_account.sign(otk.to_base64());
+    let mut olm_out = olm_alice
+        .create_outbound_session(SessionConfig::version_1(), bob_identity, otk)
+        .unwrap();
+    let olm_hello = olm_send(&mut olm_out, b"hello");
+    let olm_bob_pickle = olm_bob_account.pickle();
+
+    let mut g = c.benchmark_group("peer_setup_initiator");
+    g.bench_function("bluetick", |b| {
+        b.iter_batched_ref(
+            SessionRecord::new,
+            |r| r.start_session(&alice.identity, &bundle, &mut rng).unwrap(),
+            BatchSize::SmallInput,
+        )
+    });
+    g.bench_function("vodozemac", |b| {
+        b.iter(|| {
+            olm_alice
+                .create_outbound_session(SessionConfig::version_1(), bob_identity, otk)
+                .unwrap()
+        })
+    });
+    // Matrix clients also verify the one-time key's signature before using it.
+    g.bench_function("vodozemac_with_otk_signature", |b| {
+        b.iter(|| {
+            bob_signing
+                .verify(otk.to_base64().as_bytes(), &otk_signature)
+                .unwrap();
+            olm_alice
+                .create_outbound_session(SessionConfig::version_1(), bob_identity, otk)
+                .unwrap()
+        })
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("peer_setup_responder");
+    g.bench_function("bluetick", |b| {
+        b.iter_batched_ref(
+            || (SessionRecord::new(), bob.prekeys.clone()),
+            |(r, prekeys)| r.decrypt(&bob.identity, prekeys, &hello, &mut rng).unwrap(),
+            BatchSize::SmallInput,
+        )
+    });
+    let alice_identity = olm_alice.curve25519_key();
+    g.bench_function("vodozemac", |b| {
+        b.iter_batched_ref(
+            || Account::from_pickle(clone_pickle(&olm_bob_pickle)),
+            |bob| {
+                let OlmMessage::PreKey(m) =
+                    OlmMessage::from_parts(olm_hello.0, &olm_hello.1).unwrap()
+                else {
+                    panic!("expected a pre-key message")
+                };
+                bob.create_inbound_session(SessionConfig::version_1(), alice_identity, &m)
+                    .unwrap()
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    g.finish();
+}
+
+/// `AccountPickle` is not `Clone`; a round trip through its encrypted form copies it.
+fn clone_pickle(p: &vodozemac::olm::AccountPickle) -> vodozemac::olm::AccountPickle {
+    let text = serde_json::to_string(p).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn bench_steady(c: &mut Criterion) {
+    let mut rng = ChaCha20Rng::seed_from_u64(21);
+    let body = vec![0x42u8; 1024];
+
+    let (mut alice, mut bob) = bt_established();
+    bob.receive(&alice.send(b"first of the chain"));
+    let wire = alice.clone().send(&body);
+
+    let (mut oa, mut ob) = olm_established();
+    olm_receive(&mut ob, &olm_send(&mut oa, b"first of the chain"));
+    let olm_msg = olm_send(&mut olm_copy(&oa), &body);
+
+    let mut g = c.benchmark_group("peer_encrypt_1KiB");
+    g.throughput(Throughput::Bytes(1024));
+    let mut sender = alice.record.clone();
+    g.bench_function("bluetick", |b| {
+        b.iter(|| sender.encrypt(ContentType::Application, &body).unwrap())
+    });
+    let mut olm_sender = olm_copy(&oa);
+    g.bench_function("vodozemac", |b| b.iter(|| olm_send(&mut olm_sender, &body)));
+    g.finish();
+
+    let mut g = c.benchmark_group("peer_decrypt_1KiB");
+    g.throughput(Throughput::Bytes(1024));
+    g.bench_function("bluetick", |b| {
+        b.iter_batched_ref(
+            || bob.clone(),
+            |p| {
+                p.record
+                    .decrypt(&p.identity, &mut p.prekeys, &wire, &mut rng)
+                    .unwrap()
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    g.bench_function("vodozemac", |b| {
+        b.iter_batched_ref(
+            || olm_copy(&ob),
+            |s| olm_receive(s, &olm_msg),
+            BatchSize::SmallInput,
+        )
+    });
+    g.finish();
+}
+
+fn bench_ping_pong(c: &mut Criterion) {
+    let body = [0x42u8; 64];
+    let (mut a, mut b) = bt_established();
+    let (mut oa, mut ob) = olm_established();
+
+    let mut g = c.benchmark_group("peer_ping_pong");
+    g.bench_function("bluetick", |bench| {
+        bench.iter(|| {
+            let m = a.send(&body);
+            b.receive(&m);
+            let r = b.send(&body);
+            a.receive(&r)
+        })
+    });
+    g.bench_function("vodozemac", |bench| {
+        bench.iter(|| {
+            let m = olm_send(&mut oa, &body);
+            olm_receive(&mut ob, &m);
+            let r = olm_send(&mut ob, &body);
+            olm_receive(&mut oa, &r)
+        })
+    });
+    g.finish();
+}
+
+fn bench_skip(c: &mut Criterion) {
+    let mut rng = ChaCha20Rng::seed_from_u64(22);
+    let body = [0x42u8; 64];
+
+    let (mut alice, mut bob) = bt_established();
+    bob.receive(&alice.send(b"first of the chain"));
+    for _ in 0..1000 {
+        alice.send(&body);
+    }
+    let wire = alice.send(&body);
+
+    let (mut oa, mut ob) = olm_established();
+    olm_receive(&mut ob, &olm_send(&mut oa, b"first of the chain"));
+    for _ in 0..1000 {
+        olm_send(&mut oa, &body);
+    }
+    let olm_msg = olm_send(&mut oa, &body);
+
+    let mut g = c.benchmark_group("peer_skip_1000");
+    g.bench_function("bluetick", |b| {
+        b.iter_batched_ref(
+            || bob.clone(),
+            |p| {
+                p.record
+                    .decrypt(&p.identity, &mut p.prekeys, &wire, &mut rng)
+                    .unwrap()
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    g.bench_function("vodozemac", |b| {
+        b.iter_batched_ref(
+            || olm_copy(&ob),
+            |s| olm_receive(s, &olm_msg),
+            BatchSize::SmallInput,
+        )
+    });
+    g.finish();
+}
+
+fn print_sizes() {
+    let (mut alice, mut bob) = bt_established();
+    let (mut oa, mut ob) = olm_established();
+    let bt_1k = alice.send(&[0x42; 1024]).len() - 1024;
+    let olm_1k = olm_send(&mut oa, &[0x42; 1024]).1.len() - 1024;
+
+    let mut fresh = Party::new(1, 0);
+    fresh
+        .record
+        .start_session(&fresh.identity, &Party::new(2, 2).bundle(), &mut fresh.rng)
+        .unwrap();
+    let bt_prekey = fresh.send(b"hello").len();
+    let olm_alice = Account::new();
+    let (olm_bob_account, otk) = olm_bob();
+    let mut olm_fresh = olm_alice
+        .create_outbound_session(
+            SessionConfig::version_1(),
+            olm_bob_account.curve25519_key(),
+            otk,
+        )
+        .unwrap();
+    let olm_prekey = olm_send(&mut olm_fresh, b"hello").1.len();
+
+    // Established sessions, after one more message each way.
+    bob.receive(&alice.send(b"x"));
+    alice.receive(&bob.send(b"y"));
+    olm_receive(&mut ob, &olm_send(&mut oa, b"x"));
+    olm_receive(&mut oa, &olm_send(&mut ob, b"y"));
+    let bt_session = alice.record.to_bytes().len();
+    let olm_session = serde_json::to_vec(&oa.pickle()).unwrap().len();
+    let olm_pickle = oa.pickle().encrypt(&[0u8; 32]).len();
+
+    println!();
+    println!("Sizes, Bluetick against vodozemac (bytes)");
+    println!(
+        "| {:<44} | {:>8} | {:>9} |",
+        "what", "bluetick", "vodozemac"
+    );
+    println!("| {:-<44} | {:->8} | {:->9} |", "", "", "");
+    let row = |what: &str, a: usize, b: usize| println!("| {what:<44} | {a:>8} | {b:>9} |");
+    row("message overhead, 1 KiB body", bt_1k, olm_1k);
+    row("first (pre-key) message, 5 B body", bt_prekey, olm_prekey);
+    row("established session, serialized", bt_session, olm_session);
+    println!("(vodozemac's session as JSON; its encrypted pickle, base64, is {olm_pickle} bytes)");
+}
+
+fn main() {
+    let since = SystemTime::now();
+    let mut c = Criterion::default().configure_from_args();
+    bench_setup(&mut c);
+    bench_steady(&mut c);
+    bench_ping_pong(&mut c);
+    bench_skip(&mut c);
+    c.final_summary();
+
+    let rows = [
+        Row::pair(
+            "session setup, initiator",
+            "peer_setup_initiator",
+            "bluetick",
+            "vodozemac",
+        ),
+        Row::pair(
+            "session setup, initiator (Olm + OTK sig check)",
+            "peer_setup_initiator",
+            "bluetick",
+            "vodozemac_with_otk_signature",
+        ),
+        Row::pair(
+            "session setup, responder (1st message)",
+            "peer_setup_responder",
+            "bluetick",
+            "vodozemac",
+        ),
+        Row::pair(
+            "encrypt 1 KiB",
+            "peer_encrypt_1KiB",
+            "bluetick",
+            "vodozemac",
+        ),
+        Row::pair(
+            "decrypt 1 KiB",
+            "peer_decrypt_1KiB",
+            "bluetick",
+            "vodozemac",
+        ),
+        Row::new(
+            "encrypt + decrypt 1 KiB",
+            &[
+                ("peer_encrypt_1KiB", "bluetick"),
+                ("peer_decrypt_1KiB", "bluetick"),
+            ],
+            &[
+                ("peer_encrypt_1KiB", "vodozemac"),
+                ("peer_decrypt_1KiB", "vodozemac"),
+            ],
+        ),
+        Row::pair(
+            "ping-pong round trip (2 msgs, 2 DH steps)",
+            "peer_ping_pong",
+            "bluetick",
+            "vodozemac",
+        ),
+        Row::pair(
+            "decrypt after skipping 1000",
+            "peer_skip_1000",
+            "bluetick",
+            "vodozemac",
+        ),
+    ];
+    report::print_table(
+        "Bluetick against vodozemac (medians of this run; ratio < 1 means Bluetick is faster)",
+        ("bluetick", "vodozemac"),
+        &rows,
+        since,
+    );
+    print_sizes();
+}
