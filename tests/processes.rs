@@ -501,6 +501,9 @@ fn two_process_test() -> Result<String, String> {
     ))
 }
 
+/// A named test returning a one-line summary or the failure.
+type ProcessTest = (&'static str, fn() -> Result<String, String>);
+
 fn main() -> ExitCode {
     if let Ok(role) = std::env::var("BLUETICK_CHILD") {
         let dir = PathBuf::from(std::env::var("BLUETICK_DIR").unwrap());
@@ -516,7 +519,7 @@ fn main() -> ExitCode {
         };
     }
     let mut failed = 0;
-    let tests: [(&str, fn() -> Result<String, String>); 2] = [
+    let tests: [ProcessTest; 2] = [
         ("two_processes_share_one_database", two_process_test),
         ("crash_at_random_points_loses_nothing", crash_test),
     ];
