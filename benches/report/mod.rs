@@ -87,10 +87,10 @@ pub(crate) fn print_table(title: &str, columns: (&str, &str), rows: &[Row], sinc
     println!();
     println!("{title}");
     println!(
-        "| {:<44} | {:>12} | {:>12} | {:>7} |",
+        "| {:<48} | {:>12} | {:>12} | {:>7} |",
         "workload", columns.0, columns.1, "ratio"
     );
-    println!("| {:-<44} | {:->12} | {:->12} | {:->7} |", "", "", "", "");
+    println!("| {:-<48} | {:->12} | {:->12} | {:->7} |", "", "", "", "");
     for row in rows {
         let subject = sum_ns(&row.subject, since);
         let baseline = sum_ns(&row.baseline, since);
@@ -100,7 +100,7 @@ pub(crate) fn print_table(title: &str, columns: (&str, &str), rows: &[Row], sinc
             _ => "-".to_string(),
         };
         println!(
-            "| {:<44} | {:>12} | {:>12} | {:>7} |",
+            "| {:<48} | {:>12} | {:>12} | {:>7} |",
             row.label,
             show(subject),
             show(baseline),
