@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test of the project: formatting, lints, the Rust suites, rustdoc, and the
-# independent Python checker of the test vectors.
+# Runs every test of the project: formatting, lints, the Rust suites (with the demo, the
+# crash and two-process tests), rustdoc, fuzz smoke runs, and the independent Python
+# checker of the test vectors.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -15,6 +16,9 @@ cargo test --release --workspace
 
 step "rustdoc"
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace --quiet
+
+step "fuzz smoke runs"
+fuzz/smoke.sh
 
 step "independent vector checker (Python)"
 if ! python3 -c 'import nacl, cryptography, kyber_py' 2>/dev/null; then

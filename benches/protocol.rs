@@ -34,8 +34,8 @@ use bluetick::{
     PqPreKeyKind, PreKeyBundle, PreKeyStore, SessionRecord, SignedPreKey,
 };
 use chacha20::ChaCha20Rng;
-use criterion::{BatchSize, Criterion, Throughput};
-use report::Row;
+use criterion::Criterion;
+use report::{run_group, time_batched, time_iter, Outcome, Pair, Timed};
 
 // ---------------------------------------------------------------------------------------
 // Parties
@@ -393,335 +393,428 @@ impl StepInputs {
 // Benchmarks
 // ---------------------------------------------------------------------------------------
 
-fn bench_setup(c: &mut Criterion) {
+fn rng(seed: u64) -> ChaCha20Rng {
+    ChaCha20Rng::seed_from_u64(seed)
+}
+
+/// `n` decryptions of `wire`, each by a fresh copy of `party`.
+fn decrypt_fresh<'a>(party: &'a Party, wire: &'a [u8]) -> Timed<'a> {
+    Box::new(move |n| {
+        time_batched(
+            n,
+            || party.clone(),
+            |p| {
+                p.record
+                    .decrypt(&p.identity, &mut p.prekeys, wire, &mut p.rng)
+                    .unwrap()
+            },
+        )
+    })
+}
+
+fn bench_setup(c: &mut Criterion, since: SystemTime, out: &mut Vec<Outcome>) {
     let alice = Party::new(1, 0);
     let bob = Party::new(2, 2);
     let bundle = bob.bundle();
-    let mut rng = ChaCha20Rng::seed_from_u64(10);
+    let mut r = rng(10);
 
     // The floor computes what start_session computes.
-    let inputs = InitiatorInputs::new(&alice, &bundle);
-    let ek = X25519KeyPair::generate(&mut rng);
-    let m = Secret32::from_array(&mut random32(&mut rng));
+    let initiator = InitiatorInputs::new(&alice, &bundle);
+    let ek = X25519KeyPair::generate(&mut r);
+    let m = Secret32::from_array(&mut random32(&mut r));
     let reference =
         bluetick::hazmat::initiate_with(&alice.identity, &bundle, ek.clone(), &m).unwrap();
-    let (sk, _, ct) = inputs.pqxdh(&ek, &m);
+    let (sk, _, ct) = initiator.pqxdh(&ek, &m);
     assert_eq!(&sk, reference.transcript.shared_key.expose());
     assert_eq!(ct, reference.kem_ciphertext);
-
-    let mut g = c.benchmark_group("setup_initiator");
-    g.bench_function("bluetick", |b| {
-        b.iter_batched_ref(
-            SessionRecord::new,
-            |record| {
-                record
-                    .start_session(&alice.identity, &bundle, &mut rng)
-                    .unwrap()
-            },
-            BatchSize::SmallInput,
-        );
-    });
-    g.bench_function("floor", |b| b.iter(|| black_box(inputs.floor(&mut rng))));
-    g.finish();
 
     let mut a = alice.clone();
     a.start(&bundle);
     let hello = a.send(b"hello");
-    let inputs = ResponderInputs::new(&bob, &hello);
-    let (plain, _) = inputs.floor(&mut rng);
+    let responder = ResponderInputs::new(&bob, &hello);
+    let (plain, _) = responder.floor(&mut r);
     assert_eq!(&plain[..7], b"\x01hello\x80");
 
-    let mut g = c.benchmark_group("setup_responder");
-    g.bench_function("bluetick", |b| {
-        b.iter_batched_ref(
-            || (SessionRecord::new(), bob.prekeys.clone()),
-            |(record, prekeys)| {
-                record
-                    .decrypt(&bob.identity, prekeys, &hello, &mut rng)
-                    .unwrap()
-            },
-            BatchSize::SmallInput,
-        );
-    });
-    g.bench_function("floor", |b| b.iter(|| black_box(inputs.floor(&mut rng))));
-    g.finish();
+    let (alice, bob, bundle, hello) = (&alice, &bob, &bundle, &hello);
+    let (initiator, responder) = (&initiator, &responder);
+    let pairs = vec![Pair::new(
+        "session setup: initiator (start_session)",
+        ("bluetick", {
+            let mut r = rng(11);
+            Box::new(move |n| {
+                time_batched(n, SessionRecord::new, |record| {
+                    record
+                        .start_session(&alice.identity, bundle, &mut r)
+                        .unwrap()
+                })
+            })
+        }),
+        ("floor", {
+            let mut r = rng(12);
+            Box::new(move |n| time_iter(n, || initiator.floor(&mut r)))
+        }),
+    )];
+    run_group(c, "setup_initiator", pairs, since, out);
+
+    let pairs = vec![Pair::new(
+        "session setup: responder (1st PreKeyMessage)",
+        ("bluetick", {
+            let mut r = rng(13);
+            Box::new(move |n| {
+                time_batched(
+                    n,
+                    || (SessionRecord::new(), bob.prekeys.clone()),
+                    |(record, prekeys)| {
+                        record
+                            .decrypt(&bob.identity, prekeys, hello, &mut r)
+                            .unwrap()
+                    },
+                )
+            })
+        }),
+        ("floor", {
+            let mut r = rng(14);
+            Box::new(move |n| time_iter(n, || responder.floor(&mut r)))
+        }),
+    )];
+    run_group(c, "setup_responder", pairs, since, out);
 }
 
 const SIZES: [(usize, &str); 3] = [(64, "64B"), (1024, "1KiB"), (65536, "64KiB")];
 
-fn bench_steady(c: &mut Criterion) {
+fn bench_steady(c: &mut Criterion, since: SystemTime, out: &mut Vec<Outcome>) {
     let (alice, bob) = steady();
-    let mut rng = ChaCha20Rng::seed_from_u64(11);
     let aad = vec![0x5a; 139];
-    let ck = random32(&mut rng);
+    let ck = random32(&mut rng(15));
+    let bodies: Vec<Vec<u8>> = SIZES.iter().map(|(n, _)| vec![0x42; *n]).collect();
+    let padded: Vec<Vec<u8>> = SIZES
+        .iter()
+        .map(|(n, _)| vec![0x42; padded_len(*n)])
+        .collect();
+    let wires: Vec<Vec<u8>> = bodies.iter().map(|b| alice.clone().send(b)).collect();
+    let sealed: Vec<Vec<u8>> = padded.iter().map(|p| floor_seal(&ck, &aad, p).0).collect();
+    let (alice, bob, aad, ck) = (&alice, &bob, &aad, &ck);
 
-    let mut g = c.benchmark_group("encrypt");
-    for (size, label) in SIZES {
-        let body = vec![0x42; size];
-        let padded = vec![0x42; padded_len(size)];
-        g.throughput(Throughput::Bytes(size as u64));
+    let mut pairs = Vec::new();
+    for (i, (size, label)) in SIZES.iter().enumerate() {
+        let (body, padded) = (&bodies[i], &padded[i]);
         let mut sender = alice.record.clone();
-        g.bench_function(format!("bluetick_{label}"), |b| {
-            b.iter(|| sender.encrypt(ContentType::Application, &body).unwrap())
-        });
-        g.bench_function(format!("floor_{label}"), |b| {
-            b.iter(|| floor_seal(&ck, &aad, &padded))
-        });
+        pairs.push(
+            Pair::new(
+                &format!("steady encrypt {label}"),
+                (
+                    &format!("bluetick_{label}"),
+                    Box::new(move |n| {
+                        time_iter(n, || {
+                            sender.encrypt(ContentType::Application, body).unwrap()
+                        })
+                    }) as Timed<'_>,
+                ),
+                (
+                    &format!("floor_{label}"),
+                    Box::new(move |n| time_iter(n, || floor_seal(ck, aad, padded))),
+                ),
+            )
+            .bytes(*size as u64),
+        );
     }
-    g.finish();
+    run_group(c, "encrypt", pairs, since, out);
 
-    let mut g = c.benchmark_group("decrypt");
-    for (size, label) in SIZES {
-        let body = vec![0x42; size];
-        let wire = alice.clone().send(&body);
-        let (ciphertext, _) = floor_seal(&ck, &aad, &vec![0x42; padded_len(size)]);
-        g.throughput(Throughput::Bytes(size as u64));
-        g.bench_function(format!("bluetick_{label}"), |b| {
-            b.iter_batched_ref(
-                || bob.clone(),
-                |p| {
-                    p.record
-                        .decrypt(&p.identity, &mut p.prekeys, &wire, &mut rng)
-                        .unwrap()
-                },
-                BatchSize::SmallInput,
-            );
-        });
-        g.bench_function(format!("floor_{label}"), |b| {
-            b.iter(|| floor_open(&ck, &aad, &ciphertext))
-        });
+    let mut pairs = Vec::new();
+    for (i, (size, label)) in SIZES.iter().enumerate() {
+        let sealed = &sealed[i];
+        pairs.push(
+            Pair::new(
+                &format!("steady decrypt {label}"),
+                (&format!("bluetick_{label}"), decrypt_fresh(bob, &wires[i])),
+                (
+                    &format!("floor_{label}"),
+                    Box::new(move |n| time_iter(n, || floor_open(ck, aad, sealed))),
+                ),
+            )
+            .bytes(*size as u64),
+        );
     }
-    g.finish();
+    run_group(c, "decrypt", pairs, since, out);
 }
 
-fn bench_ratchet(c: &mut Criterion) {
+fn bench_ratchet(c: &mut Criterion, since: SystemTime, out: &mut Vec<Outcome>) {
     let (alice, bob) = established();
-    let mut rng = ChaCha20Rng::seed_from_u64(12);
     let body = [0x42u8; 64];
-    let step = StepInputs::new(&mut rng, body.len());
+    let step = StepInputs::new(&mut rng(16), body.len());
     let aad = vec![0x5a; 139];
-    let ck = random32(&mut rng);
+    let ck = random32(&mut rng(17));
     let padded = vec![0x42; padded_len(body.len())];
-
-    let mut g = c.benchmark_group("ratchet");
     // Bob's decryption of a message under a new ratchet key: the DH ratchet step.
     let wire = alice.clone().send(&body);
-    g.bench_function("bluetick_step", |b| {
-        b.iter_batched_ref(
-            || bob.clone(),
-            |p| {
-                p.record
-                    .decrypt(&p.identity, &mut p.prekeys, &wire, &mut rng)
-                    .unwrap()
-            },
-            BatchSize::SmallInput,
-        );
-    });
-    g.bench_function("floor_step", |b| b.iter(|| black_box(step.floor(&mut rng))));
+    let (mut a, mut b) = (alice.clone(), bob.clone());
+    let (step, aad, ck, padded) = (&step, &aad, &ck, &padded);
 
-    // Ping-pong: A -> B, B -> A, every decryption a DH ratchet step.
-    let (mut a, mut bb) = (alice.clone(), bob.clone());
-    g.bench_function("bluetick_ping_pong", |b| {
-        b.iter(|| {
-            let m = a.send(&body);
-            bb.receive(&m);
-            let r = bb.send(&body);
-            a.receive(&r)
-        })
-    });
-    g.bench_function("floor_ping_pong", |b| {
-        b.iter(|| {
-            for _ in 0..2 {
-                black_box(floor_seal(&ck, &aad, &padded));
-                black_box(step.floor(&mut rng));
-            }
-        })
-    });
-    g.finish();
+    let pairs = vec![
+        Pair::new(
+            "DH ratchet step (decrypt, 64 B)",
+            ("bluetick_step", decrypt_fresh(&bob, &wire)),
+            ("floor_step", {
+                let mut r = rng(18);
+                Box::new(move |n| time_iter(n, || step.floor(&mut r)))
+            }),
+        ),
+        // A -> B, B -> A: every decryption is a DH ratchet step.
+        Pair::new(
+            "ping-pong round trip (2 msgs, 2 DH steps)",
+            (
+                "bluetick_ping_pong",
+                Box::new(move |n| {
+                    time_iter(n, || {
+                        let m = a.send(&body);
+                        b.receive(&m);
+                        let r = b.send(&body);
+                        a.receive(&r)
+                    })
+                }),
+            ),
+            ("floor_ping_pong", {
+                let mut r = rng(19);
+                Box::new(move |n| {
+                    time_iter(n, || {
+                        for _ in 0..2 {
+                            black_box(floor_seal(ck, aad, padded));
+                            black_box(step.floor(&mut r));
+                        }
+                    })
+                })
+            }),
+        ),
+    ];
+    run_group(c, "ratchet", pairs, since, out);
 }
 
-fn bench_skip(c: &mut Criterion) {
+fn bench_skip(c: &mut Criterion, since: SystemTime, out: &mut Vec<Outcome>) {
     let (alice, bob) = steady();
-    let mut rng = ChaCha20Rng::seed_from_u64(13);
     let body = [0x42u8; 64];
     let mut sender = alice.clone();
     let skipped: Vec<Vec<u8>> = (0..1000).map(|_| sender.send(&body)).collect();
     let wire = sender.send(&body);
+    let mut after = bob.clone();
+    after.receive(&wire);
+    let count = after.record.current_session().unwrap().skipped_key_count();
+    assert_eq!(count, 1000);
 
     // The floor: 1000 x KDF_CK to walk the chain, then one message's symmetric floor.
     let aad = vec![0x5a; 139];
-    let ck0 = random32(&mut rng);
+    let ck0 = random32(&mut rng(20));
     let mut ck = ck0;
     for _ in 0..1000 {
         ck = kdf_ck(&ck).1;
     }
-    let (ciphertext, _) = floor_seal(&ck, &aad, &vec![0x42; padded_len(body.len())]);
+    let padded = vec![0x42; padded_len(body.len())];
+    let (ciphertext, _) = floor_seal(&ck, &aad, &padded);
     let late_key = kdf_ck(&ck0).0;
-    let (late_ciphertext, _) = floor_seal(&ck0, &aad, &vec![0x42; padded_len(body.len())]);
+    let (late_ciphertext, _) = floor_seal(&ck0, &aad, &padded);
+    let (aad, ciphertext, late_ciphertext) = (&aad, &ciphertext, &late_ciphertext);
 
-    let mut after = bob.clone();
-    after.receive(&wire);
-    assert_eq!(
-        after.record.current_session().unwrap().skipped_key_count(),
-        1000
-    );
-
-    let mut g = c.benchmark_group("skip");
-    g.bench_function("bluetick_1000", |b| {
-        b.iter_batched_ref(
-            || bob.clone(),
-            |p| {
-                p.record
-                    .decrypt(&p.identity, &mut p.prekeys, &wire, &mut rng)
-                    .unwrap()
-            },
-            BatchSize::SmallInput,
-        );
-    });
-    g.bench_function("floor_1000", |b| {
-        b.iter(|| {
-            let mut ck = ck0;
-            for _ in 0..1000 {
-                ck = kdf_ck(&ck).1;
-            }
-            floor_open(&ck, &aad, &ciphertext)
-        })
-    });
-    // A late message whose key is among the 1000 stored.
-    let late = &skipped[500];
-    g.bench_function("bluetick_late_of_1000", |b| {
-        b.iter_batched_ref(
-            || after.clone(),
-            |p| {
-                p.record
-                    .decrypt(&p.identity, &mut p.prekeys, late, &mut rng)
-                    .unwrap()
-            },
-            BatchSize::SmallInput,
-        );
-    });
-    g.bench_function("floor_late_of_1000", |b| {
-        b.iter(|| {
-            let (key, nonce) = message_keys(&late_key);
-            aead::open(&key, &nonce, &aad, &late_ciphertext).unwrap()
-        })
-    });
-    g.finish();
+    let pairs = vec![
+        Pair::new(
+            "decrypt after skipping 1000",
+            ("bluetick_1000", decrypt_fresh(&bob, &wire)),
+            (
+                "floor_1000",
+                Box::new(move |n| {
+                    time_iter(n, || {
+                        let mut ck = ck0;
+                        for _ in 0..1000 {
+                            ck = kdf_ck(&ck).1;
+                        }
+                        floor_open(&ck, aad, ciphertext)
+                    })
+                }),
+            ),
+        ),
+        // A late message whose key is among the 1000 stored: expansion and open.
+        Pair::new(
+            "late message, 1000 keys stored",
+            (
+                "bluetick_late_of_1000",
+                decrypt_fresh(&after, &skipped[500]),
+            ),
+            (
+                "floor_late_of_1000",
+                Box::new(move |n| {
+                    time_iter(n, || {
+                        let (key, nonce) = message_keys(&late_key);
+                        aead::open(&key, &nonce, aad, late_ciphertext).unwrap()
+                    })
+                }),
+            ),
+        ),
+    ];
+    run_group(c, "skip", pairs, since, out);
 }
 
-fn bench_receipts(c: &mut Criterion) {
+fn bench_receipts(c: &mut Criterion, since: SystemTime, out: &mut Vec<Outcome>) {
+    const TIME: u64 = 1_700_000_000_000;
     let (alice, bob) = established();
     let signer = &bob.identity;
-    let peer = *alice.identity.public();
+    let peer = alice.identity.public();
     let signing = ed25519_dalek::SigningKey::from_bytes(signer.seed().expose());
     let (verifying, _) = ed25519::validate_public(signer.public().as_bytes()).unwrap();
 
-    let mut g = c.benchmark_group("receipt");
-    for n in [1usize, 100, 1024] {
-        let ids: Vec<MessageId> = (0..n as u32)
-            .map(|i| MessageId::of(&i.to_be_bytes()))
-            .collect();
-        let receipt =
-            Receipt::create(signer, &peer, ReceiptKind::Read, 1_700_000_000_000, &ids).unwrap();
-        let body = receipt.to_bytes();
-        let payload = signed_payload(
-            signer.public(),
-            &peer,
-            ReceiptKind::Read,
-            1_700_000_000_000,
-            &receipt.ids,
-        );
-        let signature = receipt.signature.unwrap();
-
-        g.bench_function(format!("create_bluetick_{n}"), |b| {
-            b.iter(|| {
-                Receipt::create(signer, &peer, ReceiptKind::Read, 1_700_000_000_000, &ids)
-                    .unwrap()
-                    .to_bytes()
-            })
-        });
-        g.bench_function(format!("create_floor_{n}"), |b| {
-            b.iter(|| ed25519::sign(&signing, &[&payload]))
-        });
-        g.bench_function(format!("verify_bluetick_{n}"), |b| {
-            b.iter(|| {
-                Receipt::parse(&body)
-                    .unwrap()
-                    .verify(signer.public(), &peer, |_| true)
-                    .unwrap()
-            })
-        });
-        g.bench_function(format!("verify_floor_{n}"), |b| {
-            b.iter(|| assert!(ed25519::verify(&verifying, &[&payload], &signature)))
-        });
+    struct Case {
+        n: usize,
+        ids: Vec<MessageId>,
+        body: Vec<u8>,
+        payload: Vec<u8>,
+        signature: [u8; 64],
     }
-    g.finish();
+    let cases: Vec<Case> = [1usize, 100, 1024]
+        .into_iter()
+        .map(|n| {
+            let ids: Vec<MessageId> = (0..n as u32)
+                .map(|i| MessageId::of(&i.to_be_bytes()))
+                .collect();
+            let receipt = Receipt::create(signer, peer, ReceiptKind::Read, TIME, &ids).unwrap();
+            let payload =
+                signed_payload(signer.public(), peer, ReceiptKind::Read, TIME, &receipt.ids);
+            Case {
+                n,
+                ids,
+                body: receipt.to_bytes(),
+                payload,
+                signature: receipt.signature.unwrap(),
+            }
+        })
+        .collect();
+    let (signing, verifying) = (&signing, &verifying);
+
+    let mut pairs = Vec::new();
+    for case in &cases {
+        let n = case.n;
+        pairs.push(Pair::new(
+            &format!("receipt create, {n} ids"),
+            (
+                &format!("create_bluetick_{n}"),
+                Box::new(move |iters| {
+                    time_iter(iters, || {
+                        Receipt::create(signer, peer, ReceiptKind::Read, TIME, &case.ids)
+                            .unwrap()
+                            .to_bytes()
+                    })
+                }) as Timed<'_>,
+            ),
+            (
+                &format!("create_floor_{n}"),
+                Box::new(move |iters| {
+                    time_iter(iters, || ed25519::sign(signing, &[&case.payload]))
+                }),
+            ),
+        ));
+        pairs.push(Pair::new(
+            &format!("receipt verify, {n} ids"),
+            (
+                &format!("verify_bluetick_{n}"),
+                Box::new(move |iters| {
+                    time_iter(iters, || {
+                        Receipt::parse(&case.body)
+                            .unwrap()
+                            .verify(signer.public(), peer, |_| true)
+                            .unwrap()
+                    })
+                }),
+            ),
+            (
+                &format!("verify_floor_{n}"),
+                Box::new(move |iters| {
+                    time_iter(iters, || {
+                        assert!(ed25519::verify(
+                            verifying,
+                            &[&case.payload],
+                            &case.signature
+                        ))
+                    })
+                }),
+            ),
+        ));
+    }
+    run_group(c, "receipt", pairs, since, out);
 }
 
-fn bench_serde(c: &mut Criterion) {
+fn bench_serde(c: &mut Criterion, since: SystemTime, out: &mut Vec<Outcome>) {
     let (alice, _) = steady();
-    let (skip_alice, skip_bob) = steady();
-    let mut sender = skip_alice;
+    let (mut sender, mut skipped) = steady();
     for _ in 0..1000 {
         sender.send(b"x");
     }
-    let mut skipped = skip_bob;
     skipped.receive(&sender.send(b"x"));
+    let records = [
+        ("established", alice.record.clone()),
+        ("skipped_1000", skipped.record.clone()),
+    ];
+    let bytes: Vec<Vec<u8>> = records.iter().map(|(_, r)| r.to_bytes()).collect();
+    let private = random32(&mut rng(21));
 
-    let mut g = c.benchmark_group("session_serde");
-    for (label, record) in [
-        ("established", &alice.record),
-        ("skipped_1000", &skipped.record),
-    ] {
-        let bytes = record.to_bytes();
-        let private = random32(&mut ChaCha20Rng::seed_from_u64(14));
-        g.bench_function(format!("serialize_bluetick_{label}"), |b| {
-            b.iter(|| record.to_bytes())
-        });
-        g.bench_function(format!("serialize_floor_{label}"), |b| {
-            b.iter(|| black_box(&bytes[..]).to_vec())
-        });
-        g.bench_function(format!("deserialize_bluetick_{label}"), |b| {
-            b.iter(|| SessionRecord::from_bytes(&bytes).unwrap())
-        });
+    let mut pairs = Vec::new();
+    for (i, (label, record)) in records.iter().enumerate() {
+        let bytes = &bytes[i];
+        pairs.push(Pair::new(
+            &format!("session serialize, {label}"),
+            (
+                &format!("serialize_bluetick_{label}"),
+                Box::new(move |n| time_iter(n, || record.to_bytes())) as Timed<'_>,
+            ),
+            (
+                &format!("serialize_floor_{label}"),
+                Box::new(move |n| time_iter(n, || black_box(&bytes[..]).to_vec())),
+            ),
+        ));
         // The format stores the ratchet private key only, so loading recomputes its public
         // key: one X25519 base-point multiplication, plus copying the bytes.
-        g.bench_function(format!("deserialize_floor_{label}"), |b| {
-            b.iter(|| {
-                let mut p = private;
-                (
-                    X25519KeyPair::from_private(&mut p),
-                    black_box(&bytes[..]).to_vec(),
-                )
-            })
-        });
+        pairs.push(Pair::new(
+            &format!("session deserialize, {label}"),
+            (
+                &format!("deserialize_bluetick_{label}"),
+                Box::new(move |n| time_iter(n, || SessionRecord::from_bytes(bytes).unwrap())),
+            ),
+            (
+                &format!("deserialize_floor_{label}"),
+                Box::new(move |n| {
+                    time_iter(n, || {
+                        let mut p = private;
+                        (
+                            X25519KeyPair::from_private(&mut p),
+                            black_box(&bytes[..]).to_vec(),
+                        )
+                    })
+                }),
+            ),
+        ));
     }
-    g.finish();
+    run_group(c, "session_serde", pairs, since, out);
 }
 
-/// The pieces the floors leave out, timed alone to explain the ratios.
+/// The pieces the floors leave out, timed alone to explain the ratios (plain criterion).
 fn bench_pieces(c: &mut Criterion) {
     let (mut alice, bob) = steady();
     let bundle = Party::new(2, 2).bundle();
-    let mut rng = ChaCha20Rng::seed_from_u64(15);
-    let pair = X25519KeyPair::generate(&mut rng);
-    let peer = *X25519KeyPair::generate(&mut rng).public();
+    let mut r = rng(22);
+    let pair = X25519KeyPair::generate(&mut r);
+    let peer = *X25519KeyPair::generate(&mut r).public();
     let wire_1k = alice.send(&[0x42; 1024]);
+    let wire_64k = alice.send(&[0x42; 65536]);
     let mut a = Party::new(1, 0);
     a.start(&bundle);
     let prekey_wire = a.send(b"hello");
     let pq = bundle.pq_prekey.public.clone();
-    let m = Secret32::from_array(&mut random32(&mut rng));
+    let m = Secret32::from_array(&mut random32(&mut r));
     let (ct, _) = kem::encapsulate(&pq, &m).unwrap();
     let pq_private = Party::new(2, 2).prekeys.pq_prekey(1).unwrap();
     let ik = bob.identity.public().to_bytes();
     let (vk, _) = ed25519::validate_public(&ik).unwrap();
     let spk_sig = bundle.signed_prekey.signature;
-    let record = alice.record.clone();
+    let big = vec![0x42u8; 65536];
 
     let mut g = c.benchmark_group("pieces");
     g.bench_function("x25519_keygen", |b| {
-        b.iter(|| X25519KeyPair::generate(&mut rng))
+        b.iter(|| X25519KeyPair::generate(&mut r))
     });
     g.bench_function("x25519_dh", |b| b.iter(|| pair.dh(&peer).unwrap()));
     g.bench_function("x25519_is_low_order", |b| {
@@ -764,104 +857,41 @@ fn bench_pieces(c: &mut Criterion) {
     g.bench_function("message_id_1KiB_message", |b| {
         b.iter(|| MessageId::of(&wire_1k))
     });
+    g.bench_function("message_id_64KiB_message", |b| {
+        b.iter(|| MessageId::of(&wire_64k))
+    });
     g.bench_function("message_id_prekey_message", |b| {
         b.iter(|| MessageId::of(&prekey_wire))
     });
-    g.bench_function("session_record_clone", |b| b.iter(|| record.clone()));
+    g.bench_function("zeroize_64KiB", |b| {
+        let mut v = big.clone();
+        b.iter(|| zeroize::Zeroize::zeroize(black_box(&mut v[..])))
+    });
+    g.bench_function("copy_64KiB", |b| b.iter(|| black_box(&big[..]).to_vec()));
     g.finish();
 }
 
 fn main() {
     let since = SystemTime::now();
     let mut c = Criterion::default().configure_from_args();
-    bench_setup(&mut c);
-    bench_steady(&mut c);
-    bench_ratchet(&mut c);
-    bench_skip(&mut c);
-    bench_receipts(&mut c);
-    bench_serde(&mut c);
+    let mut out = Vec::new();
+    bench_setup(&mut c, since, &mut out);
+    bench_steady(&mut c, since, &mut out);
+    bench_ratchet(&mut c, since, &mut out);
+    bench_skip(&mut c, since, &mut out);
+    bench_receipts(&mut c, since, &mut out);
+    bench_serde(&mut c, since, &mut out);
     bench_pieces(&mut c);
     c.final_summary();
 
-    let mut rows = vec![
-        Row::pair(
-            "session setup: initiator (start_session)",
-            "setup_initiator",
-            "bluetick",
-            "floor",
-        ),
-        Row::pair(
-            "session setup: responder (1st PreKeyMessage)",
-            "setup_responder",
-            "bluetick",
-            "floor",
-        ),
-    ];
-    for group in ["encrypt", "decrypt"] {
-        for (_, size) in SIZES {
-            rows.push(Row::pair(
-                &format!("steady {group} {size}"),
-                group,
-                &format!("bluetick_{size}"),
-                &format!("floor_{size}"),
-            ));
-        }
-    }
-    rows.push(Row::new(
-        "steady encrypt + decrypt 1KiB",
-        &[("encrypt", "bluetick_1KiB"), ("decrypt", "bluetick_1KiB")],
-        &[("encrypt", "floor_1KiB"), ("decrypt", "floor_1KiB")],
-    ));
-    rows.extend([
-        Row::pair(
-            "DH ratchet step (decrypt, 64 B)",
-            "ratchet",
-            "bluetick_step",
-            "floor_step",
-        ),
-        Row::pair(
-            "ping-pong round trip (2 msgs, 2 steps)",
-            "ratchet",
-            "bluetick_ping_pong",
-            "floor_ping_pong",
-        ),
-        Row::pair(
-            "decrypt after skipping 1000",
-            "skip",
-            "bluetick_1000",
-            "floor_1000",
-        ),
-        Row::pair(
-            "late message, 1000 keys stored",
-            "skip",
-            "bluetick_late_of_1000",
-            "floor_late_of_1000",
-        ),
-    ]);
-    for n in ["1", "100", "1024"] {
-        for op in ["create", "verify"] {
-            rows.push(Row::pair(
-                &format!("receipt {op}, {n} ids"),
-                "receipt",
-                &format!("{op}_bluetick_{n}"),
-                &format!("{op}_floor_{n}"),
-            ));
-        }
-    }
-    for state in ["established", "skipped_1000"] {
-        for op in ["serialize", "deserialize"] {
-            rows.push(Row::pair(
-                &format!("session {op}, {state}"),
-                "session_serde",
-                &format!("{op}_bluetick_{state}"),
-                &format!("{op}_floor_{state}"),
-            ));
-        }
+    let find = |label: &str| out.iter().find(|o| o.label == label);
+    if let (Some(e), Some(d)) = (find("steady encrypt 1KiB"), find("steady decrypt 1KiB")) {
+        let both = report::sum("steady encrypt + decrypt 1KiB", &[e, d]);
+        out.push(both);
     }
     report::print_table(
-        "Bluetick against its primitive floor (medians of this run)",
+        "Bluetick against its primitive floor (criterion medians; interleaved = median ratio of alternating batches)",
         ("bluetick", "floor"),
-        &rows,
-        since,
+        &out,
     );
 }

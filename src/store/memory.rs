@@ -19,6 +19,20 @@ impl MemoryStore {
     pub fn new() -> Self {
         Self::default()
     }
+
+    /// Every raw row, sorted: for tests that check an operation wrote nothing.
+    pub fn dump(&self) -> Vec<(&'static str, Row)> {
+        let rows = match self.rows.lock() {
+            Ok(r) => r,
+            Err(p) => p.into_inner(),
+        };
+        let mut out: Vec<(&'static str, Row)> = rows
+            .iter()
+            .flat_map(|(t, m)| m.iter().map(move |(k, v)| (t.name(), (k.clone(), v.clone()))))
+            .collect();
+        out.sort();
+        out
+    }
 }
 
 struct MemoryTx<'a> {

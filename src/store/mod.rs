@@ -13,6 +13,7 @@ mod sealed;
 mod sqlite;
 
 pub use memory::MemoryStore;
+pub use sealed::{open_record, seal_record, Record};
 pub(crate) use sealed::{SealedTx, StorageKeys};
 pub use sqlite::SqliteStore;
 
@@ -130,4 +131,10 @@ pub trait Store: Send + Sync {
         &self,
         f: &mut dyn FnMut(&mut dyn RawTransaction) -> Result<(), StoreError>,
     ) -> Result<(), StoreError>;
+}
+
+impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
+    fn write(&self, f: &mut dyn FnMut(&mut dyn RawTransaction) -> Result<(), StoreError>) -> Result<(), StoreError> {
+        (**self).write(f)
+    }
 }

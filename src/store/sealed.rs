@@ -15,7 +15,7 @@ const CONTEXT: &[u8] = b"Bluetick_Store_v1";
 const ROW_KEY_LEN: usize = 16;
 
 /// An opened record: `(logical key, value)`.
-pub(crate) type Record = (Vec<u8>, Zeroizing<Vec<u8>>);
+pub type Record = (Vec<u8>, Zeroizing<Vec<u8>>);
 
 /// The keys derived from the app's storage key. Erased on drop.
 #[derive(Clone, Debug)]
@@ -151,4 +151,35 @@ impl SealedTx<'_> {
             .map(|(row, sealed)| open(self.keys, table, &row, &sealed))
             .collect()
     }
+}
+
+/// Seals one record as the store would: `(row key, sealed value)`. For tools that migrate or
+/// inspect a store, and for fuzzing the record parsers behind the seal.
+pub fn seal_record<R: CryptoRng + Send>(storage_key: &Secret32, table: Table, key: &[u8], value: &[u8], rng: &mut R) -> Result<super::Row, StoreError> {
+    struct One(Option<super::Row>);
+    impl RawTransaction for One {
+        fn get(&mut self, _: Table, _: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+            Ok(None)
+        }
+        fn put(&mut self, _: Table, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
+            self.0 = Some((key.to_vec(), value.to_vec()));
+            Ok(())
+        }
+        fn delete(&mut self, _: Table, _: &[u8]) -> Result<(), StoreError> {
+            Ok(())
+        }
+        fn scan(&mut self, _: Table) -> Result<Vec<super::Row>, StoreError> {
+            Ok(Vec::new())
+        }
+    }
+    let keys = StorageKeys::derive(storage_key);
+    let mut one = One(None);
+    let mut tx = SealedTx { raw: &mut one, keys: &keys, rng };
+    tx.put(table, key, value)?;
+    one.0.ok_or(StoreError::Aborted)
+}
+
+/// Opens one sealed row: `(logical key, value)`, or [`StoreError::Corrupt`].
+pub fn open_record(storage_key: &Secret32, table: Table, row_key: &[u8], sealed: &[u8]) -> Result<Record, StoreError> {
+    open(&StorageKeys::derive(storage_key), table, row_key, sealed)
 }

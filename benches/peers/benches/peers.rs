@@ -28,8 +28,8 @@ use bluetick::{
     PreKeyBundle, SessionRecord, SignedPreKey,
 };
 use chacha20::ChaCha20Rng;
-use criterion::{BatchSize, Criterion, Throughput};
-use report::Row;
+use criterion::Criterion;
+use report::{run_group, time_batched, time_iter, Outcome, Pair, Timed};
 use vodozemac::olm::{Account, OlmMessage, Session, SessionConfig};
 use vodozemac::Curve25519PublicKey;
 
@@ -168,8 +168,37 @@ fn olm_established() -> (Session, Session) {
 // Benchmarks
 // ---------------------------------------------------------------------------------------
 
-fn bench_setup(c: &mut Criterion) {
-    let mut rng = ChaCha20Rng::seed_from_u64(20);
+fn rng(seed: u64) -> ChaCha20Rng {
+    ChaCha20Rng::seed_from_u64(seed)
+}
+
+/// `n` decryptions of `wire`, each by a fresh copy of `party`.
+fn bt_decrypt_fresh<'a>(party: &'a Party, wire: &'a [u8]) -> Timed<'a> {
+    Box::new(move |n| {
+        time_batched(
+            n,
+            || party.clone(),
+            |p| {
+                p.record
+                    .decrypt(&p.identity, &mut p.prekeys, wire, &mut p.rng)
+                    .unwrap()
+            },
+        )
+    })
+}
+
+/// `n` decryptions of `message`, each by a fresh copy of `session`.
+fn olm_decrypt_fresh<'a>(session: &'a Session, message: &'a (usize, Vec<u8>)) -> Timed<'a> {
+    Box::new(move |n| time_batched(n, || olm_copy(session), |s| olm_receive(s, message)))
+}
+
+/// `AccountPickle` is not `Clone`; a round trip through JSON copies it.
+fn clone_pickle(p: &vodozemac::olm::AccountPickle) -> vodozemac::olm::AccountPickle {
+    let text = serde_json::to_string(p).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn bench_setup(c: &mut Criterion, since: SystemTime, out: &mut Vec<Outcome>) {
     let alice = Party::new(1, 0);
     let bob = Party::new(2, 2);
     let bundle = bob.bundle();
@@ -189,70 +218,94 @@ fn bench_setup(c: &mut Criterion) {
         .unwrap();
     let olm_hello = olm_send(&mut olm_out, b"hello");
     let olm_bob_pickle = olm_bob_account.pickle();
-
-    let mut g = c.benchmark_group("peer_setup_initiator");
-    g.bench_function("bluetick", |b| {
-        b.iter_batched_ref(
-            SessionRecord::new,
-            |r| r.start_session(&alice.identity, &bundle, &mut rng).unwrap(),
-            BatchSize::SmallInput,
-        )
-    });
-    g.bench_function("vodozemac", |b| {
-        b.iter(|| {
-            olm_alice
-                .create_outbound_session(SessionConfig::version_1(), bob_identity, otk)
-                .unwrap()
-        })
-    });
-    // Matrix clients also verify the one-time key's signature before using it.
-    g.bench_function("vodozemac_with_otk_signature", |b| {
-        b.iter(|| {
-            bob_signing
-                .verify(otk.to_base64().as_bytes(), &otk_signature)
-                .unwrap();
-            olm_alice
-                .create_outbound_session(SessionConfig::version_1(), bob_identity, otk)
-                .unwrap()
-        })
-    });
-    g.finish();
-
-    let mut g = c.benchmark_group("peer_setup_responder");
-    g.bench_function("bluetick", |b| {
-        b.iter_batched_ref(
-            || (SessionRecord::new(), bob.prekeys.clone()),
-            |(r, prekeys)| r.decrypt(&bob.identity, prekeys, &hello, &mut rng).unwrap(),
-            BatchSize::SmallInput,
-        )
-    });
     let alice_identity = olm_alice.curve25519_key();
-    g.bench_function("vodozemac", |b| {
-        b.iter_batched_ref(
-            || Account::from_pickle(clone_pickle(&olm_bob_pickle)),
-            |bob| {
-                let OlmMessage::PreKey(m) =
-                    OlmMessage::from_parts(olm_hello.0, &olm_hello.1).unwrap()
-                else {
-                    panic!("expected a pre-key message")
-                };
-                bob.create_inbound_session(SessionConfig::version_1(), alice_identity, &m)
+
+    let (alice, bob, bundle, hello, olm_alice) = (&alice, &bob, &bundle, &hello, &olm_alice);
+    let (olm_hello, olm_bob_pickle) = (&olm_hello, &olm_bob_pickle);
+    let bt_initiator = || -> Timed<'_> {
+        let mut r = rng(30);
+        Box::new(move |n| {
+            time_batched(n, SessionRecord::new, |record| {
+                record
+                    .start_session(&alice.identity, bundle, &mut r)
                     .unwrap()
-            },
-            BatchSize::SmallInput,
-        )
-    });
-    g.finish();
+            })
+        })
+    };
+    let olm_initiator = move |n| {
+        time_iter(n, || {
+            olm_alice
+                .create_outbound_session(SessionConfig::version_1(), bob_identity, otk)
+                .unwrap()
+        })
+    };
+    let pairs = vec![
+        Pair::new(
+            "session setup, initiator",
+            ("bluetick", bt_initiator()),
+            ("vodozemac", Box::new(olm_initiator)),
+        ),
+        // Matrix clients also check the one-time key's signature before using it.
+        Pair::new(
+            "session setup, initiator (Olm + OTK sig check)",
+            ("bluetick_again", bt_initiator()),
+            (
+                "vodozemac_with_otk_signature",
+                Box::new(move |n| {
+                    time_iter(n, || {
+                        bob_signing
+                            .verify(otk.to_base64().as_bytes(), &otk_signature)
+                            .unwrap();
+                        olm_alice
+                            .create_outbound_session(SessionConfig::version_1(), bob_identity, otk)
+                            .unwrap()
+                    })
+                }),
+            ),
+        ),
+    ];
+    run_group(c, "peer_setup_initiator", pairs, since, out);
+
+    let pairs = vec![Pair::new(
+        "session setup, responder (1st message)",
+        ("bluetick", {
+            let mut r = rng(31);
+            Box::new(move |n| {
+                time_batched(
+                    n,
+                    || (SessionRecord::new(), bob.prekeys.clone()),
+                    |(record, prekeys)| {
+                        record
+                            .decrypt(&bob.identity, prekeys, hello, &mut r)
+                            .unwrap()
+                    },
+                )
+            })
+        }),
+        (
+            "vodozemac",
+            Box::new(move |n| {
+                time_batched(
+                    n,
+                    || Account::from_pickle(clone_pickle(olm_bob_pickle)),
+                    |account| {
+                        let OlmMessage::PreKey(m) =
+                            OlmMessage::from_parts(olm_hello.0, &olm_hello.1).unwrap()
+                        else {
+                            panic!("expected a pre-key message")
+                        };
+                        account
+                            .create_inbound_session(SessionConfig::version_1(), alice_identity, &m)
+                            .unwrap()
+                    },
+                )
+            }),
+        ),
+    )];
+    run_group(c, "peer_setup_responder", pairs, since, out);
 }
 
-/// `AccountPickle` is not `Clone`; a round trip through its encrypted form copies it.
-fn clone_pickle(p: &vodozemac::olm::AccountPickle) -> vodozemac::olm::AccountPickle {
-    let text = serde_json::to_string(p).unwrap();
-    serde_json::from_str(&text).unwrap()
-}
-
-fn bench_steady(c: &mut Criterion) {
-    let mut rng = ChaCha20Rng::seed_from_u64(21);
+fn bench_steady(c: &mut Criterion, since: SystemTime, out: &mut Vec<Outcome>) {
     let body = vec![0x42u8; 1024];
 
     let (mut alice, mut bob) = bt_established();
@@ -263,66 +316,69 @@ fn bench_steady(c: &mut Criterion) {
     olm_receive(&mut ob, &olm_send(&mut oa, b"first of the chain"));
     let olm_msg = olm_send(&mut olm_copy(&oa), &body);
 
-    let mut g = c.benchmark_group("peer_encrypt_1KiB");
-    g.throughput(Throughput::Bytes(1024));
     let mut sender = alice.record.clone();
-    g.bench_function("bluetick", |b| {
-        b.iter(|| sender.encrypt(ContentType::Application, &body).unwrap())
-    });
     let mut olm_sender = olm_copy(&oa);
-    g.bench_function("vodozemac", |b| b.iter(|| olm_send(&mut olm_sender, &body)));
-    g.finish();
+    let body = &body;
+    let pairs = vec![Pair::new(
+        "encrypt 1 KiB",
+        (
+            "bluetick",
+            Box::new(move |n| {
+                time_iter(n, || {
+                    sender.encrypt(ContentType::Application, body).unwrap()
+                })
+            }) as Timed<'_>,
+        ),
+        (
+            "vodozemac",
+            Box::new(move |n| time_iter(n, || olm_send(&mut olm_sender, body))),
+        ),
+    )
+    .bytes(1024)];
+    run_group(c, "peer_encrypt_1KiB", pairs, since, out);
 
-    let mut g = c.benchmark_group("peer_decrypt_1KiB");
-    g.throughput(Throughput::Bytes(1024));
-    g.bench_function("bluetick", |b| {
-        b.iter_batched_ref(
-            || bob.clone(),
-            |p| {
-                p.record
-                    .decrypt(&p.identity, &mut p.prekeys, &wire, &mut rng)
-                    .unwrap()
-            },
-            BatchSize::SmallInput,
-        )
-    });
-    g.bench_function("vodozemac", |b| {
-        b.iter_batched_ref(
-            || olm_copy(&ob),
-            |s| olm_receive(s, &olm_msg),
-            BatchSize::SmallInput,
-        )
-    });
-    g.finish();
+    let pairs = vec![Pair::new(
+        "decrypt 1 KiB",
+        ("bluetick", bt_decrypt_fresh(&bob, &wire)),
+        ("vodozemac", olm_decrypt_fresh(&ob, &olm_msg)),
+    )
+    .bytes(1024)];
+    run_group(c, "peer_decrypt_1KiB", pairs, since, out);
 }
 
-fn bench_ping_pong(c: &mut Criterion) {
+fn bench_ping_pong(c: &mut Criterion, since: SystemTime, out: &mut Vec<Outcome>) {
     let body = [0x42u8; 64];
     let (mut a, mut b) = bt_established();
     let (mut oa, mut ob) = olm_established();
-
-    let mut g = c.benchmark_group("peer_ping_pong");
-    g.bench_function("bluetick", |bench| {
-        bench.iter(|| {
-            let m = a.send(&body);
-            b.receive(&m);
-            let r = b.send(&body);
-            a.receive(&r)
-        })
-    });
-    g.bench_function("vodozemac", |bench| {
-        bench.iter(|| {
-            let m = olm_send(&mut oa, &body);
-            olm_receive(&mut ob, &m);
-            let r = olm_send(&mut ob, &body);
-            olm_receive(&mut oa, &r)
-        })
-    });
-    g.finish();
+    let pairs = vec![Pair::new(
+        "ping-pong round trip (2 msgs, 2 DH steps)",
+        (
+            "bluetick",
+            Box::new(move |n| {
+                time_iter(n, || {
+                    let m = a.send(&body);
+                    b.receive(&m);
+                    let r = b.send(&body);
+                    a.receive(&r)
+                })
+            }) as Timed<'_>,
+        ),
+        (
+            "vodozemac",
+            Box::new(move |n| {
+                time_iter(n, || {
+                    let m = olm_send(&mut oa, &body);
+                    olm_receive(&mut ob, &m);
+                    let r = olm_send(&mut ob, &body);
+                    olm_receive(&mut oa, &r)
+                })
+            }),
+        ),
+    )];
+    run_group(c, "peer_ping_pong", pairs, since, out);
 }
 
-fn bench_skip(c: &mut Criterion) {
-    let mut rng = ChaCha20Rng::seed_from_u64(22);
+fn bench_skip(c: &mut Criterion, since: SystemTime, out: &mut Vec<Outcome>) {
     let body = [0x42u8; 64];
 
     let (mut alice, mut bob) = bt_established();
@@ -339,26 +395,12 @@ fn bench_skip(c: &mut Criterion) {
     }
     let olm_msg = olm_send(&mut oa, &body);
 
-    let mut g = c.benchmark_group("peer_skip_1000");
-    g.bench_function("bluetick", |b| {
-        b.iter_batched_ref(
-            || bob.clone(),
-            |p| {
-                p.record
-                    .decrypt(&p.identity, &mut p.prekeys, &wire, &mut rng)
-                    .unwrap()
-            },
-            BatchSize::SmallInput,
-        )
-    });
-    g.bench_function("vodozemac", |b| {
-        b.iter_batched_ref(
-            || olm_copy(&ob),
-            |s| olm_receive(s, &olm_msg),
-            BatchSize::SmallInput,
-        )
-    });
-    g.finish();
+    let pairs = vec![Pair::new(
+        "decrypt after skipping 1000",
+        ("bluetick", bt_decrypt_fresh(&bob, &wire)),
+        ("vodozemac", olm_decrypt_fresh(&ob, &olm_msg)),
+    )];
+    run_group(c, "peer_skip_1000", pairs, since, out);
 }
 
 fn print_sizes() {
@@ -410,72 +452,22 @@ fn print_sizes() {
 fn main() {
     let since = SystemTime::now();
     let mut c = Criterion::default().configure_from_args();
-    bench_setup(&mut c);
-    bench_steady(&mut c);
-    bench_ping_pong(&mut c);
-    bench_skip(&mut c);
+    let mut out = Vec::new();
+    bench_setup(&mut c, since, &mut out);
+    bench_steady(&mut c, since, &mut out);
+    bench_ping_pong(&mut c, since, &mut out);
+    bench_skip(&mut c, since, &mut out);
     c.final_summary();
 
-    let rows = [
-        Row::pair(
-            "session setup, initiator",
-            "peer_setup_initiator",
-            "bluetick",
-            "vodozemac",
-        ),
-        Row::pair(
-            "session setup, initiator (Olm + OTK sig check)",
-            "peer_setup_initiator",
-            "bluetick",
-            "vodozemac_with_otk_signature",
-        ),
-        Row::pair(
-            "session setup, responder (1st message)",
-            "peer_setup_responder",
-            "bluetick",
-            "vodozemac",
-        ),
-        Row::pair(
-            "encrypt 1 KiB",
-            "peer_encrypt_1KiB",
-            "bluetick",
-            "vodozemac",
-        ),
-        Row::pair(
-            "decrypt 1 KiB",
-            "peer_decrypt_1KiB",
-            "bluetick",
-            "vodozemac",
-        ),
-        Row::new(
-            "encrypt + decrypt 1 KiB",
-            &[
-                ("peer_encrypt_1KiB", "bluetick"),
-                ("peer_decrypt_1KiB", "bluetick"),
-            ],
-            &[
-                ("peer_encrypt_1KiB", "vodozemac"),
-                ("peer_decrypt_1KiB", "vodozemac"),
-            ],
-        ),
-        Row::pair(
-            "ping-pong round trip (2 msgs, 2 DH steps)",
-            "peer_ping_pong",
-            "bluetick",
-            "vodozemac",
-        ),
-        Row::pair(
-            "decrypt after skipping 1000",
-            "peer_skip_1000",
-            "bluetick",
-            "vodozemac",
-        ),
-    ];
+    let find = |label: &str| out.iter().find(|o| o.label == label);
+    if let (Some(e), Some(d)) = (find("encrypt 1 KiB"), find("decrypt 1 KiB")) {
+        let both = report::sum("encrypt + decrypt 1 KiB", &[e, d]);
+        out.push(both);
+    }
     report::print_table(
-        "Bluetick against vodozemac (medians of this run; ratio < 1 means Bluetick is faster)",
+        "Bluetick against vodozemac (criterion medians; interleaved = median ratio of alternating batches; < 1 means Bluetick is faster)",
         ("bluetick", "vodozemac"),
-        &rows,
-        since,
+        &out,
     );
     print_sizes();
 }

@@ -1,0 +1,515 @@
+//! Sending, receiving, receipts and statuses.
+
+use bluetick::receipt::ReceiptKind;
+use bluetick::{MessageId, MessageStatus, PreKeyBundle, Received};
+
+use crate::account::{bt_account, BT_KEY_LEN};
+use crate::boundary::{boundary, guard, FfiError};
+use crate::buffer::bt_buffer;
+use crate::ptr::{self, Handle};
+use crate::status::bt_status;
+
+/// The length of a message id.
+pub const BT_MESSAGE_ID_LEN: usize = 16;
+
+/// The length of one record of `bt_incoming.updates`: a message id and its new status.
+pub const BT_UPDATE_LEN: usize = 17;
+
+/// `bt_incoming.kind`: an application message, now in the inbox.
+pub const BT_INCOMING_MESSAGE: u32 = 1;
+/// `bt_incoming.kind`: a receipt, already applied to the statuses it names.
+pub const BT_INCOMING_RECEIPT: u32 = 2;
+
+/// Receipt kind: signed delivery receipt (two grey ticks).
+pub const BT_RECEIPT_DELIVERED: u8 = 0x01;
+/// Receipt kind: signed read receipt (two blue ticks).
+pub const BT_RECEIPT_READ: u8 = 0x02;
+/// Receipt kind: deniable delivery receipt, authenticated by the session alone.
+pub const BT_RECEIPT_DENIABLE_DELIVERED: u8 = 0x81;
+/// Receipt kind: deniable read receipt.
+pub const BT_RECEIPT_DENIABLE_READ: u8 = 0x82;
+
+/// Message status: encrypted, not yet acknowledged by the relay.
+pub const BT_MESSAGE_PENDING: u8 = 0;
+/// Message status: the relay acknowledged it (one grey tick).
+pub const BT_MESSAGE_SENT: u8 = 1;
+/// Message status: a delivery receipt arrived (two grey ticks).
+pub const BT_MESSAGE_DELIVERED: u8 = 2;
+/// Message status: a read receipt arrived (two blue ticks).
+pub const BT_MESSAGE_READ: u8 = 3;
+
+/// What `bt_account_decrypt` received. The caller owns the two buffers inside and frees
+/// them with one `bt_incoming_free`. Every field is plain data: copy what you need first.
+#[repr(C)]
+#[derive(Debug)]
+pub struct bt_incoming {
+    /// `BT_INCOMING_MESSAGE` or `BT_INCOMING_RECEIPT`.
+    pub kind: u32,
+    /// The id of the wire message decrypted (for a message, the id to acknowledge and to
+    /// put in receipts; the relay computes the same id).
+    pub id: [u8; 16],
+    /// The sender's identity key.
+    pub sender: [u8; 32],
+    /// The message body (empty for a receipt). Owned; freed by `bt_incoming_free`.
+    pub body: bt_buffer,
+    /// For a receipt, one of the `BT_RECEIPT_*` kinds; 0 for a message.
+    pub receipt_kind: u8,
+    /// For a receipt, the sender's clock when it was made (ms since the Unix epoch); 0 for
+    /// a message.
+    pub timestamp_ms: u64,
+    /// For a receipt, the messages whose status moved forward: `updates.len / 17` records
+    /// of `id (16) || status (1, a BT_MESSAGE_* value)`. Empty for a message, and for a
+    /// receipt that arrived late or twice. Owned; freed by `bt_incoming_free`.
+    pub updates: bt_buffer,
+    /// Set when this message used up one-time prekeys and fewer than the low-water mark
+    /// remain: call `bt_account_replenish_prekeys` and upload the result.
+    pub replenish_prekeys: bool,
+}
+
+impl bt_incoming {
+    const EMPTY: Self = Self {
+        kind: 0,
+        id: [0; 16],
+        sender: [0; 32],
+        body: bt_buffer::EMPTY,
+        receipt_kind: 0,
+        timestamp_ms: 0,
+        updates: bt_buffer::EMPTY,
+        replenish_prekeys: false,
+    };
+}
+
+fn message_id(bytes: &[u8; BT_MESSAGE_ID_LEN]) -> MessageId {
+    MessageId(*bytes)
+}
+
+/// Encrypts `body` for the peer `(user, user_len, device)`.
+///
+/// With a bundle (`bundle_len` > 0: the bytes `bt_prekey_upload_take_bundle` or the relay
+/// returned) it starts a new session first (PQXDH); with `bundle_len` 0 it uses the current
+/// session (`BT_NO_SESSION` if there is none: fetch the peer's bundle). The message is
+/// recorded as `BT_MESSAGE_PENDING` until `bt_account_mark_sent`.
+///
+/// Outputs: `out_id` (16 bytes) receives the message id; `*out_wire` the wire bytes to hand
+/// to the relay (free with `bt_buffer_free`; empty on failure).
+///
+/// # Safety
+/// `account` a live handle or null. Each `(ptr, len)` input is null only with len 0, else
+/// `len` readable bytes, borrowed for the call. `out_id` null or 16 writable bytes;
+/// `out_wire` null or a writable `bt_buffer`.
+#[no_mangle]
+pub unsafe extern "C" fn bt_account_encrypt(
+    account: *const bt_account,
+    user: *const u8,
+    user_len: usize,
+    device: u32,
+    body: *const u8,
+    body_len: usize,
+    bundle: *const u8,
+    bundle_len: usize,
+    out_id: *mut u8,
+    out_wire: *mut bt_buffer,
+) -> bt_status {
+    boundary(|| {
+        // SAFETY: the caller's guarantees, as documented above (for every call below).
+        let (out_wire, out_id, account, peer, body, bundle) = unsafe {
+            (
+                ptr::out(out_wire, "out_wire", bt_buffer::EMPTY)?,
+                ptr::out_array::<BT_MESSAGE_ID_LEN>(out_id, "out_id")?,
+                bt_account::borrow(account)?,
+                ptr::address(user, user_len, device)?,
+                ptr::bytes(body, body_len, "body")?,
+                ptr::bytes(bundle, bundle_len, "bundle")?,
+            )
+        };
+        let bundle = if bundle.is_empty() {
+            None
+        } else {
+            Some(PreKeyBundle::from_bytes(bundle)?)
+        };
+        let sent = account.account.encrypt(&peer, body, bundle.as_ref())?;
+        *out_id = sent.id.0;
+        *out_wire = bt_buffer::from_vec(sent.wire);
+        Ok(())
+    })
+}
+
+/// Records the relay's acknowledgement of the outgoing message `id` (16 bytes): its status
+/// becomes at least `BT_MESSAGE_SENT`; `*out_status` receives the status now.
+/// `BT_UNKNOWN_MESSAGE` if the account never sent that id.
+///
+/// # Safety
+/// `account` a live handle or null; `id` null or 16 readable bytes; `out_status` null or a
+/// writable byte.
+#[no_mangle]
+pub unsafe extern "C" fn bt_account_mark_sent(
+    account: *const bt_account,
+    id: *const u8,
+    out_status: *mut u8,
+) -> bt_status {
+    boundary(|| {
+        // SAFETY: the caller's guarantees, as documented above.
+        let (out_status, account, id) = unsafe {
+            (
+                ptr::out(out_status, "out_status", 0)?,
+                bt_account::borrow(account)?,
+                ptr::array::<BT_MESSAGE_ID_LEN>(id, "id")?,
+            )
+        };
+        *out_status = account.account.mark_sent(&message_id(id))?.to_byte();
+        Ok(())
+    })
+}
+
+/// The status of the outgoing message `id` (16 bytes): `*out_found` true and
+/// `*out_status` one of `BT_MESSAGE_*`, or `*out_found` false if the account never sent
+/// that id.
+///
+/// # Safety
+/// As `bt_account_mark_sent`; `out_found` null or a writable `bool`.
+#[no_mangle]
+pub unsafe extern "C" fn bt_account_message_status(
+    account: *const bt_account,
+    id: *const u8,
+    out_status: *mut u8,
+    out_found: *mut bool,
+) -> bt_status {
+    boundary(|| {
+        // SAFETY: the caller's guarantees, as documented above.
+        let (out_status, out_found, account, id) = unsafe {
+            (
+                ptr::out(out_status, "out_status", 0)?,
+                ptr::out(out_found, "out_found", false)?,
+                bt_account::borrow(account)?,
+                ptr::array::<BT_MESSAGE_ID_LEN>(id, "id")?,
+            )
+        };
+        if let Some(status) = account.account.message_status(&message_id(id))? {
+            *out_status = status.to_byte();
+            *out_found = true;
+        }
+        Ok(())
+    })
+}
+
+/// Decrypts the wire message `wire` from the peer `(user, user_len, device)` and fills
+/// `*out`. Everything it changed (session, inbox or statuses) is committed before it
+/// returns; only then may the app tell the relay to drop the message.
+///
+/// A message lands in the inbox until `bt_account_acknowledge`; its redelivery returns it
+/// again, and after acknowledgement gives `BT_ALREADY_RECEIVED`. A receipt's status
+/// changes are applied and listed in `out->updates`. Any error changes nothing: the
+/// same message may be retried, and the next genuine one still decrypts.
+///
+/// `*out` is always written (zeroed on failure), so `bt_incoming_free(out)` is always
+/// safe; free it exactly once.
+///
+/// # Safety
+/// `account` a live handle or null; `(user, user_len)` and `(wire, wire_len)` as byte
+/// inputs; `out` null or a writable `bt_incoming`.
+#[no_mangle]
+pub unsafe extern "C" fn bt_account_decrypt(
+    account: *const bt_account,
+    user: *const u8,
+    user_len: usize,
+    device: u32,
+    wire: *const u8,
+    wire_len: usize,
+    out: *mut bt_incoming,
+) -> bt_status {
+    boundary(|| {
+        // SAFETY: the caller's guarantees, as documented above.
+        let (out, account, peer, wire) = unsafe {
+            (
+                ptr::out(out, "out", bt_incoming::EMPTY)?,
+                bt_account::borrow(account)?,
+                ptr::address(user, user_len, device)?,
+                ptr::bytes(wire, wire_len, "wire")?,
+            )
+        };
+        let incoming = account.account.decrypt(&peer, wire)?;
+        let mut result = bt_incoming {
+            id: MessageId::of(wire).0,
+            sender: incoming.sender.to_bytes(),
+            replenish_prekeys: incoming.replenish_prekeys,
+            ..bt_incoming::EMPTY
+        };
+        match incoming.received {
+            Received::Message { id, body } => {
+                result.kind = BT_INCOMING_MESSAGE;
+                result.id = id.0;
+                result.body = bt_buffer::from_vec(body);
+            }
+            Received::Receipt {
+                kind,
+                timestamp_ms,
+                updated,
+            } => {
+                result.kind = BT_INCOMING_RECEIPT;
+                result.receipt_kind = kind.to_byte();
+                result.timestamp_ms = timestamp_ms;
+                result.updates = bt_buffer::from_vec(encode_updates(&updated));
+            }
+        }
+        *out = result;
+        Ok(())
+    })
+}
+
+/// `id (16) || status (1)` per update.
+fn encode_updates(updated: &[(MessageId, MessageStatus)]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(updated.len() * BT_UPDATE_LEN);
+    for (id, status) in updated {
+        out.extend_from_slice(id.as_bytes());
+        out.push(status.to_byte());
+    }
+    out
+}
+
+/// Frees the buffers inside `*incoming` and zeroes them, so a second call does nothing.
+/// The struct itself belongs to the caller (usually on its stack). Null is a no-op.
+///
+/// # Safety
+/// `incoming` null or a `bt_incoming` written by `bt_account_decrypt` whose buffers were not
+/// freed through another copy.
+#[no_mangle]
+pub unsafe extern "C" fn bt_incoming_free(incoming: *mut bt_incoming) {
+    guard((), || {
+        if incoming.is_null() {
+            return;
+        }
+        // Only the two buffers are touched (through raw field pointers), so other fields
+        // holding anything at all cannot matter.
+        // SAFETY: `incoming` is non-null and points to a caller-owned `bt_incoming`.
+        let (body, updates) = unsafe {
+            (
+                &mut *core::ptr::addr_of_mut!((*incoming).body),
+                &mut *core::ptr::addr_of_mut!((*incoming).updates),
+            )
+        };
+        // SAFETY: both were written by `bt_account_decrypt` and are unfreed.
+        unsafe {
+            body.release();
+            updates.release();
+        }
+    });
+}
+
+/// Marks the inbox message `id` (16 bytes) as stored by the app: its body is erased from
+/// the account's store, and a redelivery is recognised (`BT_ALREADY_RECEIVED`). Call it
+/// before telling the relay to drop the message. `BT_UNKNOWN_MESSAGE` for an id never
+/// received.
+///
+/// # Safety
+/// `account` a live handle or null; `id` null or 16 readable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn bt_account_acknowledge(
+    account: *const bt_account,
+    id: *const u8,
+) -> bt_status {
+    boundary(|| {
+        // SAFETY: the caller's guarantees, as documented above.
+        let (account, id) = unsafe {
+            (
+                bt_account::borrow(account)?,
+                ptr::array::<BT_MESSAGE_ID_LEN>(id, "id")?,
+            )
+        };
+        account.account.acknowledge(&message_id(id))?;
+        Ok(())
+    })
+}
+
+/// Encrypts a receipt to the peer `(user, user_len, device)` for messages received from
+/// it: `kind` is one of `BT_RECEIPT_*` (`BT_INVALID_ARGUMENT` otherwise); `ids` holds
+/// `id_count` message ids of 16 bytes each (1 to 1024 of them, else
+/// `BT_INVALID_ID_COUNT`; each must be a message received from that peer, else
+/// `BT_UNKNOWN_MESSAGE`); `now_ms` is the time to sign. Outputs as for
+/// `bt_account_encrypt`; send the wire bytes like any message.
+///
+/// # Safety
+/// `account` a live handle or null; `ids` null only when `id_count` is 0, else
+/// `16 * id_count` readable bytes; other pointers as for `bt_account_encrypt`.
+#[no_mangle]
+pub unsafe extern "C" fn bt_account_create_receipt(
+    account: *const bt_account,
+    user: *const u8,
+    user_len: usize,
+    device: u32,
+    kind: u8,
+    ids: *const u8,
+    id_count: usize,
+    now_ms: u64,
+    out_id: *mut u8,
+    out_wire: *mut bt_buffer,
+) -> bt_status {
+    boundary(|| {
+        let ids_len = id_count.checked_mul(BT_MESSAGE_ID_LEN).ok_or_else(|| {
+            FfiError::InvalidArgument(format!("{id_count} ids do not fit in memory"))
+        })?;
+        // SAFETY: the caller's guarantees, as documented above.
+        let (out_wire, out_id, account, peer, ids) = unsafe {
+            (
+                ptr::out(out_wire, "out_wire", bt_buffer::EMPTY)?,
+                ptr::out_array::<BT_MESSAGE_ID_LEN>(out_id, "out_id")?,
+                bt_account::borrow(account)?,
+                ptr::address(user, user_len, device)?,
+                ptr::bytes(ids, ids_len, "ids")?,
+            )
+        };
+        let kind = ReceiptKind::from_byte(kind).ok_or_else(|| {
+            FfiError::InvalidArgument(format!(
+                "receipt kind 0x{kind:02x} is not one of the BT_RECEIPT_* values"
+            ))
+        })?;
+        let ids: Vec<MessageId> = ids
+            .chunks_exact(BT_MESSAGE_ID_LEN)
+            .filter_map(|c| <[u8; BT_MESSAGE_ID_LEN]>::try_from(c).ok())
+            .map(MessageId)
+            .collect();
+        let sent = account.account.create_receipt(&peer, kind, &ids, now_ms)?;
+        *out_id = sent.id.0;
+        *out_wire = bt_buffer::from_vec(sent.wire);
+        Ok(())
+    })
+}
+
+/// The 16-byte id of a wire message, as sender, recipient and relay each compute it:
+/// for a relay in C, and to match relay acknowledgements.
+///
+/// # Safety
+/// `(wire, wire_len)` a byte input; `out_id` null or 16 writable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn bt_message_id_of(
+    wire: *const u8,
+    wire_len: usize,
+    out_id: *mut u8,
+) -> bt_status {
+    boundary(|| {
+        // SAFETY: the caller's guarantees, as documented above.
+        let (out_id, wire) = unsafe {
+            (
+                ptr::out_array::<BT_MESSAGE_ID_LEN>(out_id, "out_id")?,
+                ptr::bytes(wire, wire_len, "wire")?,
+            )
+        };
+        *out_id = MessageId::of(wire).0;
+        Ok(())
+    })
+}
+
+const _: () = assert!(BT_KEY_LEN == 32 && BT_UPDATE_LEN == BT_MESSAGE_ID_LEN + 1);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn updates_are_id_then_status() {
+        let v = encode_updates(&[
+            (MessageId([1; 16]), MessageStatus::Delivered),
+            (MessageId([2; 16]), MessageStatus::Read),
+        ]);
+        assert_eq!(v.len(), 2 * BT_UPDATE_LEN);
+        assert_eq!(&v[..16], &[1; 16]);
+        assert_eq!(v[16], BT_MESSAGE_DELIVERED);
+        assert_eq!(v[33], BT_MESSAGE_READ);
+        assert_eq!(MessageStatus::Pending.to_byte(), BT_MESSAGE_PENDING);
+        assert_eq!(MessageStatus::Sent.to_byte(), BT_MESSAGE_SENT);
+        assert_eq!(ReceiptKind::DeniableRead.to_byte(), BT_RECEIPT_DENIABLE_READ);
+        assert_eq!(
+            ReceiptKind::DeniableDelivered.to_byte(),
+            BT_RECEIPT_DENIABLE_DELIVERED
+        );
+        assert_eq!(ReceiptKind::Delivered.to_byte(), BT_RECEIPT_DELIVERED);
+        assert_eq!(ReceiptKind::Read.to_byte(), BT_RECEIPT_READ);
+    }
+
+    #[test]
+    fn incoming_free_is_idempotent_and_ignores_other_fields() {
+        let mut inc = bt_incoming {
+            kind: 77,
+            body: bt_buffer::from_vec(b"secret".to_vec()),
+            updates: bt_buffer::from_vec(vec![9; 17]),
+            ..bt_incoming::EMPTY
+        };
+        // SAFETY: made by the library; freed once, then again as empty.
+        unsafe {
+            bt_incoming_free(&mut inc);
+            assert!(inc.body.ptr.is_null() && inc.updates.ptr.is_null());
+            bt_incoming_free(&mut inc);
+            bt_incoming_free(core::ptr::null_mut());
+        }
+    }
+
+    #[test]
+    fn message_ids_and_null_checks() {
+        let mut id = [0u8; 16];
+        let mut wire = bt_buffer::from_vec(vec![1]);
+        // SAFETY: valid pointers, or null as each case intends.
+        unsafe {
+            assert_eq!(
+                bt_message_id_of(b"abc".as_ptr(), 3, id.as_mut_ptr()),
+                bt_status::BT_OK
+            );
+            assert_eq!(id, MessageId::of(b"abc").0);
+            assert_eq!(
+                bt_message_id_of(core::ptr::null(), 3, id.as_mut_ptr()),
+                bt_status::BT_NULL_ARGUMENT
+            );
+            // `out_wire` is checked and emptied first; the real buffer is freed first.
+            bt_buffer_free_for_test(&mut wire);
+            assert_eq!(
+                bt_account_encrypt(
+                    core::ptr::null(),
+                    b"bob".as_ptr(),
+                    3,
+                    1,
+                    b"hi".as_ptr(),
+                    2,
+                    core::ptr::null(),
+                    0,
+                    id.as_mut_ptr(),
+                    &mut wire
+                ),
+                bt_status::BT_NULL_ARGUMENT
+            );
+            assert!(wire.ptr.is_null());
+            let mut inc = bt_incoming::EMPTY;
+            assert_eq!(
+                bt_account_decrypt(
+                    core::ptr::null(),
+                    core::ptr::null(),
+                    0,
+                    1,
+                    core::ptr::null(),
+                    0,
+                    &mut inc
+                ),
+                bt_status::BT_NULL_ARGUMENT
+            );
+            assert_eq!(
+                bt_account_create_receipt(
+                    core::ptr::null(),
+                    core::ptr::null(),
+                    0,
+                    1,
+                    BT_RECEIPT_READ,
+                    core::ptr::null(),
+                    usize::MAX,
+                    0,
+                    id.as_mut_ptr(),
+                    &mut wire
+                ),
+                bt_status::BT_INVALID_ARGUMENT
+            );
+        }
+    }
+
+    /// # Safety
+    /// As `bt_buffer_free`.
+    unsafe fn bt_buffer_free_for_test(b: &mut bt_buffer) {
+        // SAFETY: forwarded.
+        unsafe { crate::buffer::bt_buffer_free(b) }
+    }
+}
