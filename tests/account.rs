@@ -743,3 +743,71 @@ fn eight_threads_on_shared_accounts_decrypt_every_message_exactly_once() {
         );
     }
 }
+
+#[test]
+fn a_batch_commits_once_and_each_message_succeeds_or_fails_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let alice = memory_account();
+    let bob = Account::create(
+        Box::new(SqliteStore::open(dir.path().join("b.db")).unwrap()),
+        &key(2),
+        small(),
+    )
+    .unwrap();
+    let (a, b) = (Address::new("alice", 1), Address::new("bob", 1));
+    let carol = memory_account();
+    let c = Address::new("carol", 1);
+    let mut relay = published(&bob);
+    let mut batch = Vec::new();
+    let mut ids = Vec::new();
+    for i in 0..20u8 {
+        let bundle = relay.take_bundle();
+        let m = alice
+            .encrypt(&b, &[i], (i == 0).then_some(&bundle))
+            .unwrap();
+        ids.push(m.id);
+        batch.push((a.clone(), m.wire));
+    }
+    let mc = carol
+        .encrypt(&b, b"from carol", Some(&relay.take_bundle()))
+        .unwrap();
+    batch.push((c.clone(), mc.wire));
+    // A tampered copy in the middle, and a duplicate at the end.
+    let mut tampered = batch[7].1.clone();
+    let last = tampered.len() - 1;
+    tampered[last] ^= 1;
+    batch.insert(7, (a.clone(), tampered));
+    batch.push(batch[3].clone());
+
+    let results = bob.decrypt_batch(&batch).unwrap();
+    assert_eq!(results.len(), batch.len());
+    assert_eq!(
+        results[7].as_ref().unwrap_err().kind(),
+        ErrorKind::AuthenticationFailed
+    );
+    let ok: Vec<_> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+    assert_eq!(
+        ok.len(),
+        22,
+        "20 from Alice, 1 from Carol, and the duplicate returned from the inbox"
+    );
+    assert_eq!(
+        message_of(results.last().unwrap().as_ref().unwrap()),
+        message_of(results[3].as_ref().unwrap())
+    );
+    // Committed: a fresh handle on the same file sees all 21 in the inbox.
+    drop(bob);
+    let bob = Account::open(
+        Box::new(SqliteStore::open(dir.path().join("b.db")).unwrap()),
+        &key(2),
+        small(),
+    )
+    .unwrap();
+    assert_eq!(bob.inbox().unwrap().len(), 21);
+    // The tampered message's genuine twin was in the batch; the session is intact.
+    let next = alice.encrypt(&b, b"after the batch", None).unwrap();
+    assert_eq!(
+        message_of(&bob.decrypt(&a, &next.wire).unwrap()).1,
+        b"after the batch"
+    );
+}

@@ -1,7 +1,13 @@
 //! Runs the demo (`cargo run --release --example demo`) and checks its transcript: the
 //! ticks in order, the tampered message rejected, plain output when piped, and a relay
 //! that never sees content.
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -10,16 +16,29 @@ use std::process::Command;
 fn demo_binary() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let profile_dir = exe.parent().unwrap().parent().unwrap();
-    let path = profile_dir.join("examples").join(format!("demo{}", std::env::consts::EXE_SUFFIX));
-    assert!(path.exists(), "{} not built; cargo test builds examples", path.display());
+    let path = profile_dir
+        .join("examples")
+        .join(format!("demo{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.exists(),
+        "{} not built; cargo test builds examples",
+        path.display()
+    );
     path
 }
 
 #[test]
 fn the_demo_plays_the_whole_conversation() {
-    let out = Command::new(demo_binary()).env_remove("NO_COLOR").output().unwrap();
+    let out = Command::new(demo_binary())
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(out.status.success(), "demo failed: {}\n{text}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "demo failed: {}\n{text}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(!text.contains('\x1b'), "colour codes in piped output");
 
     let first = "\"Hi Bob! Lunch tomorrow?\"";
@@ -28,8 +47,16 @@ fn the_demo_plays_the_whole_conversation() {
             .position(|l| l.starts_with("alice") && l.contains(first) && l.contains(needle))
             .unwrap_or_else(|| panic!("no line with {needle}:\n{text}"))
     };
-    let (pending, sent, delivered, read) = (position("pending"), position("✓ sent"), position("delivered"), position("read"));
-    assert!(pending < sent && sent < delivered && delivered < read, "ticks out of order:\n{text}");
+    let (pending, sent, delivered, read) = (
+        position("pending"),
+        position("✓ sent"),
+        position("delivered"),
+        position("read"),
+    );
+    assert!(
+        pending < sent && sent < delivered && delivered < read,
+        "ticks out of order:\n{text}"
+    );
 
     for expected in [
         "hands out bob.1's bundle: 1806 B",
@@ -43,7 +70,9 @@ fn the_demo_plays_the_whole_conversation() {
     assert_eq!(text.matches("✓✓ read").count(), 6, "{text}");
 
     // The relay only ever reports sizes and ids.
-    let bodies = ["Lunch", "12:30", "Perfect", "tickets", "umbrella", "See you", "Transfer"];
+    let bodies = [
+        "Lunch", "12:30", "Perfect", "tickets", "umbrella", "See you", "Transfer",
+    ];
     for line in text.lines().filter(|l| l.trim_start().starts_with("relay")) {
         for b in bodies {
             assert!(!line.contains(b), "the relay line shows content: {line}");

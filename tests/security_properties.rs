@@ -1,7 +1,13 @@
 //! The security claims of `docs/security.md`, one test each: forward secrecy,
 //! post-compromise security, identity binding, prekey reuse and replay. Zeroization is in
 //! `tests/secrets.rs`.
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 
@@ -32,7 +38,10 @@ fn forward_secrecy_a_stolen_state_cannot_decrypt_earlier_messages() {
     for m in &earlier {
         let err = thief.receive(&m.wire).unwrap_err();
         assert!(
-            matches!(err.kind(), ErrorKind::DuplicateMessage | ErrorKind::AuthenticationFailed),
+            matches!(
+                err.kind(),
+                ErrorKind::DuplicateMessage | ErrorKind::AuthenticationFailed
+            ),
             "{err:?}"
         );
     }
@@ -49,11 +58,17 @@ fn forward_secrecy_holds_for_the_first_prekey_message_too() {
     // is remembered, so even a thief with a fresh record cannot open the first message.
     let mut thief = steal(&bob, 102);
     thief.record = SessionRecord::new();
-    assert_eq!(thief.receive(&first.wire).unwrap_err().kind(), ErrorKind::PreKeyReplay);
+    assert_eq!(
+        thief.receive(&first.wire).unwrap_err().kind(),
+        ErrorKind::PreKeyReplay
+    );
     let mut forgetful = steal(&bob, 103);
     forgetful.record = SessionRecord::new();
     forgetful.prekeys = bluetick::InMemoryPreKeyStore::new();
-    assert_eq!(forgetful.receive(&first.wire).unwrap_err().kind(), ErrorKind::UnknownPreKey);
+    assert_eq!(
+        forgetful.receive(&first.wire).unwrap_err().kind(),
+        ErrorKind::UnknownPreKey
+    );
 }
 
 #[test]
@@ -72,7 +87,10 @@ fn post_compromise_security_after_one_dh_round_trip() {
     let _ = thief.receive(&r.wire);
     let err = thief.receive(&healed.wire).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::AuthenticationFailed);
-    assert_eq!(bob.receive(&healed.wire).unwrap().body, b"after the round trip");
+    assert_eq!(
+        bob.receive(&healed.wire).unwrap().body,
+        b"after the round trip"
+    );
 }
 
 #[test]
@@ -83,10 +101,15 @@ fn identity_binding_a_message_cannot_be_retargeted_or_reattributed() {
     let mut alice_to_carol = Party::new(0, 0);
     alice_to_carol.identity = alice.identity.clone();
     alice_to_carol.start(&carol.bundle());
-    carol.receive(&alice_to_carol.send(b"hi carol").wire).unwrap();
+    carol
+        .receive(&alice_to_carol.send(b"hi carol").wire)
+        .unwrap();
     let to_bob = alice.send(b"for bob only");
     assert!(carol.receive(&to_bob.wire).is_err());
-    assert_eq!(bob.receive(&to_bob.wire).unwrap().sender, *alice.identity.public());
+    assert_eq!(
+        bob.receive(&to_bob.wire).unwrap().sender,
+        *alice.identity.public()
+    );
 
     // Mallory puts his identity on Alice's first PreKeyMessage: it does not authenticate.
     let mut alice = Party::new(32, 1);
@@ -96,8 +119,14 @@ fn identity_binding_a_message_cannot_be_retargeted_or_reattributed() {
     let m = alice.send(b"from alice");
     let mut swapped = m.wire.clone();
     swapped[1..33].copy_from_slice(mallory.identity.public().as_bytes());
-    assert_eq!(bob.receive(&swapped).unwrap_err().kind(), ErrorKind::AuthenticationFailed);
-    assert_eq!(bob.receive(&m.wire).unwrap().sender, *alice.identity.public());
+    assert_eq!(
+        bob.receive(&swapped).unwrap_err().kind(),
+        ErrorKind::AuthenticationFailed
+    );
+    assert_eq!(
+        bob.receive(&m.wire).unwrap().sender,
+        *alice.identity.public()
+    );
 }
 
 #[test]
@@ -115,7 +144,10 @@ fn one_time_prekeys_cannot_be_reused_and_prekey_messages_cannot_be_replayed() {
     let mut bob_for_second = Party::new(0, 0);
     bob_for_second.identity = bob.identity.clone();
     bob_for_second.prekeys = bob.prekeys.clone();
-    assert_eq!(bob_for_second.receive(&m2.wire).unwrap_err().kind(), ErrorKind::UnknownPreKey);
+    assert_eq!(
+        bob_for_second.receive(&m2.wire).unwrap_err().kind(),
+        ErrorKind::UnknownPreKey
+    );
 
     // Without one-time keys (last resort), a replayed PreKeyMessage creates no second session.
     let mut bob = Party::new(43, 0);
@@ -126,6 +158,9 @@ fn one_time_prekeys_cannot_be_reused_and_prekey_messages_cannot_be_replayed() {
     let mut elsewhere = Party::new(0, 0);
     elsewhere.identity = bob.identity.clone();
     elsewhere.prekeys = bob.prekeys.clone();
-    assert_eq!(elsewhere.receive(&m.wire).unwrap_err().kind(), ErrorKind::PreKeyReplay);
+    assert_eq!(
+        elsewhere.receive(&m.wire).unwrap_err().kind(),
+        ErrorKind::PreKeyReplay
+    );
     assert!(elsewhere.record.current_session().is_none());
 }

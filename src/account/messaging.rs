@@ -10,7 +10,7 @@ use crate::error::EncryptionError;
 use crate::identity::IdentityKey;
 use crate::receipt::{Receipt, ReceiptKind};
 use crate::status::MessageStatus;
-use crate::store::{SealedTx, Table};
+use crate::store::{BufferedTx, SealedTx, Table};
 use crate::wire::{ContentType, MessageId, WireMessage};
 
 /// An encrypted message for the relay.
@@ -142,59 +142,109 @@ impl Account {
         check_address(peer)?;
         let lock = self.peer_lock(peer);
         let _guard = lock.lock();
-        let id = MessageId::of(wire);
+        self.transaction(|tx| self.decrypt_in(tx, peer, wire))
+    }
+
+    /// Decrypts many messages with one durable commit, which is what makes high inbound
+    /// rates possible on a phone's storage. Each message succeeds or fails on its own, as
+    /// with [`Account::decrypt`]: a failed one writes nothing. The whole batch is committed
+    /// before this returns, so the relay may drop every message whose result is `Ok` (or
+    /// `AlreadyReceived`). The outer `Err` is a store failure: then nothing was committed.
+    pub fn decrypt_batch(
+        &self,
+        messages: &[(Address, Vec<u8>)],
+    ) -> Result<Vec<Result<Incoming, AccountError>>, AccountError> {
+        let mut peers: Vec<&Address> = messages.iter().map(|(p, _)| p).collect();
+        peers.sort();
+        peers.dedup();
+        // Locks in a fixed order, so two batches cannot deadlock.
+        let locks: Vec<_> = peers.iter().map(|p| self.peer_lock(p)).collect();
+        let _guards: Vec<_> = locks.iter().map(|l| l.lock()).collect();
         self.transaction(|tx| {
-            if let Some(entry) = load_inbox(tx, &id)? {
-                if entry.peer == *peer {
-                    let body = entry.body.ok_or(AccountError::AlreadyReceived(id))?;
-                    let sender =
-                        peer_identity(tx, peer)?.ok_or(AccountError::NoSession(peer.clone()))?;
-                    return Ok(Incoming {
-                        from: peer.clone(),
-                        sender,
-                        received: Received::Message { id, body },
-                        replenish_prekeys: false,
-                    });
+            let mut results = Vec::with_capacity(messages.len());
+            for (peer, wire) in messages {
+                if let Err(e) = check_address(peer) {
+                    results.push(Err(e));
+                    continue;
                 }
-            }
-            let mut record = load_session(tx, peer)?;
-            let mut staged = match WireMessage::parse(wire) {
-                Ok(WireMessage::PreKey(m)) => prekeys::stage_for(tx, &m)?,
-                _ => crate::prekey_store::InMemoryPreKeyStore::new(),
-            };
-            let decrypted = record.decrypt(&self.identity, &mut staged, wire, &mut *tx.rng)?;
-            self.trust_check(tx, peer, &decrypted.sender)?;
-            let mut replenish = false;
-            if let Some(used) = &decrypted.new_session {
-                prekeys::consume(tx, used)?;
-                replenish = prekeys::counts(tx, &self.config)?.low;
-            }
-            let received = match decrypted.content_type {
-                ContentType::Application => {
-                    save_inbox(
-                        tx,
-                        &id,
-                        &InboxRecord {
-                            peer: peer.clone(),
-                            body: Some(decrypted.body.clone()),
-                        },
-                    )?;
-                    Received::Message {
-                        id,
-                        body: decrypted.body,
+                let mut buffered = BufferedTx::new(&mut *tx.raw);
+                let mut item = SealedTx {
+                    raw: &mut buffered,
+                    keys: tx.keys,
+                    rng: &mut *tx.rng,
+                };
+                let result = self.decrypt_in(&mut item, peer, wire);
+                match result {
+                    Ok(incoming) => {
+                        buffered.flush()?;
+                        results.push(Ok(incoming));
                     }
+                    Err(AccountError::Store(e)) => return Err(e.into()),
+                    Err(e) => results.push(Err(e)),
                 }
-                ContentType::Receipt => {
-                    self.apply_receipt(tx, peer, &decrypted.sender, &decrypted.body)?
+            }
+            Ok(results)
+        })
+    }
+
+    /// One decryption inside a transaction; see [`Account::decrypt`].
+    fn decrypt_in(
+        &self,
+        tx: &mut SealedTx<'_>,
+        peer: &Address,
+        wire: &[u8],
+    ) -> Result<Incoming, AccountError> {
+        let id = MessageId::of(wire);
+        if let Some(entry) = load_inbox(tx, &id)? {
+            if entry.peer == *peer {
+                let body = entry.body.ok_or(AccountError::AlreadyReceived(id))?;
+                let sender =
+                    peer_identity(tx, peer)?.ok_or(AccountError::NoSession(peer.clone()))?;
+                return Ok(Incoming {
+                    from: peer.clone(),
+                    sender,
+                    received: Received::Message { id, body },
+                    replenish_prekeys: false,
+                });
+            }
+        }
+        let mut record = load_session(tx, peer)?;
+        let mut staged = match WireMessage::parse(wire) {
+            Ok(WireMessage::PreKey(m)) => prekeys::stage_for(tx, &m)?,
+            _ => crate::prekey_store::InMemoryPreKeyStore::new(),
+        };
+        let decrypted = record.decrypt(&self.identity, &mut staged, wire, &mut *tx.rng)?;
+        self.trust_check(tx, peer, &decrypted.sender)?;
+        let mut replenish = false;
+        if let Some(used) = &decrypted.new_session {
+            prekeys::consume(tx, used)?;
+            replenish = prekeys::counts(tx, &self.config)?.low;
+        }
+        let received = match decrypted.content_type {
+            ContentType::Application => {
+                save_inbox(
+                    tx,
+                    &id,
+                    &InboxRecord {
+                        peer: peer.clone(),
+                        body: Some(decrypted.body.clone()),
+                    },
+                )?;
+                Received::Message {
+                    id,
+                    body: decrypted.body,
                 }
-            };
-            save_session(tx, peer, &record)?;
-            Ok(Incoming {
-                from: peer.clone(),
-                sender: decrypted.sender,
-                received,
-                replenish_prekeys: replenish,
-            })
+            }
+            ContentType::Receipt => {
+                self.apply_receipt(tx, peer, &decrypted.sender, &decrypted.body)?
+            }
+        };
+        save_session(tx, peer, &record)?;
+        Ok(Incoming {
+            from: peer.clone(),
+            sender: decrypted.sender,
+            received,
+            replenish_prekeys: replenish,
         })
     }
 

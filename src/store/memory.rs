@@ -28,7 +28,10 @@ impl MemoryStore {
         };
         let mut out: Vec<(&'static str, Row)> = rows
             .iter()
-            .flat_map(|(t, m)| m.iter().map(move |(k, v)| (t.name(), (k.clone(), v.clone()))))
+            .flat_map(|(t, m)| {
+                m.iter()
+                    .map(move |(k, v)| (t.name(), (k.clone(), v.clone())))
+            })
             .collect();
         out.sort();
         out

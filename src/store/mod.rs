@@ -8,10 +8,12 @@
 //! `"Bluetick_Store_v1" || table || 0x00 || row key`, so a record cannot be moved to another
 //! table or key, and a wrong storage key or a corrupted file is detected, never misread.
 
+mod buffered;
 mod memory;
 mod sealed;
 mod sqlite;
 
+pub(crate) use buffered::BufferedTx;
 pub use memory::MemoryStore;
 pub use sealed::{open_record, seal_record, Record};
 pub(crate) use sealed::{SealedTx, StorageKeys};
@@ -134,7 +136,10 @@ pub trait Store: Send + Sync {
 }
 
 impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
-    fn write(&self, f: &mut dyn FnMut(&mut dyn RawTransaction) -> Result<(), StoreError>) -> Result<(), StoreError> {
+    fn write(
+        &self,
+        f: &mut dyn FnMut(&mut dyn RawTransaction) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
         (**self).write(f)
     }
 }

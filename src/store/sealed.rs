@@ -155,7 +155,13 @@ impl SealedTx<'_> {
 
 /// Seals one record as the store would: `(row key, sealed value)`. For tools that migrate or
 /// inspect a store, and for fuzzing the record parsers behind the seal.
-pub fn seal_record<R: CryptoRng + Send>(storage_key: &Secret32, table: Table, key: &[u8], value: &[u8], rng: &mut R) -> Result<super::Row, StoreError> {
+pub fn seal_record<R: CryptoRng + Send>(
+    storage_key: &Secret32,
+    table: Table,
+    key: &[u8],
+    value: &[u8],
+    rng: &mut R,
+) -> Result<super::Row, StoreError> {
     struct One(Option<super::Row>);
     impl RawTransaction for One {
         fn get(&mut self, _: Table, _: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
@@ -174,12 +180,21 @@ pub fn seal_record<R: CryptoRng + Send>(storage_key: &Secret32, table: Table, ke
     }
     let keys = StorageKeys::derive(storage_key);
     let mut one = One(None);
-    let mut tx = SealedTx { raw: &mut one, keys: &keys, rng };
+    let mut tx = SealedTx {
+        raw: &mut one,
+        keys: &keys,
+        rng,
+    };
     tx.put(table, key, value)?;
     one.0.ok_or(StoreError::Aborted)
 }
 
 /// Opens one sealed row: `(logical key, value)`, or [`StoreError::Corrupt`].
-pub fn open_record(storage_key: &Secret32, table: Table, row_key: &[u8], sealed: &[u8]) -> Result<Record, StoreError> {
+pub fn open_record(
+    storage_key: &Secret32,
+    table: Table,
+    row_key: &[u8],
+    sealed: &[u8],
+) -> Result<Record, StoreError> {
     open(&StorageKeys::derive(storage_key), table, row_key, sealed)
 }

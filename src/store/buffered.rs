@@ -1,0 +1,67 @@
+//! A transaction inside a transaction: writes are buffered and reach the enclosing
+//! transaction only on [`BufferedTx::flush`], so one item of a batch can fail without
+//! leaving a partial write behind (a savepoint, for any backend).
+
+use std::collections::BTreeMap;
+
+use super::{RawTransaction, Row, StoreError, Table};
+
+pub(crate) struct BufferedTx<'a> {
+    inner: &'a mut dyn RawTransaction,
+    /// Pending writes; `None` deletes.
+    changes: BTreeMap<(&'static str, Vec<u8>), (Table, Option<Vec<u8>>)>,
+}
+
+impl<'a> BufferedTx<'a> {
+    pub(crate) fn new(inner: &'a mut dyn RawTransaction) -> Self {
+        Self {
+            inner,
+            changes: BTreeMap::new(),
+        }
+    }
+
+    /// Applies the buffered writes to the enclosing transaction.
+    pub(crate) fn flush(self) -> Result<(), StoreError> {
+        for ((_, key), (table, value)) in self.changes {
+            match value {
+                Some(v) => self.inner.put(table, &key, &v)?,
+                None => self.inner.delete(table, &key)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+impl RawTransaction for BufferedTx<'_> {
+    fn get(&mut self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        match self.changes.get(&(table.name(), key.to_vec())) {
+            Some((_, v)) => Ok(v.clone()),
+            None => self.inner.get(table, key),
+        }
+    }
+
+    fn put(&mut self, table: Table, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
+        self.changes
+            .insert((table.name(), key.to_vec()), (table, Some(value.to_vec())));
+        Ok(())
+    }
+
+    fn delete(&mut self, table: Table, key: &[u8]) -> Result<(), StoreError> {
+        self.changes
+            .insert((table.name(), key.to_vec()), (table, None));
+        Ok(())
+    }
+
+    fn scan(&mut self, table: Table) -> Result<Vec<Row>, StoreError> {
+        let mut rows: BTreeMap<Vec<u8>, Vec<u8>> = self.inner.scan(table)?.into_iter().collect();
+        for ((name, key), (_, value)) in &self.changes {
+            if *name == table.name() {
+                match value {
+                    Some(v) => rows.insert(key.clone(), v.clone()),
+                    None => rows.remove(key),
+                };
+            }
+        }
+        Ok(rows.into_iter().collect())
+    }
+}
