@@ -9,7 +9,7 @@ use super::{RawTransaction, Row, StoreError, Table};
 pub(crate) struct BufferedTx<'a> {
     inner: &'a mut dyn RawTransaction,
     /// Pending writes; `None` deletes.
-    changes: BTreeMap<(&'static str, Vec<u8>), (Table, Option<Vec<u8>>)>,
+    changes: BTreeMap<(Table, Vec<u8>), Option<Vec<u8>>>,
 }
 
 impl<'a> BufferedTx<'a> {
@@ -22,7 +22,7 @@ impl<'a> BufferedTx<'a> {
 
     /// Applies the buffered writes to the enclosing transaction.
     pub(crate) fn flush(self) -> Result<(), StoreError> {
-        for ((_, key), (table, value)) in self.changes {
+        for ((table, key), value) in self.changes {
             match value {
                 Some(v) => self.inner.put(table, &key, &v)?,
                 None => self.inner.delete(table, &key)?,
@@ -34,8 +34,8 @@ impl<'a> BufferedTx<'a> {
 
 impl RawTransaction for BufferedTx<'_> {
     fn get(&mut self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        match self.changes.get(&(table.name(), key.to_vec())) {
-            Some((_, v)) => Ok(v.clone()),
+        match self.changes.get(&(table, key.to_vec())) {
+            Some(v) => Ok(v.clone()),
             None => self.inner.get(table, key),
         }
     }
@@ -54,8 +54,8 @@ impl RawTransaction for BufferedTx<'_> {
 
     fn scan(&mut self, table: Table) -> Result<Vec<Row>, StoreError> {
         let mut rows: BTreeMap<Vec<u8>, Vec<u8>> = self.inner.scan(table)?.into_iter().collect();
-        for ((name, key), (_, value)) in &self.changes {
-            if *name == table.name() {
+        for ((t, key), value) in &self.changes {
+            if *t == table {
                 match value {
                     Some(v) => rows.insert(key.clone(), v.clone()),
                     None => rows.remove(key),

@@ -24,7 +24,7 @@ use thiserror::Error;
 use crate::error::ErrorKind;
 
 /// The tables of an account's store.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Table {
     /// Identity, counters and the storage-key check record.
     Meta,
