@@ -42,13 +42,12 @@ impl RawTransaction for BufferedTx<'_> {
 
     fn put(&mut self, table: Table, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
         self.changes
-            .insert((table.name(), key.to_vec()), (table, Some(value.to_vec())));
+            .insert((table, key.to_vec()), Some(value.to_vec()));
         Ok(())
     }
 
     fn delete(&mut self, table: Table, key: &[u8]) -> Result<(), StoreError> {
-        self.changes
-            .insert((table.name(), key.to_vec()), (table, None));
+        self.changes.insert((table, key.to_vec()), None);
         Ok(())
     }
 
