@@ -95,3 +95,8 @@ pub use wire::{ContentType, MessageId};
 
 /// Re-exported so callers can name the generator trait the API takes.
 pub use rand_core;
+
+/// The README's Rust example, compiled and run as a doctest so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
