@@ -93,7 +93,7 @@ impl Account {
         storage_key: &Secret32,
         config: AccountConfig,
     ) -> Result<Self, AccountError> {
-        Self::create_inner(store, storage_key, config, RngSource::Os)
+        Self::load(store, storage_key, config, RngSource::Os, create_identity)
     }
 
     /// [`Account::create`] with a given generator (for deterministic tests); the account
@@ -104,46 +104,13 @@ impl Account {
         config: AccountConfig,
         rng: Box<dyn CryptoRng + Send>,
     ) -> Result<Self, AccountError> {
-        Self::create_inner(
+        Self::load(
             store,
             storage_key,
             config,
             RngSource::Given(Mutex::new(rng)),
+            create_identity,
         )
-    }
-
-    fn create_inner(
-        store: Box<dyn Store>,
-        storage_key: &Secret32,
-        config: AccountConfig,
-        rng: RngSource,
-    ) -> Result<Self, AccountError> {
-        let vault = Vault {
-            store,
-            keys: StorageKeys::derive(storage_key),
-            rng,
-        };
-        let identity = vault.transaction(|tx| {
-            if !tx.raw.scan(Table::Meta)?.is_empty() {
-                return Err(StoreError::AccountExists.into());
-            }
-            let identity = IdentityKeyPair::generate(&mut *tx.rng);
-            tx.put(Table::Meta, CHECK_KEY, CHECK_VALUE)?;
-            tx.put(Table::Meta, IDENTITY_KEY, identity.seed().expose())?;
-            prekeys::initialise(tx, &identity, &config)?;
-            Ok(identity)
-        })?;
-        Ok(Self::assemble(vault, identity, config))
-    }
-
-    fn assemble(vault: Vault, identity: IdentityKeyPair, config: AccountConfig) -> Self {
-        Self {
-            vault,
-            identity,
-            config,
-            peer_locks: Mutex::new(HashMap::new()),
-            policy: RwLock::new(None),
-        }
     }
 
     /// Opens the account in `store`. A wrong storage key gives
@@ -153,7 +120,7 @@ impl Account {
         storage_key: &Secret32,
         config: AccountConfig,
     ) -> Result<Self, AccountError> {
-        Self::open_inner(store, storage_key, config, RngSource::Os)
+        Self::load(store, storage_key, config, RngSource::Os, read_identity)
     }
 
     /// [`Account::open`] with a given generator.
@@ -163,47 +130,36 @@ impl Account {
         config: AccountConfig,
         rng: Box<dyn CryptoRng + Send>,
     ) -> Result<Self, AccountError> {
-        Self::open_inner(
+        Self::load(
             store,
             storage_key,
             config,
             RngSource::Given(Mutex::new(rng)),
+            read_identity,
         )
     }
 
-    fn open_inner(
+    /// Creates or opens: `identity` runs in the first transaction and yields the identity.
+    fn load(
         store: Box<dyn Store>,
         storage_key: &Secret32,
         config: AccountConfig,
         rng: RngSource,
+        identity: fn(&mut SealedTx<'_>, &AccountConfig) -> Result<IdentityKeyPair, AccountError>,
     ) -> Result<Self, AccountError> {
         let vault = Vault {
             store,
             keys: StorageKeys::derive(storage_key),
             rng,
         };
-        let identity = vault.transaction(|tx| {
-            let check = match tx.get(Table::Meta, CHECK_KEY) {
-                Ok(Some(v)) => v,
-                // A record there that does not open under this key means another key sealed it.
-                Ok(None) if tx.raw.scan(Table::Meta)?.is_empty() => {
-                    return Err(StoreError::NoAccount.into())
-                }
-                Ok(None) | Err(StoreError::Corrupt { .. }) => {
-                    return Err(StoreError::WrongKey.into())
-                }
-                Err(e) => return Err(e.into()),
-            };
-            if check.as_slice() != CHECK_VALUE {
-                return Err(StoreError::WrongKey.into());
-            }
-            let seed = tx
-                .get(Table::Meta, IDENTITY_KEY)?
-                .ok_or(StoreError::Corrupt { table: "meta" })?;
-            let seed = Secret32::from_slice(&seed).ok_or(StoreError::Corrupt { table: "meta" })?;
-            Ok(IdentityKeyPair::from_seed(seed))
-        })?;
-        Ok(Self::assemble(vault, identity, config))
+        let identity = vault.transaction(|tx| identity(tx, &config))?;
+        Ok(Self {
+            vault,
+            identity,
+            config,
+            peer_locks: Mutex::new(HashMap::new()),
+            policy: RwLock::new(None),
+        })
     }
 
     /// This account's identity key.
@@ -333,4 +289,41 @@ impl Vault {
             (Ok(()), None, None) => Err(StoreError::Aborted.into()),
         }
     }
+}
+
+/// A new identity and prekeys in an empty store.
+fn create_identity(
+    tx: &mut SealedTx<'_>,
+    config: &AccountConfig,
+) -> Result<IdentityKeyPair, AccountError> {
+    if !tx.raw.scan(Table::Meta)?.is_empty() {
+        return Err(StoreError::AccountExists.into());
+    }
+    let identity = IdentityKeyPair::generate(&mut *tx.rng);
+    tx.put(Table::Meta, CHECK_KEY, CHECK_VALUE)?;
+    tx.put(Table::Meta, IDENTITY_KEY, identity.seed().expose())?;
+    prekeys::initialise(tx, &identity, config)?;
+    Ok(identity)
+}
+
+/// The stored identity, after checking that the storage key opens the store.
+fn read_identity(
+    tx: &mut SealedTx<'_>,
+    _: &AccountConfig,
+) -> Result<IdentityKeyPair, AccountError> {
+    match tx.get(Table::Meta, CHECK_KEY) {
+        Ok(Some(v)) if v.as_slice() == CHECK_VALUE => {}
+        Ok(Some(_)) => return Err(StoreError::WrongKey.into()),
+        // A record there that does not open under this key means another key sealed it.
+        Ok(None) if tx.raw.scan(Table::Meta)?.is_empty() => {
+            return Err(StoreError::NoAccount.into())
+        }
+        Ok(None) | Err(StoreError::Corrupt { .. }) => return Err(StoreError::WrongKey.into()),
+        Err(e) => return Err(e.into()),
+    }
+    let seed = tx
+        .get(Table::Meta, IDENTITY_KEY)?
+        .ok_or(StoreError::Corrupt { table: "meta" })?;
+    let seed = Secret32::from_slice(&seed).ok_or(StoreError::Corrupt { table: "meta" })?;
+    Ok(IdentityKeyPair::from_seed(seed))
 }

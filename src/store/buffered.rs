@@ -20,6 +20,11 @@ impl<'a> BufferedTx<'a> {
         }
     }
 
+    /// The buffered writes, by table and key; `None` deletes.
+    pub(crate) fn into_changes(self) -> BTreeMap<(Table, Vec<u8>), Option<Vec<u8>>> {
+        self.changes
+    }
+
     /// Applies the buffered writes to the enclosing transaction.
     pub(crate) fn flush(self) -> Result<(), StoreError> {
         for ((table, key), value) in self.changes {

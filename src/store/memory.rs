@@ -1,7 +1,9 @@
-//! An in-memory store, for tests and tools. Transactions work on a copy of the changed rows
-//! and apply them only on success.
+//! An in-memory store, for tests and tools. A transaction's writes are buffered and applied
+//! only on success.
 
 use std::collections::{BTreeMap, HashMap};
+
+use super::BufferedTx;
 use std::sync::Mutex;
 
 use super::{RawTransaction, Row, Store, StoreError, Table};
@@ -38,42 +40,32 @@ impl MemoryStore {
     }
 }
 
-struct MemoryTx<'a> {
-    base: &'a Rows,
-    /// Pending writes: `None` deletes.
-    changes: HashMap<(Table, Vec<u8>), Option<Vec<u8>>>,
-}
+/// The committed rows, read-only: a transaction's writes are buffered above it.
+struct Committed<'a>(&'a Rows);
 
-impl RawTransaction for MemoryTx<'_> {
+impl RawTransaction for Committed<'_> {
     fn get(&mut self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        if let Some(change) = self.changes.get(&(table, key.to_vec())) {
-            return Ok(change.clone());
-        }
-        Ok(self.base.get(&table).and_then(|t| t.get(key)).cloned())
+        Ok(self.0.get(&table).and_then(|t| t.get(key)).cloned())
     }
 
-    fn put(&mut self, table: Table, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
-        self.changes
-            .insert((table, key.to_vec()), Some(value.to_vec()));
-        Ok(())
+    fn put(&mut self, _: Table, _: &[u8], _: &[u8]) -> Result<(), StoreError> {
+        Err(StoreError::Database(
+            "memory store rows are written on commit only".into(),
+        ))
     }
 
-    fn delete(&mut self, table: Table, key: &[u8]) -> Result<(), StoreError> {
-        self.changes.insert((table, key.to_vec()), None);
-        Ok(())
+    fn delete(&mut self, _: Table, _: &[u8]) -> Result<(), StoreError> {
+        Err(StoreError::Database(
+            "memory store rows are written on commit only".into(),
+        ))
     }
 
     fn scan(&mut self, table: Table) -> Result<Vec<Row>, StoreError> {
-        let mut merged = self.base.get(&table).cloned().unwrap_or_default();
-        for ((t, k), v) in &self.changes {
-            if *t == table {
-                match v {
-                    Some(v) => merged.insert(k.clone(), v.clone()),
-                    None => merged.remove(k),
-                };
-            }
-        }
-        Ok(merged.into_iter().collect())
+        Ok(self
+            .0
+            .get(&table)
+            .map(|t| t.clone().into_iter().collect())
+            .unwrap_or_default())
     }
 }
 
@@ -86,12 +78,10 @@ impl Store for MemoryStore {
             .rows
             .lock()
             .map_err(|_| StoreError::Database("memory store lock poisoned".into()))?;
-        let mut tx = MemoryTx {
-            base: &rows,
-            changes: HashMap::new(),
-        };
+        let mut committed = Committed(&rows);
+        let mut tx = BufferedTx::new(&mut committed);
         f(&mut tx)?;
-        let changes = tx.changes;
+        let changes = tx.into_changes();
         for ((table, key), value) in changes {
             let t = rows.entry(table).or_default();
             match value {
