@@ -18,8 +18,8 @@ use crate::wire::plaintext::ContentType;
 use crate::wire::prekey_message::PreKeyPrefix;
 use crate::wire::{Message, MessageId, PreKeyMessage, WireMessage};
 
-/// What a successful decryption returns.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What a successful decryption returns. Its `Debug` shows the body's length, not the body.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Decrypted {
     /// Application data or a receipt.
     pub content_type: ContentType,
@@ -32,6 +32,25 @@ pub struct Decrypted {
     /// Set when this message started a new session: the prekeys it used, which the
     /// [`PreKeyStore`] has already been told to consume.
     pub new_session: Option<PreKeyUse>,
+}
+
+impl core::fmt::Debug for Decrypted {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let Self {
+            content_type,
+            body,
+            id,
+            sender,
+            new_session,
+        } = self;
+        f.debug_struct("Decrypted")
+            .field("content_type", content_type)
+            .field("body_len", &body.len())
+            .field("id", id)
+            .field("sender", sender)
+            .field("new_session", new_session)
+            .finish()
+    }
 }
 
 /// A peer's sessions. The record changes only on a successful operation.

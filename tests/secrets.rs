@@ -118,3 +118,51 @@ fn secrets_compare_in_constant_time_and_by_value() {
     assert_eq!(a, b);
     assert_ne!(a, c);
 }
+
+#[test]
+fn message_content_and_message_keys_are_not_in_debug_output() {
+    let (mut alice, mut bob) = established(3);
+    let secret_text = b"the launch code is 0000";
+    let (out, trace) = alice
+        .record
+        .encrypt_with_trace(bluetick::ContentType::Application, secret_text)
+        .unwrap();
+    let trace_text = format!("{trace:?}");
+    assert_not_leaked(&trace_text, &trace.message_key, "message key");
+    assert!(!trace_text.contains("launch"));
+    let got = bob.receive(&out.wire).unwrap();
+    let text = format!("{got:?} {:?}", got.clone());
+    assert!(
+        !text.contains("launch") && !text.contains(&format!("{:?}", &secret_text[..8])),
+        "{text}"
+    );
+
+    let key = Secret32::from_slice(&[1; 32]).unwrap();
+    let a = bluetick::Account::create(
+        Box::new(bluetick::MemoryStore::new()),
+        &key,
+        Default::default(),
+    )
+    .unwrap();
+    let b = bluetick::Account::create(
+        Box::new(bluetick::MemoryStore::new()),
+        &key,
+        Default::default(),
+    )
+    .unwrap();
+    let (aa, ba) = (
+        bluetick::Address::new("a", 1),
+        bluetick::Address::new("b", 1),
+    );
+    let mut upload = b.prekey_upload().unwrap();
+    let m = a
+        .encrypt(&ba, secret_text, Some(&upload.take_bundle()))
+        .unwrap();
+    let incoming = b.decrypt(&aa, &m.wire).unwrap();
+    let text = format!("{incoming:?} {:?} {a:?}", b.inbox().unwrap());
+    assert!(
+        !text.contains("launch") && !text.contains(&format!("{:?}", &secret_text[..8])),
+        "{text}"
+    );
+    assert!(text.contains("body_len: 23"), "{text}");
+}

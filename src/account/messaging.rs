@@ -22,8 +22,8 @@ pub struct Outgoing {
     pub wire: Vec<u8>,
 }
 
-/// What a decrypted message carried.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What a decrypted message carried. Its `Debug` shows a body's length, not the body.
+#[derive(Clone, PartialEq, Eq)]
 pub enum Received {
     /// An application message, now in the inbox until [`Account::acknowledge`].
     Message {
@@ -58,8 +58,9 @@ pub struct Incoming {
     pub replenish_prekeys: bool,
 }
 
-/// A received message the app has not acknowledged yet.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A received message the app has not acknowledged yet. Its `Debug` shows the body's
+/// length, not the body.
+#[derive(Clone, PartialEq, Eq)]
 pub struct InboxEntry {
     /// Its id.
     pub id: MessageId,
@@ -67,6 +68,39 @@ pub struct InboxEntry {
     pub from: Address,
     /// The body.
     pub body: Vec<u8>,
+}
+
+impl core::fmt::Debug for Received {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Message { id, body } => f
+                .debug_struct("Message")
+                .field("id", id)
+                .field("body_len", &body.len())
+                .finish(),
+            Self::Receipt {
+                kind,
+                timestamp_ms,
+                updated,
+            } => f
+                .debug_struct("Receipt")
+                .field("kind", kind)
+                .field("timestamp_ms", timestamp_ms)
+                .field("updated", updated)
+                .finish(),
+        }
+    }
+}
+
+impl core::fmt::Debug for InboxEntry {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let Self { id, from, body } = self;
+        f.debug_struct("InboxEntry")
+            .field("id", id)
+            .field("from", from)
+            .field("body_len", &body.len())
+            .finish()
+    }
 }
 
 fn check_address(peer: &Address) -> Result<(), AccountError> {
