@@ -6,7 +6,10 @@ use core::ffi::c_char;
 use std::ffi::CString;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use bluetick::{AccountError, BundleError, DecodeError, ErrorKind, KeyError, StoreError};
+use bluetick::{
+    AccountError, BundleError, DecodeError, DecryptionError, EncryptionError, ErrorKind, KeyError,
+    ReceiptError, StoreError,
+};
 
 use crate::status::bt_status;
 
@@ -20,10 +23,7 @@ pub(crate) enum FfiError {
     /// A caller-provided output buffer too small.
     Buffer(String),
     /// An error of the library, by kind.
-    Core {
-        kind: ErrorKind,
-        message: String,
-    },
+    Core { kind: ErrorKind, message: String },
 }
 
 impl FfiError {
@@ -60,7 +60,16 @@ macro_rules! from_core {
         }
     )*};
 }
-from_core!(AccountError, BundleError, DecodeError, KeyError, StoreError);
+from_core!(
+    AccountError,
+    BundleError,
+    DecodeError,
+    DecryptionError,
+    EncryptionError,
+    KeyError,
+    ReceiptError,
+    StoreError
+);
 
 thread_local! {
     /// `None` until the thread's first call; then the message of its latest call.
@@ -162,7 +171,9 @@ mod tests {
         assert_eq!(e.status(), bt_status::BT_WRONG_STORAGE_KEY);
         assert_eq!(boundary(|| Err(e)), bt_status::BT_WRONG_STORAGE_KEY);
         assert!(last().contains("storage key does not open"), "{}", last());
-        let e = FfiError::from(DecodeError::Truncated { what: "prekey bundle" });
+        let e = FfiError::from(DecodeError::Truncated {
+            what: "prekey bundle",
+        });
         assert_eq!(e.status(), bt_status::BT_TRUNCATED);
     }
 

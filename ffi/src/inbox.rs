@@ -77,8 +77,11 @@ pub unsafe extern "C" fn bt_account_inbox(
 /// `inbox` null or a live `bt_inbox`.
 #[no_mangle]
 pub unsafe extern "C" fn bt_inbox_len(inbox: *const bt_inbox) -> usize {
-    // SAFETY: the caller's guarantee.
-    guard(0, || unsafe { bt_inbox::borrow(inbox) }.map_or(0, |i| i.entries.len()))
+    guard(0, || {
+        // SAFETY: the caller's guarantee.
+        let inbox = unsafe { bt_inbox::borrow(inbox) };
+        inbox.map_or(0, |i| i.entries.len())
+    })
 }
 
 /// Writes entry `index` (0 to `bt_inbox_len - 1`; `BT_INVALID_ARGUMENT` past the end) to

@@ -1,7 +1,7 @@
 //! Sending, receiving, receipts and statuses.
 
 use bluetick::receipt::ReceiptKind;
-use bluetick::{MessageId, MessageStatus, PreKeyBundle, Received};
+use bluetick::{Incoming, MessageId, MessageStatus, PreKeyBundle, Received};
 
 use crate::account::{bt_account, BT_KEY_LEN};
 use crate::boundary::{boundary, guard, FfiError};
@@ -227,33 +227,146 @@ pub unsafe extern "C" fn bt_account_decrypt(
                 ptr::bytes(wire, wire_len, "wire")?,
             )
         };
-        let incoming = account.account.decrypt(&peer, wire)?;
-        let mut result = bt_incoming {
-            id: MessageId::of(wire).0,
-            sender: incoming.sender.to_bytes(),
-            replenish_prekeys: incoming.replenish_prekeys,
-            ..bt_incoming::EMPTY
-        };
-        match incoming.received {
-            Received::Message { id, body } => {
-                result.kind = BT_INCOMING_MESSAGE;
-                result.id = id.0;
-                result.body = bt_buffer::from_vec(body);
-            }
-            Received::Receipt {
-                kind,
-                timestamp_ms,
-                updated,
-            } => {
-                result.kind = BT_INCOMING_RECEIPT;
-                result.receipt_kind = kind.to_byte();
-                result.timestamp_ms = timestamp_ms;
-                result.updates = bt_buffer::from_vec(encode_updates(&updated));
-            }
-        }
-        *out = result;
+        *out = incoming_of(wire, account.account.decrypt(&peer, wire)?);
         Ok(())
     })
+}
+
+/// The C form of what a decryption received.
+fn incoming_of(wire: &[u8], incoming: Incoming) -> bt_incoming {
+    let mut result = bt_incoming {
+        id: MessageId::of(wire).0,
+        sender: incoming.sender.to_bytes(),
+        replenish_prekeys: incoming.replenish_prekeys,
+        ..bt_incoming::EMPTY
+    };
+    match incoming.received {
+        Received::Message { id, body } => {
+            result.kind = BT_INCOMING_MESSAGE;
+            result.id = id.0;
+            result.body = bt_buffer::from_vec(body);
+        }
+        Received::Receipt {
+            kind,
+            timestamp_ms,
+            updated,
+        } => {
+            result.kind = BT_INCOMING_RECEIPT;
+            result.receipt_kind = kind.to_byte();
+            result.timestamp_ms = timestamp_ms;
+            result.updates = bt_buffer::from_vec(encode_updates(&updated));
+        }
+    }
+    result
+}
+
+/// One message of a batch for `bt_account_decrypt_batch`: the peer it came from and its
+/// wire bytes, both borrowed for the call.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct bt_batch_message {
+    /// The sender's user id (`user_len` bytes; null only when `user_len` is 0).
+    pub user: *const u8,
+    /// The length of `user` (at most 1024).
+    pub user_len: usize,
+    /// The sender's device.
+    pub device: u32,
+    /// The wire bytes (null only when `wire_len` is 0).
+    pub wire: *const u8,
+    /// The length of `wire`.
+    pub wire_len: usize,
+}
+
+/// Decrypts `count` messages with one durable commit (much faster than one
+/// `bt_account_decrypt` each on a phone's storage). Each message succeeds or fails on its
+/// own, exactly as with `bt_account_decrypt`: `out_statuses[i]` is its status and
+/// `out_results[i]` what it received (zeroed unless `out_statuses[i]` is `BT_OK`).
+///
+/// Returns `BT_OK` when the batch was committed: the relay may then drop every message
+/// whose status is `BT_OK` or `BT_ALREADY_RECEIVED`. (Per-message failures have only their
+/// status; `bt_last_error_message` is empty after `BT_OK`.) Any other return means nothing was
+/// committed (a store failure, or an invalid argument such as a null pointer or an
+/// over-long user id in any message, checked before any work), and every
+/// `out_statuses[i]` is set to that same status.
+///
+/// Free each of the `count` results with `bt_incoming_free` (all are safe to free, whatever
+/// the statuses).
+///
+/// # Safety
+/// `account` a live handle or null; `messages` null only when `count` is 0, else `count`
+/// readable `bt_batch_message`s whose pointers follow the byte-input rule;
+/// `out_results` and `out_statuses` null only when `count` is 0, else arrays of `count`
+/// writable elements.
+#[no_mangle]
+pub unsafe extern "C" fn bt_account_decrypt_batch(
+    account: *const bt_account,
+    messages: *const bt_batch_message,
+    count: usize,
+    out_results: *mut bt_incoming,
+    out_statuses: *mut bt_status,
+) -> bt_status {
+    let mut statuses: Option<&mut [bt_status]> = None;
+    let status = boundary(|| {
+        // Kept outside, so that every status can be set on the way out whatever fails.
+        // SAFETY: the caller's guarantees, as documented above (for both blocks).
+        let out_statuses = statuses.insert(unsafe {
+            ptr::out_slice(out_statuses, count, "out_statuses", || {
+                bt_status::BT_INTERNAL
+            })
+        }?);
+        // SAFETY: as above.
+        let (out_results, account, messages) = unsafe {
+            (
+                ptr::out_slice(out_results, count, "out_results", || bt_incoming::EMPTY)?,
+                bt_account::borrow(account)?,
+                ptr::slice(messages, count, "messages")?,
+            )
+        };
+        let mut batch = Vec::with_capacity(messages.len());
+        for (i, m) in messages.iter().enumerate() {
+            // SAFETY: each message's pointers follow the byte-input rule (documented above).
+            let (peer, wire) = unsafe {
+                (
+                    ptr::address(m.user, m.user_len, m.device),
+                    ptr::bytes(m.wire, m.wire_len, "wire"),
+                )
+            };
+            let named = |name: &'static str| {
+                move |e: FfiError| match e {
+                    FfiError::Null(_) => FfiError::Null(name),
+                    FfiError::InvalidArgument(m) => {
+                        FfiError::InvalidArgument(format!("messages[{i}]: {m}"))
+                    }
+                    other => other,
+                }
+            };
+            let peer = peer.map_err(named("messages[].user"))?;
+            let wire = wire.map_err(named("messages[].wire"))?;
+            batch.push((peer, wire.to_vec()));
+        }
+        let results = account.account.decrypt_batch(&batch)?;
+        for (((result, out), status), (_, wire)) in results
+            .into_iter()
+            .zip(out_results.iter_mut())
+            .zip(out_statuses.iter_mut())
+            .zip(&batch)
+        {
+            match result {
+                Ok(incoming) => {
+                    *out = incoming_of(wire, incoming);
+                    *status = bt_status::BT_OK;
+                }
+                Err(e) => *status = FfiError::from(e).status(),
+            }
+        }
+        Ok(())
+    });
+    if status != bt_status::BT_OK {
+        for s in statuses.into_iter().flatten() {
+            *s = status;
+        }
+    }
+    status
 }
 
 /// `id (16) || status (1)` per update.
@@ -416,7 +529,10 @@ mod tests {
         assert_eq!(v[33], BT_MESSAGE_READ);
         assert_eq!(MessageStatus::Pending.to_byte(), BT_MESSAGE_PENDING);
         assert_eq!(MessageStatus::Sent.to_byte(), BT_MESSAGE_SENT);
-        assert_eq!(ReceiptKind::DeniableRead.to_byte(), BT_RECEIPT_DENIABLE_READ);
+        assert_eq!(
+            ReceiptKind::DeniableRead.to_byte(),
+            BT_RECEIPT_DENIABLE_READ
+        );
         assert_eq!(
             ReceiptKind::DeniableDelivered.to_byte(),
             BT_RECEIPT_DENIABLE_DELIVERED
@@ -443,6 +559,57 @@ mod tests {
     }
 
     #[test]
+    fn batch_argument_errors_fill_every_status() {
+        let msgs = [
+            bt_batch_message {
+                user: b"alice".as_ptr(),
+                user_len: 5,
+                device: 1,
+                wire: b"x".as_ptr(),
+                wire_len: 1,
+            },
+            bt_batch_message {
+                user: core::ptr::null(),
+                user_len: 0,
+                device: 1,
+                wire: core::ptr::null(),
+                wire_len: 9,
+            },
+        ];
+        let mut results = [bt_incoming::EMPTY, bt_incoming::EMPTY];
+        let mut statuses = [bt_status::BT_OK; 2];
+        // SAFETY: arrays of two, or null as each case intends.
+        unsafe {
+            let s = bt_account_decrypt_batch(
+                core::ptr::null(),
+                msgs.as_ptr(),
+                2,
+                results.as_mut_ptr(),
+                statuses.as_mut_ptr(),
+            );
+            assert_eq!(s, bt_status::BT_NULL_ARGUMENT);
+            assert_eq!(statuses, [bt_status::BT_NULL_ARGUMENT; 2]);
+            assert!(results.iter().all(|r| r.kind == 0 && r.body.ptr.is_null()));
+            let s = bt_account_decrypt_batch(
+                core::ptr::null(),
+                msgs.as_ptr(),
+                2,
+                results.as_mut_ptr(),
+                core::ptr::null_mut(),
+            );
+            assert_eq!(s, bt_status::BT_NULL_ARGUMENT);
+            let s = bt_account_decrypt_batch(
+                core::ptr::null(),
+                core::ptr::null(),
+                0,
+                core::ptr::null_mut(),
+                core::ptr::null_mut(),
+            );
+            assert_eq!(s, bt_status::BT_NULL_ARGUMENT);
+        }
+    }
+
+    #[test]
     fn message_ids_and_null_checks() {
         let mut id = [0u8; 16];
         let mut wire = bt_buffer::from_vec(vec![1]);
@@ -458,7 +625,7 @@ mod tests {
                 bt_status::BT_NULL_ARGUMENT
             );
             // `out_wire` is checked and emptied first; the real buffer is freed first.
-            bt_buffer_free_for_test(&mut wire);
+            crate::buffer::bt_buffer_free(&mut wire);
             assert_eq!(
                 bt_account_encrypt(
                     core::ptr::null(),
@@ -504,12 +671,5 @@ mod tests {
                 bt_status::BT_INVALID_ARGUMENT
             );
         }
-    }
-
-    /// # Safety
-    /// As `bt_buffer_free`.
-    unsafe fn bt_buffer_free_for_test(b: &mut bt_buffer) {
-        // SAFETY: forwarded.
-        unsafe { crate::buffer::bt_buffer_free(b) }
     }
 }

@@ -127,9 +127,7 @@ pub unsafe extern "C" fn bt_account_prune_retired_prekeys(
                 bt_account::borrow(account)?,
             )
         };
-        *out = account
-            .account
-            .prune_retired_prekeys(now_ms, keep_for_ms)?;
+        *out = account.account.prune_retired_prekeys(now_ms, keep_for_ms)?;
         Ok(())
     })
 }
@@ -150,8 +148,7 @@ pub unsafe extern "C" fn bt_account_prekey_counts(
             low: false,
         };
         // SAFETY: the caller's guarantees, as documented above.
-        let (out, account) =
-            unsafe { (ptr::out(out, "out", zero)?, bt_account::borrow(account)?) };
+        let (out, account) = unsafe { (ptr::out(out, "out", zero)?, bt_account::borrow(account)?) };
         let c = account.account.prekey_counts()?;
         *out = bt_prekey_counts {
             one_time_prekeys: c.one_time_prekeys,

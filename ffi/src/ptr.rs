@@ -35,6 +35,70 @@ pub(crate) unsafe fn bytes<'a>(
     Ok(unsafe { core::slice::from_raw_parts(ptr, len) })
 }
 
+/// A C array of `count` values of `T`. `ptr` may be null only when `count` is 0.
+///
+/// # Safety
+/// Unless null, `ptr` must point to `count` initialised, aligned values of `T` (every bit
+/// pattern of which must be a valid `T`) that stay valid and unmodified for `'a`.
+pub(crate) unsafe fn slice<'a, T>(
+    ptr: *const T,
+    count: usize,
+    name: &'static str,
+) -> Result<&'a [T], FfiError> {
+    if count == 0 {
+        return Ok(&[]);
+    }
+    if ptr.is_null() {
+        return Err(FfiError::Null(name));
+    }
+    if count
+        .checked_mul(core::mem::size_of::<T>())
+        .is_none_or(|n| n > isize::MAX as usize)
+    {
+        return Err(FfiError::InvalidArgument(format!(
+            "argument `{name}`: {count} elements are larger than any object"
+        )));
+    }
+    // SAFETY: non-null, the total size is within `isize::MAX`, and the caller guarantees
+    // `count` valid, aligned values living for `'a`.
+    Ok(unsafe { core::slice::from_raw_parts(ptr, count) })
+}
+
+/// A caller-provided C array of `count` values of `T` to fill, each first set to
+/// `initial()`. `ptr` may be null only when `count` is 0.
+///
+/// # Safety
+/// Unless null, `ptr` must point to `count` writable, aligned `T`s, not aliased by any other
+/// argument, for `'a`. Their previous contents are overwritten, never read or dropped.
+pub(crate) unsafe fn out_slice<'a, T>(
+    ptr: *mut T,
+    count: usize,
+    name: &'static str,
+    initial: impl Fn() -> T,
+) -> Result<&'a mut [T], FfiError> {
+    if count == 0 {
+        return Ok(&mut []);
+    }
+    if ptr.is_null() {
+        return Err(FfiError::Null(name));
+    }
+    if count
+        .checked_mul(core::mem::size_of::<T>())
+        .is_none_or(|n| n > isize::MAX as usize)
+    {
+        return Err(FfiError::InvalidArgument(format!(
+            "argument `{name}`: {count} elements are larger than any object"
+        )));
+    }
+    for i in 0..count {
+        // SAFETY: `i < count`, within the caller's array; `write` neither reads nor drops.
+        unsafe { ptr.add(i).write(initial()) };
+    }
+    // SAFETY: all `count` elements were just initialised; exclusive for `'a` by the
+    // caller's guarantee.
+    Ok(unsafe { core::slice::from_raw_parts_mut(ptr, count) })
+}
+
 /// `N` bytes at `ptr` (a C `const uint8_t name[N]`).
 ///
 /// # Safety
@@ -182,7 +246,8 @@ mod tests {
         // SAFETY: null is rejected.
         assert!(unsafe { array::<32>(core::ptr::null(), "k") }.is_err());
         // SAFETY: a static NUL-terminated string.
-        assert_eq!(unsafe { utf8(c"/tmp/a.db".as_ptr(), "p") }.unwrap(), "/tmp/a.db");
+        let path = unsafe { utf8(c"/tmp/a.db".as_ptr(), "p") }.unwrap();
+        assert_eq!(path, "/tmp/a.db");
         let bad = [0xffu8, 0xfe, 0];
         // SAFETY: NUL-terminated bytes.
         let e = unsafe { utf8(bad.as_ptr().cast(), "path") }.unwrap_err();
@@ -221,6 +286,32 @@ mod tests {
         assert_eq!((a.user.len(), a.device), (MAX_USER_LEN, 2));
     }
 
+    #[test]
+    fn typed_arrays_in_and_out() {
+        let values = [1u32, 2, 3];
+        // SAFETY: three readable u32s.
+        let got = unsafe { slice(values.as_ptr(), 3, "v") }.unwrap();
+        assert_eq!(got, &[1, 2, 3]);
+        // SAFETY: an empty array may be null.
+        assert!(unsafe { slice::<u32>(core::ptr::null(), 0, "v") }
+            .unwrap()
+            .is_empty());
+        // SAFETY: null with a count is rejected before any read.
+        let e = unsafe { slice::<u32>(core::ptr::null(), 2, "v") }.unwrap_err();
+        assert_eq!(e.status(), bt_status::BT_NULL_ARGUMENT);
+        // SAFETY: rejected on size before any read.
+        let e = unsafe { slice(values.as_ptr(), usize::MAX / 2, "v") }.unwrap_err();
+        assert_eq!(e.status(), bt_status::BT_INVALID_ARGUMENT);
+        let mut out = [core::mem::MaybeUninit::<u64>::uninit(); 4];
+        // SAFETY: four writable u64s.
+        let filled = unsafe { out_slice(out.as_mut_ptr().cast::<u64>(), 4, "o", || 7) }.unwrap();
+        filled[3] = 8;
+        assert_eq!(filled, &[7, 7, 7, 8]);
+        // SAFETY: null with a count is rejected before any write.
+        assert!(unsafe { out_slice::<u64>(core::ptr::null_mut(), 1, "o", || 0) }.is_err());
+    }
+
+    #[derive(Debug)]
     struct Thing(u32);
     impl Handle for Thing {
         const NAME: &'static str = "thing";

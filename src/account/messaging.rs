@@ -103,7 +103,7 @@ impl core::fmt::Debug for InboxEntry {
     }
 }
 
-fn check_address(peer: &Address) -> Result<(), AccountError> {
+pub(crate) fn check_address(peer: &Address) -> Result<(), AccountError> {
     if peer.is_valid() {
         Ok(())
     } else {

@@ -177,6 +177,7 @@ impl Account {
 
     /// Trusts `key` for `peer` (for example after the users compared safety numbers).
     pub fn trust_identity(&self, peer: &Address, key: &IdentityKey) -> Result<(), AccountError> {
+        messaging::check_address(peer)?;
         self.transaction(|tx| {
             tx.put(Table::PeerIdentities, &peer.to_bytes(), key.as_bytes())?;
             Ok(())
@@ -185,6 +186,7 @@ impl Account {
 
     /// The identity key trusted for `peer`, if any.
     pub fn peer_identity(&self, peer: &Address) -> Result<Option<IdentityKey>, AccountError> {
+        messaging::check_address(peer)?;
         self.transaction(|tx| records::peer_identity(tx, peer))
     }
 

@@ -1,0 +1,793 @@
+/* The C suite of Bluetick's C ABI: a whole conversation between two accounts through the C
+ * API alone (bundle publication, PQXDH, messages both ways and out of order, receipts and
+ * the statuses they set, persistence across close and reopen), prekey upkeep, identity
+ * changes and the policy callback, several threads on one account, and every reachable
+ * error path. Prints "N passed, M failed" last and exits non-zero on any failure. */
+#define _XOPEN_SOURCE 700
+#include <ftw.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bluetick.h"
+#include "check.h"
+
+#define USER(s) (const uint8_t *)(s), strlen(s)
+
+static uint8_t KEY_ALICE[32];
+static uint8_t KEY_BOB[32];
+static char tmpdir[] = "/tmp/bluetick-c-XXXXXX";
+
+static const bt_account_config SMALL = {3, 3, 2};
+static const bt_account_config TINY = {0, 0, 0};
+
+static void path_in_tmp(char *out, size_t size, const char *name) {
+  snprintf(out, size, "%s/%s", tmpdir, name);
+}
+
+static bt_account *memory_account(const bt_account_config *config) {
+  uint8_t key[32];
+  bt_account *account = NULL;
+  memset(key, 0x5a, sizeof key);
+  CHECK_STATUS(bt_account_create_memory(key, sizeof key, config, &account), BT_OK);
+  return account;
+}
+
+/* Decrypts a message that must be an application message with this body. */
+static void expect_message(const bt_account *to, const char *from_user, const bt_buffer *wire,
+                           const uint8_t id[16], const char *body) {
+  bt_incoming in;
+  CHECK_STATUS(bt_account_decrypt(to, USER(from_user), 1, wire->ptr, wire->len, &in), BT_OK);
+  CHECK(in.kind == BT_INCOMING_MESSAGE);
+  CHECK(bytes_equal(in.body.ptr, in.body.len, body));
+  CHECK(memcmp(in.id, id, 16) == 0);
+  CHECK(in.updates.len == 0 && in.receipt_kind == 0);
+  bt_incoming_free(&in);
+}
+
+static uint8_t status_of(const bt_account *account, const uint8_t id[16]) {
+  uint8_t status = 0xff;
+  bool found = false;
+  CHECK_STATUS(bt_account_message_status(account, id, &status, &found), BT_OK);
+  CHECK(found);
+  return status;
+}
+
+/* Finds `id` in a receipt's updates: its new status, or -1. */
+static int update_for(const bt_incoming *in, const uint8_t id[16]) {
+  for (size_t off = 0; off + BT_UPDATE_LEN <= in->updates.len; off += BT_UPDATE_LEN) {
+    if (memcmp(in->updates.ptr + off, id, 16) == 0) return in->updates.ptr[off + 16];
+  }
+  return -1;
+}
+
+static void test_versions_and_names(void) {
+  CHECK(bt_abi_version() == BT_ABI_VERSION);
+  CHECK(strlen(bt_version()) > 0);
+  CHECK(strcmp(bt_status_name(BT_OK), "BT_OK") == 0);
+  CHECK(strcmp(bt_status_name(BT_WRONG_STORAGE_KEY), "BT_WRONG_STORAGE_KEY") == 0);
+  CHECK(strcmp(bt_status_name(BT_NULL_ARGUMENT), "BT_NULL_ARGUMENT") == 0);
+  CHECK(strcmp(bt_status_name(12345), "BT_UNKNOWN_STATUS") == 0);
+  CHECK(strcmp(bt_status_name(-1), "BT_UNKNOWN_STATUS") == 0);
+  CHECK(BT_OK == 0 && BT_TRUNCATED == 1 && BT_UNKNOWN_MESSAGE == 35 && BT_INTERNAL == 104);
+}
+
+static void test_panic_is_contained(void) {
+  bt_account_config config;
+  CHECK_STATUS(bt_test_panic(), BT_PANIC);
+  CHECK(strstr(bt_last_error_message(), "deliberate panic") != NULL);
+  /* The process and the library go on. */
+  CHECK_STATUS(bt_test_panic(), BT_PANIC);
+  CHECK_STATUS(bt_account_config_default(&config), BT_OK);
+  CHECK(strcmp(bt_last_error_message(), "") == 0);
+  CHECK(config.one_time_prekeys == 50 && config.one_time_pq_prekeys == 50 &&
+        config.low_water_mark == 10);
+}
+
+/* The whole conversation, on SQLite, with a close and reopen in the middle. */
+static void test_conversation(void) {
+  char alice_db[256], bob_db[256];
+  bt_account *alice = NULL, *bob = NULL;
+  relay_device bob_on_relay = {{NULL, 0}};
+  bt_buffer bundle = {NULL, 0}, m1 = {NULL, 0}, m2 = {NULL, 0}, m3 = {NULL, 0};
+  bt_buffer delivered = {NULL, 0}, read = {NULL, 0}, reply = {NULL, 0};
+  uint8_t id1[16], id2[16], id3[16], rid[16], reply_id[16], tmp_id[16];
+  uint8_t alice_key[32], bob_key[32], key[32];
+  uint8_t status;
+  bool found;
+  bt_incoming in;
+  bt_inbox *inbox = NULL;
+  bt_inbox_entry entry;
+  char sn_alice[BT_SAFETY_NUMBER_SIZE], sn_bob[BT_SAFETY_NUMBER_SIZE];
+
+  path_in_tmp(alice_db, sizeof alice_db, "alice.db");
+  path_in_tmp(bob_db, sizeof bob_db, "bob.db");
+  MUST(bt_account_create_sqlite(alice_db, KEY_ALICE, 32, &SMALL, &alice));
+  MUST(bt_account_create_sqlite(bob_db, KEY_BOB, 32, &SMALL, &bob));
+  MUST(bt_account_identity(alice, alice_key));
+  MUST(bt_account_identity(bob, bob_key));
+  CHECK(memcmp(alice_key, bob_key, 32) != 0);
+
+  /* Bob publishes; Alice fetches a bundle and starts a session (PQXDH). */
+  MUST(relay_publish(&bob_on_relay, bob));
+  MUST(relay_fetch(&bob_on_relay, &bundle));
+  CHECK(bundle.len == 1806); /* with a one-time prekey */
+  MUST(bt_account_encrypt(alice, USER("bob"), 1, (const uint8_t *)"hi bob", 6, bundle.ptr,
+                          bundle.len, id1, &m1));
+  CHECK(status_of(alice, id1) == BT_MESSAGE_PENDING);
+  MUST(bt_account_mark_sent(alice, id1, &status));
+  CHECK(status == BT_MESSAGE_SENT);
+  MUST(bt_message_id_of(m1.ptr, m1.len, tmp_id));
+  CHECK(memcmp(tmp_id, id1, 16) == 0);
+  MUST(bt_account_encrypt(alice, USER("bob"), 1, (const uint8_t *)"second", 6, NULL, 0, id2,
+                          &m2));
+  MUST(bt_account_encrypt(alice, USER("bob"), 1, (const uint8_t *)"third", 5, NULL, 0, id3,
+                          &m3));
+  MUST(bt_account_mark_sent(alice, id2, &status));
+  MUST(bt_account_mark_sent(alice, id3, &status));
+
+  /* Bob receives the first, then the third before the second. */
+  MUST(bt_account_decrypt(bob, USER("alice"), 1, m1.ptr, m1.len, &in));
+  CHECK(in.kind == BT_INCOMING_MESSAGE);
+  CHECK(bytes_equal(in.body.ptr, in.body.len, "hi bob"));
+  CHECK(memcmp(in.sender, alice_key, 32) == 0);
+  CHECK(memcmp(in.id, id1, 16) == 0);
+  bt_incoming_free(&in);
+  bt_incoming_free(&in); /* a second free of the same struct does nothing */
+  expect_message(bob, "alice", &m3, id3, "third");
+  expect_message(bob, "alice", &m2, id2, "second");
+
+  /* The inbox holds all three until acknowledged. */
+  MUST(bt_account_inbox(bob, &inbox));
+  CHECK(bt_inbox_len(inbox) == 3);
+  for (size_t i = 0; i < bt_inbox_len(inbox); i++) {
+    MUST(bt_inbox_get(inbox, i, &entry));
+    CHECK(bytes_equal(entry.user, entry.user_len, "alice") && entry.device == 1);
+    CHECK(bytes_equal(entry.body, entry.body_len, "hi bob") ||
+          bytes_equal(entry.body, entry.body_len, "second") ||
+          bytes_equal(entry.body, entry.body_len, "third"));
+  }
+  CHECK_STATUS(bt_inbox_get(inbox, 3, &entry), BT_INVALID_ARGUMENT);
+  CHECK(entry.body == NULL && entry.body_len == 0);
+  bt_inbox_free(inbox);
+
+  /* Receipts: delivered for all three, then read for the first; the read one is
+   * delivered first (out of order) and the delivery receipt must not move it back. */
+  {
+    uint8_t ids[48];
+    memcpy(ids, id3, 16); /* any order: the library sorts */
+    memcpy(ids + 16, id1, 16);
+    memcpy(ids + 32, id2, 16);
+    MUST(bt_account_create_receipt(bob, USER("alice"), 1, BT_RECEIPT_DELIVERED, ids, 3, 1000,
+                                   rid, &delivered));
+    MUST(bt_account_create_receipt(bob, USER("alice"), 1, BT_RECEIPT_READ, id1, 1, 2000, rid,
+                                   &read));
+  }
+  MUST(bt_account_decrypt(alice, USER("bob"), 1, read.ptr, read.len, &in));
+  CHECK(in.kind == BT_INCOMING_RECEIPT);
+  CHECK(in.receipt_kind == BT_RECEIPT_READ && in.timestamp_ms == 2000);
+  CHECK(in.updates.len == BT_UPDATE_LEN && update_for(&in, id1) == BT_MESSAGE_READ);
+  CHECK(memcmp(in.id, rid, 16) == 0 && in.body.len == 0);
+  CHECK(memcmp(in.sender, bob_key, 32) == 0);
+  bt_incoming_free(&in);
+  MUST(bt_account_decrypt(alice, USER("bob"), 1, delivered.ptr, delivered.len, &in));
+  CHECK(in.receipt_kind == BT_RECEIPT_DELIVERED && in.timestamp_ms == 1000);
+  CHECK(in.updates.len == 2 * BT_UPDATE_LEN);
+  CHECK(update_for(&in, id1) == -1); /* already Read: unchanged */
+  CHECK(update_for(&in, id2) == BT_MESSAGE_DELIVERED);
+  CHECK(update_for(&in, id3) == BT_MESSAGE_DELIVERED);
+  bt_incoming_free(&in);
+  CHECK(status_of(alice, id1) == BT_MESSAGE_READ);
+  CHECK(status_of(alice, id2) == BT_MESSAGE_DELIVERED);
+  /* The same receipt again is a duplicate; a relay ack after Read changes nothing. */
+  CHECK_STATUS(bt_account_decrypt(alice, USER("bob"), 1, read.ptr, read.len, &in),
+               BT_DUPLICATE_MESSAGE);
+  CHECK(in.kind == 0 && in.body.ptr == NULL && in.updates.ptr == NULL);
+  bt_incoming_free(&in);
+  MUST(bt_account_mark_sent(alice, id1, &status));
+  CHECK(status == BT_MESSAGE_READ);
+
+  /* A reply the other way, and safety numbers that agree. */
+  MUST(bt_account_encrypt(bob, USER("alice"), 1, (const uint8_t *)"yes!", 4, NULL, 0,
+                          reply_id, &reply));
+  expect_message(alice, "bob", &reply, reply_id, "yes!");
+  MUST(bt_account_safety_number(alice, USER("bob"), 1, sn_alice, sizeof sn_alice, &found));
+  CHECK(found && strlen(sn_alice) == 60);
+  MUST(bt_account_safety_number(bob, USER("alice"), 1, sn_bob, sizeof sn_bob, &found));
+  CHECK(found && strcmp(sn_alice, sn_bob) == 0);
+  MUST(bt_account_safety_number(bob, USER("carol"), 1, sn_bob, sizeof sn_bob, &found));
+  CHECK(!found && sn_bob[0] == '\0');
+  MUST(bt_account_peer_identity(alice, USER("bob"), 1, key, &found));
+  CHECK(found && memcmp(key, bob_key, 32) == 0);
+
+  /* Close both and reopen: identities, sessions, statuses and the inbox persist. */
+  bt_account_free(alice);
+  bt_account_free(bob);
+  alice = bob = NULL;
+  CHECK_STATUS(bt_account_open_sqlite(bob_db, KEY_ALICE, 32, &SMALL, &bob),
+               BT_WRONG_STORAGE_KEY);
+  CHECK(bob == NULL);
+  CHECK(strstr(bt_last_error_message(), "storage key") != NULL);
+  CHECK_STATUS(bt_account_create_sqlite(bob_db, KEY_BOB, 32, &SMALL, &bob), BT_ACCOUNT_EXISTS);
+  MUST(bt_account_open_sqlite(alice_db, KEY_ALICE, 32, &SMALL, &alice));
+  MUST(bt_account_open_sqlite(bob_db, KEY_BOB, 32, NULL, &bob));
+  MUST(bt_account_identity(bob, key));
+  CHECK(memcmp(key, bob_key, 32) == 0);
+  CHECK(status_of(alice, id1) == BT_MESSAGE_READ);
+  CHECK(status_of(alice, id3) == BT_MESSAGE_DELIVERED);
+  MUST(bt_account_inbox(bob, &inbox));
+  CHECK(bt_inbox_len(inbox) == 3);
+  bt_inbox_free(inbox);
+  /* A redelivery comes back from the inbox; after acknowledgement it is refused. */
+  expect_message(bob, "alice", &m1, id1, "hi bob");
+  MUST(bt_account_acknowledge(bob, id1));
+  MUST(bt_account_acknowledge(bob, id2));
+  MUST(bt_account_inbox(bob, &inbox));
+  CHECK(bt_inbox_len(inbox) == 1);
+  MUST(bt_inbox_get(inbox, 0, &entry));
+  CHECK(memcmp(entry.id, id3, 16) == 0);
+  bt_inbox_free(inbox);
+  CHECK_STATUS(bt_account_decrypt(bob, USER("alice"), 1, m1.ptr, m1.len, &in),
+               BT_ALREADY_RECEIVED);
+  bt_incoming_free(&in);
+  bt_buffer_free(&reply);
+  MUST(bt_account_encrypt(bob, USER("alice"), 1, (const uint8_t *)"after reopen", 12, NULL, 0,
+                          reply_id, &reply));
+  expect_message(alice, "bob", &reply, reply_id, "after reopen");
+
+  /* Operations on unknown ids and peers. */
+  memset(tmp_id, 0xee, 16);
+  CHECK_STATUS(bt_account_acknowledge(bob, tmp_id), BT_UNKNOWN_MESSAGE);
+  CHECK_STATUS(bt_account_mark_sent(alice, tmp_id, &status), BT_UNKNOWN_MESSAGE);
+  MUST(bt_account_message_status(alice, tmp_id, &status, &found));
+  CHECK(!found);
+  bt_buffer_free(&reply);
+  CHECK_STATUS(bt_account_create_receipt(bob, USER("alice"), 1, BT_RECEIPT_READ, tmp_id, 1, 5,
+                                         rid, &reply),
+               BT_UNKNOWN_MESSAGE);
+  CHECK_STATUS(bt_account_create_receipt(bob, USER("alice"), 1, BT_RECEIPT_READ, NULL, 0, 5,
+                                         rid, &reply),
+               BT_INVALID_ID_COUNT);
+  CHECK_STATUS(bt_account_create_receipt(bob, USER("alice"), 1, 0x03, id3, 1, 5, rid, &reply),
+               BT_INVALID_ARGUMENT);
+  CHECK(reply.ptr == NULL && reply.len == 0);
+  CHECK_STATUS(bt_account_encrypt(alice, USER("carol"), 1, (const uint8_t *)"x", 1, NULL, 0,
+                                  tmp_id, &reply),
+               BT_NO_SESSION);
+  CHECK(strstr(bt_last_error_message(), "bundle") != NULL);
+  MUST(bt_account_create_receipt(bob, USER("alice"), 1, BT_RECEIPT_DENIABLE_READ, id3, 1, 7,
+                                 rid, &reply));
+  MUST(bt_account_decrypt(alice, USER("bob"), 1, reply.ptr, reply.len, &in));
+  CHECK(in.receipt_kind == BT_RECEIPT_DENIABLE_READ && update_for(&in, id3) == BT_MESSAGE_READ);
+  bt_incoming_free(&in);
+
+  bt_buffer_free(&reply);
+  bt_buffer_free(&delivered);
+  bt_buffer_free(&read);
+  bt_buffer_free(&m1);
+  bt_buffer_free(&m2);
+  bt_buffer_free(&m3);
+  bt_buffer_free(&bundle);
+  bt_buffer_free(&bob_on_relay.upload);
+  bt_account_free(alice);
+  bt_account_free(bob);
+}
+
+/* Truncated, tampered and foreign input gives the status that names what is wrong, and
+ * changes nothing. */
+static void test_bad_input(void) {
+  bt_account *alice = memory_account(&TINY);
+  bt_account *bob = memory_account(&SMALL);
+  relay_device relay = {{NULL, 0}};
+  bt_buffer bundle = {NULL, 0}, wire = {NULL, 0}, upload = {NULL, 0}, rest = {NULL, 0};
+  uint8_t id[16], copy[4096];
+  bt_incoming in;
+  if (alice == NULL || bob == NULL) return;
+  MUST(relay_publish(&relay, bob));
+  MUST(relay_fetch(&relay, &bundle));
+
+  /* Bundles: truncated, trailing bytes, wrong version, bad flag, forged signature. */
+  memcpy(copy, bundle.ptr, bundle.len);
+  CHECK_STATUS(bt_account_encrypt(alice, USER("bob"), 1, (const uint8_t *)"x", 1, copy,
+                                  bundle.len - 1, id, &wire),
+               BT_TRUNCATED);
+  copy[bundle.len] = 0;
+  CHECK_STATUS(bt_account_encrypt(alice, USER("bob"), 1, (const uint8_t *)"x", 1, copy,
+                                  bundle.len + 1, id, &wire),
+               BT_TRAILING_BYTES);
+  copy[0] = 0x02;
+  CHECK_STATUS(bt_account_encrypt(alice, USER("bob"), 1, (const uint8_t *)"x", 1, copy,
+                                  bundle.len, id, &wire),
+               BT_UNSUPPORTED_VERSION);
+  copy[0] = bundle.ptr[0];
+  copy[1769] = 2; /* the has-one-time-prekey flag */
+  CHECK_STATUS(bt_account_encrypt(alice, USER("bob"), 1, (const uint8_t *)"x", 1, copy,
+                                  bundle.len, id, &wire),
+               BT_INVALID_FLAG);
+  copy[1769] = bundle.ptr[1769];
+  copy[1 + 32 + 4 + 32] ^= 0x01; /* the signed prekey's signature */
+  CHECK_STATUS(bt_account_encrypt(alice, USER("bob"), 1, (const uint8_t *)"x", 1, copy,
+                                  bundle.len, id, &wire),
+               BT_BAD_SIGNATURE);
+  CHECK(wire.ptr == NULL);
+  CHECK_STATUS(bt_account_encrypt(alice, USER("bob"), 1, (const uint8_t *)"x", 1, NULL, 0, id,
+                                  &wire),
+               BT_NO_SESSION);
+
+  /* Uploads: truncated, forged. */
+  MUST(bt_account_prekey_upload(bob, &upload));
+  bt_buffer_free(&bundle);
+  CHECK_STATUS(bt_prekey_upload_take_bundle(upload.ptr, upload.len - 1, &rest, &bundle),
+               BT_TRUNCATED);
+  CHECK(rest.ptr == NULL && bundle.ptr == NULL);
+  upload.ptr[1 + 32 + 4 + 32] ^= 0x80;
+  CHECK_STATUS(bt_prekey_upload_verify(upload.ptr, upload.len), BT_BAD_SIGNATURE);
+  CHECK_STATUS(bt_prekey_upload_verify(upload.ptr, 0), BT_TRUNCATED);
+  bt_buffer_free(&upload);
+
+  /* Messages: a genuine one, then damaged copies of the next. */
+  MUST(relay_fetch(&relay, &bundle));
+  MUST(bt_account_encrypt(alice, USER("bob"), 1, (const uint8_t *)"first", 5, bundle.ptr,
+                          bundle.len, id, &wire));
+  expect_message(bob, "alice", &wire, id, "first");
+  bt_buffer_free(&wire);
+  /* Bob answers, so Alice's next messages are plain Messages, not PreKeyMessages. */
+  MUST(bt_account_encrypt(bob, USER("alice"), 1, (const uint8_t *)"ok", 2, NULL, 0, id, &wire));
+  expect_message(alice, "bob", &wire, id, "ok");
+  bt_buffer_free(&wire);
+  MUST(bt_account_encrypt(alice, USER("bob"), 1, (const uint8_t *)"second", 6, NULL, 0, id,
+                          &wire));
+  CHECK(wire.len <= sizeof copy);
+  memcpy(copy, wire.ptr, wire.len);
+  CHECK_STATUS(bt_account_decrypt(bob, USER("alice"), 1, copy, 0, &in), BT_TRUNCATED);
+  CHECK_STATUS(bt_account_decrypt(bob, USER("alice"), 1, copy, 5, &in), BT_TRUNCATED);
+  CHECK_STATUS(bt_account_decrypt(bob, USER("alice"), 1, copy, 1 + 40 + 8, &in),
+               BT_CIPHERTEXT_TOO_SHORT);
+  CHECK_STATUS(bt_account_decrypt(bob, USER("alice"), 1, copy, wire.len - 1, &in),
+               BT_AUTHENTICATION_FAILED);
+  copy[wire.len - 3] ^= 0x01;
+  CHECK_STATUS(bt_account_decrypt(bob, USER("alice"), 1, copy, wire.len, &in),
+               BT_AUTHENTICATION_FAILED);
+  copy[wire.len - 3] ^= 0x01;
+  copy[0] = 0x7f;
+  CHECK_STATUS(bt_account_decrypt(bob, USER("alice"), 1, copy, wire.len, &in),
+               BT_UNKNOWN_MESSAGE_TYPE);
+  CHECK(in.kind == 0 && in.body.ptr == NULL);
+  /* From a peer with no session. */
+  CHECK_STATUS(bt_account_decrypt(bob, USER("mallory"), 1, wire.ptr, wire.len, &in),
+               BT_NO_SESSION);
+  /* None of that moved the session: the genuine message still decrypts. */
+  expect_message(bob, "alice", &wire, id, "second");
+
+  bt_buffer_free(&wire);
+  bt_buffer_free(&bundle);
+  bt_buffer_free(&relay.upload);
+  bt_account_free(alice);
+  bt_account_free(bob);
+}
+
+/* Every pointer argument is checked; a null one gives BT_NULL_ARGUMENT and names itself. */
+static void test_null_and_invalid_arguments(void) {
+  bt_account *acc = memory_account(&TINY);
+  bt_account *out = (bt_account *)&out; /* garbage that must be overwritten with NULL */
+  uint8_t key[32] = {0}, id[16] = {0};
+  uint8_t status;
+  bool found;
+  size_t deleted;
+  char digits[BT_SAFETY_NUMBER_SIZE];
+  char long_user[1100];
+  bt_buffer buf = {NULL, 0}, buf2 = {NULL, 0};
+  bt_incoming in;
+  bt_inbox *inbox = NULL;
+  bt_inbox_entry entry;
+  bt_prekey_counts counts;
+  if (acc == NULL) return;
+
+  CHECK_STATUS(bt_account_create_memory(NULL, 32, NULL, &out), BT_NULL_ARGUMENT);
+  CHECK(out == NULL);
+  CHECK(strstr(bt_last_error_message(), "storage_key") != NULL);
+  CHECK_STATUS(bt_account_create_memory(key, 32, NULL, NULL), BT_NULL_ARGUMENT);
+  CHECK_STATUS(bt_account_create_memory(key, 31, NULL, &out), BT_INVALID_ARGUMENT);
+  CHECK_STATUS(bt_account_create_memory(key, 33, NULL, &out), BT_INVALID_ARGUMENT);
+  CHECK_STATUS(bt_account_create_sqlite(NULL, key, 32, NULL, &out), BT_NULL_ARGUMENT);
+  CHECK_STATUS(bt_account_open_sqlite("/tmp/\xff\xfe.db", key, 32, NULL, &out),
+               BT_INVALID_ARGUMENT);
+  CHECK_STATUS(bt_account_open_sqlite("/nonexistent-dir/x/y.db", key, 32, NULL, &out),
+               BT_DATABASE);
+  CHECK_STATUS(bt_account_config_default(NULL), BT_NULL_ARGUMENT);
+
+  CHECK_STATUS(bt_account_identity(NULL, key), BT_NULL_ARGUMENT);
+  CHECK(strstr(bt_last_error_message(), "account") != NULL);
+  CHECK_STATUS(bt_account_identity(acc, NULL), BT_NULL_ARGUMENT);
+  CHECK_STATUS(bt_account_trust_identity(acc, USER("bob"), 1, NULL), BT_NULL_ARGUMENT);
+  CHECK_STATUS(bt_account_trust_identity(acc, NULL, 3, 1, key), BT_NULL_ARGUMENT);
+  CHECK_STATUS(bt_account_peer_identity(acc, USER("bob"), 1, NULL, &found), BT_NULL_ARGUMENT);
+  CHECK_STATUS(bt_account_peer_identity(acc, USER("bob"), 1, key, NULL), BT_NULL_ARGUMENT);
+  CHECK_STATUS(bt_account_safety_number(acc, USER("bob"), 1, NULL, 61, &found),
+               BT_NULL_ARGUMENT);
+  CHECK_STATUS(bt_account_safety_number(acc, USER("bob"), 1, digits, 60, &found), BT_BUFFER);
+  CHECK_STATUS(bt_account_set_identity_policy(NULL, NULL, NULL), BT_NULL_ARGUMENT);
+
+  CHECK_STATUS(bt_account_encrypt(NULL, USER("bob"), 1, id, 1, NULL, 0, id, &buf),
+               BT_NULL_ARGUMENT);
+  CHECK_STATUS(bt_account_encrypt(acc, USER("bob"), 1, NULL, 1, NULL, 0, id, &buf),
+               BT_NULL_ARGUMENT);
+  CHECK(strstr(bt_last_error_message(), "body") != NULL);
+  CHECK_STATUS(bt_account_encrypt(acc, USER("bob"), 1, id, 1, NULL, 10, id, &buf),
+               BT_NULL_ARGUMENT);
+  CHECK_STATUS(bt_account_encrypt(acc, USER("bob"), 1, id, 1, NULL, 0, NULL, &buf),
+               BT_NULL_ARGUMENT);
+  CHECK_STATUS(bt_account_encrypt(acc, USER("bob"), 1, id, 1, NULL, 0, id, NULL),
+               BT_NULL_ARGUMENT);
+  CHECK_STATUS(bt_account_mark_sent(acc, NULL, &status), BT_NULL_ARGUMENT);
+  CHECK_STATUS(bt_account_mark_sent(acc, id, NULL), BT_NULL_ARGUMENT);
+  CHECK_STATUS(bt_account_message_status(acc, id, NULL, &found), BT_NULL_ARGUMENT);
+  CHECK_STATUS(bt_account_message_status(acc, id, &status, NULL), BT_NULL_ARGUMENT);
+  CHECK_STATUS(bt_account_decrypt(acc, USER("bob"), 1, NULL, 5, &in), BT_NULL_ARGUMENT);
+  CHECK_STATUS(bt_account_decrypt(acc, USER("bob"), 1, id, 16, NULL), BT_NULL_ARGUMENT);
+  CHECK_STATUS(bt_account_acknowledge(acc, NULL), BT_NULL_ARGUMENT);
+  CHECK_STATUS(bt_account_create_receipt(acc, USER("bob"), 1, BT_RECEIPT_READ, NULL, 1, 0, id,
+                                         &buf),
+               BT_NULL_ARGUMENT);
+  CHECK_STATUS(bt_message_id_of(NULL, 1, id), BT_NULL_ARGUMENT);
+  CHECK_STATUS(bt_message_id_of(id, 16, NULL), BT_NULL_ARGUMENT);
+  CHECK_STATUS(bt_account_inbox(acc, NULL), BT_NULL_ARGUMENT);
+  CHECK_STATUS(bt_account_inbox(NULL, &inbox), BT_NULL_ARGUMENT);
+  CHECK(inbox == NULL);
+  CHECK_STATUS(bt_inbox_get(NULL, 0, &entry), BT_NULL_ARGUMENT);
+  CHECK(bt_inbox_len(NULL) == 0);
+
+  CHECK_STATUS(bt_account_prekey_upload(acc, NULL), BT_NULL_ARGUMENT);
+  CHECK_STATUS(bt_account_replenish_prekeys(NULL, &buf), BT_NULL_ARGUMENT);
+  CHECK_STATUS(bt_account_rotate_signed_prekey(NULL, 1, &buf), BT_NULL_ARGUMENT);
+  CHECK_STATUS(bt_account_rotate_last_resort_pq_prekey(acc, 1, NULL), BT_NULL_ARGUMENT);
+  CHECK_STATUS(bt_account_prune_retired_prekeys(acc, 1, 1, NULL), BT_NULL_ARGUMENT);
+  CHECK_STATUS(bt_account_prune_retired_prekeys(NULL, 1, 1, &deleted), BT_NULL_ARGUMENT);
+  CHECK_STATUS(bt_account_prekey_counts(acc, NULL), BT_NULL_ARGUMENT);
+  CHECK_STATUS(bt_account_prekey_counts(NULL, &counts), BT_NULL_ARGUMENT);
+  CHECK_STATUS(bt_prekey_upload_verify(NULL, 3), BT_NULL_ARGUMENT);
+  CHECK_STATUS(bt_prekey_upload_take_bundle(id, 16, NULL, &buf), BT_NULL_ARGUMENT);
+  CHECK_STATUS(bt_prekey_upload_take_bundle(id, 16, &buf, NULL), BT_NULL_ARGUMENT);
+  CHECK_STATUS(bt_prekey_upload_merge(NULL, 1, id, 16, &buf), BT_NULL_ARGUMENT);
+  CHECK_STATUS(bt_prekey_upload_merge(id, 16, id, 16, NULL), BT_NULL_ARGUMENT);
+  CHECK(buf.ptr == NULL && buf2.ptr == NULL);
+
+  /* Out-of-range arguments. */
+  memset(long_user, 'u', sizeof long_user);
+  CHECK_STATUS(bt_account_encrypt(acc, (const uint8_t *)long_user, 1025, 1, id, 1, NULL, 0, id,
+                                  &buf),
+               BT_INVALID_ARGUMENT);
+  CHECK_STATUS(bt_account_peer_identity(acc, (const uint8_t *)long_user, 1025, 1, key, &found),
+               BT_INVALID_ARGUMENT);
+  memset(key, 0xff, 32); /* not a canonical Ed25519 point */
+  CHECK_STATUS(bt_account_trust_identity(acc, USER("bob"), 1, key), BT_INVALID_IDENTITY_KEY);
+
+  /* Every free accepts NULL and empty values. */
+  bt_buffer_free(NULL);
+  bt_buffer_free(&buf);
+  bt_incoming_free(NULL);
+  bt_inbox_free(NULL);
+  bt_account_free(NULL);
+  bt_account_free(acc);
+}
+
+static bt_status send_first(bt_account *from, const char *to_user, relay_device *relay,
+                            const char *body, bt_buffer *wire, uint8_t id[16]) {
+  bt_buffer bundle = {NULL, 0};
+  bt_status s = relay_fetch(relay, &bundle);
+  if (s == BT_OK) {
+    s = bt_account_encrypt(from, USER(to_user), 1, (const uint8_t *)body, strlen(body),
+                           bundle.ptr, bundle.len, id, wire);
+  }
+  bt_buffer_free(&bundle);
+  return s;
+}
+
+/* One-time prekeys run low and are replenished; rotated keys keep decrypting messages in
+ * flight until pruned. */
+static void test_prekey_upkeep(void) {
+  bt_account *bob = memory_account(&SMALL);
+  relay_device relay = {{NULL, 0}};
+  bt_buffer wire = {NULL, 0}, last_resort = {NULL, 0}, in_flight = {NULL, 0},
+            stale = {NULL, 0}, upload = {NULL, 0};
+  uint8_t id[16], in_flight_id[16], stale_id[16];
+  bt_prekey_counts counts;
+  bt_incoming in;
+  size_t deleted = 99;
+  bool replenish_seen = false;
+  char user[32];
+  if (bob == NULL) return;
+  MUST(relay_publish(&relay, bob));
+  MUST(bt_account_prekey_counts(bob, &counts));
+  CHECK(counts.one_time_prekeys == 3 && counts.one_time_pq_prekeys == 3 && !counts.low);
+
+  for (int i = 0; i < 3; i++) {
+    bt_account *alice = memory_account(&TINY);
+    snprintf(user, sizeof user, "alice%d", i);
+    MUST(send_first(alice, "bob", &relay, "x", &wire, id));
+    MUST(bt_account_decrypt(bob, USER(user), 1, wire.ptr, wire.len, &in));
+    replenish_seen = replenish_seen || in.replenish_prekeys;
+    bt_incoming_free(&in);
+    bt_buffer_free(&wire);
+    bt_account_free(alice);
+  }
+  CHECK(replenish_seen);
+  MUST(bt_account_prekey_counts(bob, &counts));
+  CHECK(counts.one_time_prekeys == 0 && counts.one_time_pq_prekeys == 0 && counts.low);
+
+  /* With no one-time keys left the relay hands out the last-resort PQ prekey. */
+  MUST(relay_fetch(&relay, &last_resort));
+  CHECK(last_resort.len == 1770);
+  {
+    bt_account *late = memory_account(&TINY);
+    MUST(bt_account_encrypt(late, USER("bob"), 1, (const uint8_t *)"sent before rotation", 20,
+                            last_resort.ptr, last_resort.len, in_flight_id, &in_flight));
+    bt_account_free(late);
+  }
+
+  MUST(bt_account_replenish_prekeys(bob, &upload));
+  MUST(relay_merge(&relay, &upload));
+  bt_buffer_free(&upload);
+  MUST(bt_account_prekey_counts(bob, &counts));
+  CHECK(counts.one_time_prekeys == 3 && !counts.low);
+
+  MUST(bt_account_rotate_signed_prekey(bob, 1000, &upload));
+  MUST(relay_merge(&relay, &upload));
+  bt_buffer_free(&upload);
+  MUST(bt_account_rotate_last_resort_pq_prekey(bob, 1000, &upload));
+  MUST(relay_merge(&relay, &upload));
+  bt_buffer_free(&upload);
+  MUST(bt_account_prune_retired_prekeys(bob, 1500, 1000, &deleted));
+  CHECK(deleted == 0);
+  expect_message(bob, "late", &in_flight, in_flight_id, "sent before rotation");
+
+  {
+    bt_account *later = memory_account(&TINY);
+    MUST(bt_account_encrypt(later, USER("bob"), 1, (const uint8_t *)"too late", 8,
+                            last_resort.ptr, last_resort.len, stale_id, &stale));
+    bt_account_free(later);
+  }
+  MUST(bt_account_prune_retired_prekeys(bob, 2000, 1000, &deleted));
+  CHECK(deleted == 2);
+  CHECK_STATUS(bt_account_decrypt(bob, USER("later"), 1, stale.ptr, stale.len, &in),
+               BT_UNKNOWN_PRE_KEY);
+  {
+    bt_account *newer = memory_account(&TINY);
+    MUST(send_first(newer, "bob", &relay, "new keys", &wire, id));
+    expect_message(bob, "newer", &wire, id, "new keys");
+    bt_buffer_free(&wire);
+    bt_account_free(newer);
+  }
+
+  bt_buffer_free(&stale);
+  bt_buffer_free(&in_flight);
+  bt_buffer_free(&last_resort);
+  bt_buffer_free(&relay.upload);
+  bt_account_free(bob);
+}
+
+/* Many messages, one commit: each succeeds or fails on its own. */
+static void test_batch(void) {
+  bt_account *alice = memory_account(&TINY);
+  bt_account *bob = memory_account(&SMALL);
+  relay_device relay = {{NULL, 0}};
+  bt_buffer wires[3] = {{NULL, 0}, {NULL, 0}, {NULL, 0}};
+  uint8_t ids[3][16], tampered[4096];
+  bt_batch_message batch[4];
+  bt_incoming results[4];
+  bt_status statuses[4];
+  const char *bodies[3] = {"one", "two", "three"};
+  if (alice == NULL || bob == NULL) return;
+  MUST(relay_publish(&relay, bob));
+  MUST(send_first(alice, "bob", &relay, bodies[0], &wires[0], ids[0]));
+  for (int i = 1; i < 3; i++) {
+    MUST(bt_account_encrypt(alice, USER("bob"), 1, (const uint8_t *)bodies[i],
+                            strlen(bodies[i]), NULL, 0, ids[i], &wires[i]));
+  }
+  CHECK(wires[1].len <= sizeof tampered);
+  memcpy(tampered, wires[1].ptr, wires[1].len);
+  tampered[wires[1].len - 1] ^= 0x01;
+  /* The third before the second, a tampered copy of the second, one from a stranger. */
+  batch[0] = (bt_batch_message){(const uint8_t *)"alice", 5, 1, wires[0].ptr, wires[0].len};
+  batch[1] = (bt_batch_message){(const uint8_t *)"alice", 5, 1, wires[2].ptr, wires[2].len};
+  batch[2] = (bt_batch_message){(const uint8_t *)"alice", 5, 1, tampered, wires[1].len};
+  batch[3] = (bt_batch_message){(const uint8_t *)"mallory", 7, 1, wires[2].ptr, wires[2].len};
+  MUST(bt_account_decrypt_batch(bob, batch, 4, results, statuses));
+  CHECK(statuses[0] == BT_OK && statuses[1] == BT_OK);
+  CHECK_STATUS(statuses[2], BT_AUTHENTICATION_FAILED);
+  CHECK_STATUS(statuses[3], BT_PRE_KEY_REPLAY); /* a PreKeyMessage whose base key was used */
+  CHECK(bytes_equal(results[0].body.ptr, results[0].body.len, "one"));
+  CHECK(bytes_equal(results[1].body.ptr, results[1].body.len, "three"));
+  CHECK(memcmp(results[1].id, ids[2], 16) == 0);
+  CHECK(results[2].kind == 0 && results[2].body.ptr == NULL);
+  for (int i = 0; i < 4; i++) bt_incoming_free(&results[i]);
+  /* The failed one changed nothing: the genuine second message still decrypts. */
+  expect_message(bob, "alice", &wires[1], ids[1], "two");
+  /* Argument errors fail the whole batch before any work. */
+  batch[1].wire = NULL;
+  CHECK_STATUS(bt_account_decrypt_batch(bob, batch, 4, results, statuses), BT_NULL_ARGUMENT);
+  CHECK(strstr(bt_last_error_message(), "messages[].wire") != NULL);
+  CHECK(statuses[0] == BT_NULL_ARGUMENT && statuses[3] == BT_NULL_ARGUMENT);
+  CHECK(results[0].body.ptr == NULL);
+  CHECK_STATUS(bt_account_decrypt_batch(bob, NULL, 0, NULL, NULL), BT_OK);
+
+  for (int i = 0; i < 3; i++) bt_buffer_free(&wires[i]);
+  bt_buffer_free(&relay.upload);
+  bt_account_free(alice);
+  bt_account_free(bob);
+}
+
+typedef struct {
+  int calls;
+  bool answer;
+  uint8_t trusted[32];
+  uint8_t offered[32];
+} policy_state;
+
+static bool policy(void *user_data, const uint8_t *user, size_t user_len, uint32_t device,
+                   const uint8_t *trusted_key, const uint8_t *new_key) {
+  policy_state *state = user_data;
+  state->calls++;
+  if (!bytes_equal(user, user_len, "bob") || device != 1) return false;
+  memcpy(state->trusted, trusted_key, 32);
+  memcpy(state->offered, new_key, 32);
+  return state->answer;
+}
+
+/* Bob reinstalls: a new identity under the same address needs the app's trust. */
+static void test_identity_change(void) {
+  bt_account *alice = memory_account(&TINY);
+  bt_account *bob1 = memory_account(&SMALL);
+  bt_account *bob2 = memory_account(&SMALL);
+  relay_device relay1 = {{NULL, 0}}, relay2 = {{NULL, 0}};
+  bt_buffer wire = {NULL, 0};
+  uint8_t id[16], key1[32], key2[32], key[32];
+  policy_state state = {0, false, {0}, {0}};
+  bool found;
+  if (alice == NULL || bob1 == NULL || bob2 == NULL) return;
+  MUST(bt_account_identity(bob1, key1));
+  MUST(bt_account_identity(bob2, key2));
+  MUST(relay_publish(&relay1, bob1));
+  MUST(relay_publish(&relay2, bob2));
+
+  MUST(send_first(alice, "bob", &relay1, "x", &wire, id));
+  bt_buffer_free(&wire);
+  CHECK_STATUS(send_first(alice, "bob", &relay2, "y", &wire, id), BT_UNTRUSTED_IDENTITY);
+  MUST(bt_account_peer_identity(alice, USER("bob"), 1, key, &found));
+  CHECK(found && memcmp(key, key1, 32) == 0);
+
+  /* A policy that refuses is consulted with both keys. */
+  MUST(bt_account_set_identity_policy(alice, policy, &state));
+  CHECK_STATUS(send_first(alice, "bob", &relay2, "y", &wire, id), BT_UNTRUSTED_IDENTITY);
+  CHECK(state.calls == 1);
+  CHECK(memcmp(state.trusted, key1, 32) == 0 && memcmp(state.offered, key2, 32) == 0);
+  /* One that accepts lets the new identity in. */
+  state.answer = true;
+  MUST(send_first(alice, "bob", &relay2, "y", &wire, id));
+  CHECK(state.calls == 2);
+  MUST(bt_account_peer_identity(alice, USER("bob"), 1, key, &found));
+  CHECK(found && memcmp(key, key2, 32) == 0);
+  expect_message(bob2, "alice", &wire, id, "y");
+  bt_buffer_free(&wire);
+
+  /* Removing the policy refuses again; trusting explicitly lets it in. */
+  MUST(bt_account_set_identity_policy(alice, NULL, NULL));
+  CHECK_STATUS(send_first(alice, "bob", &relay1, "z", &wire, id), BT_UNTRUSTED_IDENTITY);
+  CHECK(state.calls == 2);
+  MUST(bt_account_trust_identity(alice, USER("bob"), 1, key1));
+  MUST(send_first(alice, "bob", &relay1, "z", &wire, id));
+  expect_message(bob1, "alice", &wire, id, "z");
+  bt_buffer_free(&wire);
+
+  bt_buffer_free(&relay1.upload);
+  bt_buffer_free(&relay2.upload);
+  bt_account_free(alice);
+  bt_account_free(bob1);
+  bt_account_free(bob2);
+}
+
+#define THREADS 4
+#define PER_THREAD 10
+
+typedef struct {
+  bt_account *alice;
+  int index;
+  bt_buffer wires[PER_THREAD];
+  uint8_t ids[PER_THREAD][16];
+  int failures;
+  int own_error_seen;
+} sender;
+
+static void *send_many(void *arg) {
+  sender *s = arg;
+  char body[32];
+  for (int i = 0; i < PER_THREAD; i++) {
+    snprintf(body, sizeof body, "t%d m%d", s->index, i);
+    if (bt_account_encrypt(s->alice, USER("bob"), 1, (const uint8_t *)body, strlen(body), NULL,
+                           0, s->ids[i], &s->wires[i]) != BT_OK) {
+      s->failures++;
+    }
+  }
+  /* Each thread sees only its own last error. */
+  if (bt_account_mark_sent(s->alice, NULL, NULL) == BT_NULL_ARGUMENT &&
+      strstr(bt_last_error_message(), "out_status") != NULL) {
+    s->own_error_seen = 1;
+  }
+  return NULL;
+}
+
+/* Four threads encrypt on one shared account at once; every message decrypts once. */
+static void test_threads(void) {
+  bt_account *alice = memory_account(&TINY);
+  bt_account *bob = memory_account(&SMALL);
+  relay_device relay = {{NULL, 0}};
+  bt_buffer wire = {NULL, 0};
+  uint8_t id[16];
+  pthread_t threads[THREADS];
+  static sender senders[THREADS];
+  int decrypted = 0;
+  if (alice == NULL || bob == NULL) return;
+  MUST(relay_publish(&relay, bob));
+  MUST(send_first(alice, "bob", &relay, "start", &wire, id));
+  expect_message(bob, "alice", &wire, id, "start");
+  bt_buffer_free(&wire);
+
+  CHECK_STATUS(bt_account_acknowledge(alice, id), BT_UNKNOWN_MESSAGE);
+  for (int t = 0; t < THREADS; t++) {
+    memset(&senders[t], 0, sizeof senders[t]);
+    senders[t].alice = alice;
+    senders[t].index = t;
+    CHECK(pthread_create(&threads[t], NULL, send_many, &senders[t]) == 0);
+  }
+  for (int t = 0; t < THREADS; t++) CHECK(pthread_join(threads[t], NULL) == 0);
+  /* The main thread's last error is still its own. */
+  CHECK(strstr(bt_last_error_message(), "unknown") != NULL);
+  /* Deliver in reverse order: later messages first. */
+  for (int t = THREADS - 1; t >= 0; t--) {
+    CHECK(senders[t].failures == 0 && senders[t].own_error_seen);
+    for (int i = PER_THREAD - 1; i >= 0; i--) {
+      bt_incoming in;
+      if (bt_account_decrypt(bob, USER("alice"), 1, senders[t].wires[i].ptr,
+                             senders[t].wires[i].len, &in) == BT_OK &&
+          memcmp(in.id, senders[t].ids[i], 16) == 0) {
+        decrypted++;
+      }
+      bt_incoming_free(&in);
+      bt_buffer_free(&senders[t].wires[i]);
+    }
+  }
+  CHECK(decrypted == THREADS * PER_THREAD);
+  bt_buffer_free(&relay.upload);
+  bt_account_free(alice);
+  bt_account_free(bob);
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
+  (void)sb;
+  (void)flag;
+  (void)ftw;
+  return remove(path);
+}
+
+int main(void) {
+  memset(KEY_ALICE, 0x11, sizeof KEY_ALICE);
+  memset(KEY_BOB, 0x22, sizeof KEY_BOB);
+  if (mkdtemp(tmpdir) == NULL) {
+    perror("mkdtemp");
+    return 2;
+  }
+  test_versions_and_names();
+  test_panic_is_contained();
+  test_null_and_invalid_arguments();
+  test_conversation();
+  test_bad_input();
+  test_prekey_upkeep();
+  test_identity_change();
+  test_batch();
+  test_threads();
+  nftw(tmpdir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+  printf("%d passed, %d failed\n", checks_passed, checks_failed);
+  return checks_failed == 0 ? 0 : 1;
+}
