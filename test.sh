@@ -17,6 +17,16 @@ cargo test --release --workspace
 step "rustdoc"
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace --quiet
 
+step "C ABI: the C suite, under AddressSanitizer and UndefinedBehaviorSanitizer, and under valgrind"
+bash ffi/tests/run-c-tests.sh
+
+step "Miri over the C ABI's pointer, buffer, handle and error code"
+if cargo +nightly miri --version >/dev/null 2>&1; then
+  bash ffi/tests/run-miri.sh
+else
+  echo "Miri NOT run: it needs nightly Rust with the miri and rust-src components"
+fi
+
 step "fuzz smoke runs"
 fuzz/smoke.sh
 
