@@ -3,7 +3,12 @@
 //! messages. It plays a scripted conversation and prints each status change as ticks, with
 //! what the relay saw beside it: sizes and message ids, never content. It exits non-zero
 //! if any step misbehaves.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::collections::{HashMap, VecDeque};
 use std::io::IsTerminal;
@@ -11,8 +16,8 @@ use std::process::ExitCode;
 
 use bluetick::receipt::ReceiptKind;
 use bluetick::{
-    Account, AccountConfig, AccountError, Address, ErrorKind, MessageId, MessageStatus, PreKeyUpload, Received, Secret32,
-    SqliteStore,
+    Account, AccountConfig, AccountError, Address, ErrorKind, MessageId, MessageStatus,
+    PreKeyUpload, Received, Secret32, SqliteStore,
 };
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
@@ -74,7 +79,11 @@ impl Relay {
     fn bundle(&mut self, who: &Address) -> Result<(Vec<u8>, String)> {
         let upload = self.uploads.get_mut(who).ok_or("no prekeys published")?;
         let bundle = upload.take_bundle().to_bytes();
-        let note = format!("hands out {who}'s bundle: {} B, {} one-time keys left", bundle.len(), upload.one_time_prekeys.len());
+        let note = format!(
+            "hands out {who}'s bundle: {} B, {} one-time keys left",
+            bundle.len(),
+            upload.one_time_prekeys.len()
+        );
         Ok((bundle, note))
     }
 
@@ -82,7 +91,10 @@ impl Relay {
         // The relay computes the same id as both ends, from the bytes alone.
         let id = MessageId::of(&wire);
         let note = format!("queues {} B {from} → {to}, id {}", wire.len(), short(&id));
-        self.queues.entry(to.clone()).or_default().push_back((from.clone(), wire));
+        self.queues
+            .entry(to.clone())
+            .or_default()
+            .push_back((from.clone(), wire));
         (id, note)
     }
 
@@ -121,7 +133,11 @@ impl Demo {
     }
 
     fn relay_note(&self, note: &str) {
-        println!("{} │ {}", self.style.who("relay"), self.style.paint("2", note));
+        println!(
+            "{} │ {}",
+            self.style.who("relay"),
+            self.style.paint("2", note)
+        );
     }
 
     fn status_line(&self, owner: &Account, who: &str, id: &MessageId) -> Result<MessageStatus> {
@@ -141,12 +157,22 @@ impl Demo {
         let bundle = bundle.map(bluetick::PreKeyBundle::from_bytes).transpose()?;
         let out = account.encrypt(to, text.as_bytes(), bundle.as_ref())?;
         self.texts.insert(out.id, text.to_owned());
-        self.status_line(if from_alice { &self.alice } else { &self.bob }, who, &out.id)?;
+        self.status_line(
+            if from_alice { &self.alice } else { &self.bob },
+            who,
+            &out.id,
+        )?;
         let (relay_id, note) = self.relay.accept(&from.clone(), &to.clone(), out.wire);
         self.relay_note(&note);
-        expect(relay_id == out.id, "the relay computes the sender's message id")?;
+        expect(
+            relay_id == out.id,
+            "the relay computes the sender's message id",
+        )?;
         let account = if from_alice { &self.alice } else { &self.bob };
-        expect(account.mark_sent(&out.id)? == MessageStatus::Sent, "the relay's acknowledgement makes it Sent")?;
+        expect(
+            account.mark_sent(&out.id)? == MessageStatus::Sent,
+            "the relay's acknowledgement makes it Sent",
+        )?;
         self.status_line(account, who, &out.id)?;
         Ok(out.id)
     }
@@ -154,11 +180,18 @@ impl Demo {
     /// The recipient fetches its queue (in the order given) and decrypts everything.
     /// Returns the ids of application messages received, acknowledged after "storing".
     fn receive(&mut self, to_alice: bool, reorder: bool) -> Result<Vec<MessageId>> {
-        let (me, who, other) = if to_alice { (self.a.clone(), "alice", "bob") } else { (self.b.clone(), "bob", "alice") };
+        let (me, who, other) = if to_alice {
+            (self.a.clone(), "alice", "bob")
+        } else {
+            (self.b.clone(), "bob", "alice")
+        };
         let mut queue = self.relay.fetch(&me);
         if reorder {
             queue.reverse();
-            self.relay_note(&format!("delivers {} messages to {me}, newest first", queue.len()));
+            self.relay_note(&format!(
+                "delivers {} messages to {me}, newest first",
+                queue.len()
+            ));
         }
         let mut got = Vec::new();
         for (from, wire) in queue {
@@ -167,12 +200,19 @@ impl Demo {
             match incoming.received {
                 Received::Message { id, body } => {
                     account.acknowledge(&id)?;
-                    self.say(who, &format!("reads \"{}\" from {other}", String::from_utf8_lossy(&body)));
+                    self.say(
+                        who,
+                        &format!("reads \"{}\" from {other}", String::from_utf8_lossy(&body)),
+                    );
                     got.push(id);
                 }
                 Received::Receipt { kind, updated, .. } => {
                     let sender = if to_alice { &self.alice } else { &self.bob };
-                    let signed = if kind.is_signed() { "signed" } else { "deniable" };
+                    let signed = if kind.is_signed() {
+                        "signed"
+                    } else {
+                        "deniable"
+                    };
                     self.say(who, &format!("gets a {signed} receipt from {other}"));
                     for (id, _) in updated {
                         self.status_line(sender, who, &id)?;
@@ -185,7 +225,11 @@ impl Demo {
     }
 
     fn receipt(&mut self, from_alice: bool, kind: ReceiptKind, ids: &[MessageId]) -> Result<()> {
-        let (account, from, to) = if from_alice { (&self.alice, &self.a, &self.b) } else { (&self.bob, &self.b, &self.a) };
+        let (account, from, to) = if from_alice {
+            (&self.alice, &self.a, &self.b)
+        } else {
+            (&self.bob, &self.b, &self.a)
+        };
         let out = account.create_receipt(to, kind, ids, now_ms())?;
         let (_, note) = self.relay.accept(&from.clone(), &to.clone(), out.wire);
         self.relay_note(&note);
@@ -209,8 +253,16 @@ fn run() -> Result<()> {
     // In an app this key comes from the Keychain or the Keystore.
     let storage_key = Secret32::from_array(&mut rng_key);
     let config = AccountConfig::default();
-    let alice = Account::create(Box::new(SqliteStore::open(dir.path().join("alice.db"))?), &storage_key, config)?;
-    let bob = Account::create(Box::new(SqliteStore::open(dir.path().join("bob.db"))?), &storage_key, config)?;
+    let alice = Account::create(
+        Box::new(SqliteStore::open(dir.path().join("alice.db"))?),
+        &storage_key,
+        config,
+    )?;
+    let bob = Account::create(
+        Box::new(SqliteStore::open(dir.path().join("bob.db"))?),
+        &storage_key,
+        config,
+    )?;
     let mut d = Demo {
         style,
         relay: Relay::default(),
@@ -220,7 +272,11 @@ fn run() -> Result<()> {
         b: Address::new("bob", 1),
         texts: HashMap::new(),
     };
-    println!("{}", d.style.paint("1", "Bluetick demo: two devices, one blind relay"));
+    println!(
+        "{}",
+        d.style
+            .paint("1", "Bluetick demo: two devices, one blind relay")
+    );
 
     // Bob publishes prekeys, then goes offline.
     let upload = d.bob.prekey_upload()?.to_bytes();
@@ -239,13 +295,19 @@ fn run() -> Result<()> {
     expect(got == vec![hello], "Bob receives Alice's first message")?;
     d.receipt(false, ReceiptKind::Delivered, &got)?;
     d.receive(true, false)?;
-    expect(d.alice.message_status(&hello)? == Some(MessageStatus::Delivered), "two grey ticks")?;
+    expect(
+        d.alice.message_status(&hello)? == Some(MessageStatus::Delivered),
+        "two grey ticks",
+    )?;
 
     // Bob opens the chat: blue ticks.
     d.say("bob", "opens the chat");
     d.receipt(false, ReceiptKind::Read, &got)?;
     d.receive(true, false)?;
-    expect(d.alice.message_status(&hello)? == Some(MessageStatus::Read), "blue ticks")?;
+    expect(
+        d.alice.message_status(&hello)? == Some(MessageStatus::Read),
+        "blue ticks",
+    )?;
 
     // Replies both ways.
     let reply = d.send(false, "Sure! 12:30 at the usual place?", None)?;
@@ -253,21 +315,35 @@ fn run() -> Result<()> {
     expect(got == vec![reply], "Alice receives Bob's reply")?;
     d.receipt(true, ReceiptKind::Read, &got)?;
     d.receive(false, false)?;
-    expect(d.bob.message_status(&reply)? == Some(MessageStatus::Read), "Bob's reply is read")?;
+    expect(
+        d.bob.message_status(&reply)? == Some(MessageStatus::Read),
+        "Bob's reply is read",
+    )?;
 
     // A burst, delivered out of order.
     let mut burst = Vec::new();
-    for text in ["Perfect.", "I'll bring the tickets.", "And the umbrella.", "See you!"] {
+    for text in [
+        "Perfect.",
+        "I'll bring the tickets.",
+        "And the umbrella.",
+        "See you!",
+    ] {
         burst.push(d.send(true, text, None)?);
     }
     let got = d.receive(false, true)?;
     let mut expected = burst.clone();
     expected.reverse();
-    expect(got == expected, "the whole burst arrives, in the order delivered")?;
+    expect(
+        got == expected,
+        "the whole burst arrives, in the order delivered",
+    )?;
     d.receipt(false, ReceiptKind::Read, &got)?;
     d.receive(true, false)?;
     for id in &burst {
-        expect(d.alice.message_status(id)? == Some(MessageStatus::Read), "every burst message is read")?;
+        expect(
+            d.alice.message_status(id)? == Some(MessageStatus::Read),
+            "every burst message is read",
+        )?;
     }
 
     // A tampered message is rejected and changes nothing.
@@ -275,21 +351,41 @@ fn run() -> Result<()> {
     let mut tampered = out.wire.clone();
     let last = tampered.len() - 1;
     tampered[last] ^= 0x01;
-    d.relay_note(&format!("(compromised) flips one bit of {} B id {}", tampered.len(), short(&out.id)));
+    d.relay_note(&format!(
+        "(compromised) flips one bit of {} B id {}",
+        tampered.len(),
+        short(&out.id)
+    ));
     match d.bob.decrypt(&d.a, &tampered) {
         Err(AccountError::Decryption(e)) if e.kind() == ErrorKind::AuthenticationFailed => {
-            d.say("bob", &d.style.paint("31", "rejects a tampered message; nothing changed"));
+            d.say(
+                "bob",
+                &d.style
+                    .paint("31", "rejects a tampered message; nothing changed"),
+            );
         }
         other => return Err(format!("step misbehaved: tampered message gave {other:?}").into()),
     }
     let m = d.bob.decrypt(&d.a, &out.wire)?;
-    expect(matches!(m.received, Received::Message { .. }), "the genuine message still decrypts")?;
+    expect(
+        matches!(m.received, Received::Message { .. }),
+        "the genuine message still decrypts",
+    )?;
     d.say("bob", "reads the genuine \"Transfer 10 EUR\"");
 
     let (na, nb) = (d.alice.safety_number(&d.b)?, d.bob.safety_number(&d.a)?);
-    expect(na.is_some() && na == nb, "both sides show the same safety number")?;
-    println!("safety number │ {}", na.map(|n| n.to_string()).unwrap_or_default());
-    println!("{}", d.style.paint("1;32", "demo complete: every step behaved"));
+    expect(
+        na.is_some() && na == nb,
+        "both sides show the same safety number",
+    )?;
+    println!(
+        "safety number │ {}",
+        na.map(|n| n.to_string()).unwrap_or_default()
+    );
+    println!(
+        "{}",
+        d.style.paint("1;32", "demo complete: every step behaved")
+    );
     Ok(())
 }
 
