@@ -154,11 +154,9 @@ pub(crate) fn run_group(
             g.throughput(Throughput::Bytes(bytes));
         }
         let subject = &mut pair.subject;
-        g.bench_function(pair.subject_id.as_str(), |b| b.iter_custom(|n| subject(n)));
+        g.bench_function(pair.subject_id.as_str(), |b| b.iter_custom(&mut *subject));
         let baseline = &mut pair.baseline;
-        g.bench_function(pair.baseline_id.as_str(), |b| {
-            b.iter_custom(|n| baseline(n))
-        });
+        g.bench_function(pair.baseline_id.as_str(), |b| b.iter_custom(&mut *baseline));
     }
     g.finish();
     for mut pair in pairs {
