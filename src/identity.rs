@@ -11,18 +11,34 @@ use crate::primitives::x25519::X25519KeyPair;
 use crate::primitives::{ed25519, hex_prefix};
 
 /// A peer's identity: a validated Ed25519 public key (`IK`) and its X25519 form (`IKx`).
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+/// The decoded point is kept, so verifying a signature does not decode it again.
+#[derive(Clone, Copy)]
 pub struct IdentityKey {
     ed: [u8; 32],
     x: [u8; 32],
+    key: VerifyingKey,
+}
+
+impl PartialEq for IdentityKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.ed == other.ed
+    }
+}
+
+impl Eq for IdentityKey {}
+
+impl core::hash::Hash for IdentityKey {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.ed.hash(state);
+    }
 }
 
 impl IdentityKey {
     /// Reads and validates an identity key: it must be a valid, canonical, torsion-free
     /// Ed25519 point of full order.
     pub fn from_bytes(bytes: &[u8; 32]) -> Result<Self, KeyError> {
-        let (_, x) = ed25519::validate_public(bytes).map_err(|_| KeyError::InvalidIdentityKey)?;
-        Ok(Self { ed: *bytes, x })
+        let (key, x) = ed25519::validate_public(bytes).map_err(|_| KeyError::InvalidIdentityKey)?;
+        Ok(Self { ed: *bytes, x, key })
     }
 
     /// Reads an identity key from a slice that must be exactly 32 bytes.
@@ -48,11 +64,7 @@ impl IdentityKey {
 
     /// Strictly verifies a signature by this identity over the concatenation of `parts`.
     pub(crate) fn verify(&self, parts: &[&[u8]], signature: &[u8; 64]) -> bool {
-        // The key was validated on construction, so this cannot fail.
-        match VerifyingKey::from_bytes(&self.ed) {
-            Ok(key) => ed25519::verify(&key, parts, signature),
-            Err(_) => false,
-        }
+        ed25519::verify(&self.key, parts, signature)
     }
 }
 
@@ -82,6 +94,7 @@ impl IdentityKeyPair {
         let public = IdentityKey {
             ed: vk.to_bytes(),
             x: vk.to_montgomery().to_bytes(),
+            key: vk,
         };
         Self {
             seed,

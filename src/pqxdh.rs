@@ -114,11 +114,11 @@ pub fn initiate<R: CryptoRng + ?Sized>(
     let ephemeral = X25519KeyPair::generate(rng);
     let mut m = Secret32::zeroed();
     rng.fill_bytes(m.expose_mut());
-    initiate_with(identity, bundle, ephemeral, &m)
+    derive(identity, bundle, ephemeral, &m)
 }
 
 /// [`initiate`] with the ephemeral key and encapsulation randomness given, for test vectors.
-/// The bundle must already have passed [`PreKeyBundle::verify`]; this checks it again.
+/// It verifies the bundle first, as [`initiate`] does.
 pub fn initiate_with(
     identity: &IdentityKeyPair,
     bundle: &PreKeyBundle,
@@ -126,6 +126,16 @@ pub fn initiate_with(
     m: &Secret32,
 ) -> Result<Initiation, BundleError> {
     bundle.verify()?;
+    derive(identity, bundle, ephemeral, m)
+}
+
+/// The initiator's computation on a bundle that already passed [`PreKeyBundle::verify`].
+fn derive(
+    identity: &IdentityKeyPair,
+    bundle: &PreKeyBundle,
+    ephemeral: X25519KeyPair,
+    m: &Secret32,
+) -> Result<Initiation, BundleError> {
     let spk = &bundle.signed_prekey.public;
     let (ciphertext, ss) =
         kem::encapsulate(&bundle.pq_prekey.public, m).map_err(|_| KeyError::InvalidKemKey)?;

@@ -4,11 +4,16 @@
 use rand_core::CryptoRng;
 use zeroize::Zeroize;
 
-use crate::constants::{ASSOCIATED_DATA_LEN, MAX_PLAINTEXT, MESSAGE_TYPE};
+use crate::constants::{
+    ASSOCIATED_DATA_LEN, HEADER_LEN, KEM_CIPHERTEXT_LEN, MAX_PLAINTEXT, TAG_LEN,
+};
+
+/// The longest PreKeyMessage prefix: type, IK, EK, two ids, flag, OPK id, CT.
+const PREKEY_PREFIX_MAX: usize = 1 + 32 + 32 + 4 + 4 + 1 + 4 + KEM_CIPHERTEXT_LEN;
 use crate::error::{DecryptionError, EncryptionError};
 use crate::identity::IdentityKey;
 use crate::primitives::kdf::sha256;
-use crate::ratchet::double_ratchet::{DoubleRatchet, Sealed};
+use crate::ratchet::double_ratchet::DoubleRatchet;
 use crate::wire::message::Message;
 use crate::wire::plaintext::{self, ContentType};
 use crate::wire::prekey_message::PreKeyPrefix;
@@ -34,8 +39,13 @@ pub struct Session {
 pub struct OutgoingMessage {
     /// The wire bytes (a `Message`, or a `PreKeyMessage` while the session is unanswered).
     pub wire: Vec<u8>,
-    /// Its message id.
-    pub id: MessageId,
+}
+
+impl OutgoingMessage {
+    /// Its message id, hashed from the wire bytes when asked for (not every caller tracks ids).
+    pub fn id(&self) -> MessageId {
+        MessageId::of(&self.wire)
+    }
 }
 
 /// The values the test vectors record for one sent message. Its `Debug` shows lengths only.
@@ -46,6 +56,16 @@ pub struct SendTrace {
     pub header: [u8; 40],
     /// The message key `MK`.
     pub message_key: [u8; 32],
+}
+
+impl Default for SendTrace {
+    fn default() -> Self {
+        Self {
+            padded_plaintext: Vec::new(),
+            header: [0; 40],
+            message_key: [0; 32],
+        }
+    }
 }
 
 impl core::fmt::Debug for SendTrace {
@@ -89,34 +109,45 @@ impl Session {
         self.ratchet.skipped.len()
     }
 
+    /// Encrypts into one buffer: the PreKeyMessage prefix if pending, the header, and the
+    /// padded plaintext, which is encrypted in place. Fills `trace` if given.
     pub(crate) fn encrypt(
         &mut self,
         content_type: ContentType,
         body: &[u8],
-    ) -> Result<(OutgoingMessage, SendTrace), EncryptionError> {
+        trace: Option<&mut SendTrace>,
+    ) -> Result<OutgoingMessage, EncryptionError> {
         if body.len() > MAX_PLAINTEXT {
             return Err(EncryptionError::PlaintextTooLarge { len: body.len() });
         }
-        let padded = plaintext::pad(content_type, body);
-        let Sealed {
-            header,
-            ciphertext,
-            message_key,
-        } = self.ratchet.encrypt(&self.associated_data, &padded)?;
-        let mut wire = Vec::with_capacity(1700 + ciphertext.len());
+        let prefix_len = if self.pending_prekey.is_some() {
+            PREKEY_PREFIX_MAX
+        } else {
+            0
+        };
+        let mut wire = Vec::with_capacity(
+            prefix_len + 1 + HEADER_LEN + plaintext::padded_len(body.len()) + TAG_LEN,
+        );
         if let Some(prefix) = &self.pending_prekey {
             prefix.write(&mut wire);
         }
-        wire.push(MESSAGE_TYPE);
-        wire.extend_from_slice(&header);
-        wire.extend_from_slice(&ciphertext);
-        let id = MessageId::of(&wire);
-        let trace = SendTrace {
-            padded_plaintext: padded.to_vec(),
-            header,
-            message_key: *message_key.key.expose(),
-        };
-        Ok((OutgoingMessage { wire, id }, trace))
+        let want_trace = trace.is_some();
+        let mut padded_copy = Vec::new();
+        let sealed = self
+            .ratchet
+            .encrypt(&self.associated_data, &mut wire, |buf| {
+                let start = buf.len();
+                plaintext::pad_into(buf, content_type, body);
+                if want_trace {
+                    padded_copy = buf.get(start..).unwrap_or_default().to_vec();
+                }
+            })?;
+        if let Some(t) = trace {
+            t.padded_plaintext = padded_copy;
+            t.header = sealed.header;
+            t.message_key = *sealed.message_key.key.expose();
+        }
+        Ok(OutgoingMessage { wire })
     }
 
     /// Decrypts a `Message` (standalone or inside a PreKeyMessage) and unframes it. On any
@@ -128,15 +159,13 @@ impl Session {
     ) -> Result<(ContentType, Vec<u8>), DecryptionError> {
         // Unframing is checked before the state is committed, so a malformed plaintext
         // cannot advance the ratchet either.
-        let (mut padded, change) = self.ratchet.decrypt(
+        let (padded, change) = self.ratchet.decrypt(
             &self.associated_data,
             &message.header,
             message.header_bytes,
             message.ciphertext,
         )?;
-        let result = plaintext::unpad(&padded).map(|(kind, body)| (kind, body.to_vec()));
-        padded.zeroize();
-        let out = result?;
+        let out = plaintext::unpad_owned(padded)?;
         self.ratchet.commit(change, rng)?;
         // Only the peer holds the keys to what just decrypted: it has our session.
         self.pending_prekey = None;

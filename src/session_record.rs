@@ -16,7 +16,7 @@ use crate::ratchet::double_ratchet::DoubleRatchet;
 use crate::session::{OutgoingMessage, SendTrace, Session};
 use crate::wire::plaintext::ContentType;
 use crate::wire::prekey_message::PreKeyPrefix;
-use crate::wire::{Message, MessageId, PreKeyMessage, WireMessage};
+use crate::wire::{Message, PreKeyMessage, WireMessage};
 
 /// What a successful decryption returns. Its `Debug` shows the body's length, not the body.
 #[derive(Clone, PartialEq, Eq)]
@@ -25,8 +25,6 @@ pub struct Decrypted {
     pub content_type: ContentType,
     /// The body, unframed.
     pub body: Vec<u8>,
-    /// The message id of the wire bytes.
-    pub id: MessageId,
     /// The identity of the session's peer.
     pub sender: IdentityKey,
     /// Set when this message started a new session: the prekeys it used, which the
@@ -39,14 +37,12 @@ impl core::fmt::Debug for Decrypted {
         let Self {
             content_type,
             body,
-            id,
             sender,
             new_session,
         } = self;
         f.debug_struct("Decrypted")
             .field("content_type", content_type)
             .field("body_len", &body.len())
-            .field("id", id)
             .field("sender", sender)
             .field("new_session", new_session)
             .finish()
@@ -132,7 +128,10 @@ impl SessionRecord {
         content_type: ContentType,
         body: &[u8],
     ) -> Result<OutgoingMessage, EncryptionError> {
-        self.encrypt_with_trace(content_type, body).map(|(m, _)| m)
+        self.current
+            .as_mut()
+            .ok_or(EncryptionError::NoSession)?
+            .encrypt(content_type, body, None)
     }
 
     /// [`SessionRecord::encrypt`], also returning the intermediate values that the test
@@ -142,10 +141,13 @@ impl SessionRecord {
         content_type: ContentType,
         body: &[u8],
     ) -> Result<(OutgoingMessage, SendTrace), EncryptionError> {
-        self.current
+        let mut trace = SendTrace::default();
+        let out = self
+            .current
             .as_mut()
             .ok_or(EncryptionError::NoSession)?
-            .encrypt(content_type, body)
+            .encrypt(content_type, body, Some(&mut trace))?;
+        Ok((out, trace))
     }
 
     /// Decrypts a wire message from this peer. A `PreKeyMessage` either reaches the session
@@ -160,11 +162,10 @@ impl SessionRecord {
         wire: &[u8],
         rng: &mut R,
     ) -> Result<Decrypted, DecryptionError> {
-        let id = MessageId::of(wire);
         match WireMessage::parse(wire)? {
-            WireMessage::Message(message) => self.decrypt_message(&message, id, rng),
+            WireMessage::Message(message) => self.decrypt_message(&message, rng),
             WireMessage::PreKey(message) => {
-                self.decrypt_prekey_message(identity, prekeys, &message, id, rng)
+                self.decrypt_prekey_message(identity, prekeys, &message, rng)
             }
         }
     }
@@ -191,7 +192,6 @@ impl SessionRecord {
     fn decrypt_message<R: CryptoRng + ?Sized>(
         &mut self,
         message: &Message<'_>,
-        id: MessageId,
         rng: &mut R,
     ) -> Result<Decrypted, DecryptionError> {
         let mut first_error = None;
@@ -213,7 +213,6 @@ impl SessionRecord {
                 Ok(Decrypted {
                     content_type,
                     body,
-                    id,
                     sender,
                     new_session: None,
                 })
@@ -227,7 +226,6 @@ impl SessionRecord {
         identity: &IdentityKeyPair,
         prekeys: &mut S,
         message: &PreKeyMessage<'_>,
-        id: MessageId,
         rng: &mut R,
     ) -> Result<Decrypted, DecryptionError> {
         let sender = IdentityKey::from_bytes(&message.identity_key)?;
@@ -250,7 +248,6 @@ impl SessionRecord {
             return Ok(Decrypted {
                 content_type,
                 body,
-                id,
                 sender,
                 new_session: None,
             });
@@ -321,7 +318,6 @@ impl SessionRecord {
         Ok(Decrypted {
             content_type,
             body,
-            id,
             sender,
             new_session: Some(used),
         })

@@ -176,3 +176,55 @@ fn invalid_identity_keys_are_rejected() {
         ErrorKind::InvalidIdentityKey
     );
 }
+
+#[test]
+fn the_small_order_table_agrees_with_the_definition() {
+    use bluetick::primitives::x25519::{is_canonical, is_low_order, low_order_by_multiplication};
+    let mut candidates: Vec<[u8; 32]> = Vec::new();
+    // The table's own entries, and their non-canonical twins (+p, with bit 255 set).
+    let p_minus_1 = {
+        let mut b = [0xffu8; 32];
+        b[0] = 0xec;
+        b[31] = 0x7f;
+        b
+    };
+    candidates.push([0; 32]);
+    let mut one = [0u8; 32];
+    one[0] = 1;
+    candidates.push(one);
+    candidates.push(p_minus_1);
+    for mut c in candidates.clone() {
+        c[31] |= 0x80;
+        candidates.push(c);
+    }
+    // Every small-order point, from curve25519-dalek's torsion subgroup (independent of
+    // the table), and their non-canonical twins.
+    for t in curve25519_dalek::constants::EIGHT_TORSION {
+        let u = t.to_montgomery().to_bytes();
+        candidates.push(u);
+        let mut twin = u;
+        twin[31] |= 0x80;
+        candidates.push(twin);
+    }
+    // Random keys.
+    let mut rng = common::rng(7);
+    for _ in 0..64 {
+        candidates.push(*bluetick::primitives::x25519::X25519KeyPair::generate(&mut rng).public());
+    }
+    for b in 0..=255u8 {
+        let mut c = [b; 32];
+        c[31] &= 0x7f;
+        candidates.push(c);
+    }
+    let mut low = 0;
+    for c in &candidates {
+        assert_eq!(
+            is_low_order(c),
+            low_order_by_multiplication(c),
+            "{c:02x?} canonical={}",
+            is_canonical(c)
+        );
+        low += usize::from(is_low_order(c));
+    }
+    assert!(low >= 6);
+}

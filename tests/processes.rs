@@ -68,21 +68,38 @@ fn write_atomic(path: &Path, bytes: &[u8]) {
     fs::rename(&tmp, path).unwrap();
 }
 
+/// Appends one line to an app log. A kill can tear the last line; it is ended first, so the
+/// torn fragment stays a line of its own, which [`lines`] then skips.
 fn append_line(path: &Path, line: &str) {
+    let torn = fs::read(path)
+        .ok()
+        .is_some_and(|b| b.last().is_some_and(|&c| c != b'\n'));
     let mut f = fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(path)
         .unwrap();
+    if torn {
+        writeln!(f).unwrap();
+    }
     writeln!(f, "{line}").unwrap();
     f.sync_data().unwrap();
 }
 
+/// The complete, well-formed lines of an app log: `<word> <field> <32 hex digits>`.
 fn lines(path: &Path) -> Vec<String> {
-    // A kill can leave a torn last line; only complete lines count.
     let text = fs::read_to_string(path).unwrap_or_default();
     let complete = text.rfind('\n').map_or("", |i| &text[..i]);
-    complete.lines().map(str::to_owned).collect()
+    complete
+        .lines()
+        .filter(|l| {
+            let parts: Vec<&str> = l.split(' ').collect();
+            parts.len() == 3
+                && parts[2].len() == 32
+                && parts[2].bytes().all(|c| c.is_ascii_hexdigit())
+        })
+        .map(str::to_owned)
+        .collect()
 }
 
 fn hex(id: &MessageId) -> String {

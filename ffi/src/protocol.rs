@@ -483,7 +483,7 @@ pub unsafe extern "C" fn bt_session_encrypt(
             .lock()
             .map_err(|_| poisoned())?
             .encrypt(kind, body)?;
-        *out_id = sent.id.0;
+        *out_id = sent.id().0;
         *out_wire = bt_buffer::from_vec(sent.wire);
         Ok(())
     })

@@ -137,18 +137,16 @@ impl Account {
                 other => other?,
             };
             save_session(tx, peer, &record)?;
+            let id = out.id();
             save_outgoing(
                 tx,
-                &out.id,
+                &id,
                 &OutgoingRecord {
                     status: MessageStatus::Pending,
                     peer: peer.clone(),
                 },
             )?;
-            Ok(Outgoing {
-                id: out.id,
-                wire: out.wire,
-            })
+            Ok(Outgoing { id, wire: out.wire })
         })
     }
 
@@ -386,7 +384,7 @@ impl Account {
             let out = record.encrypt(ContentType::Receipt, &receipt.to_bytes())?;
             save_session(tx, peer, &record)?;
             Ok(Outgoing {
-                id: out.id,
+                id: out.id(),
                 wire: out.wire,
             })
         })

@@ -42,3 +42,23 @@ pub fn open(
         .map_err(|_| AeadError)?;
     Ok(buf)
 }
+
+/// Encrypts `buf[start..]` in place and appends the tag: the plaintext never leaves the
+/// buffer it was framed in.
+pub fn seal_in_place(
+    key: &[u8; 32],
+    nonce: &[u8; 12],
+    aad: &[u8],
+    buf: &mut Vec<u8>,
+    start: usize,
+) {
+    let cipher = Aes256Gcm::new(key.into());
+    let Some(body) = buf.get_mut(start..) else {
+        return;
+    };
+    match cipher.encrypt_inout_detached(&Nonce::from(*nonce), aad, body.into()) {
+        Ok(tag) => buf.extend_from_slice(&tag),
+        // Only inputs over 64 GiB fail; the protocol's limits keep far below.
+        Err(_) => buf.truncate(start),
+    }
+}

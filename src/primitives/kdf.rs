@@ -43,3 +43,27 @@ pub fn hkdf_sha256(salt: &[u8], ikm: &[u8], info: &[u8], out: &mut [u8]) {
         out.fill(0);
     }
 }
+
+/// `HMAC(key, a)` and `HMAC(key, b)` from one key schedule.
+pub fn hmac_sha256_pair(
+    key: &[u8],
+    a: &[u8],
+    b: &[u8],
+    out_a: &mut [u8; 32],
+    out_b: &mut [u8; 32],
+) {
+    match <Hmac<Sha256> as KeyInit>::new_from_slice(key) {
+        Ok(mac) => {
+            let mut first = mac.clone();
+            first.update(a);
+            out_a.copy_from_slice(&first.finalize().into_bytes());
+            let mut second = mac;
+            second.update(b);
+            out_b.copy_from_slice(&second.finalize().into_bytes());
+        }
+        Err(_) => {
+            out_a.fill(0);
+            out_b.fill(0);
+        }
+    }
+}

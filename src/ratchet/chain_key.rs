@@ -1,6 +1,6 @@
 //! Sending and receiving chain keys and `KDF_CK` (spec §4).
 
-use crate::primitives::kdf::hmac_sha256;
+use crate::primitives::kdf::{hmac_sha256, hmac_sha256_pair};
 use crate::primitives::secret::Secret32;
 
 use super::message_key::MessageKey;
@@ -22,6 +22,24 @@ impl ChainKey {
         let mut mk = Secret32::zeroed();
         hmac_sha256(self.key.expose(), &[0x01], mk.expose_mut());
         MessageKey::new(mk, self.index)
+    }
+
+    /// The message key for this index and the next chain key, from one HMAC key schedule;
+    /// the chain is `None` when the counter would overflow.
+    pub(crate) fn step(&self) -> (MessageKey, Option<ChainKey>) {
+        let (mut mk, mut ck) = (Secret32::zeroed(), Secret32::zeroed());
+        hmac_sha256_pair(
+            self.key.expose(),
+            &[0x01],
+            &[0x02],
+            mk.expose_mut(),
+            ck.expose_mut(),
+        );
+        let next = self
+            .index
+            .checked_add(1)
+            .map(|index| ChainKey::new(ck, index));
+        (MessageKey::new(mk, self.index), next)
     }
 
     /// The next chain key, `HMAC(CK, 0x02)`; `None` when the counter would overflow.

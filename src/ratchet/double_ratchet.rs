@@ -3,7 +3,7 @@
 
 use rand_core::CryptoRng;
 
-use crate::constants::{HEADER_LEN, MAX_SKIP};
+use crate::constants::{HEADER_LEN, MAX_SKIP, MESSAGE_TYPE};
 use crate::error::{DecryptionError, EncryptionError, KeyError};
 use crate::primitives::secret::Secret32;
 use crate::primitives::x25519::X25519KeyPair;
@@ -27,10 +27,9 @@ pub(crate) struct DoubleRatchet {
     pub(crate) skipped: SkippedKeys,
 }
 
-/// One encrypted message, with the values the test vectors record.
+/// What one encryption used, for the test vectors' traces.
 pub(crate) struct Sealed {
     pub(crate) header: [u8; HEADER_LEN],
-    pub(crate) ciphertext: Vec<u8>,
     pub(crate) message_key: MessageKey,
 }
 
@@ -76,11 +75,12 @@ fn skip_to(
     }
     let mut chain = chain.clone();
     while chain.index < until {
+        let (key, next) = chain.step();
         skipped.push(SkippedKey {
             ratchet_key: *ratchet_key,
-            key: chain.message_key(),
+            key,
         });
-        chain = chain.next().ok_or(DecryptionError::TooManySkipped {
+        chain = next.ok_or(DecryptionError::TooManySkipped {
             skipped: u64::from(gap),
             limit: MAX_SKIP,
         })?;
@@ -125,27 +125,31 @@ impl DoubleRatchet {
         }
     }
 
-    /// Encrypts an already padded plaintext.
+    /// Appends `0x11 || header` to `wire`, then the padded plaintext that `frame` writes,
+    /// and encrypts that plaintext in place, appending the tag.
     pub(crate) fn encrypt(
         &mut self,
         associated_data: &[u8],
-        padded: &[u8],
+        wire: &mut Vec<u8>,
+        frame: impl FnOnce(&mut Vec<u8>),
     ) -> Result<Sealed, EncryptionError> {
         let chain = self.sending.as_ref().ok_or(EncryptionError::NoSession)?;
-        let next = chain.next().ok_or(EncryptionError::CounterExhausted)?;
-        let message_key = chain.message_key();
+        let (message_key, next) = chain.step();
+        let next = next.ok_or(EncryptionError::CounterExhausted)?;
         let header = Header {
             ratchet_key: *self.sending_key.public(),
             previous_count: self.previous_count,
             counter: chain.index,
         }
         .to_bytes();
-        let mut ciphertext = Vec::with_capacity(padded.len() + crate::constants::TAG_LEN);
-        message_key.seal(&aad(associated_data, &header), padded, &mut ciphertext);
+        wire.push(MESSAGE_TYPE);
+        wire.extend_from_slice(&header);
+        let start = wire.len();
+        frame(wire);
+        message_key.seal_in_place(&aad(associated_data, &header), wire, start);
         self.sending = Some(next);
         Ok(Sealed {
             header,
-            ciphertext,
             message_key,
         })
     }
@@ -191,8 +195,9 @@ impl DoubleRatchet {
             }
             let mut skipped = Vec::new();
             let at = skip_to(chain, header.counter, &header.ratchet_key, &mut skipped)?;
-            let plaintext = open(&at.message_key())?;
-            let receiving = at.next().ok_or(DecryptionError::TooManySkipped {
+            let (key, receiving) = at.step();
+            let plaintext = open(&key)?;
+            let receiving = receiving.ok_or(DecryptionError::TooManySkipped {
                 skipped: u64::from(header.counter),
                 limit: MAX_SKIP,
             })?;
@@ -215,8 +220,9 @@ impl DoubleRatchet {
             &header.ratchet_key,
             &mut skipped,
         )?;
-        let plaintext = open(&at.message_key())?;
-        let receiving = at.next().ok_or(DecryptionError::TooManySkipped {
+        let (key, receiving) = at.step();
+        let plaintext = open(&key)?;
+        let receiving = receiving.ok_or(DecryptionError::TooManySkipped {
             skipped: u64::from(header.counter),
             limit: MAX_SKIP,
         })?;

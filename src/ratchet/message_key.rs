@@ -55,10 +55,10 @@ impl MessageKey {
         Expanded { okm }
     }
 
-    /// Encrypts `padded` under this key, appending `ciphertext || tag` to `out`.
-    pub(crate) fn seal(&self, aad: &[u8], padded: &[u8], out: &mut Vec<u8>) {
+    /// Encrypts `buf[start..]` in place under this key and appends the tag.
+    pub(crate) fn seal_in_place(&self, aad: &[u8], buf: &mut Vec<u8>, start: usize) {
         let e = self.expand();
-        aead::seal(e.aes_key(), &e.nonce(), aad, padded, out);
+        aead::seal_in_place(e.aes_key(), &e.nonce(), aad, buf, start);
     }
 
     /// Decrypts `ciphertext || tag` under this key.

@@ -1,7 +1,7 @@
 //! Plaintext framing inside the AEAD (spec §5):
 //! `content_type (1) || body || 0x80 || 0x00*`, padded to a multiple of 64 bytes.
 
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::constants::{CONTENT_APPLICATION, CONTENT_RECEIPT, PADDING_BLOCK};
 use crate::error::DecryptionError;
@@ -34,15 +34,41 @@ impl ContentType {
     }
 }
 
+/// The framed and padded length of a body of `body_len` bytes.
+pub fn padded_len(body_len: usize) -> usize {
+    (body_len + 2).div_ceil(PADDING_BLOCK) * PADDING_BLOCK
+}
+
 /// Frames and pads `body`.
 pub fn pad(content_type: ContentType, body: &[u8]) -> Zeroizing<Vec<u8>> {
-    let len = (body.len() + 2).div_ceil(PADDING_BLOCK) * PADDING_BLOCK;
-    let mut out = Zeroizing::new(Vec::with_capacity(len));
-    out.push(content_type.to_byte());
-    out.extend_from_slice(body);
-    out.push(0x80);
-    out.resize(len, 0);
+    let mut out = Zeroizing::new(Vec::with_capacity(padded_len(body.len())));
+    pad_into(&mut out, content_type, body);
     out
+}
+
+/// Appends the framed and padded `body` to `buf` (which is then encrypted in place).
+pub(crate) fn pad_into(buf: &mut Vec<u8>, content_type: ContentType, body: &[u8]) {
+    let end = buf.len() + padded_len(body.len());
+    buf.push(content_type.to_byte());
+    buf.extend_from_slice(body);
+    buf.push(0x80);
+    buf.resize(end, 0);
+}
+
+/// [`unpad`] on an owned buffer, reusing it for the body; on failure it is erased.
+pub(crate) fn unpad_owned(mut padded: Vec<u8>) -> Result<(ContentType, Vec<u8>), DecryptionError> {
+    match unpad(&padded).map(|(kind, body)| (kind, body.len())) {
+        Ok((kind, len)) => {
+            // Keep `body`, which starts after the content type byte.
+            padded.truncate(len + 1);
+            padded.remove(0);
+            Ok((kind, padded))
+        }
+        Err(e) => {
+            padded.as_mut_slice().zeroize();
+            Err(e)
+        }
+    }
 }
 
 /// Reads the framing: the content type and the body.

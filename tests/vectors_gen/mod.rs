@@ -282,7 +282,7 @@ impl Conversation {
             "n": msg.header.counter,
             "message_key": h(&trace.message_key),
             "wire": h(&out.wire),
-            "message_id": h(out.id.as_bytes()),
+            "message_id": h(out.id().as_bytes()),
         }})
     }
 
