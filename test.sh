@@ -30,6 +30,13 @@ fi
 step "fuzz smoke runs"
 fuzz/smoke.sh
 
+step "Python binding (ctypes) over the C ABI"
+if ! python3 -c 'import pytest' 2>/dev/null; then
+  python3 -m pip install --quiet --disable-pip-version-check pytest
+fi
+BLUETICK_LIB=target/release/libbluetick_ffi.so python3 -m pytest -q bindings/python/tests
+bash bindings/swift/scripts/sync-header.sh --check
+
 step "independent vector checker (Python)"
 if ! python3 -c 'import nacl, cryptography, kyber_py' 2>/dev/null; then
   python3 -m pip install --quiet --disable-pip-version-check -r vectors/requirements.txt
