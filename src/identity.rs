@@ -16,7 +16,9 @@ use crate::primitives::{ed25519, hex_prefix};
 pub struct IdentityKey {
     ed: [u8; 32],
     x: [u8; 32],
-    key: VerifyingKey,
+    /// Decoded on validation; `None` for keys read back from this crate's own records,
+    /// decoded when first needed.
+    key: Option<VerifyingKey>,
 }
 
 impl PartialEq for IdentityKey {
@@ -38,7 +40,17 @@ impl IdentityKey {
     /// Ed25519 point of full order.
     pub fn from_bytes(bytes: &[u8; 32]) -> Result<Self, KeyError> {
         let (key, x) = ed25519::validate_public(bytes).map_err(|_| KeyError::InvalidIdentityKey)?;
-        Ok(Self { ed: *bytes, x, key })
+        Ok(Self {
+            ed: *bytes,
+            x,
+            key: Some(key),
+        })
+    }
+
+    /// An identity key this crate validated before and stored with its X25519 form in an
+    /// authenticated record: no validation, no decoding until a signature is checked.
+    pub(crate) fn from_stored(ed: [u8; 32], x: [u8; 32]) -> Self {
+        Self { ed, x, key: None }
     }
 
     /// Reads an identity key from a slice that must be exactly 32 bytes.
@@ -64,7 +76,11 @@ impl IdentityKey {
 
     /// Strictly verifies a signature by this identity over the concatenation of `parts`.
     pub(crate) fn verify(&self, parts: &[&[u8]], signature: &[u8; 64]) -> bool {
-        ed25519::verify(&self.key, parts, signature)
+        match self.key {
+            Some(key) => ed25519::verify(&key, parts, signature),
+            None => VerifyingKey::from_bytes(&self.ed)
+                .is_ok_and(|key| ed25519::verify(&key, parts, signature)),
+        }
     }
 }
 
@@ -94,7 +110,7 @@ impl IdentityKeyPair {
         let public = IdentityKey {
             ed: vk.to_bytes(),
             x: vk.to_montgomery().to_bytes(),
-            key: vk,
+            key: Some(vk),
         };
         Self {
             seed,

@@ -224,6 +224,13 @@ impl Account {
         peer: &Address,
         key: &IdentityKey,
     ) -> Result<(), AccountError> {
+        // The common case, the same key again, needs no decoding.
+        if tx
+            .get(Table::PeerIdentities, &peer.to_bytes())?
+            .is_some_and(|stored| stored.as_slice() == key.as_bytes())
+        {
+            return Ok(());
+        }
         match records::peer_identity(tx, peer)? {
             Some(known) if known == *key => Ok(()),
             Some(known) => {

@@ -34,6 +34,14 @@ impl X25519KeyPair {
         Self::from_private(&mut private)
     }
 
+    /// A key pair from a private key and the public key stored with it, without recomputing
+    /// the public key (for records this crate wrote and the store authenticated).
+    pub(crate) fn from_parts(private: &mut [u8; 32], public: [u8; 32]) -> Self {
+        let secret = StaticSecret::from(*private);
+        zeroize::Zeroize::zeroize(private);
+        Self { secret, public }
+    }
+
     /// The public key.
     pub fn public(&self) -> &[u8; 32] {
         &self.public

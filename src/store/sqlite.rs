@@ -24,6 +24,8 @@ fn open_connection(path: &Path) -> Result<Connection, StoreError> {
     conn.busy_timeout(Duration::from_secs(30))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
+    // Reads through a memory map instead of a read system call per page.
+    conn.pragma_update(None, "mmap_size", 268_435_456)?;
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS records (
             tbl TEXT NOT NULL,
