@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project: formatting, lints, the Rust suites (with the demo, the
-# crash and two-process tests), rustdoc, fuzz smoke runs, and the independent Python
-# checker of the test vectors.
+# crash and two-process tests), rustdoc, the C suite under sanitizers and valgrind, Miri,
+# fuzz smoke runs, the Kotlin and Python bindings, and the independent Python checker of
+# the test vectors.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -29,6 +30,9 @@ fi
 
 step "fuzz smoke runs"
 fuzz/smoke.sh
+
+step "Kotlin binding (JNA, JUnit 5) over the C ABI"
+mvn -q -f bindings/kotlin/pom.xml test
 
 step "Python binding (ctypes) over the C ABI"
 if ! python3 -c 'import pytest' 2>/dev/null; then
