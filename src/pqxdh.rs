@@ -14,7 +14,7 @@ use crate::prekey::{OneTimePreKey, PqPreKey, SignedPreKey};
 use crate::primitives::kdf::{hkdf_sha256, sha256};
 use crate::primitives::kem;
 use crate::primitives::secret::Secret32;
-use crate::primitives::x25519::X25519KeyPair;
+use crate::primitives::x25519::{PeerKey, X25519KeyPair};
 
 /// Every intermediate value of one PQXDH run. Only the test-vector generator and second
 /// implementations need it; everything in it is erased on drop.
@@ -139,11 +139,17 @@ fn derive(
     let spk = &bundle.signed_prekey.public;
     let (ciphertext, ss) =
         kem::encapsulate(&bundle.pq_prekey.public, m).map_err(|_| KeyError::InvalidKemKey)?;
-    let dh1 = identity.dh().dh(spk).map_err(low_order("signed prekey"))?;
+    let spk_point = PeerKey::new(spk);
+    let dh1 = identity
+        .dh()
+        .dh_with(&spk_point)
+        .map_err(low_order("signed prekey"))?;
     let dh2 = ephemeral
         .dh(bundle.identity.x25519())
         .map_err(low_order("identity key"))?;
-    let dh3 = ephemeral.dh(spk).map_err(low_order("signed prekey"))?;
+    let dh3 = ephemeral
+        .dh_with(&spk_point)
+        .map_err(low_order("signed prekey"))?;
     let dh4 = match &bundle.one_time_prekey {
         Some(opk) => Some(
             ephemeral
@@ -194,13 +200,21 @@ pub fn respond(
         .key_pair()
         .dh(initiator.x25519())
         .map_err(low_order("identity key"))?;
-    let dh2 = identity.dh().dh(base_key).map_err(low_order("base key"))?;
+    let base_point = PeerKey::new(base_key);
+    let dh2 = identity
+        .dh()
+        .dh_with(&base_point)
+        .map_err(low_order("base key"))?;
     let dh3 = signed_prekey
         .key_pair()
-        .dh(base_key)
+        .dh_with(&base_point)
         .map_err(low_order("base key"))?;
     let dh4 = match one_time_prekey {
-        Some(opk) => Some(opk.key_pair().dh(base_key).map_err(low_order("base key"))?),
+        Some(opk) => Some(
+            opk.key_pair()
+                .dh_with(&base_point)
+                .map_err(low_order("base key"))?,
+        ),
         None => None,
     };
     let sk = shared_key(&dh1, &dh2, &dh3, dh4.as_ref(), &ss);

@@ -1,8 +1,20 @@
 //! X25519 (RFC 7748) key pairs and Diffie-Hellman that refuses all-zero results.
+//!
+//! The scalar multiplication runs on the birationally equivalent Edwards curve whenever the
+//! peer's u-coordinate maps to a point on it (every honest public key does): curve25519-dalek's
+//! windowed Edwards multiplication, vectorised with AVX2 where the CPU has it, costs less
+//! than its Montgomery ladder, and a [`PeerKey`] keeps the decoded point so several
+//! Diffie-Hellmans with one peer key decode it once. The result is X25519's by definition:
+//! the u-coordinate of `clamp(k)·P`, computed with the unreduced clamped scalar so that
+//! points with a small-order component give the same answer. A u-coordinate of the twist
+//! takes the ladder. Which way is taken depends only on the public key.
 
+use curve25519_dalek::edwards::EdwardsPoint;
+use curve25519_dalek::montgomery::MontgomeryPoint;
 use rand_core::CryptoRng;
 use subtle::ConstantTimeEq;
 use x25519_dalek::{PublicKey, StaticSecret};
+use zeroize::Zeroize;
 
 use super::secret::Secret32;
 use crate::constants::ZERO32;
@@ -55,12 +67,66 @@ impl X25519KeyPair {
 
     /// `X25519(self, peer)`, rejecting an all-zero result.
     pub fn dh(&self, peer: &[u8; 32]) -> Result<Secret32, LowOrder> {
-        let shared = self.secret.diffie_hellman(&PublicKey::from(*peer));
-        let out = Secret32::from_slice(shared.as_bytes()).ok_or(LowOrder)?;
+        self.dh_with(&PeerKey::new(peer))
+    }
+
+    /// `X25519(self, peer)` with a peer key decoded once for several Diffie-Hellmans,
+    /// rejecting an all-zero result.
+    pub fn dh_with(&self, peer: &PeerKey) -> Result<Secret32, LowOrder> {
+        let out = match &peer.edwards {
+            Some(point) => {
+                let mut scalar = self.secret.to_bytes();
+                let mut product = point.mul_clamped(scalar);
+                scalar.zeroize();
+                let mut u = product.to_montgomery();
+                product.zeroize();
+                Secret32::from_array(&mut u.0)
+            }
+            None => self.dh_ladder(&peer.bytes),
+        };
         if bool::from(out.expose().ct_eq(&ZERO32)) {
             return Err(LowOrder);
         }
         Ok(out)
+    }
+
+    /// `X25519(self, peer)` by x25519-dalek's Montgomery ladder, all-zero results included:
+    /// the reference the Edwards computation is tested against.
+    pub fn dh_ladder(&self, peer: &[u8; 32]) -> Secret32 {
+        let shared = self.secret.diffie_hellman(&PublicKey::from(*peer));
+        Secret32::from_slice(shared.as_bytes()).unwrap_or_else(Secret32::zeroed)
+    }
+}
+
+/// A peer's X25519 public key, decoded once to the Edwards point with its u-coordinate
+/// (`None` for a u-coordinate of the twist, which the Montgomery ladder handles).
+#[derive(Clone)]
+pub struct PeerKey {
+    bytes: [u8; 32],
+    edwards: Option<EdwardsPoint>,
+}
+
+impl PeerKey {
+    /// Decodes `public` (one field inversion and one square root).
+    pub fn new(public: &[u8; 32]) -> Self {
+        // Either sign works: X25519 uses only the u-coordinate, and u(k·P) = u(k·(−P)).
+        Self {
+            bytes: *public,
+            edwards: MontgomeryPoint(*public).to_edwards(0),
+        }
+    }
+
+    /// The public key's bytes.
+    pub fn bytes(&self) -> &[u8; 32] {
+        &self.bytes
+    }
+}
+
+impl core::fmt::Debug for PeerKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PeerKey")
+            .field("public", &super::hex_prefix(&self.bytes))
+            .finish_non_exhaustive()
     }
 }
 

@@ -6,7 +6,7 @@ use rand_core::CryptoRng;
 use crate::constants::{HEADER_LEN, MAX_SKIP, MESSAGE_TYPE};
 use crate::error::{DecryptionError, EncryptionError, KeyError};
 use crate::primitives::secret::Secret32;
-use crate::primitives::x25519::X25519KeyPair;
+use crate::primitives::x25519::{PeerKey, X25519KeyPair};
 use crate::wire::header::Header;
 use crate::wire::message::aad;
 
@@ -45,7 +45,8 @@ pub(crate) enum Change {
     /// A new ratchet key arrived: a full DH ratchet step.
     Stepped {
         root: RootKey,
-        remote_key: [u8; 32],
+        /// The new ratchet key, decoded once for both Diffie-Hellmans of the step.
+        remote_key: Box<PeerKey>,
         receiving: ChainKey,
         previous_count: u32,
         skipped: Vec<SkippedKey>,
@@ -209,10 +210,8 @@ impl DoubleRatchet {
         if let (Some(chain), Some(old_key)) = (&self.receiving, &self.remote_key) {
             skip_to(chain, header.previous_count, old_key, &mut skipped)?;
         }
-        let dh = self
-            .sending_key
-            .dh(&header.ratchet_key)
-            .map_err(low_order)?;
+        let remote_key = Box::new(PeerKey::new(&header.ratchet_key));
+        let dh = self.sending_key.dh_with(&remote_key).map_err(low_order)?;
         let (root, receiving) = self.root.advance(&dh);
         let at = skip_to(
             &receiving,
@@ -231,7 +230,7 @@ impl DoubleRatchet {
             plaintext,
             Change::Stepped {
                 root,
-                remote_key: header.ratchet_key,
+                remote_key,
                 receiving,
                 previous_count,
                 skipped,
@@ -261,12 +260,12 @@ impl DoubleRatchet {
             } => {
                 // The second half of the DH ratchet step: a new sending key and chain.
                 let sending_key = X25519KeyPair::generate(rng);
-                let dh = sending_key.dh(&remote_key).map_err(low_order)?;
+                let dh = sending_key.dh_with(&remote_key).map_err(low_order)?;
                 let (root, sending) = root.advance(&dh);
                 self.skipped.extend(skipped);
                 self.root = root;
                 self.sending_key = sending_key;
-                self.remote_key = Some(remote_key);
+                self.remote_key = Some(*remote_key.bytes());
                 self.sending = Some(sending);
                 self.receiving = Some(receiving);
                 self.previous_count = previous_count;
