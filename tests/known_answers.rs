@@ -194,6 +194,49 @@ fn wycheproof_hmac_sha256() {
     t.report("Wycheproof HMAC-SHA256", 100);
 }
 
+/// `KDF_CK`'s HMAC, built on the SHA-256 compression function, against values computed
+/// with Python's `hmac` module (key 0x00..0x1f).
+#[test]
+fn kdf_ck_hmac_pair_known_answers() {
+    let key: [u8; 32] = core::array::from_fn(|i| i as u8);
+    let (mut a, mut b) = ([0u8; 32], [0u8; 32]);
+    kdf::hmac_sha256_byte_pair(&key, 0x01, 0x02, &mut a, &mut b);
+    assert_eq!(
+        hex::encode(a),
+        "9b4c8120a4823a95f47cde17a244f4507244ee6e3957d1fab9fa29b44d3829b7"
+    );
+    assert_eq!(
+        hex::encode(b),
+        "4304c22c84a53755ab08ead8d97a8d429be5efa480682d7ad1da27f73e1fbe1d"
+    );
+    kdf::hmac_sha256_byte_pair(&key, 0xff, 0x01, &mut a, &mut b);
+    assert_eq!(
+        hex::encode(a),
+        "1510fc6d48bfc44e1618f7ec8a2b7c04c9aa99c8a47effc5c0870cb9e2aea2c7"
+    );
+}
+
+proptest::proptest! {
+    /// ... and against the `hmac` crate for any key and message bytes.
+    #[test]
+    fn kdf_ck_hmac_pair_matches_the_hmac_crate(
+        key in proptest::prelude::any::<[u8; 32]>(),
+        a in proptest::prelude::any::<u8>(),
+        b in proptest::prelude::any::<u8>(),
+    ) {
+        use hmac::{Hmac, KeyInit, Mac};
+        let reference = |m: u8| -> [u8; 32] {
+            let mut mac = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(&key).unwrap();
+            mac.update(&[m]);
+            mac.finalize().into_bytes().into()
+        };
+        let (mut out_a, mut out_b) = ([0u8; 32], [0u8; 32]);
+        kdf::hmac_sha256_byte_pair(&key, a, b, &mut out_a, &mut out_b);
+        proptest::prop_assert_eq!(out_a, reference(a));
+        proptest::prop_assert_eq!(out_b, reference(b));
+    }
+}
+
 #[test]
 fn wycheproof_ml_kem_1024_keygen_encaps_decaps() {
     use wycheproof::mlkem::{TestName, TestSet};

@@ -74,17 +74,17 @@ fn skip_to(
             limit: MAX_SKIP,
         });
     }
+    skipped.reserve(usize::try_from(gap).unwrap_or(0));
     let mut chain = chain.clone();
     while chain.index < until {
-        let (key, next) = chain.step();
+        let key = chain.advance().ok_or(DecryptionError::TooManySkipped {
+            skipped: u64::from(gap),
+            limit: MAX_SKIP,
+        })?;
         skipped.push(SkippedKey {
             ratchet_key: *ratchet_key,
             key,
         });
-        chain = next.ok_or(DecryptionError::TooManySkipped {
-            skipped: u64::from(gap),
-            limit: MAX_SKIP,
-        })?;
     }
     Ok(chain)
 }

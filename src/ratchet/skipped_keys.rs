@@ -37,6 +37,8 @@ impl SkippedKeys {
 
     /// Adds keys, dropping the oldest beyond the limit.
     pub(crate) fn extend(&mut self, keys: impl IntoIterator<Item = SkippedKey>) {
+        let keys = keys.into_iter();
+        self.keys.reserve(keys.size_hint().0);
         self.keys.extend(keys);
         while self.keys.len() > MAX_STORED_SKIPPED {
             self.keys.pop_front();

@@ -1,6 +1,7 @@
 //! Bluetick against vodozemac's Olm sessions on the same workloads, in the same run:
 //! session setup (both sides), steady 1 KiB encrypt and decrypt, a ping-pong round trip
-//! where every message carries a DH ratchet step, and decryption after skipping 1000.
+//! where every message carries a DH ratchet step, decryption after skipping 40 (with and
+//! without the late messages) and after skipping 1000.
 //! Prints a Bluetick / vodozemac table at the end (medians of this run), then sizes.
 //!
 //! Both sides go from bytes to bytes: Bluetick's wire messages, Olm messages encoded with
@@ -378,29 +379,125 @@ fn bench_ping_pong(c: &mut Criterion, since: SystemTime, out: &mut Vec<Outcome>)
     run_group(c, "peer_ping_pong", pairs, since, out);
 }
 
-fn bench_skip(c: &mut Criterion, since: SystemTime, out: &mut Vec<Outcome>) {
-    let body = [0x42u8; 64];
+/// Both sides after one message of a new chain, and `skipped + 1` further messages: the
+/// receiver's sessions, the late messages (oldest first) and the newest message.
+struct Skipped {
+    bob: Party,
+    late: Vec<Vec<u8>>,
+    newest: Vec<u8>,
+    olm_bob: Session,
+    olm_late: Vec<(usize, Vec<u8>)>,
+    olm_newest: (usize, Vec<u8>),
+}
 
+fn skipped(n: usize) -> Skipped {
+    let body = [0x42u8; 64];
     let (mut alice, mut bob) = bt_established();
     bob.receive(&alice.send(b"first of the chain"));
-    for _ in 0..1000 {
-        alice.send(&body);
-    }
-    let wire = alice.send(&body);
+    let late = (0..n).map(|_| alice.send(&body)).collect();
+    let newest = alice.send(&body);
 
     let (mut oa, mut ob) = olm_established();
     olm_receive(&mut ob, &olm_send(&mut oa, b"first of the chain"));
-    for _ in 0..1000 {
-        olm_send(&mut oa, &body);
+    let olm_late = (0..n).map(|_| olm_send(&mut oa, &body)).collect();
+    let olm_newest = olm_send(&mut oa, &body);
+    Skipped {
+        bob,
+        late,
+        newest,
+        olm_bob: ob,
+        olm_late,
+        olm_newest,
     }
-    let olm_msg = olm_send(&mut oa, &body);
+}
 
+fn bench_skip(c: &mut Criterion, since: SystemTime, out: &mut Vec<Outcome>) {
+    // Within vodozemac's window of 40 stored keys both keep every skipped key, so the work
+    // is the same: derive and store 40 keys, decrypt, then (second pair) open the 40 late
+    // messages with the stored keys.
+    let s40 = skipped(40);
+    let s = &s40;
+    let pairs = vec![
+        Pair::new(
+            "decrypt after skipping 40",
+            ("bluetick", bt_decrypt_fresh(&s.bob, &s.newest)),
+            ("vodozemac", olm_decrypt_fresh(&s.olm_bob, &s.olm_newest)),
+        ),
+        Pair::new(
+            "skip 40, then the 40 late messages",
+            (
+                "bluetick_late",
+                Box::new(move |n| {
+                    time_batched(
+                        n,
+                        || s.bob.clone(),
+                        |p| {
+                            p.receive(&s.newest);
+                            for m in &s.late {
+                                p.receive(m);
+                            }
+                        },
+                    )
+                }) as Timed<'_>,
+            ),
+            (
+                "vodozemac_late",
+                Box::new(move |n| {
+                    time_batched(
+                        n,
+                        || olm_copy(&s.olm_bob),
+                        |o| {
+                            olm_receive(o, &s.olm_newest);
+                            for m in &s.olm_late {
+                                olm_receive(o, m);
+                            }
+                        },
+                    )
+                }),
+            ),
+        ),
+    ];
+    run_group(c, "peer_skip_40", pairs, since, out);
+
+    // Beyond 40, vodozemac derives only the chain key for all but the last 40 skipped
+    // messages and can never decrypt those; protocol-v1 keeps every one (up to 2000).
+    let s1000 = skipped(1000);
+    let s = &s1000;
     let pairs = vec![Pair::new(
         "decrypt after skipping 1000",
-        ("bluetick", bt_decrypt_fresh(&bob, &wire)),
-        ("vodozemac", olm_decrypt_fresh(&ob, &olm_msg)),
+        ("bluetick", bt_decrypt_fresh(&s.bob, &s.newest)),
+        ("vodozemac", olm_decrypt_fresh(&s.olm_bob, &s.olm_newest)),
     )];
     run_group(c, "peer_skip_1000", pairs, since, out);
+}
+
+/// After skipping 1000, how many of the 1000 late messages each side can still open.
+fn print_late_delivery() {
+    let mut s = skipped(1000);
+    s.bob.receive(&s.newest);
+    olm_receive(&mut s.olm_bob, &s.olm_newest);
+    let bt = s
+        .late
+        .iter()
+        .filter(|m| {
+            s.bob
+                .record
+                .decrypt(&s.bob.identity, &mut s.bob.prekeys, m, &mut s.bob.rng)
+                .is_ok()
+        })
+        .count();
+    let olm = s
+        .olm_late
+        .iter()
+        .filter(|(kind, bytes)| {
+            let m = OlmMessage::from_parts(*kind, bytes).unwrap();
+            s.olm_bob.decrypt(&m).is_ok()
+        })
+        .count();
+    println!();
+    println!(
+        "After skipping 1000: late messages opened: bluetick {bt} of 1000, vodozemac {olm} of 1000"
+    );
 }
 
 fn print_sizes() {
@@ -469,5 +566,6 @@ fn main() {
         ("bluetick", "vodozemac"),
         &out,
     );
+    print_late_delivery();
     print_sizes();
 }
