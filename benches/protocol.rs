@@ -875,6 +875,30 @@ fn bench_pieces(c: &mut Criterion) {
     g.bench_function("kdf_ck_one_keyed_state", |b| {
         b.iter(|| shared_state(black_box(&ZERO32)))
     });
+    // What Bluetick's KDF_CK runs: the shared key schedule on SHA-256's compression
+    // function, six compressions and no buffering.
+    let byte_pair = |ck: &[u8; 32]| {
+        let (mut mk, mut next) = ([0u8; 32], [0u8; 32]);
+        kdf::hmac_sha256_byte_pair(ck, 0x01, 0x02, &mut mk, &mut next);
+        (mk, next)
+    };
+    assert_eq!(byte_pair(&probe), kdf_ck(&probe));
+    g.bench_function("kdf_ck_compression_function", |b| {
+        b.iter(|| byte_pair(black_box(&ZERO32)))
+    });
+    // X25519: the Edwards computation the wrappers use, against x25519-dalek's ladder.
+    let dh_pair = X25519KeyPair::generate(&mut r);
+    let dh_peer = *X25519KeyPair::generate(&mut r).public();
+    let decoded = x25519::PeerKey::new(&dh_peer);
+    g.bench_function("x25519_dh_montgomery_ladder", |b| {
+        b.iter(|| dh_pair.dh_ladder(black_box(&dh_peer)))
+    });
+    g.bench_function("x25519_dh_edwards", |b| {
+        b.iter(|| dh_pair.dh(black_box(&dh_peer)).unwrap())
+    });
+    g.bench_function("x25519_dh_edwards_decoded_peer", |b| {
+        b.iter(|| dh_pair.dh_with(black_box(&decoded)).unwrap())
+    });
     g.bench_function("message_id_1KiB_message", |b| {
         b.iter(|| MessageId::of(&wire_1k))
     });
