@@ -65,37 +65,48 @@ pub fn hmac_sha256_byte_pair(
     out_a: &mut [u8; 32],
     out_b: &mut [u8; 32],
 ) {
-    let mut block = [0u8; 64];
+    // Independent compressions are issued next to each other (key blocks, then both inner
+    // hashes, then both outer hashes) so the CPU can overlap them.
+    let mut blocks = [[0u8; 64]; 2];
+    let [block_a, block_b] = &mut blocks;
     // The inner and outer states after the key block, (key ^ ipad) and (key ^ opad).
     let mut inner = SHA256_IV;
-    key_block(key, 0x36, &mut block);
-    compress256(&mut inner, core::slice::from_ref(&block));
     let mut outer = SHA256_IV;
-    key_block(key, 0x5c, &mut block);
-    compress256(&mut outer, core::slice::from_ref(&block));
+    key_block(key, 0x36, block_a);
+    key_block(key, 0x5c, block_b);
+    compress256(&mut inner, core::slice::from_ref(block_a));
+    compress256(&mut outer, core::slice::from_ref(block_b));
 
-    let mut state = inner;
-    for (byte, out) in [(a, out_a), (b, out_b)] {
-        // Inner hash: one message byte after the 64-byte key block, 65 bytes in all.
-        state = inner;
+    // Inner hashes: one message byte after the 64-byte key block, 65 bytes in all.
+    let (mut state_a, mut state_b) = (inner, inner);
+    for (block, byte) in [(&mut *block_a, a), (&mut *block_b, b)] {
         block.fill(0);
         if let Some((first, rest)) = block.split_first_mut() {
             *first = byte;
             pad_and_length(rest, 65);
         }
-        compress256(&mut state, core::slice::from_ref(&block));
-        // Outer hash: the 32-byte inner digest after the key block, 96 bytes in all.
+    }
+    compress256(&mut state_a, core::slice::from_ref(block_a));
+    compress256(&mut state_b, core::slice::from_ref(block_b));
+
+    // Outer hashes: the 32-byte inner digest after the key block, 96 bytes in all.
+    for (block, state) in [(&mut *block_a, &state_a), (&mut *block_b, &state_b)] {
         block.fill(0);
         let (digest, rest) = block.split_at_mut(32);
-        write_digest(&state, digest);
+        write_digest(state, digest);
         pad_and_length(rest, 96);
-        state = outer;
-        compress256(&mut state, core::slice::from_ref(&block));
-        write_digest(&state, out);
     }
+    state_a = outer;
+    state_b = outer;
+    compress256(&mut state_a, core::slice::from_ref(block_a));
+    compress256(&mut state_b, core::slice::from_ref(block_b));
+    write_digest(&state_a, out_a);
+    write_digest(&state_b, out_b);
+
     // The blocks held the padded key and the inner digests; the states are keyed.
-    block.zeroize();
-    state.zeroize();
+    blocks.zeroize();
+    state_a.zeroize();
+    state_b.zeroize();
     inner.zeroize();
     outer.zeroize();
 }
