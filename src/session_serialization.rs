@@ -84,10 +84,10 @@ fn write_session(s: &Session, out: &mut Vec<u8>) {
     out.put_u32(r.previous_count);
     // Bounded by MAX_STORED_SKIPPED (2000), so it fits a u16.
     out.put_u16(u16::try_from(r.skipped.len()).unwrap_or(u16::MAX));
-    for k in r.skipped.iter() {
-        out.put(&k.ratchet_key);
-        out.put_u32(k.key.index);
-        out.put(k.key.key.expose());
+    for (ratchet_key, key) in r.skipped.iter() {
+        out.put(ratchet_key);
+        out.put_u32(key.index);
+        out.put(key.key.expose());
     }
 }
 

@@ -13,7 +13,7 @@ use crate::wire::message::aad;
 use super::chain_key::ChainKey;
 use super::message_key::MessageKey;
 use super::root_key::RootKey;
-use super::skipped_keys::{SkippedKey, SkippedKeys};
+use super::skipped_keys::{Position, SkippedKey, SkippedKeys};
 
 /// `RK`, `DHs`, `DHr`, `CKs`/`Ns`, `CKr`/`Nr`, `PN` and the skipped keys.
 #[derive(Clone, Debug)]
@@ -36,7 +36,7 @@ pub(crate) struct Sealed {
 /// What a successful decryption changes, applied by [`DoubleRatchet::commit`].
 pub(crate) enum Change {
     /// A stored skipped key was used: remove it.
-    UsedSkipped(usize),
+    UsedSkipped(Position),
     /// The current receiving chain advanced, skipping some keys.
     Advanced {
         receiving: ChainKey,
