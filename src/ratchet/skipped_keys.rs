@@ -216,4 +216,34 @@ mod tests {
         };
         assert_eq!(s, grouped);
     }
+
+    proptest::proptest! {
+        /// Against the plain list it replaces: the same keys found, the oldest of equal
+        /// entries first, the same order kept and the same keys dropped.
+        #[test]
+        fn behaves_like_a_list_of_keys(
+            batches in proptest::collection::vec(
+                proptest::collection::vec((0u8..3, 0u32..40), 0..60), 1..60),
+            lookups in proptest::collection::vec((0u8..3, 0u32..40), 0..40),
+        ) {
+            let mut s = SkippedKeys::default();
+            let mut model: VecDeque<(u8, u32)> = VecDeque::new();
+            for (batch, (r, i)) in batches.iter().zip(lookups.iter().cycle()) {
+                s.extend(batch.iter().map(|&(r, i)| key(r, i)));
+                model.extend(batch.iter().copied());
+                while model.len() > MAX_STORED_SKIPPED {
+                    model.pop_front();
+                }
+                let position = s.find(&[*r; 32], *i).map(|(p, _)| p);
+                let in_model = model.iter().position(|e| e == &(*r, *i));
+                proptest::prop_assert_eq!(position.is_some(), in_model.is_some());
+                if let (Some(p), Some(m)) = (position, in_model) {
+                    s.remove(p);
+                    model.remove(m);
+                }
+                proptest::prop_assert_eq!(listed(&s), model.iter().copied().collect::<Vec<_>>());
+                proptest::prop_assert_eq!(s.len(), model.len());
+            }
+        }
+    }
 }
