@@ -20,6 +20,8 @@
 //! back from the store that sealed and authenticated it. A fresh responder session is
 //! 440 bytes.
 
+use zeroize::Zeroizing;
+
 use crate::codec::{Reader, Writer};
 use crate::constants::{KEM_CIPHERTEXT_LEN, MAX_ARCHIVED_SESSIONS, MAX_STORED_SKIPPED};
 use crate::error::DecodeError;
@@ -39,11 +41,20 @@ use crate::wire::prekey_message::PreKeyPrefix;
 pub const SESSION_RECORD_VERSION: u8 = 0x01;
 const WHAT: &str = "session record";
 
-fn put_flag(out: &mut Vec<u8>, present: bool) {
+/// Counts the bytes a serialization would write.
+struct Length(usize);
+
+impl Writer for Length {
+    fn put(&mut self, bytes: &[u8]) {
+        self.0 = self.0.saturating_add(bytes.len());
+    }
+}
+
+fn put_flag(out: &mut impl Writer, present: bool) {
     out.put_u8(u8::from(present));
 }
 
-fn put_chain(out: &mut Vec<u8>, chain: Option<&ChainKey>) {
+fn put_chain(out: &mut impl Writer, chain: Option<&ChainKey>) {
     put_flag(out, chain.is_some());
     if let Some(c) = chain {
         out.put(c.key.expose());
@@ -51,7 +62,7 @@ fn put_chain(out: &mut Vec<u8>, chain: Option<&ChainKey>) {
     }
 }
 
-fn write_session(s: &Session, out: &mut Vec<u8>) {
+fn write_session(s: &Session, out: &mut impl Writer) {
     out.put(s.remote_identity.as_bytes());
     out.put(s.remote_identity.x25519());
     out.put(&s.associated_data);
@@ -171,19 +182,27 @@ fn read_session(r: &mut Reader<'_>) -> Result<Session, DecodeError> {
 }
 
 impl SessionRecord {
-    /// The serialization described in the module documentation.
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(512);
+    /// The serialization described in the module documentation. It holds the session's
+    /// keys, so it is erased on drop and written into one allocation of exactly its
+    /// length: a growing buffer would leave copies of the keys in the memory it frees.
+    pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
+        let mut length = Length(0);
+        self.write(&mut length);
+        let mut out = Zeroizing::new(Vec::with_capacity(length.0));
+        self.write(&mut *out);
+        out
+    }
+
+    fn write(&self, out: &mut impl Writer) {
         out.put_u8(SESSION_RECORD_VERSION);
-        put_flag(&mut out, self.current.is_some());
+        put_flag(out, self.current.is_some());
         if let Some(s) = &self.current {
-            write_session(s, &mut out);
+            write_session(s, out);
         }
         out.put_u8(u8::try_from(self.archived.len()).unwrap_or(u8::MAX));
         for s in &self.archived {
-            write_session(s, &mut out);
+            write_session(s, out);
         }
-        out
     }
 
     /// Strictly reads a serialized record.

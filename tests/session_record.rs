@@ -14,10 +14,13 @@ use common::{established, Party};
 
 fn reload(p: &mut Party) {
     let bytes = p.record.to_bytes();
+    // Written into one allocation of exactly its length: no grown-out-of buffer holding
+    // a copy of the keys was freed on the way.
+    assert_eq!(bytes.capacity(), bytes.len());
     p.record = SessionRecord::from_bytes(&bytes).unwrap();
     assert_eq!(
-        p.record.to_bytes(),
-        bytes,
+        *p.record.to_bytes(),
+        *bytes,
         "serialization does not round-trip exactly"
     );
 }

@@ -407,7 +407,9 @@ pub unsafe extern "C" fn bt_session_to_bytes(
                 bt_session::borrow(session)?,
             )
         };
-        *out = bt_buffer::from_vec(session.record.lock().map_err(|_| poisoned())?.to_bytes());
+        let mut bytes = session.record.lock().map_err(|_| poisoned())?.to_bytes();
+        // Moved out whole (exact capacity, so handed to C without a copy).
+        *out = bt_buffer::from_vec(core::mem::take(&mut *bytes));
         Ok(())
     })
 }

@@ -43,7 +43,7 @@ pub(crate) fn save_session(
     peer: &Address,
     record: &SessionRecord,
 ) -> Result<(), AccountError> {
-    let bytes = zeroize::Zeroizing::new(record.to_bytes());
+    let bytes = record.to_bytes();
     tx.put(Table::Sessions, &peer.to_bytes(), &bytes)?;
     Ok(())
 }

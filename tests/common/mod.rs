@@ -95,5 +95,5 @@ pub(crate) fn established(seed: u64) -> (Party, Party) {
 
 /// The bytes of a record, to prove a failed operation changed nothing.
 pub(crate) fn snapshot(p: &Party) -> Vec<u8> {
-    p.record.to_bytes()
+    p.record.to_bytes().to_vec()
 }
