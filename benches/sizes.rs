@@ -1,5 +1,5 @@
-//! Sizes (issue 8): wire overhead, PreKeyMessage, bundle and serialized session sizes.
-//! Not timed; prints a table. Run:
+//! Sizes: wire overhead, PreKeyMessage, bundle and serialized session sizes, and what a
+//! session costs in the SQLite store. Not timed; prints a table. Run:
 //! `CARGO_TARGET_DIR=/tmp/bench-target cargo bench --bench sizes`
 #![allow(
     missing_docs,
@@ -10,9 +10,12 @@
 )]
 
 use bluetick::rand_core::SeedableRng;
+use std::path::Path;
+
 use bluetick::{
-    ContentType, IdentityKeyPair, InMemoryPreKeyStore, OneTimePreKey, PqPreKey, PqPreKeyKind,
-    SessionRecord, SignedPreKey,
+    Account, AccountConfig, Address, ContentType, IdentityKeyPair, InMemoryPreKeyStore,
+    MemoryStore, OneTimePreKey, PqPreKey, PqPreKeyKind, PreKeyUpload, Received, Secret32,
+    SessionRecord, SignedPreKey, SqliteStore,
 };
 use chacha20::ChaCha20Rng;
 
@@ -68,6 +71,109 @@ impl Party {
 
 fn line(what: &str, bytes: usize, note: &str) {
     println!("| {what:<58} | {bytes:>6} | {note}");
+}
+
+/// Peers each hub account talks to, to average the store's cost per session.
+const PEERS: u32 = 200;
+
+/// The database's size once its write-ahead log is folded in.
+fn database_bytes(path: &Path) -> u64 {
+    let db = rusqlite::Connection::open(path).unwrap();
+    db.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+        .unwrap();
+    let pages: i64 = db.query_row("PRAGMA page_count", [], |r| r.get(0)).unwrap();
+    let page: i64 = db.query_row("PRAGMA page_size", [], |r| r.get(0)).unwrap();
+    u64::try_from(pages * page).unwrap()
+}
+
+/// Mean bytes of a table's rows (key and sealed value) in the hub's database.
+fn mean_row_bytes(path: &Path, table: &str) -> f64 {
+    let db = rusqlite::Connection::open(path).unwrap();
+    db.query_row(
+        "SELECT avg(length(key) + length(value)) FROM records WHERE tbl = ?1",
+        [table],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+fn acknowledge(account: &Account, received: Received) {
+    if let Received::Message { id, .. } = received {
+        account.acknowledge(&id).unwrap();
+    }
+}
+
+/// What one established session costs a SQLite-backed account, as the initiator (it
+/// starts a session with each peer, which replies) and as the responder (each peer starts
+/// one with it, and it replies). Every received message is acknowledged, as an app does.
+/// The peers keep their state in memory; only the hub's database is measured.
+/// Returns (mean sealed session row, database growth per peer) for (initiator, responder).
+fn store_costs() -> ((f64, u64), (f64, u64)) {
+    let dir = tempfile::tempdir().unwrap();
+    let key = Secret32::from_slice(&[7; 32]).unwrap();
+    // One one-time prekey of each kind: after the first, peers get bundles without them,
+    // so the growth measured is the sessions' own and not the prekeys' deletion.
+    let small = AccountConfig {
+        one_time_prekeys: 1,
+        one_time_pq_prekeys: 1,
+        low_water_mark: 0,
+    };
+    let (initiator_db, responder_db) = (dir.path().join("i.db"), dir.path().join("r.db"));
+    let initiator = Account::create(
+        Box::new(SqliteStore::open(&initiator_db).unwrap()),
+        &key,
+        small,
+    )
+    .unwrap();
+    let responder = Account::create(
+        Box::new(SqliteStore::open(&responder_db).unwrap()),
+        &key,
+        small,
+    )
+    .unwrap();
+    let (i_addr, r_addr) = (Address::new("initiator", 1), Address::new("responder", 1));
+    let (i_before, r_before) = (database_bytes(&initiator_db), database_bytes(&responder_db));
+    let mut responder_upload =
+        PreKeyUpload::from_bytes(&responder.prekey_upload().unwrap().to_bytes()).unwrap();
+
+    for n in 0..PEERS {
+        let peer = Account::create(Box::new(MemoryStore::new()), &key, small).unwrap();
+        let p_addr = Address::new(format!("peer-{n}"), 1);
+
+        let mut upload =
+            PreKeyUpload::from_bytes(&peer.prekey_upload().unwrap().to_bytes()).unwrap();
+        let first = initiator
+            .encrypt(&p_addr, b"hello", Some(&upload.take_bundle()))
+            .unwrap();
+        acknowledge(&peer, peer.decrypt(&i_addr, &first.wire).unwrap().received);
+        let reply = peer.encrypt(&i_addr, b"hi", None).unwrap();
+        acknowledge(
+            &initiator,
+            initiator.decrypt(&p_addr, &reply.wire).unwrap().received,
+        );
+
+        let first = peer
+            .encrypt(&r_addr, b"hello", Some(&responder_upload.take_bundle()))
+            .unwrap();
+        acknowledge(
+            &responder,
+            responder.decrypt(&p_addr, &first.wire).unwrap().received,
+        );
+        let reply = responder.encrypt(&p_addr, b"hi", None).unwrap();
+        acknowledge(&peer, peer.decrypt(&r_addr, &reply.wire).unwrap().received);
+    }
+    drop((initiator, responder));
+    let per_peer = |path: &Path, before: u64| (database_bytes(path) - before) / u64::from(PEERS);
+    (
+        (
+            mean_row_bytes(&initiator_db, "sessions"),
+            per_peer(&initiator_db, i_before),
+        ),
+        (
+            mean_row_bytes(&responder_db, "sessions"),
+            per_peer(&responder_db, r_before),
+        ),
+    )
 }
 
 fn main() {
@@ -174,5 +280,34 @@ fn main() {
         &format!("session record, responder with {count} skipped keys"),
         skipped,
         "68 bytes per skipped key",
+    );
+
+    let ((i_row, i_growth), (r_row, r_growth)) = store_costs();
+    let row_note = "blinded key (16) + sealed value: nonce, address, record, tag";
+    line(
+        "store: session row, initiator after the first reply",
+        i_row.round() as usize,
+        row_note,
+    );
+    line(
+        "store: session row, responder after its first reply",
+        r_row.round() as usize,
+        row_note,
+    );
+    let growth_note = |side: &str| {
+        format!(
+            "SQLite file growth over {PEERS} peers, per peer: session, identity, \
+             sent status, inbox tombstone{side}"
+        )
+    };
+    line(
+        "store: bytes per peer, initiator",
+        usize::try_from(i_growth).unwrap(),
+        &growth_note(""),
+    );
+    line(
+        "store: bytes per peer, responder",
+        usize::try_from(r_growth).unwrap(),
+        &growth_note(", accepted base key"),
     );
 }
