@@ -9,9 +9,10 @@
     clippy::indexing_slicing
 )]
 
-use bluetick::rand_core::SeedableRng;
 use std::path::Path;
 
+use bluetick::rand_core::SeedableRng;
+use bluetick::store::Table;
 use bluetick::{
     Account, AccountConfig, Address, ContentType, IdentityKeyPair, InMemoryPreKeyStore,
     MemoryStore, OneTimePreKey, PqPreKey, PqPreKeyKind, PreKeyUpload, Received, Secret32,
@@ -87,19 +88,20 @@ fn database_bytes(path: &Path) -> u64 {
 }
 
 /// Mean bytes of a table's rows (key and sealed value) in the hub's database.
-fn mean_row_bytes(path: &Path, table: &str) -> f64 {
+fn mean_row_bytes(path: &Path, table: Table) -> f64 {
     let db = rusqlite::Connection::open(path).unwrap();
     db.query_row(
         "SELECT avg(length(key) + length(value)) FROM records WHERE tbl = ?1",
-        [table],
+        [table.name()],
         |r| r.get(0),
     )
     .unwrap()
 }
 
-fn acknowledge(account: &Account, received: Received) {
-    if let Received::Message { id, .. } = received {
-        account.acknowledge(&id).unwrap();
+/// Decrypts `wire` from `from` and acknowledges it, as an app does once it has stored it.
+fn deliver(to: &Account, from: &Address, wire: &[u8]) {
+    if let Received::Message { id, .. } = to.decrypt(from, wire).unwrap().received {
+        to.acknowledge(&id).unwrap();
     }
 }
 
@@ -119,18 +121,12 @@ fn store_costs() -> ((f64, u64), (f64, u64)) {
         low_water_mark: 0,
     };
     let (initiator_db, responder_db) = (dir.path().join("i.db"), dir.path().join("r.db"));
-    let initiator = Account::create(
-        Box::new(SqliteStore::open(&initiator_db).unwrap()),
-        &key,
-        small,
-    )
-    .unwrap();
-    let responder = Account::create(
-        Box::new(SqliteStore::open(&responder_db).unwrap()),
-        &key,
-        small,
-    )
-    .unwrap();
+    let on_disk =
+        |path: &Path| Account::create(Box::new(SqliteStore::open(path).unwrap()), &key, small);
+    let (initiator, responder) = (
+        on_disk(&initiator_db).unwrap(),
+        on_disk(&responder_db).unwrap(),
+    );
     let (i_addr, r_addr) = (Address::new("initiator", 1), Address::new("responder", 1));
     let (i_before, r_before) = (database_bytes(&initiator_db), database_bytes(&responder_db));
     let mut responder_upload =
@@ -145,32 +141,26 @@ fn store_costs() -> ((f64, u64), (f64, u64)) {
         let first = initiator
             .encrypt(&p_addr, b"hello", Some(&upload.take_bundle()))
             .unwrap();
-        acknowledge(&peer, peer.decrypt(&i_addr, &first.wire).unwrap().received);
+        deliver(&peer, &i_addr, &first.wire);
         let reply = peer.encrypt(&i_addr, b"hi", None).unwrap();
-        acknowledge(
-            &initiator,
-            initiator.decrypt(&p_addr, &reply.wire).unwrap().received,
-        );
+        deliver(&initiator, &p_addr, &reply.wire);
 
         let first = peer
             .encrypt(&r_addr, b"hello", Some(&responder_upload.take_bundle()))
             .unwrap();
-        acknowledge(
-            &responder,
-            responder.decrypt(&p_addr, &first.wire).unwrap().received,
-        );
+        deliver(&responder, &p_addr, &first.wire);
         let reply = responder.encrypt(&p_addr, b"hi", None).unwrap();
-        acknowledge(&peer, peer.decrypt(&r_addr, &reply.wire).unwrap().received);
+        deliver(&peer, &r_addr, &reply.wire);
     }
     drop((initiator, responder));
     let per_peer = |path: &Path, before: u64| (database_bytes(path) - before) / u64::from(PEERS);
     (
         (
-            mean_row_bytes(&initiator_db, "sessions"),
+            mean_row_bytes(&initiator_db, Table::Sessions),
             per_peer(&initiator_db, i_before),
         ),
         (
-            mean_row_bytes(&responder_db, "sessions"),
+            mean_row_bytes(&responder_db, Table::Sessions),
             per_peer(&responder_db, r_before),
         ),
     )

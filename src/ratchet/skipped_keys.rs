@@ -37,7 +37,6 @@ struct Run {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct SkippedKeys {
     runs: VecDeque<Run>,
-    len: usize,
 }
 
 impl SkippedKeys {
@@ -61,9 +60,7 @@ impl SkippedKeys {
         let Some(run) = self.runs.get_mut(position.run) else {
             return;
         };
-        if run.keys.remove(position.key).is_some() {
-            self.len -= 1;
-        }
+        run.keys.remove(position.key);
         if run.keys.is_empty() {
             self.runs.remove(position.run);
         }
@@ -74,14 +71,13 @@ impl SkippedKeys {
         for SkippedKey { ratchet_key, key } in keys {
             self.push(ratchet_key, key);
         }
-        while self.len > MAX_STORED_SKIPPED {
+        for _ in 0..self.len().saturating_sub(MAX_STORED_SKIPPED) {
             self.pop_oldest();
         }
     }
 
     /// Appends to the newest run when the key continues it, else starts a run.
     fn push(&mut self, ratchet_key: [u8; 32], key: MessageKey) {
-        self.len += 1;
         if let Some(run) = self.runs.back_mut() {
             let continues = run.keys.back().is_some_and(|last| last.index < key.index);
             if continues && run.ratchet_key == ratchet_key {
@@ -99,16 +95,15 @@ impl SkippedKeys {
         let Some(run) = self.runs.front_mut() else {
             return;
         };
-        if run.keys.pop_front().is_some() {
-            self.len -= 1;
-        }
+        run.keys.pop_front();
         if run.keys.is_empty() {
             self.runs.pop_front();
         }
     }
 
+    /// Summed over the runs, which are few (one per receiving chain with gaps).
     pub(crate) fn len(&self) -> usize {
-        self.len
+        self.runs.iter().map(|run| run.keys.len()).sum()
     }
 
     /// Every key with its ratchet key, oldest first.
@@ -122,7 +117,7 @@ impl SkippedKeys {
 /// Equal when they hold the same keys in the same order, however they are grouped.
 impl PartialEq for SkippedKeys {
     fn eq(&self, other: &Self) -> bool {
-        self.len == other.len && self.iter().eq(other.iter())
+        self.iter().eq(other.iter())
     }
 }
 
