@@ -651,6 +651,53 @@ fn bench_skip(c: &mut Criterion, since: SystemTime, out: &mut Vec<Outcome>) {
     run_group(c, "skip", pairs, since, out);
 }
 
+/// `n` refused decryptions of `wire`, each by a fresh copy of `party`.
+fn refuse_fresh<'a>(party: &'a Party, wire: &'a [u8]) -> Timed<'a> {
+    Box::new(move |n| {
+        time_batched(
+            n,
+            || party.clone(),
+            |p| {
+                p.record
+                    .decrypt(&p.identity, &mut p.prekeys, wire, &mut p.rng)
+                    .unwrap_err()
+            },
+        )
+    })
+}
+
+/// A forged `Message` that costs its receiver the most (spec §4, revision 2): a ratchet key
+/// no session knows, `PN` at the receiving chain's position and `N = MAX_SKIP`, so each
+/// tried session derives 2000 keys and a DH before the tag fails.
+fn forged_message(previous_count: u32) -> Vec<u8> {
+    let mut wire = vec![bluetick::constants::MESSAGE_TYPE];
+    wire.extend_from_slice(X25519KeyPair::generate(&mut rng(77)).public());
+    wire.extend_from_slice(&previous_count.to_be_bytes());
+    wire.extend_from_slice(&bluetick::constants::MAX_SKIP.to_be_bytes());
+    wire.extend_from_slice(&[0x33; 64 + 16]);
+    wire
+}
+
+fn bench_forged(c: &mut Criterion, since: SystemTime, out: &mut Vec<Outcome>) {
+    let (_, one) = steady();
+    // Bob with the current session and 40 archived ones, all from Alice restarting.
+    let (mut alice, mut many) = steady();
+    for i in 0..41u32 {
+        alice.start(&many.bundle());
+        let m = alice.send(&i.to_be_bytes());
+        many.receive(&m);
+    }
+    assert_eq!(many.record.archived_sessions().count(), 40);
+    let forged_one = forged_message(1);
+    let forged_many = forged_message(1);
+    let pairs = vec![Pair::new(
+        "forged message: 41 sessions against 1",
+        ("forged_41_sessions", refuse_fresh(&many, &forged_many)),
+        ("forged_1_session", refuse_fresh(&one, &forged_one)),
+    )];
+    run_group(c, "forged", pairs, since, out);
+}
+
 fn bench_receipts(c: &mut Criterion, since: SystemTime, out: &mut Vec<Outcome>) {
     const TIME: u64 = 1_700_000_000_000;
     let (alice, bob) = established();
@@ -924,6 +971,7 @@ fn main() {
     bench_steady(&mut c, since, &mut out);
     bench_ratchet(&mut c, since, &mut out);
     bench_skip(&mut c, since, &mut out);
+    bench_forged(&mut c, since, &mut out);
     bench_receipts(&mut c, since, &mut out);
     bench_serde(&mut c, since, &mut out);
     bench_pieces(&mut c);

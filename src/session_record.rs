@@ -152,8 +152,9 @@ impl SessionRecord {
 
     /// Decrypts a wire message from this peer. A `PreKeyMessage` either reaches the session
     /// it started (current or archived) or, verified against `prekeys`, starts a new one
-    /// that becomes current; a `Message` is tried against the current session, then the
-    /// archived ones newest first, and the session that decrypts it becomes current.
+    /// that becomes current; a `Message` goes to the session that knows its ratchet key, or
+    /// else may take a new ratchet step on the current session or the most recently
+    /// archived one (spec §4); the session that decrypts it becomes current.
     /// On any error nothing changes, in the record or in `prekeys`.
     pub fn decrypt<R: CryptoRng + ?Sized, S: PreKeyStore + ?Sized>(
         &mut self,
@@ -189,36 +190,64 @@ impl SessionRecord {
         }
     }
 
+    /// The session at `index` (`None`: the current one, `Some(i)`: archived `i`).
+    fn session_mut(&mut self, index: Option<usize>) -> Option<&mut Session> {
+        match index {
+            None => self.current.as_mut(),
+            Some(i) => self.archived.get_mut(i),
+        }
+    }
+
+    /// The sessions a `Message` is tried on (spec §4, revision 2): the one session that
+    /// knows its chain; otherwise a new ratchet step on the current session, then on the
+    /// most recently archived one (left by a simultaneous start). So a forged message costs
+    /// at most two DH ratchet attempts, however many sessions are archived.
+    fn candidates(&self, ratchet_key: &[u8; 32]) -> [Option<Option<usize>>; 2] {
+        let current = self.current.iter().map(|s| (None, s));
+        let archived = self.archived.iter().enumerate().map(|(i, s)| (Some(i), s));
+        let known = current
+            .chain(archived)
+            .find(|(_, s)| s.ratchet.knows_chain(ratchet_key));
+        match known {
+            Some((index, _)) => [Some(index), None],
+            None => [
+                self.current.is_some().then_some(None),
+                (!self.archived.is_empty()).then_some(Some(0)),
+            ],
+        }
+    }
+
     fn decrypt_message<R: CryptoRng + ?Sized>(
         &mut self,
         message: &Message<'_>,
         rng: &mut R,
     ) -> Result<Decrypted, DecryptionError> {
         let mut first_error = None;
-        let mut found = None;
-        for (index, session) in self.sessions_mut() {
+        for index in self
+            .candidates(&message.header.ratchet_key)
+            .into_iter()
+            .flatten()
+        {
+            let Some(session) = self.session_mut(index) else {
+                continue;
+            };
             match session.decrypt(message, rng) {
                 Ok((content_type, body)) => {
-                    found = Some((index, content_type, body, session.remote_identity));
-                    break;
+                    let sender = session.remote_identity;
+                    self.promote(index);
+                    return Ok(Decrypted {
+                        content_type,
+                        body,
+                        sender,
+                        new_session: None,
+                    });
                 }
                 Err(e) => {
                     first_error.get_or_insert(e);
                 }
             }
         }
-        match found {
-            Some((index, content_type, body, sender)) => {
-                self.promote(index);
-                Ok(Decrypted {
-                    content_type,
-                    body,
-                    sender,
-                    new_session: None,
-                })
-            }
-            None => Err(first_error.unwrap_or(DecryptionError::NoSession)),
-        }
+        Err(first_error.unwrap_or(DecryptionError::NoSession))
     }
 
     fn decrypt_prekey_message<R: CryptoRng + ?Sized, S: PreKeyStore + ?Sized>(

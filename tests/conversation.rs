@@ -201,6 +201,31 @@ fn skipping_past_max_skip_across_a_ratchet_step_is_rejected() {
 }
 
 #[test]
+fn keys_skipped_in_both_chains_count_together_against_max_skip() {
+    let (mut alice, mut bob) = established(107);
+    // Bob receives the start of Alice's current chain and answers on a new ratchet key;
+    // meanwhile 1500 more messages of that chain are never delivered.
+    bob.receive(&alice.send(b"start of chain").wire).unwrap();
+    for _ in 0..1500 {
+        alice.send(b"never delivered");
+    }
+    let b = bob.send(b"ping");
+    alice.receive(&b.wire).unwrap();
+    // Alice's answer starts a new chain with PN = 1501; 600 of it are lost too.
+    for _ in 0..600 {
+        alice.send(b"never delivered either");
+    }
+    // This one would make Bob derive 1500 + 600 keys: over the limit of one message.
+    let m = alice.send(b"2100 keys away");
+    let before = snapshot(&bob);
+    assert_eq!(
+        bob.receive(&m.wire).unwrap_err().kind(),
+        ErrorKind::TooManySkipped
+    );
+    assert_eq!(snapshot(&bob), before);
+}
+
+#[test]
 fn at_most_max_stored_skipped_keys_are_kept_oldest_dropped_first() {
     let (mut alice, mut bob) = established(103);
     // Two chains of skipped messages: 1500 in one, then 1500 in the next.

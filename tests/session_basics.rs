@@ -206,3 +206,60 @@ fn message_ids_come_from_the_wire_bytes_and_the_sender_is_reported() {
     let got = bob.receive(&m.wire).unwrap();
     assert_eq!(got.sender, *alice.identity.public());
 }
+
+#[test]
+fn older_archived_sessions_take_no_new_ratchet_step() {
+    let (mut alice, mut bob) = established(50);
+    // Bob learns Alice's current chain from its second message; the first stays skipped.
+    let late = alice.send(b"late, on a chain Bob knows");
+    bob.receive(&alice.send(b"second").wire).unwrap();
+    alice.receive(&bob.send(b"reply").wire).unwrap();
+    // Alice's first session as it is now: its next message starts a chain Bob never saw.
+    let mut first = alice.record.clone();
+    for i in 0..2u8 {
+        alice.start(&bob.bundle());
+        bob.receive(&alice.send(&[i]).wire).unwrap();
+    }
+    let position = bob
+        .record
+        .archived_sessions()
+        .position(|s| s.base_key() == first.current_session().unwrap().base_key());
+    assert_eq!(position, Some(1));
+
+    // Only the current and the most recently archived session may take a new ratchet step:
+    // the first session is further back, so the message is refused and nothing changes.
+    let stepped = first
+        .encrypt(
+            bluetick::ContentType::Application,
+            b"new chain, old session",
+        )
+        .unwrap();
+    let before = snapshot(&bob);
+    assert!(bob.receive(&stepped.wire).is_err());
+    assert_eq!(snapshot(&bob), before);
+    // A message on a chain that session knows still reaches it.
+    assert_eq!(
+        bob.receive(&late.wire).unwrap().body,
+        b"late, on a chain Bob knows"
+    );
+}
+
+#[test]
+fn the_most_recently_archived_session_may_take_a_new_ratchet_step() {
+    let (mut alice, mut bob) = established(51);
+    let mut first = alice.record.clone();
+    alice.start(&bob.bundle());
+    bob.receive(&alice.send(b"second").wire).unwrap();
+    // The first session is Bob's most recently archived one: a new chain there is accepted
+    // (a simultaneous start by both sides leaves exactly this).
+    let m = first
+        .encrypt(
+            bluetick::ContentType::Application,
+            b"first session, new chain",
+        )
+        .unwrap();
+    assert_eq!(
+        bob.receive(&m.wire).unwrap().body,
+        b"first session, new chain"
+    );
+}

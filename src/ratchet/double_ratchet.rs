@@ -59,8 +59,20 @@ fn low_order(_: crate::primitives::x25519::LowOrder) -> DecryptionError {
     })
 }
 
+/// Refuses a message that would make the receiver derive more than `MAX_SKIP` keys in
+/// total (spec §4, revision 2), before any key is derived.
+fn check_skip(gap: u64) -> Result<(), DecryptionError> {
+    if gap > u64::from(MAX_SKIP) {
+        return Err(DecryptionError::TooManySkipped {
+            skipped: gap,
+            limit: MAX_SKIP,
+        });
+    }
+    Ok(())
+}
+
 /// Walks `chain` up to message `until`, collecting the skipped keys, and returns the key
-/// for `until` and the chain after it.
+/// for `until` and the chain after it. The caller has checked the gap with `check_skip`.
 fn skip_to(
     chain: &ChainKey,
     until: u32,
@@ -68,12 +80,7 @@ fn skip_to(
     skipped: &mut Vec<SkippedKey>,
 ) -> Result<ChainKey, DecryptionError> {
     let gap = until.saturating_sub(chain.index);
-    if gap > MAX_SKIP {
-        return Err(DecryptionError::TooManySkipped {
-            skipped: u64::from(gap),
-            limit: MAX_SKIP,
-        });
-    }
+    check_skip(u64::from(gap))?;
     skipped.reserve(usize::try_from(gap).unwrap_or(0));
     let mut chain = chain.clone();
     while chain.index < until {
@@ -205,7 +212,13 @@ impl DoubleRatchet {
             return Ok((plaintext, Change::Advanced { receiving, skipped }));
         }
 
-        // A new ratchet key: finish the current receiving chain up to PN, then step.
+        // A new ratchet key: finish the current receiving chain up to PN, then step. The
+        // keys of both chains count together against the limit.
+        let old_gap = self
+            .receiving
+            .as_ref()
+            .map_or(0, |c| header.previous_count.saturating_sub(c.index));
+        check_skip(u64::from(old_gap) + u64::from(header.counter))?;
         let mut skipped = Vec::new();
         if let (Some(chain), Some(old_key)) = (&self.receiving, &self.remote_key) {
             skip_to(chain, header.previous_count, old_key, &mut skipped)?;
@@ -236,6 +249,12 @@ impl DoubleRatchet {
                 skipped,
             },
         ))
+    }
+
+    /// Whether `ratchet_key` names a chain this state can open without a new DH ratchet
+    /// step: its receiving chain, or a chain with stored skipped keys.
+    pub(crate) fn knows_chain(&self, ratchet_key: &[u8; 32]) -> bool {
+        self.remote_key.as_ref() == Some(ratchet_key) || self.skipped.has_chain(ratchet_key)
     }
 
     /// Applies a decryption's change. Randomness (one new ratchet key) is drawn only when

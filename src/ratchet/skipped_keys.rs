@@ -54,6 +54,11 @@ impl SkippedKeys {
             })
     }
 
+    /// Whether any stored key belongs to the chain of `ratchet_key`.
+    pub(crate) fn has_chain(&self, ratchet_key: &[u8; 32]) -> bool {
+        self.runs.iter().any(|run| &run.ratchet_key == ratchet_key)
+    }
+
     /// Removes (and erases) the key at `position`, as returned by `find` with no change
     /// in between.
     pub(crate) fn remove(&mut self, position: Position) {
