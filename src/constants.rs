@@ -13,6 +13,10 @@ pub const MAX_RECEIPT_IDS: usize = 1024;
 pub const MAX_PLAINTEXT: usize = 16 * 1024 * 1024;
 /// Archived sessions kept per peer besides the current one.
 pub const MAX_ARCHIVED_SESSIONS: usize = 40;
+/// Skipped message keys an account stores for one peer over all its sessions: the current
+/// session's 2000 and as many for the archived ones, whose oldest are dropped first. It
+/// bounds what one peer can make the store hold (without it, 41 x 2000 keys).
+pub const MAX_STORED_SKIPPED_PER_PEER: usize = 2 * MAX_STORED_SKIPPED;
 
 /// Plaintext is padded to a multiple of this many bytes (spec §5).
 pub const PADDING_BLOCK: usize = 64;

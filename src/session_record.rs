@@ -95,28 +95,7 @@ impl SessionRecord {
         bundle: &PreKeyBundle,
         rng: &mut R,
     ) -> Result<(), BundleError> {
-        let init = pqxdh::initiate(identity, bundle, rng)?;
-        let ratchet_key = X25519KeyPair::generate(rng);
-        let ratchet = DoubleRatchet::initiator(
-            &init.transcript.shared_key,
-            &init.signed_prekey_public,
-            ratchet_key,
-        )?;
-        let session = Session {
-            remote_identity: bundle.identity,
-            associated_data: init.transcript.associated_data,
-            base_key: init.base_key,
-            pending_prekey: Some(PreKeyPrefix {
-                identity_key: identity.public().to_bytes(),
-                base_key: init.base_key,
-                signed_prekey_id: init.signed_prekey_id,
-                pq_prekey_id: init.pq_prekey_id,
-                one_time_prekey_id: init.one_time_prekey_id,
-                kem_ciphertext: init.kem_ciphertext,
-            }),
-            prekey_digest: None,
-            ratchet,
-        };
+        let session = Session::initiate(identity, bundle, rng)?;
         self.archive_current_session();
         self.current = Some(session);
         Ok(())
@@ -198,23 +177,21 @@ impl SessionRecord {
         }
     }
 
-    /// The sessions a `Message` is tried on (spec §4, revision 2): the one session that
-    /// knows its chain; otherwise a new ratchet step on the current session, then on the
-    /// most recently archived one (left by a simultaneous start). So a forged message costs
-    /// at most two DH ratchet attempts, however many sessions are archived.
+    /// The sessions a `Message` is tried on: see [`message_candidates`].
     fn candidates(&self, ratchet_key: &[u8; 32]) -> [Option<Option<usize>>; 2] {
-        let current = self.current.iter().map(|s| (None, s));
-        let archived = self.archived.iter().enumerate().map(|(i, s)| (Some(i), s));
-        let known = current
-            .chain(archived)
-            .find(|(_, s)| s.ratchet.knows_chain(ratchet_key));
-        match known {
-            Some((index, _)) => [Some(index), None],
-            None => [
-                self.current.is_some().then_some(None),
-                (!self.archived.is_empty()).then_some(Some(0)),
-            ],
-        }
+        let knows = self
+            .current
+            .iter()
+            .chain(self.archived.iter())
+            .map(|s| s.ratchet.knows_chain(ratchet_key));
+        let has_current = self.current.is_some();
+        message_candidates(knows, has_current).map(|position| {
+            position.map(|p| match (has_current, p) {
+                (true, 0) => None,
+                (true, p) => Some(p - 1),
+                (false, p) => Some(p),
+            })
+        })
     }
 
     fn decrypt_message<R: CryptoRng + ?Sized>(
@@ -282,6 +259,91 @@ impl SessionRecord {
             });
         }
 
+        let (mut session, used) = Session::respond(identity, prekeys, message, sender, digest)?;
+        let (content_type, body) = session.decrypt(&message.message, rng)?;
+
+        // The first message decrypted: commit the session and consume the prekeys.
+        prekeys.consume(&used);
+        self.archive_current_session();
+        self.current = Some(session);
+        Ok(Decrypted {
+            content_type,
+            body,
+            sender,
+            new_session: Some(used),
+        })
+    }
+}
+
+/// The sessions a `Message` is tried on (spec §4, revision 2), as positions in a list of a
+/// peer's sessions with the current one first (if `has_current`) and then the archived ones
+/// newest first; `knows` tells, in that order, whether each session knows the message's
+/// chain (as its receiving chain or by stored skipped keys). The one session that knows the
+/// chain is the only one tried; otherwise a new ratchet step may be tried on the current
+/// session and then on the most recently archived one (left by a simultaneous start). So a
+/// forged message costs at most two DH ratchet attempts, however many sessions are archived.
+pub(crate) fn message_candidates(
+    mut knows: impl Iterator<Item = bool>,
+    has_current: bool,
+) -> [Option<usize>; 2] {
+    let mut count = 0;
+    for (position, known) in knows.by_ref().enumerate() {
+        count = position + 1;
+        if known {
+            return [Some(position), None];
+        }
+    }
+    let newest_archived = usize::from(has_current);
+    [
+        has_current.then_some(0),
+        (count > newest_archived).then_some(newest_archived),
+    ]
+}
+
+impl Session {
+    /// A new session as the initiator from a peer's bundle (PQXDH, spec §3). Randomness
+    /// drawn, in order: `EK` (32 bytes), the encapsulation randomness (32), the first
+    /// ratchet key (32).
+    pub(crate) fn initiate<R: CryptoRng + ?Sized>(
+        identity: &IdentityKeyPair,
+        bundle: &PreKeyBundle,
+        rng: &mut R,
+    ) -> Result<Self, BundleError> {
+        let init = pqxdh::initiate(identity, bundle, rng)?;
+        let ratchet_key = X25519KeyPair::generate(rng);
+        let ratchet = DoubleRatchet::initiator(
+            &init.transcript.shared_key,
+            &init.signed_prekey_public,
+            ratchet_key,
+        )?;
+        Ok(Self {
+            remote_identity: bundle.identity,
+            associated_data: init.transcript.associated_data,
+            base_key: init.base_key,
+            pending_prekey: Some(PreKeyPrefix {
+                identity_key: identity.public().to_bytes(),
+                base_key: init.base_key,
+                signed_prekey_id: init.signed_prekey_id,
+                pq_prekey_id: init.pq_prekey_id,
+                one_time_prekey_id: init.one_time_prekey_id,
+                kem_ciphertext: init.kem_ciphertext,
+            }),
+            prekey_digest: None,
+            ratchet,
+        })
+    }
+
+    /// The responder's new session for a PreKeyMessage that reaches no existing session
+    /// (PQXDH, spec §3), with the prekeys it uses. Nothing is consumed here: the caller
+    /// consumes them once the first message decrypts. `sender` is the validated `IK_A`,
+    /// `digest` that of the message's prefix.
+    pub(crate) fn respond<S: PreKeyStore + ?Sized>(
+        identity: &IdentityKeyPair,
+        prekeys: &S,
+        message: &PreKeyMessage<'_>,
+        sender: IdentityKey,
+        digest: [u8; 32],
+    ) -> Result<(Self, PreKeyUse), DecryptionError> {
         if prekeys.base_key_seen(
             message.signed_prekey_id,
             message.pq_prekey_id,
@@ -320,7 +382,7 @@ impl SessionRecord {
             &message.base_key,
             message.kem_ciphertext,
         )?;
-        let mut session = Session {
+        let session = Self {
             remote_identity: sender,
             associated_data: transcript.associated_data,
             base_key: message.base_key,
@@ -331,9 +393,6 @@ impl SessionRecord {
                 signed_prekey.key_pair().clone(),
             ),
         };
-        let (content_type, body) = session.decrypt(&message.message, rng)?;
-
-        // The first message decrypted: commit the session and consume the prekeys.
         let used = PreKeyUse {
             signed_prekey_id: message.signed_prekey_id,
             pq_prekey_id: message.pq_prekey_id,
@@ -341,14 +400,6 @@ impl SessionRecord {
             one_time_prekey_id: message.one_time_prekey_id,
             base_key: message.base_key,
         };
-        prekeys.consume(&used);
-        self.archive_current_session();
-        self.current = Some(session);
-        Ok(Decrypted {
-            content_type,
-            body,
-            sender,
-            new_session: Some(used),
-        })
+        Ok((session, used))
     }
 }

@@ -62,7 +62,8 @@ fn put_chain(out: &mut impl Writer, chain: Option<&ChainKey>) {
     }
 }
 
-fn write_session(s: &Session, out: &mut impl Writer) {
+/// Everything of a session but its skipped keys.
+fn write_state(s: &Session, out: &mut impl Writer) {
     out.put(s.remote_identity.as_bytes());
     out.put(s.remote_identity.x25519());
     out.put(&s.associated_data);
@@ -93,6 +94,11 @@ fn write_session(s: &Session, out: &mut impl Writer) {
     put_chain(out, r.sending.as_ref());
     put_chain(out, r.receiving.as_ref());
     out.put_u32(r.previous_count);
+}
+
+fn write_session(s: &Session, out: &mut impl Writer) {
+    write_state(s, out);
+    let r = &s.ratchet;
     // Bounded by MAX_STORED_SKIPPED (2000), so it fits a u16.
     out.put_u16(u16::try_from(r.skipped.len()).unwrap_or(u16::MAX));
     for (ratchet_key, key) in r.skipped.iter() {
@@ -115,7 +121,8 @@ fn read_chain(r: &mut Reader<'_>) -> Result<Option<ChainKey>, DecodeError> {
     Ok(Some(ChainKey::new(key, r.u32()?)))
 }
 
-fn read_session(r: &mut Reader<'_>) -> Result<Session, DecodeError> {
+/// Everything of a session but its skipped keys.
+fn read_state(r: &mut Reader<'_>) -> Result<Session, DecodeError> {
     let remote: [u8; 32] = r.array()?;
     // The identity was validated when it arrived.
     let remote_identity = IdentityKey::from_stored(remote, r.array()?);
@@ -146,6 +153,26 @@ fn read_session(r: &mut Reader<'_>) -> Result<Session, DecodeError> {
     let sending = read_chain(r)?;
     let receiving = read_chain(r)?;
     let previous_count = r.u32()?;
+    Ok(Session {
+        remote_identity,
+        associated_data,
+        base_key,
+        pending_prekey,
+        prekey_digest,
+        ratchet: DoubleRatchet {
+            root,
+            sending_key,
+            remote_key,
+            sending,
+            receiving,
+            previous_count,
+            skipped: SkippedKeys::default(),
+        },
+    })
+}
+
+fn read_session(r: &mut Reader<'_>) -> Result<Session, DecodeError> {
+    let mut session = read_state(r)?;
     let count = usize::from(r.u16()?);
     if count > MAX_STORED_SKIPPED {
         return Err(DecodeError::InvalidValue {
@@ -161,24 +188,8 @@ fn read_session(r: &mut Reader<'_>) -> Result<Session, DecodeError> {
             key: MessageKey::new(secret(r)?, index),
         });
     }
-    let mut skipped = SkippedKeys::default();
-    skipped.extend(keys);
-    Ok(Session {
-        remote_identity,
-        associated_data,
-        base_key,
-        pending_prekey,
-        prekey_digest,
-        ratchet: DoubleRatchet {
-            root,
-            sending_key,
-            remote_key,
-            sending,
-            receiving,
-            previous_count,
-            skipped,
-        },
-    })
+    session.ratchet.skipped.extend(keys);
+    Ok(session)
 }
 
 impl SessionRecord {
@@ -233,4 +244,64 @@ impl SessionRecord {
         r.finish()?;
         Ok(Self { current, archived })
     }
+}
+
+/// One session without its skipped keys, as the account stores it in a row of its own:
+/// `version (0x01) || session` with the skipped-key count and keys left out. Erased on drop.
+pub(crate) fn state_to_bytes(session: &Session) -> Zeroizing<Vec<u8>> {
+    let mut length = Length(1);
+    write_state(session, &mut length);
+    let mut out = Zeroizing::new(Vec::with_capacity(length.0));
+    out.put_u8(SESSION_RECORD_VERSION);
+    write_state(session, &mut *out);
+    out
+}
+
+/// Reads [`state_to_bytes`]; the session comes back with no skipped keys.
+pub(crate) fn state_from_bytes(bytes: &[u8]) -> Result<Session, DecodeError> {
+    let mut r = Reader::new(bytes, "session state");
+    let version = r.u8()?;
+    if version != SESSION_RECORD_VERSION {
+        return Err(DecodeError::UnsupportedVersion {
+            what: "session state",
+            version,
+        });
+    }
+    let session = read_state(&mut r)?;
+    r.finish()?;
+    Ok(session)
+}
+
+/// The skipped keys of one ratchet key: `(N (u32) || MK (32))*`, rising `N`. Erased on drop.
+pub(crate) fn run_to_bytes(keys: &[&MessageKey]) -> Zeroizing<Vec<u8>> {
+    let mut out = Zeroizing::new(Vec::with_capacity(keys.len() * 36));
+    for key in keys {
+        out.put_u32(key.index);
+        out.put(key.key.expose());
+    }
+    out
+}
+
+/// Reads [`run_to_bytes`] for `ratchet_key`.
+pub(crate) fn run_from_bytes(
+    ratchet_key: &[u8; 32],
+    bytes: &[u8],
+) -> Result<Vec<SkippedKey>, DecodeError> {
+    if bytes.len() % 36 != 0 || bytes.len() / 36 > MAX_STORED_SKIPPED {
+        return Err(DecodeError::InvalidValue {
+            what: "skipped key run length",
+        });
+    }
+    let mut r = Reader::new(bytes, "skipped key run");
+    let count = bytes.len() / 36;
+    let mut keys = Vec::with_capacity(count);
+    for _ in 0..count {
+        let index = r.u32()?;
+        keys.push(SkippedKey {
+            ratchet_key: *ratchet_key,
+            key: MessageKey::new(secret(&mut r)?, index),
+        });
+    }
+    r.finish()?;
+    Ok(keys)
 }

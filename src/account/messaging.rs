@@ -1,17 +1,27 @@
 //! Sending, receiving, receipts, statuses and the inbox.
 
 use super::records::{
-    decode_inbox, load_inbox, load_outgoing, load_session, peer_identity, save_inbox,
-    save_outgoing, save_session, InboxRecord, OutgoingRecord,
+    decode_inbox, load_inbox, load_outgoing, peer_identity, save_inbox, save_outgoing, InboxRecord,
+    OutgoingRecord,
 };
+use super::session_rows::{LoadedSession, PeerSessions};
 use super::{prekeys, Account, AccountError, Address};
 use crate::bundle::PreKeyBundle;
-use crate::error::EncryptionError;
+use crate::error::{DecryptionError, EncryptionError, KeyError};
 use crate::identity::IdentityKey;
+use crate::prekey_store::PreKeyUse;
 use crate::receipt::{Receipt, ReceiptKind};
+use crate::session::Session;
 use crate::status::MessageStatus;
 use crate::store::{BufferedTx, SealedTx, Table};
-use crate::wire::{ContentType, MessageId, WireMessage};
+use crate::wire::{ContentType, Message, MessageId, PreKeyMessage, WireMessage};
+
+/// What a session opened: the content, and the peer identity of that session.
+struct Opened {
+    content_type: ContentType,
+    body: Vec<u8>,
+    sender: IdentityKey,
+}
 
 /// An encrypted message for the relay.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -125,18 +135,22 @@ impl Account {
         let lock = self.peer_lock(peer);
         let _guard = lock.lock();
         self.transaction(|tx| {
-            let mut record = load_session(tx, peer)?;
-            if let Some(bundle) = bundle {
-                self.trust_check(tx, peer, &bundle.identity)?;
-                record.start_session(&self.identity, bundle, &mut *tx.rng)?;
-            }
-            let out = match record.encrypt(ContentType::Application, body) {
+            let mut sessions = PeerSessions::load(tx, peer)?;
+            let mut loaded = match bundle {
+                Some(bundle) => {
+                    self.trust_check(tx, peer, &bundle.identity)?;
+                    let session = Session::initiate(&self.identity, bundle, &mut *tx.rng)?;
+                    sessions.insert_new(tx, session)?
+                }
+                None => current_session(tx, &sessions, peer)?,
+            };
+            let out = match loaded.session.encrypt(ContentType::Application, body, None) {
                 Err(EncryptionError::NoSession) => {
                     return Err(AccountError::NoSession(peer.clone()))
                 }
                 other => other?,
             };
-            save_session(tx, peer, &record)?;
+            sessions.commit(tx, loaded)?;
             let id = out.id();
             save_outgoing(
                 tx,
@@ -240,15 +254,15 @@ impl Account {
                 });
             }
         }
-        let mut record = load_session(tx, peer)?;
-        let mut staged = match WireMessage::parse(wire) {
-            Ok(WireMessage::PreKey(m)) => prekeys::stage_for(tx, &m)?,
-            _ => crate::prekey_store::InMemoryPreKeyStore::new(),
-        };
-        let decrypted = record.decrypt(&self.identity, &mut staged, wire, &mut *tx.rng)?;
+        let mut sessions = PeerSessions::load(tx, peer)?;
+        let (decrypted, new_session) =
+            match WireMessage::parse(wire).map_err(DecryptionError::from)? {
+                WireMessage::Message(m) => (self.open_message(tx, &mut sessions, &m)?, None),
+                WireMessage::PreKey(m) => self.open_prekey_message(tx, &mut sessions, &m)?,
+            };
         self.trust_check(tx, peer, &decrypted.sender)?;
         let mut replenish = false;
-        if let Some(used) = &decrypted.new_session {
+        if let Some(used) = &new_session {
             prekeys::consume(tx, used)?;
             replenish = prekeys::counts(tx, &self.config)?.low;
         }
@@ -271,13 +285,83 @@ impl Account {
                 self.apply_receipt(tx, peer, &decrypted.sender, &decrypted.body)?
             }
         };
-        save_session(tx, peer, &record)?;
         Ok(Incoming {
             from: peer.clone(),
             sender: decrypted.sender,
             received,
             replenish_prekeys: replenish,
         })
+    }
+
+    /// Opens a `Message` on the session spec §4 picks, and commits that session.
+    fn open_message(
+        &self,
+        tx: &mut SealedTx<'_>,
+        sessions: &mut PeerSessions,
+        message: &Message<'_>,
+    ) -> Result<Opened, AccountError> {
+        let mut first_error = None;
+        for position in sessions
+            .message_candidates(&message.header.ratchet_key)
+            .into_iter()
+            .flatten()
+        {
+            let mut loaded = sessions.read(tx, position, true)?;
+            match loaded.session.decrypt(message, &mut *tx.rng) {
+                Ok((content_type, body)) => {
+                    let sender = loaded.session.remote_identity;
+                    sessions.commit(tx, loaded)?;
+                    return Ok(Opened {
+                        content_type,
+                        body,
+                        sender,
+                    });
+                }
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        Err(first_error.unwrap_or(DecryptionError::NoSession).into())
+    }
+
+    /// Opens a `PreKeyMessage`: on the session it started, found by its raw `(EK_A, IK_A)`
+    /// before anything is validated, or on a new session (spec §3), whose prekeys it
+    /// returns for the caller to consume.
+    fn open_prekey_message(
+        &self,
+        tx: &mut SealedTx<'_>,
+        sessions: &mut PeerSessions,
+        message: &PreKeyMessage<'_>,
+    ) -> Result<(Opened, Option<PreKeyUse>), AccountError> {
+        let digest = Session::digest_prefix(message.prefix);
+        if let Some(position) =
+            sessions.find_prekey_session(&message.base_key, &message.identity_key)
+        {
+            let mut loaded = sessions.read(tx, position, true)?;
+            // The same base key with other fields is not the message that made the session.
+            if loaded.session.prekey_digest.is_some_and(|d| d != digest) {
+                return Err(DecryptionError::AuthenticationFailed.into());
+            }
+            let opened = open_in(&mut loaded, &message.message, tx)?;
+            sessions.commit(tx, loaded)?;
+            return Ok((opened, None));
+        }
+        let sender =
+            IdentityKey::from_bytes(&message.identity_key).map_err(DecryptionError::from)?;
+        // X25519 ignores bit 255, so without this check a flipped bit would give a second
+        // encoding of the same base key that authenticates like the original.
+        if !crate::primitives::x25519::is_canonical(&message.base_key) {
+            return Err(
+                DecryptionError::from(KeyError::NonCanonicalKey { what: "base key" }).into(),
+            );
+        }
+        let staged = prekeys::stage_for(tx, message)?;
+        let (session, used) = Session::respond(&self.identity, &staged, message, sender, digest)?;
+        let mut loaded = sessions.insert_new(tx, session)?;
+        let opened = open_in(&mut loaded, &message.message, tx)?;
+        sessions.commit(tx, loaded)?;
+        Ok((opened, Some(used)))
     }
 
     fn apply_receipt(
@@ -376,17 +460,44 @@ impl Account {
                     _ => return Err(AccountError::UnknownMessage(*id)),
                 }
             }
-            let mut record = load_session(tx, peer)?;
-            let peer_key = *record
-                .remote_identity()
-                .ok_or(AccountError::NoSession(peer.clone()))?;
+            let mut sessions = PeerSessions::load(tx, peer)?;
+            let mut loaded = current_session(tx, &sessions, peer)?;
+            let peer_key = loaded.session.remote_identity;
             let receipt = Receipt::create(&self.identity, &peer_key, kind, now_ms, ids)?;
-            let out = record.encrypt(ContentType::Receipt, &receipt.to_bytes())?;
-            save_session(tx, peer, &record)?;
+            let out = loaded
+                .session
+                .encrypt(ContentType::Receipt, &receipt.to_bytes(), None)?;
+            sessions.commit(tx, loaded)?;
             Ok(Outgoing {
                 id: out.id(),
                 wire: out.wire,
             })
         })
     }
+}
+
+/// The current session with `peer`, without its skipped keys (sending needs none).
+fn current_session(
+    tx: &mut SealedTx<'_>,
+    sessions: &PeerSessions,
+    peer: &Address,
+) -> Result<LoadedSession, AccountError> {
+    let position = sessions
+        .current()
+        .ok_or_else(|| AccountError::NoSession(peer.clone()))?;
+    sessions.read(tx, position, false)
+}
+
+/// Decrypts `message` on a loaded session (nothing is written until it is committed).
+fn open_in(
+    loaded: &mut LoadedSession,
+    message: &Message<'_>,
+    tx: &mut SealedTx<'_>,
+) -> Result<Opened, AccountError> {
+    let (content_type, body) = loaded.session.decrypt(message, &mut *tx.rng)?;
+    Ok(Opened {
+        content_type,
+        body,
+        sender: loaded.session.remote_identity,
+    })
 }

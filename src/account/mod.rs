@@ -8,6 +8,7 @@ mod error;
 mod messaging;
 mod prekeys;
 mod records;
+mod session_rows;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};

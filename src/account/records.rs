@@ -4,7 +4,6 @@
 use super::{AccountError, Address};
 use crate::codec::{Reader, Writer};
 use crate::identity::IdentityKey;
-use crate::session_record::SessionRecord;
 use crate::status::MessageStatus;
 use crate::store::{SealedTx, StoreError, Table};
 use crate::wire::MessageId;
@@ -26,26 +25,6 @@ pub(crate) fn peer_identity(
             .map(Some)
             .map_err(|_| corrupt(Table::PeerIdentities)),
     }
-}
-
-pub(crate) fn load_session(
-    tx: &mut SealedTx<'_>,
-    peer: &Address,
-) -> Result<SessionRecord, AccountError> {
-    match tx.get(Table::Sessions, &peer.to_bytes())? {
-        None => Ok(SessionRecord::new()),
-        Some(bytes) => SessionRecord::from_bytes(&bytes).map_err(|_| corrupt(Table::Sessions)),
-    }
-}
-
-pub(crate) fn save_session(
-    tx: &mut SealedTx<'_>,
-    peer: &Address,
-    record: &SessionRecord,
-) -> Result<(), AccountError> {
-    let bytes = record.to_bytes();
-    tx.put(Table::Sessions, &peer.to_bytes(), &bytes)?;
-    Ok(())
 }
 
 /// `status (1) || peer address`.

@@ -106,6 +106,19 @@ impl SkippedKeys {
         }
     }
 
+    /// The keys grouped by ratchet key, groups in the order of their oldest key, each
+    /// group's keys in rising message numbers (runs of one ratchet key are one group).
+    pub(crate) fn groups(&self) -> Vec<([u8; 32], Vec<&MessageKey>)> {
+        let mut groups: Vec<([u8; 32], Vec<&MessageKey>)> = Vec::new();
+        for run in &self.runs {
+            match groups.iter_mut().find(|(k, _)| *k == run.ratchet_key) {
+                Some((_, keys)) => keys.extend(run.keys.iter()),
+                None => groups.push((run.ratchet_key, run.keys.iter().collect())),
+            }
+        }
+        groups
+    }
+
     /// Summed over the runs, which are few (one per receiving chain with gaps).
     pub(crate) fn len(&self) -> usize {
         self.runs.iter().map(|run| run.keys.len()).sum()

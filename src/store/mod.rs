@@ -36,8 +36,12 @@ pub enum Table {
     OneTimePreKeys,
     /// Base keys accepted per (signed prekey id, PQ prekey id).
     BaseKeys,
-    /// Session records by peer address.
+    /// Per peer address, the index of its sessions (current first, then archived).
     Sessions,
+    /// One session (without its skipped keys) by peer address and slot.
+    SessionStates,
+    /// The skipped keys of one ratchet key, by peer address, slot and ratchet key.
+    SkippedKeys,
     /// Trusted identity keys by peer address.
     PeerIdentities,
     /// Outgoing message statuses by message id.
@@ -47,6 +51,21 @@ pub enum Table {
 }
 
 impl Table {
+    /// Every table.
+    pub const ALL: [Self; 11] = [
+        Self::Meta,
+        Self::SignedPreKeys,
+        Self::PqPreKeys,
+        Self::OneTimePreKeys,
+        Self::BaseKeys,
+        Self::Sessions,
+        Self::SessionStates,
+        Self::SkippedKeys,
+        Self::PeerIdentities,
+        Self::Outgoing,
+        Self::Inbox,
+    ];
+
     /// The table's name, bound into every record's associated data.
     pub fn name(self) -> &'static str {
         match self {
@@ -56,6 +75,8 @@ impl Table {
             Self::OneTimePreKeys => "one_time_prekeys",
             Self::BaseKeys => "base_keys",
             Self::Sessions => "sessions",
+            Self::SessionStates => "session_states",
+            Self::SkippedKeys => "skipped_keys",
             Self::PeerIdentities => "peer_identities",
             Self::Outgoing => "outgoing",
             Self::Inbox => "inbox",
