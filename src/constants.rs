@@ -18,6 +18,12 @@ pub const MAX_ARCHIVED_SESSIONS: usize = 40;
 /// bounds what one peer can make the store hold (without it, 41 x 2000 keys).
 pub const MAX_STORED_SKIPPED_PER_PEER: usize = 2 * MAX_STORED_SKIPPED;
 
+/// Statuses of sent messages an account keeps; the oldest is forgotten first.
+pub const MAX_OUTGOING_STATUSES: u64 = 10_000;
+/// Tombstones of acknowledged messages an account keeps (to recognise redeliveries and to
+/// send receipts later); the oldest is forgotten first.
+pub const MAX_INBOX_TOMBSTONES: u64 = 10_000;
+
 /// Plaintext is padded to a multiple of this many bytes (spec §5).
 pub const PADDING_BLOCK: usize = 64;
 /// Length of the AES-256-GCM tag appended to every ciphertext.

@@ -304,6 +304,29 @@ impl SignedPreKey {
     }
 }
 
+impl SignedPreKey {
+    /// [`SignedPreKey::to_bytes`] followed by the public key (32), for the account's sealed
+    /// store: loading it back costs no curve arithmetic.
+    pub(crate) fn to_stored_bytes(&self) -> zeroize::Zeroizing<Vec<u8>> {
+        let mut out = self.to_bytes();
+        out.extend_from_slice(self.key.public());
+        out
+    }
+
+    /// Reads [`SignedPreKey::to_stored_bytes`]. The public key is trusted as stored: only
+    /// the store that sealed and authenticated it hands it back.
+    pub(crate) fn from_stored_bytes(bytes: &[u8]) -> Result<Self, crate::error::DecodeError> {
+        let mut r = crate::codec::Reader::new(bytes, "stored signed prekey");
+        let id = r.u32()?;
+        let mut private = r.array::<32>()?;
+        let signature = r.array()?;
+        let public = r.array()?;
+        r.finish()?;
+        let key = X25519KeyPair::from_parts(&mut private, public);
+        Ok(Self { id, key, signature })
+    }
+}
+
 impl OneTimePreKey {
     /// `id (u32) || private (32)`.
     pub fn to_bytes(&self) -> zeroize::Zeroizing<Vec<u8>> {

@@ -1,8 +1,8 @@
 //! Sending, receiving, receipts, statuses and the inbox.
 
 use super::records::{
-    decode_inbox, load_inbox, load_outgoing, peer_identity, save_inbox, save_outgoing, InboxRecord,
-    OutgoingRecord,
+    decode_inbox, load_inbox, load_outgoing, retain, save_inbox, save_outgoing, OutgoingRecord,
+    Ring,
 };
 use super::session_rows::{LoadedSession, PeerSessions};
 use super::{prekeys, Account, AccountError, Address};
@@ -132,8 +132,7 @@ impl Account {
         bundle: Option<&PreKeyBundle>,
     ) -> Result<Outgoing, AccountError> {
         check_address(peer)?;
-        let lock = self.peer_lock(peer);
-        let _guard = lock.lock();
+        let _guard = self.peer_locks.lock(peer);
         self.transaction(|tx| {
             let mut sessions = PeerSessions::load(tx, peer)?;
             let mut loaded = match bundle {
@@ -160,6 +159,9 @@ impl Account {
                     peer: peer.clone(),
                 },
             )?;
+            if let Some(forgotten) = retain(tx, Ring::Outgoing, &id)? {
+                tx.delete(Table::Outgoing, forgotten.as_bytes())?;
+            }
             Ok(Outgoing { id, wire: out.wire })
         })
     }
@@ -186,8 +188,7 @@ impl Account {
     /// [`AccountError::AlreadyReceived`]. Any error leaves everything unchanged.
     pub fn decrypt(&self, peer: &Address, wire: &[u8]) -> Result<Incoming, AccountError> {
         check_address(peer)?;
-        let lock = self.peer_lock(peer);
-        let _guard = lock.lock();
+        let _guard = self.peer_locks.lock(peer);
         self.transaction(|tx| self.decrypt_in(tx, peer, wire))
     }
 
@@ -200,12 +201,7 @@ impl Account {
         &self,
         messages: &[(Address, Vec<u8>)],
     ) -> Result<Vec<Result<Incoming, AccountError>>, AccountError> {
-        let mut peers: Vec<&Address> = messages.iter().map(|(p, _)| p).collect();
-        peers.sort();
-        peers.dedup();
-        // Locks in a fixed order, so two batches cannot deadlock.
-        let locks: Vec<_> = peers.iter().map(|p| self.peer_lock(p)).collect();
-        let _guards: Vec<_> = locks.iter().map(|l| l.lock()).collect();
+        let _guards = self.peer_locks.lock_all(messages.iter().map(|(p, _)| p));
         self.transaction(|tx| {
             let mut results = Vec::with_capacity(messages.len());
             for (peer, wire) in messages {
@@ -241,19 +237,42 @@ impl Account {
         wire: &[u8],
     ) -> Result<Incoming, AccountError> {
         let id = MessageId::of(wire);
-        if let Some(entry) = load_inbox(tx, &id)? {
-            if entry.peer == *peer {
-                let body = entry.body.ok_or(AccountError::AlreadyReceived(id))?;
-                let sender =
-                    peer_identity(tx, peer)?.ok_or(AccountError::NoSession(peer.clone()))?;
-                return Ok(Incoming {
-                    from: peer.clone(),
-                    sender,
-                    received: Received::Message { id, body },
-                    replenish_prekeys: false,
-                });
-            }
+        match self.decrypt_new(tx, peer, wire, id) {
+            // A message that does not open may be one received before: its key is used.
+            // The inbox says whether it is still there, only on this path.
+            Err(e) => match load_inbox(tx, &id)? {
+                Some(entry) if entry.peer == *peer => {
+                    let body = entry.body.ok_or(AccountError::AlreadyReceived(id))?;
+                    Ok(Incoming {
+                        from: peer.clone(),
+                        sender: entry.sender,
+                        received: Received::Message {
+                            id,
+                            body: body.to_vec(),
+                        },
+                        replenish_prekeys: false,
+                    })
+                }
+                // A receipt leaves no inbox entry; its used key says it came before.
+                _ => match e {
+                    AccountError::Decryption(DecryptionError::DuplicateMessage) => {
+                        Err(AccountError::AlreadyReceived(id))
+                    }
+                    e => Err(e),
+                },
+            },
+            ok => ok,
         }
+    }
+
+    /// Decrypts a message not seen before and commits what it carried.
+    fn decrypt_new(
+        &self,
+        tx: &mut SealedTx<'_>,
+        peer: &Address,
+        wire: &[u8],
+        id: MessageId,
+    ) -> Result<Incoming, AccountError> {
         let mut sessions = PeerSessions::load(tx, peer)?;
         let (decrypted, new_session) =
             match WireMessage::parse(wire).map_err(DecryptionError::from)? {
@@ -268,14 +287,7 @@ impl Account {
         }
         let received = match decrypted.content_type {
             ContentType::Application => {
-                save_inbox(
-                    tx,
-                    &id,
-                    &InboxRecord {
-                        peer: peer.clone(),
-                        body: Some(decrypted.body.clone()),
-                    },
-                )?;
+                save_inbox(tx, &id, peer, &decrypted.sender, Some(&decrypted.body))?;
                 Received::Message {
                     id,
                     body: decrypted.body,
@@ -412,14 +424,14 @@ impl Account {
     pub fn acknowledge(&self, id: &MessageId) -> Result<(), AccountError> {
         self.transaction(|tx| {
             let entry = load_inbox(tx, id)?.ok_or(AccountError::UnknownMessage(*id))?;
-            save_inbox(
-                tx,
-                id,
-                &InboxRecord {
-                    peer: entry.peer,
-                    body: None,
-                },
-            )
+            if entry.body.is_none() {
+                return Ok(());
+            }
+            save_inbox(tx, id, &entry.peer, &entry.sender, None)?;
+            if let Some(forgotten) = retain(tx, Ring::Tombstones, id)? {
+                tx.delete(Table::Inbox, forgotten.as_bytes())?;
+            }
+            Ok(())
         })
     }
 
@@ -433,7 +445,7 @@ impl Account {
                     out.push(InboxEntry {
                         id: MessageId(id),
                         from: record.peer,
-                        body,
+                        body: body.to_vec(),
                     });
                 }
             }
@@ -451,8 +463,7 @@ impl Account {
         now_ms: u64,
     ) -> Result<Outgoing, AccountError> {
         check_address(peer)?;
-        let lock = self.peer_lock(peer);
-        let _guard = lock.lock();
+        let _guard = self.peer_locks.lock(peer);
         self.transaction(|tx| {
             for id in ids {
                 match load_inbox(tx, id)? {

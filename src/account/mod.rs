@@ -6,12 +6,12 @@
 mod address;
 mod error;
 mod messaging;
+mod peer_locks;
 mod prekeys;
 mod records;
 mod session_rows;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Mutex, RwLock};
 
 use rand_core::CryptoRng;
 
@@ -68,7 +68,7 @@ pub struct Account {
     vault: Vault,
     identity: IdentityKeyPair,
     config: AccountConfig,
-    peer_locks: Mutex<HashMap<Address, Arc<Mutex<()>>>>,
+    peer_locks: peer_locks::PeerLocks,
     policy: RwLock<Option<Box<IdentityPolicy>>>,
 }
 
@@ -83,7 +83,10 @@ impl core::fmt::Debug for Account {
 
 const IDENTITY_KEY: &[u8] = b"identity";
 const CHECK_KEY: &[u8] = b"check";
-const CHECK_VALUE: &[u8] = b"Bluetick account store v1";
+/// The check record names the account format: 2 stores a peer's sessions as rows.
+const CHECK_VALUE: &[u8] = b"Bluetick account store v2";
+const FORMAT: u8 = 2;
+const FORMAT_1_CHECK_VALUE: &[u8] = b"Bluetick account store v1";
 
 impl Account {
     /// Creates an account in an empty store: a new identity, a signed prekey, a last-resort
@@ -158,9 +161,17 @@ impl Account {
             vault,
             identity,
             config,
-            peer_locks: Mutex::new(HashMap::new()),
+            peer_locks: peer_locks::PeerLocks::new(),
             policy: RwLock::new(None),
         })
+    }
+
+    /// Checks every record of the store: a record whose key or value was damaged (on disk,
+    /// or by a tool) gives [`StoreError::Corrupt`] naming its table, rather than reading as
+    /// a missing record later. [`Account::open`] runs the same check; call this to check a
+    /// long-open account. It reads the whole store.
+    pub fn verify_store(&self) -> Result<(), AccountError> {
+        self.transaction(verify_rows)
     }
 
     /// This account's identity key.
@@ -170,6 +181,10 @@ impl Account {
 
     /// Sets the policy consulted when a peer's identity key differs from the trusted one.
     /// Without a policy, a changed identity is not trusted until [`Account::trust_identity`].
+    ///
+    /// **The policy is not stored**: it lives as long as this `Account` value. Set it again
+    /// after every [`Account::open`], before the first encrypt or decrypt, or a changed
+    /// identity is refused (the safe default) where the app meant to accept it.
     pub fn set_identity_policy(&self, policy: Box<IdentityPolicy>) {
         if let Ok(mut p) = self.policy.write() {
             *p = Some(policy);
@@ -203,20 +218,6 @@ impl Account {
         f: impl FnMut(&mut SealedTx<'_>) -> Result<T, AccountError>,
     ) -> Result<T, AccountError> {
         self.vault.transaction(f)
-    }
-
-    /// The lock serializing operations on one peer.
-    fn peer_lock(&self, peer: &Address) -> Arc<Mutex<()>> {
-        match self.peer_locks.lock() {
-            Ok(mut locks) => locks.entry(peer.clone()).or_default().clone(),
-            // A poisoned map still holds valid locks; a fresh one keeps the operation safe
-            // because the store's transaction serializes commits anyway.
-            Err(poisoned) => poisoned
-                .into_inner()
-                .entry(peer.clone())
-                .or_default()
-                .clone(),
-        }
     }
 
     fn trust_check(
@@ -323,6 +324,13 @@ fn read_identity(
 ) -> Result<IdentityKeyPair, AccountError> {
     match tx.get(Table::Meta, CHECK_KEY) {
         Ok(Some(v)) if v.as_slice() == CHECK_VALUE => {}
+        Ok(Some(v)) if v.as_slice() == FORMAT_1_CHECK_VALUE => {
+            return Err(StoreError::UnsupportedFormat {
+                found: 1,
+                supported: FORMAT,
+            }
+            .into())
+        }
         Ok(Some(_)) => return Err(StoreError::WrongKey.into()),
         // A record there that does not open under this key means another key sealed it.
         Ok(None) if tx.raw.scan(Table::Meta)?.is_empty() => {
@@ -335,5 +343,16 @@ fn read_identity(
         .get(Table::Meta, IDENTITY_KEY)?
         .ok_or(StoreError::Corrupt { table: "meta" })?;
     let seed = Secret32::from_slice(&seed).ok_or(StoreError::Corrupt { table: "meta" })?;
+    verify_rows(tx)?;
     Ok(IdentityKeyPair::from_seed(seed))
+}
+
+/// Opens every record: each is bound to the row it is stored under (the row key is in its
+/// associated data), so a damaged key or value is [`StoreError::Corrupt`] here instead of
+/// reading later as a record that is not there.
+fn verify_rows(tx: &mut SealedTx<'_>) -> Result<(), AccountError> {
+    for table in Table::ALL {
+        tx.scan(table)?;
+    }
+    Ok(())
 }

@@ -204,7 +204,7 @@ fn load_signed(
         return Ok(None);
     };
     let (retired, key) = split_retired(Table::SignedPreKeys, &bytes)?;
-    let key = SignedPreKey::from_bytes(key).map_err(|_| corrupt(Table::SignedPreKeys))?;
+    let key = SignedPreKey::from_stored_bytes(key).map_err(|_| corrupt(Table::SignedPreKeys))?;
     Ok(Some((retired, key)))
 }
 
@@ -226,7 +226,7 @@ fn new_signed(
     tx.put(
         Table::SignedPreKeys,
         &id.to_be_bytes(),
-        &with_retired(0, &key.to_bytes()),
+        &with_retired(0, &key.to_stored_bytes()),
     )?;
     put_u32(tx, CURRENT_SIGNED, id)?;
     Ok(key)
@@ -456,7 +456,7 @@ impl Account {
             tx.put(
                 Table::SignedPreKeys,
                 &old.id().to_be_bytes(),
-                &with_retired(now_ms.max(1), &old.to_bytes()),
+                &with_retired(now_ms.max(1), &old.to_stored_bytes()),
             )?;
             let spk = new_signed(tx, &self.identity)?;
             Ok(upload_of(&self.identity, &spk, &pq, &[], &[]))
@@ -486,12 +486,25 @@ impl Account {
     ) -> Result<usize, AccountError> {
         self.transaction(|tx| {
             let mut deleted = 0;
+            let mut signed_ids = Vec::new();
             for table in [Table::SignedPreKeys, Table::PqPreKeys] {
                 for (key, value) in tx.scan(table)? {
                     let (retired, _) = split_retired(table, &value)?;
                     if retired != 0 && retired.saturating_add(keep_for_ms) <= now_ms {
                         tx.delete(table, &key)?;
                         deleted += 1;
+                        if table == Table::SignedPreKeys {
+                            signed_ids.push(key);
+                        }
+                    }
+                }
+            }
+            // Accepted base keys go with their signed prekey (spec §3): a PreKeyMessage
+            // naming it can no longer start a session, so none can be a replay.
+            if !signed_ids.is_empty() {
+                for (key, _) in tx.scan(Table::BaseKeys)? {
+                    if signed_ids.iter().any(|id| key.starts_with(id)) {
+                        tx.delete(Table::BaseKeys, &key)?;
                     }
                 }
             }

@@ -2,7 +2,10 @@
 //! Every value here is sealed by the store layer before it reaches a backend.
 
 use super::{AccountError, Address};
+use zeroize::Zeroizing;
+
 use crate::codec::{Reader, Writer};
+use crate::constants::{MAX_INBOX_TOMBSTONES, MAX_OUTGOING_STATUSES};
 use crate::identity::IdentityKey;
 use crate::status::MessageStatus;
 use crate::store::{SealedTx, StoreError, Table};
@@ -61,11 +64,14 @@ pub(crate) fn save_outgoing(
     Ok(())
 }
 
-/// `acknowledged (flag) || peer address || [body]`: the body is dropped on acknowledgement,
-/// leaving a tombstone that recognises a redelivery.
+/// `acknowledged (flag) || sender IK (32) || peer address || [body]`: the body is dropped
+/// on acknowledgement, leaving a tombstone that recognises a redelivery and lets the app
+/// send receipts for the message later; tombstones are bounded by [`Ring::Tombstones`].
 pub(crate) struct InboxRecord {
     pub(crate) peer: Address,
-    pub(crate) body: Option<Vec<u8>>,
+    /// The identity of the session that delivered the message.
+    pub(crate) sender: IdentityKey,
+    pub(crate) body: Option<Zeroizing<Vec<u8>>>,
 }
 
 pub(crate) fn load_inbox(
@@ -81,23 +87,84 @@ pub(crate) fn load_inbox(
 pub(crate) fn decode_inbox(bytes: &[u8]) -> Result<InboxRecord, AccountError> {
     let mut r = Reader::new(bytes, "inbox record");
     let acknowledged = r.flag().map_err(|_| corrupt(Table::Inbox))?;
+    let sender = r.array::<32>().map_err(|_| corrupt(Table::Inbox))?;
+    // The identity was validated when its session was made.
+    let sender = IdentityKey::from_slice(&sender).map_err(|_| corrupt(Table::Inbox))?;
     let peer = Address::read(&mut r).map_err(|_| corrupt(Table::Inbox))?;
-    let body = (!acknowledged).then(|| r.rest().to_vec());
-    Ok(InboxRecord { peer, body })
+    let body = (!acknowledged).then(|| Zeroizing::new(r.rest().to_vec()));
+    Ok(InboxRecord { peer, sender, body })
 }
 
 pub(crate) fn save_inbox(
     tx: &mut SealedTx<'_>,
     id: &MessageId,
-    record: &InboxRecord,
+    peer: &Address,
+    sender: &IdentityKey,
+    body: Option<&[u8]>,
 ) -> Result<(), AccountError> {
-    let mut v = zeroize::Zeroizing::new(vec![u8::from(record.body.is_none())]);
-    v.put(&record.peer.to_bytes());
-    if let Some(body) = &record.body {
+    let peer = peer.to_bytes();
+    let len = 1 + 32 + peer.len() + body.map_or(0, <[u8]>::len);
+    let mut v = Zeroizing::new(Vec::with_capacity(len));
+    v.push(u8::from(body.is_none()));
+    v.put(sender.as_bytes());
+    v.put(&peer);
+    if let Some(body) = body {
         v.put(body);
     }
     tx.put(Table::Inbox, id.as_bytes(), &v)?;
     Ok(())
+}
+
+/// The records the account keeps only for a while: the newest `capacity` of each kind stay,
+/// and adding one more evicts the oldest (a ring of message ids in the retention table).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Ring {
+    /// Statuses of sent messages.
+    Outgoing,
+    /// Inbox tombstones of acknowledged messages.
+    Tombstones,
+}
+
+impl Ring {
+    fn tag(self) -> u8 {
+        match self {
+            Self::Outgoing => 1,
+            Self::Tombstones => 2,
+        }
+    }
+
+    fn capacity(self) -> u64 {
+        match self {
+            Self::Outgoing => MAX_OUTGOING_STATUSES,
+            Self::Tombstones => MAX_INBOX_TOMBSTONES,
+        }
+    }
+}
+
+/// Enters `id` into `ring` and returns the id it evicts, whose record the caller deletes.
+pub(crate) fn retain(
+    tx: &mut SealedTx<'_>,
+    ring: Ring,
+    id: &MessageId,
+) -> Result<Option<MessageId>, AccountError> {
+    let counter = [b"ring".as_slice(), &[ring.tag()]].concat();
+    let next = match tx.get(Table::Meta, &counter)? {
+        None => 0,
+        Some(b) => u64::from_be_bytes(b.as_slice().try_into().map_err(|_| corrupt(Table::Meta))?),
+    };
+    tx.put(Table::Meta, &counter, &next.wrapping_add(1).to_be_bytes())?;
+    let mut slot = vec![ring.tag()];
+    slot.put_u64(next % ring.capacity());
+    let evicted = match tx.get(Table::Retention, &slot)? {
+        None => None,
+        Some(b) => Some(MessageId(
+            b.as_slice()
+                .try_into()
+                .map_err(|_| corrupt(Table::Retention))?,
+        )),
+    };
+    tx.put(Table::Retention, &slot, id.as_bytes())?;
+    Ok(evicted.filter(|e| e != id))
 }
 
 /// A `u32` counter in the meta table, returned and then incremented.

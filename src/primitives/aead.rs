@@ -5,6 +5,69 @@ use aes_gcm::{Aes256Gcm, Nonce, Tag};
 
 use crate::constants::TAG_LEN;
 
+/// An AES-256-GCM key with its key schedule expanded once, for a key that seals many
+/// values (the store's). Erased on drop.
+pub struct AeadKey(Aes256Gcm);
+
+impl AeadKey {
+    /// Expands `key`.
+    pub fn new(key: &[u8; 32]) -> Self {
+        Self(Aes256Gcm::new(key.into()))
+    }
+
+    /// Encrypts `buf[start..]` in place and appends the tag.
+    pub fn seal_in_place(&self, nonce: &[u8; 12], aad: &[u8], buf: &mut Vec<u8>, start: usize) {
+        let Some(body) = buf.get_mut(start..) else {
+            return;
+        };
+        match self
+            .0
+            .encrypt_inout_detached(&Nonce::from(*nonce), aad, body.into())
+        {
+            Ok(tag) => buf.extend_from_slice(&tag),
+            // Only inputs over 64 GiB fail; the store's records are far smaller.
+            Err(_) => buf.truncate(start),
+        }
+    }
+
+    /// Decrypts `ciphertext || tag` into `out` (cleared first); `out` holds the plaintext
+    /// only if the tag verifies, and nothing otherwise.
+    pub fn open_into(
+        &self,
+        nonce: &[u8; 12],
+        aad: &[u8],
+        ciphertext_and_tag: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), AeadError> {
+        out.clear();
+        let split = ciphertext_and_tag
+            .len()
+            .checked_sub(TAG_LEN)
+            .ok_or(AeadError)?;
+        let (ciphertext, tag) = ciphertext_and_tag.split_at(split);
+        let tag = Tag::try_from(tag).map_err(|_| AeadError)?;
+        out.extend_from_slice(ciphertext);
+        let result = self.0.decrypt_inout_detached(
+            &Nonce::from(*nonce),
+            aad,
+            out.as_mut_slice().into(),
+            &tag,
+        );
+        if result.is_err() {
+            // What the failed call left is not plaintext anyone may see.
+            zeroize::Zeroize::zeroize(out);
+            return Err(AeadError);
+        }
+        Ok(())
+    }
+}
+
+impl core::fmt::Debug for AeadKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("AeadKey(..)")
+    }
+}
+
 /// The tag did not verify.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AeadError;

@@ -48,11 +48,13 @@ pub enum Table {
     Outgoing,
     /// Received messages not yet acknowledged by the app, and tombstones of acknowledged ones.
     Inbox,
+    /// Rings of message ids bounding how many outgoing statuses and tombstones are kept.
+    Retention,
 }
 
 impl Table {
     /// Every table.
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 12] = [
         Self::Meta,
         Self::SignedPreKeys,
         Self::PqPreKeys,
@@ -64,6 +66,7 @@ impl Table {
         Self::PeerIdentities,
         Self::Outgoing,
         Self::Inbox,
+        Self::Retention,
     ];
 
     /// The table's name, bound into every record's associated data.
@@ -80,6 +83,7 @@ impl Table {
             Self::PeerIdentities => "peer_identities",
             Self::Outgoing => "outgoing",
             Self::Inbox => "inbox",
+            Self::Retention => "retention",
         }
     }
 }
@@ -96,6 +100,14 @@ pub enum StoreError {
     Corrupt {
         /// The table.
         table: &'static str,
+    },
+    /// The store was written in an account format this version does not read.
+    #[error("this store holds an account in format {found}, which this version does not read (it reads format {supported}); create a new account, or open the store with the version that wrote it")]
+    UnsupportedFormat {
+        /// The format found.
+        found: u8,
+        /// The format this version reads.
+        supported: u8,
     },
     /// No account exists in this store.
     #[error("this store holds no account; create one first")]
@@ -116,7 +128,7 @@ impl StoreError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Self::WrongKey => ErrorKind::WrongStorageKey,
-            Self::Corrupt { .. } => ErrorKind::StoreCorrupt,
+            Self::Corrupt { .. } | Self::UnsupportedFormat { .. } => ErrorKind::StoreCorrupt,
             Self::NoAccount => ErrorKind::NoAccount,
             Self::AccountExists => ErrorKind::AccountExists,
             Self::Database(_) | Self::Aborted => ErrorKind::Database,

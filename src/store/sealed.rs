@@ -1,27 +1,45 @@
 //! The sealing layer: blinds row keys and encrypts every value with keys derived from the
-//! app's 32-byte storage key. A fresh random nonce is drawn for every write, so no nonce is
-//! reused under a key (the random-nonce bound of 2^32 writes per key is far beyond what an
-//! account writes).
+//! app's storage key. A fresh random nonce is drawn for every write, so no nonce is reused
+//! under a key (the random-nonce bound of 2^32 writes per key is far beyond what an account
+//! writes).
+//!
+//! The keys are expanded once per account (the AES key schedule, the HMAC key's padded
+//! blocks), and nonces come from a ChaCha20 generator of the store's own, seeded by the
+//! operating system: sealing makes no system call, and never draws from the generator a
+//! caller gave the protocol (a replayed test generator must not repeat store nonces).
 
-use rand_core::CryptoRng;
+use std::sync::Mutex;
+
+use chacha20::ChaCha20Rng;
+use hmac::{Hmac, KeyInit, Mac};
+use rand_core::{CryptoRng, Rng, SeedableRng};
+use sha2::Sha256;
 use zeroize::Zeroizing;
 
 use super::{RawTransaction, StoreError, Table};
-use crate::primitives::aead;
-use crate::primitives::kdf::{hkdf_sha256, hmac_sha256};
+use crate::primitives::aead::AeadKey;
+use crate::primitives::kdf::hkdf_sha256;
 use crate::primitives::secret::Secret32;
 
 const CONTEXT: &[u8] = b"Bluetick_Store_v1";
 const ROW_KEY_LEN: usize = 16;
+const NONCE_LEN: usize = 12;
 
 /// An opened record: `(logical key, value)`.
 pub type Record = (Vec<u8>, Zeroizing<Vec<u8>>);
 
-/// The keys derived from the app's storage key. Erased on drop.
-#[derive(Clone, Debug)]
+/// The keys derived from the app's storage key, expanded, and the nonce generator. Erased
+/// on drop.
 pub(crate) struct StorageKeys {
-    seal: Secret32,
-    index: Secret32,
+    seal: AeadKey,
+    index: Hmac<Sha256>,
+    nonces: Mutex<ChaCha20Rng>,
+}
+
+impl core::fmt::Debug for StorageKeys {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("StorageKeys(..)")
+    }
 }
 
 impl StorageKeys {
@@ -40,11 +58,30 @@ impl StorageKeys {
             b"Bluetick_Store_Index_v1",
             index.expose_mut(),
         );
-        Self { seal, index }
+        let mut seed = Zeroizing::new([0u8; 32]);
+        crate::rng::os_rng().fill_bytes(&mut *seed);
+        Self {
+            seal: AeadKey::new(seal.expose()),
+            // HMAC takes keys of any length; a 32-byte key cannot be refused.
+            index: <Hmac<Sha256> as KeyInit>::new_from_slice(index.expose())
+                .unwrap_or_else(|_| <Hmac<Sha256> as KeyInit>::new(&Default::default())),
+            nonces: Mutex::new(ChaCha20Rng::from_seed(*seed)),
+        }
+    }
+
+    fn nonce(&self) -> [u8; NONCE_LEN] {
+        let mut nonce = [0u8; NONCE_LEN];
+        match self.nonces.lock() {
+            Ok(mut g) => g.fill_bytes(&mut nonce),
+            // A poisoned generator is still a generator; never fall back to a fixed nonce.
+            Err(poisoned) => poisoned.into_inner().fill_bytes(&mut nonce),
+        }
+        nonce
     }
 }
 
-/// A write transaction that seals what it writes and opens what it reads.
+/// A write transaction that seals what it writes and opens what it reads. `rng` is the
+/// protocol's generator (keys, ratchet steps); store nonces never come from it.
 pub(crate) struct SealedTx<'a> {
     pub(crate) raw: &'a mut dyn RawTransaction,
     pub(crate) keys: &'a StorageKeys,
@@ -52,14 +89,13 @@ pub(crate) struct SealedTx<'a> {
 }
 
 fn row_key(keys: &StorageKeys, table: Table, key: &[u8]) -> [u8; ROW_KEY_LEN] {
-    let mut data = Vec::with_capacity(table.name().len() + 1 + key.len());
-    data.extend_from_slice(table.name().as_bytes());
-    data.push(0);
-    data.extend_from_slice(key);
-    let mut mac = [0u8; 32];
-    hmac_sha256(keys.index.expose(), &data, &mut mac);
+    let mut mac = keys.index.clone();
+    mac.update(table.name().as_bytes());
+    mac.update(&[0]);
+    mac.update(key);
+    let tag = mac.finalize().into_bytes();
     let mut out = [0u8; ROW_KEY_LEN];
-    out.copy_from_slice(mac.get(..ROW_KEY_LEN).unwrap_or(&[0u8; ROW_KEY_LEN]));
+    out.copy_from_slice(tag.get(..ROW_KEY_LEN).unwrap_or(&[0u8; ROW_KEY_LEN]));
     out
 }
 
@@ -75,20 +111,26 @@ fn corrupt(table: Table) -> StoreError {
 
 /// Opens a sealed value: `(logical key, value)`.
 fn open(keys: &StorageKeys, table: Table, row: &[u8], sealed: &[u8]) -> Result<Record, StoreError> {
-    if sealed.len() < 12 {
-        return Err(corrupt(table));
-    }
-    let (nonce, ciphertext) = sealed.split_at(12);
-    let nonce: [u8; 12] = nonce.try_into().map_err(|_| corrupt(table))?;
-    let plain = Zeroizing::new(
-        aead::open(
-            keys.seal.expose(),
-            &nonce,
-            &associated_data(table, row),
-            ciphertext,
-        )
-        .map_err(|_| corrupt(table))?,
-    );
+    open_checked(keys, table, row, sealed, None)
+}
+
+/// Opens a sealed value and checks that the key sealed inside is the one the row stands
+/// for: `expected` when the caller asked for that key (a byte comparison), else by
+/// recomputing the blinded row key (a scan learns the key from the record).
+fn open_checked(
+    keys: &StorageKeys,
+    table: Table,
+    row: &[u8],
+    sealed: &[u8],
+    expected: Option<&[u8]>,
+) -> Result<Record, StoreError> {
+    let (nonce, ciphertext) = sealed
+        .split_first_chunk::<NONCE_LEN>()
+        .ok_or_else(|| corrupt(table))?;
+    let mut plain = Zeroizing::new(Vec::new());
+    keys.seal
+        .open_into(nonce, &associated_data(table, row), ciphertext, &mut plain)
+        .map_err(|_| corrupt(table))?;
     let (len, rest) = plain
         .split_first_chunk::<2>()
         .ok_or_else(|| corrupt(table))?;
@@ -98,7 +140,11 @@ fn open(keys: &StorageKeys, table: Table, row: &[u8], sealed: &[u8]) -> Result<R
     }
     let (key, value) = rest.split_at(len);
     // The embedded key must be the one the row stands for.
-    if row_key(keys, table, key)[..] != *row {
+    let stands_for = match expected {
+        Some(expected) => key == expected,
+        None => row_key(keys, table, key)[..] == *row,
+    };
+    if !stands_for {
         return Err(corrupt(table));
     }
     Ok((key.to_vec(), Zeroizing::new(value.to_vec())))
@@ -113,7 +159,9 @@ impl SealedTx<'_> {
         let row = row_key(self.keys, table, key);
         match self.raw.get(table, &row)? {
             None => Ok(None),
-            Some(sealed) => open(self.keys, table, &row, &sealed).map(|(_, v)| Some(v)),
+            Some(sealed) => {
+                open_checked(self.keys, table, &row, &sealed, Some(key)).map(|(_, v)| Some(v))
+            }
         }
     }
 
@@ -121,19 +169,20 @@ impl SealedTx<'_> {
         let row = row_key(self.keys, table, key);
         let key_len = u16::try_from(key.len())
             .map_err(|_| StoreError::Database("record key over 64 KiB".into()))?;
-        let mut plain = Zeroizing::new(Vec::with_capacity(2 + key.len() + value.len()));
-        plain.extend_from_slice(&key_len.to_be_bytes());
-        plain.extend_from_slice(key);
-        plain.extend_from_slice(value);
-        let mut nonce = [0u8; 12];
-        self.rng.fill_bytes(&mut nonce);
-        let mut sealed = nonce.to_vec();
-        aead::seal(
-            self.keys.seal.expose(),
+        let nonce = self.keys.nonce();
+        // nonce || key_len || key || value, sealed in place after the nonce.
+        let mut sealed = Zeroizing::new(Vec::with_capacity(
+            NONCE_LEN + 2 + key.len() + value.len() + crate::constants::TAG_LEN,
+        ));
+        sealed.extend_from_slice(&nonce);
+        sealed.extend_from_slice(&key_len.to_be_bytes());
+        sealed.extend_from_slice(key);
+        sealed.extend_from_slice(value);
+        self.keys.seal.seal_in_place(
             &nonce,
             &associated_data(table, &row),
-            &plain,
             &mut sealed,
+            NONCE_LEN,
         );
         self.raw.put(table, &row, &sealed)
     }
