@@ -15,10 +15,11 @@
 //!            || skipped (u16, <= 2000) || (ratchet key (32) || N (u32) || MK (32))*
 //! ```
 //!
-//! Derived values (the identity's X25519 form, the DHs public key) are stored rather than
-//! recomputed, so loading a record costs no curve arithmetic; a record is only ever read
-//! back from the store that sealed and authenticated it. A fresh responder session is
-//! 440 bytes.
+//! Derived values (the identity's X25519 form, the DHs public key) are stored with the keys
+//! they come from. The account reads its sessions back from its own sealed store and trusts
+//! them, so loading costs no curve arithmetic; [`SessionRecord::from_bytes`], which takes
+//! bytes from a caller, checks each against what it is derived from. A fresh responder
+//! session is 440 bytes.
 
 use zeroize::Zeroizing;
 
@@ -121,11 +122,36 @@ fn read_chain(r: &mut Reader<'_>) -> Result<Option<ChainKey>, DecodeError> {
     Ok(Some(ChainKey::new(key, r.u32()?)))
 }
 
+/// How far stored bytes are trusted.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// The account's own sealed store, which authenticated the bytes it wrote.
+    Sealed,
+    /// Bytes handed in by a caller: every stored public key is checked.
+    Caller,
+}
+
+fn stored_key_mismatch() -> DecodeError {
+    DecodeError::InvalidValue {
+        what: "session record public key (it does not match its private key or identity)",
+    }
+}
+
 /// Everything of a session but its skipped keys.
-fn read_state(r: &mut Reader<'_>) -> Result<Session, DecodeError> {
+fn read_state(r: &mut Reader<'_>, source: Source) -> Result<Session, DecodeError> {
     let remote: [u8; 32] = r.array()?;
-    // The identity was validated when it arrived.
-    let remote_identity = IdentityKey::from_stored(remote, r.array()?);
+    let remote_x: [u8; 32] = r.array()?;
+    let remote_identity = match source {
+        // The identity was validated when it arrived.
+        Source::Sealed => IdentityKey::from_stored(remote, remote_x),
+        Source::Caller => {
+            let key = IdentityKey::from_bytes(&remote).map_err(|_| stored_key_mismatch())?;
+            if key.x25519() != &remote_x {
+                return Err(stored_key_mismatch());
+            }
+            key
+        }
+    };
     let associated_data = r.array()?;
     let base_key: [u8; 32] = r.array()?;
     let pending_prekey = if r.flag()? {
@@ -148,7 +174,17 @@ fn read_state(r: &mut Reader<'_>) -> Result<Session, DecodeError> {
     let prekey_digest = if r.flag()? { Some(r.array()?) } else { None };
     let root = RootKey(secret(r)?);
     let mut private = r.array::<32>()?;
-    let sending_key = X25519KeyPair::from_parts(&mut private, r.array()?);
+    let public: [u8; 32] = r.array()?;
+    let sending_key = match source {
+        Source::Sealed => X25519KeyPair::from_parts(&mut private, public),
+        Source::Caller => {
+            let pair = X25519KeyPair::from_private(&mut private);
+            if pair.public() != &public {
+                return Err(stored_key_mismatch());
+            }
+            pair
+        }
+    };
     let remote_key = if r.flag()? { Some(r.array()?) } else { None };
     let sending = read_chain(r)?;
     let receiving = read_chain(r)?;
@@ -172,7 +208,7 @@ fn read_state(r: &mut Reader<'_>) -> Result<Session, DecodeError> {
 }
 
 fn read_session(r: &mut Reader<'_>) -> Result<Session, DecodeError> {
-    let mut session = read_state(r)?;
+    let mut session = read_state(r, Source::Caller)?;
     let count = usize::from(r.u16()?);
     if count > MAX_STORED_SKIPPED {
         return Err(DecodeError::InvalidValue {
@@ -216,7 +252,9 @@ impl SessionRecord {
         }
     }
 
-    /// Strictly reads a serialized record.
+    /// Strictly reads a serialized record, checking every stored public key against what
+    /// it is derived from (the identity's point and X25519 form, the ratchet key pair), so
+    /// bytes from anywhere cannot make a session with keys that do not belong together.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
         let mut r = Reader::new(bytes, WHAT);
         let version = r.u8()?;
@@ -267,7 +305,7 @@ pub(crate) fn state_from_bytes(bytes: &[u8]) -> Result<Session, DecodeError> {
             version,
         });
     }
-    let session = read_state(&mut r)?;
+    let session = read_state(&mut r, Source::Sealed)?;
     r.finish()?;
     Ok(session)
 }

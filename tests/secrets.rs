@@ -22,7 +22,8 @@ fn hex(bytes: &[u8]) -> String {
 /// No 8-byte window of `secret` may appear, as hex or as a decimal byte list, in `text`.
 fn assert_not_leaked(text: &str, secret: &[u8], what: &str) {
     let h = hex(secret);
-    for i in 0..secret.len().saturating_sub(8) {
+    // Every 8-byte window, the last one included.
+    for i in 0..=secret.len().saturating_sub(8) {
         assert!(
             !text.contains(&h[2 * i..2 * i + 16]),
             "{what} leaked as hex in {text}"
@@ -54,6 +55,15 @@ fn debug_output_of_key_types_contains_no_secret() {
     let pq = PqPreKey::generate(&identity, 1, PqPreKeyKind::OneTime, &mut r);
     let pq_seed = pq.key_pair().seed().expose().to_vec();
     assert_not_leaked(&format!("{pq:?}"), &pq_seed, "PQ prekey seed");
+    let kem_text = format!("{:?} {:#?}", pq.key_pair(), pq.key_pair());
+    assert_not_leaked(&kem_text, &pq_seed, "ML-KEM key pair seed");
+    // The seed's two halves are d and z of FIPS 203; z is also the tail of the expanded
+    // decapsulation key, so neither half may show.
+    assert_not_leaked(
+        &kem_text,
+        &pq_seed[32..],
+        "ML-KEM implicit-rejection value z",
+    );
 
     let secret = Secret32::from_slice(&[7u8; 32]).unwrap();
     assert_eq!(format!("{secret:?}"), "SecretBytes<32>(redacted)");
@@ -89,6 +99,7 @@ fn secret_types_erase_themselves_on_drop() {
     // The X25519 private key inside every key pair (x25519-dalek, `zeroize` feature on).
     erases_on_drop::<x25519_dalek::StaticSecret>();
     erases_on_drop::<ed25519_dalek::SigningKey>();
+    erases_on_drop::<bluetick::primitives::kem::KemKeyPair>();
 
     let mut s = SecretBytes::<32>::from_slice(&[0xAB; 32]).unwrap();
     s.zeroize();

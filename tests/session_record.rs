@@ -114,3 +114,26 @@ fn corrupt_records_are_rejected_with_typed_errors_never_a_panic() {
         let _ = SessionRecord::from_bytes(&t);
     }
 }
+
+#[test]
+fn record_bytes_whose_public_keys_do_not_belong_to_their_keys_are_refused() {
+    let (_alice, bob) = established(60);
+    let bytes = bob.record.to_bytes().to_vec();
+    assert!(SessionRecord::from_bytes(&bytes).is_ok());
+    // Layout of the current session: version, flag, remote IK (32) at 2, its X25519 form
+    // (32) at 34, AD (98), base key (32), no pending prefix (flag), a digest (flag + 32),
+    // RK (32), then the DHs private (32) and public (32) keys.
+    let dhs_public = 2 + 32 + 32 + 98 + 32 + 1 + 1 + 32 + 32 + 32;
+    for (what, at) in [
+        ("identity", 2),
+        ("identity X25519 form", 34),
+        ("ratchet public key", dhs_public),
+    ] {
+        let mut tampered = bytes.clone();
+        tampered[at] ^= 0x01;
+        assert!(
+            SessionRecord::from_bytes(&tampered).is_err(),
+            "a changed {what} was accepted"
+        );
+    }
+}

@@ -11,17 +11,7 @@ use chacha20::ChaCha20Rng;
 use bluetick::rand_core::SeedableRng;
 use libfuzzer_sys::fuzz_target;
 
-const TABLES: [Table; 9] = [
-    Table::Meta,
-    Table::SignedPreKeys,
-    Table::PqPreKeys,
-    Table::OneTimePreKeys,
-    Table::BaseKeys,
-    Table::Sessions,
-    Table::PeerIdentities,
-    Table::Outgoing,
-    Table::Inbox,
-];
+const TABLES: [Table; 12] = Table::ALL;
 
 fn config() -> AccountConfig {
     AccountConfig { one_time_prekeys: 1, one_time_pq_prekeys: 1, low_water_mark: 1 }
@@ -40,6 +30,7 @@ fuzz_target!(|data: &[u8]| {
         2 => 1u32.to_be_bytes().to_vec(),
         3 => Address::new("peer", 1).to_bytes(),
         4 => [7u8; 16].to_vec(),
+        5 => [Address::new("peer", 1).to_bytes(), 0u32.to_be_bytes().to_vec()].concat(),
         _ => key.to_vec(),
     };
 

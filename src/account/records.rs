@@ -64,7 +64,7 @@ pub(crate) fn save_outgoing(
     Ok(())
 }
 
-/// `acknowledged (flag) || sender IK (32) || peer address || [body]`: the body is dropped
+/// `acknowledged (flag) || sender IK (32) || sender IKx (32) || peer address || [body]`: the body is dropped
 /// on acknowledgement, leaving a tombstone that recognises a redelivery and lets the app
 /// send receipts for the message later; tombstones are bounded by [`Ring::Tombstones`].
 pub(crate) struct InboxRecord {
@@ -87,9 +87,11 @@ pub(crate) fn load_inbox(
 pub(crate) fn decode_inbox(bytes: &[u8]) -> Result<InboxRecord, AccountError> {
     let mut r = Reader::new(bytes, "inbox record");
     let acknowledged = r.flag().map_err(|_| corrupt(Table::Inbox))?;
-    let sender = r.array::<32>().map_err(|_| corrupt(Table::Inbox))?;
-    // The identity was validated when its session was made.
-    let sender = IdentityKey::from_slice(&sender).map_err(|_| corrupt(Table::Inbox))?;
+    let ed = r.array::<32>().map_err(|_| corrupt(Table::Inbox))?;
+    let x = r.array::<32>().map_err(|_| corrupt(Table::Inbox))?;
+    // The identity was validated when its session was made; it is kept with its X25519
+    // form, as sessions keep it, so reading it back costs no point decoding.
+    let sender = IdentityKey::from_stored(ed, x);
     let peer = Address::read(&mut r).map_err(|_| corrupt(Table::Inbox))?;
     let body = (!acknowledged).then(|| Zeroizing::new(r.rest().to_vec()));
     Ok(InboxRecord { peer, sender, body })
@@ -103,10 +105,11 @@ pub(crate) fn save_inbox(
     body: Option<&[u8]>,
 ) -> Result<(), AccountError> {
     let peer = peer.to_bytes();
-    let len = 1 + 32 + peer.len() + body.map_or(0, <[u8]>::len);
+    let len = 1 + 64 + peer.len() + body.map_or(0, <[u8]>::len);
     let mut v = Zeroizing::new(Vec::with_capacity(len));
     v.push(u8::from(body.is_none()));
     v.put(sender.as_bytes());
+    v.put(sender.x25519());
     v.put(&peer);
     if let Some(body) = body {
         v.put(body);

@@ -23,11 +23,17 @@ pub struct KemKeyPair {
 impl KemKeyPair {
     /// Key generation from `d || z` (FIPS 203 ML-KEM.KeyGen_internal).
     pub fn from_seed(seed: SecretBytes<64>) -> Self {
-        let pair = mlkem1024::generate_key_pair(*seed.expose());
-        let (private, public) = pair.into_parts();
+        // libcrux takes the seed by value and returns the key pair by value: erase the
+        // copies this frame holds (the library's own frames are beyond reach).
+        let mut randomness = *seed.expose();
+        let pair = mlkem1024::generate_key_pair(randomness);
+        randomness.zeroize();
+        let (mut private, public) = pair.into_parts();
+        let boxed = Box::new(MlKem1024PrivateKey::from(private.as_slice()));
+        private[0..].zeroize();
         Self {
             seed,
-            private: Box::new(private),
+            private: boxed,
             public: Box::new(*public.as_slice()),
         }
     }
@@ -67,6 +73,9 @@ impl Drop for KemKeyPair {
     }
 }
 
+/// The seed erases itself and `Drop` erases the decapsulation key.
+impl zeroize::ZeroizeOnDrop for KemKeyPair {}
+
 impl core::fmt::Debug for KemKeyPair {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         let Self {
@@ -99,6 +108,8 @@ pub fn encapsulate(
     if !mlkem1024::validate_public_key(&key) {
         return Err(InvalidKemKey);
     }
-    let (ct, mut ss) = mlkem1024::encapsulate(&key, *m.expose());
+    let mut randomness = *m.expose();
+    let (ct, mut ss) = mlkem1024::encapsulate(&key, randomness);
+    randomness.zeroize();
     Ok((Box::new(*ct.as_slice()), Secret32::from_array(&mut ss)))
 }

@@ -1,14 +1,15 @@
 //! An in-memory store, for tests and tools. A transaction's writes are buffered and applied
 //! only on success.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use super::BufferedTx;
 use std::sync::Mutex;
 
 use super::{RawTransaction, Row, Store, StoreError, Table};
 
-type Rows = HashMap<Table, BTreeMap<Vec<u8>, Vec<u8>>>;
+/// Hashed, not ordered: lookups are the hot path, and a scan sorts what it returns.
+type Rows = HashMap<Table, HashMap<Vec<u8>, Vec<u8>>>;
 
 /// Rows kept in memory.
 #[derive(Debug, Default)]
@@ -61,11 +62,13 @@ impl RawTransaction for Committed<'_> {
     }
 
     fn scan(&mut self, table: Table) -> Result<Vec<Row>, StoreError> {
-        Ok(self
+        let mut rows: Vec<Row> = self
             .0
             .get(&table)
             .map(|t| t.clone().into_iter().collect())
-            .unwrap_or_default())
+            .unwrap_or_default();
+        rows.sort();
+        Ok(rows)
     }
 }
 
