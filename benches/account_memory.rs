@@ -10,6 +10,7 @@
     clippy::indexing_slicing
 )]
 
+#[allow(dead_code)] // the shared report module has helpers this bench does not use
 mod report;
 
 use std::time::SystemTime;
