@@ -35,7 +35,7 @@ pub const KEM_PUBLIC_KEY_LEN: usize = 1568;
 /// Length of an ML-KEM-1024 ciphertext.
 pub const KEM_CIPHERTEXT_LEN: usize = 1568;
 /// Length of the PQXDH associated data (spec §3 step 6).
-pub const ASSOCIATED_DATA_LEN: usize = 98;
+pub const ASSOCIATED_DATA_LEN: usize = 96;
 /// Length of a message id (spec §5).
 pub const MESSAGE_ID_LEN: usize = 16;
 

@@ -6,7 +6,7 @@ use zeroize::Zeroizing;
 
 use crate::bundle::PreKeyBundle;
 use crate::constants::{
-    ASSOCIATED_DATA_LEN, EC_KEY_TYPE, FF32, KEM_CIPHERTEXT_LEN, KEM_KEY_TYPE, PQXDH_INFO, ZERO32,
+    ASSOCIATED_DATA_LEN, FF32, KEM_CIPHERTEXT_LEN, KEM_KEY_TYPE, PQXDH_INFO, ZERO32,
 };
 use crate::error::{BundleError, KeyError};
 use crate::identity::{IdentityKey, IdentityKeyPair};
@@ -78,7 +78,9 @@ fn shared_key(
     sk
 }
 
-/// `AD = EncodeEC(IKx_A) || EncodeEC(IKx_B) || SHA-256(EncodeKEM(PQPK_B))`.
+/// `AD = IK_A || IK_B || SHA-256(EncodeKEM(PQPK_B))` with the 32-byte Ed25519 identity
+/// keys (spec §3 step 6, revision 2): binding the Ed25519 form binds its sign bit, which the
+/// Montgomery form used for the DHs does not carry.
 pub fn associated_data(
     initiator: &IdentityKey,
     responder: &IdentityKey,
@@ -86,13 +88,7 @@ pub fn associated_data(
 ) -> [u8; ASSOCIATED_DATA_LEN] {
     let mut ad = [0u8; ASSOCIATED_DATA_LEN];
     let hash = sha256(&[&[KEM_KEY_TYPE], pq_prekey]);
-    let parts: [&[u8]; 5] = [
-        &[EC_KEY_TYPE],
-        initiator.x25519(),
-        &[EC_KEY_TYPE],
-        responder.x25519(),
-        &hash,
-    ];
+    let parts: [&[u8]; 3] = [initiator.as_bytes(), responder.as_bytes(), &hash];
     let mut at = 0;
     for p in parts {
         if let Some(dst) = ad.get_mut(at..at + p.len()) {

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! record   = version (0x01) || has_current (flag) || [session] || archived (u8, <= 40) || session*
-//! session  = remote IK (32) || remote IKx (32) || AD (98) || base key (32)
+//! session  = remote IK (32) || remote IKx (32) || AD (96) || base key (32)
 //!            || has_pending (flag) || [our IK (32) || SPK id (u32) || PQPK id (u32)
 //!                                      || has_OPK (flag) || [OPK id (u32)] || CT (1568)]
 //!            || has_digest (flag) || [PreKeyMessage digest (32)]
@@ -39,7 +39,9 @@ use crate::session_record::SessionRecord;
 use crate::wire::prekey_message::PreKeyPrefix;
 
 /// The version byte of the current serialization.
-pub const SESSION_RECORD_VERSION: u8 = 0x01;
+/// `0x02`: revision 2's 96-byte associated data (`0x01` records, with revision 1's 98-byte
+/// form, are not read: revision 1 has no deployed users).
+pub const SESSION_RECORD_VERSION: u8 = 0x02;
 const WHAT: &str = "session record";
 
 /// Counts the bytes a serialization would write.

@@ -100,12 +100,15 @@ fn corrupt_records_are_rejected_with_typed_errors_never_a_panic() {
         SessionRecord::from_bytes(&longer).unwrap_err().kind(),
         ErrorKind::TrailingBytes
     );
-    let mut v2 = bytes.clone();
-    v2[0] = 2;
-    assert_eq!(
-        SessionRecord::from_bytes(&v2).unwrap_err().kind(),
-        ErrorKind::UnsupportedVersion
-    );
+    // Version 1 (revision 1's 98-byte AD) and unknown versions are refused.
+    for version in [1u8, 3] {
+        let mut other = bytes.clone();
+        other[0] = version;
+        assert_eq!(
+            SessionRecord::from_bytes(&other).unwrap_err().kind(),
+            ErrorKind::UnsupportedVersion
+        );
+    }
     // Any byte change parses to an error or to a record (secrets are not self-checking);
     // none panics.
     for i in 0..bytes.len() {
@@ -121,9 +124,9 @@ fn record_bytes_whose_public_keys_do_not_belong_to_their_keys_are_refused() {
     let bytes = bob.record.to_bytes().to_vec();
     assert!(SessionRecord::from_bytes(&bytes).is_ok());
     // Layout of the current session: version, flag, remote IK (32) at 2, its X25519 form
-    // (32) at 34, AD (98), base key (32), no pending prefix (flag), a digest (flag + 32),
+    // (32) at 34, AD (96), base key (32), no pending prefix (flag), a digest (flag + 32),
     // RK (32), then the DHs private (32) and public (32) keys.
-    let dhs_public = 2 + 32 + 32 + 98 + 32 + 1 + 1 + 32 + 32 + 32;
+    let dhs_public = 2 + 32 + 32 + 96 + 32 + 1 + 1 + 32 + 32 + 32;
     for (what, at) in [
         ("identity", 2),
         ("identity X25519 form", 34),

@@ -13,24 +13,17 @@ use bluetick::wire::{Message, PreKeyMessage, WireMessage};
 use bluetick::{DecodeError, ErrorKind};
 use common::{established, snapshot, Party};
 
-/// Byte 32 of a PreKeyMessage holds the sign bit of the sender's Ed25519 identity. The
-/// spec's associated data binds only the identity's Montgomery form, which is the same for
-/// `IK` and `-IK`, so that one flip cannot be detected cryptographically (see
-/// `docs/protocol.md`, "Known limits of v1"); it is tested separately below.
-const IDENTITY_SIGN_BIT: (usize, u8) = (32, 0x80);
-
+/// Byte 32 of a PreKeyMessage holds the sign bit of the sender's Ed25519 identity, which
+/// revision 1 left unbound; revision 2 binds it in the associated data, so no flip is left
+/// out of the every-byte tests below (and one test checks that flip on its own).
 fn assert_every_byte_flip_rejected(receiver: &mut Party, wire: &[u8]) {
     let before = snapshot(receiver);
     let prekeys_before = (
         receiver.prekeys.one_time_prekey_count(),
         receiver.prekeys.one_time_pq_prekey_count(),
     );
-    let is_prekey_message = wire[0] == 0x12;
     for i in 0..wire.len() {
         for flip in [0x01u8, 0x80] {
-            if is_prekey_message && (i, flip) == IDENTITY_SIGN_BIT {
-                continue;
-            }
             let mut t = wire.to_vec();
             t[i] ^= flip;
             assert!(
@@ -83,24 +76,28 @@ fn every_byte_flip_of_a_first_prekey_message_is_rejected_and_creates_nothing() {
 }
 
 #[test]
-fn flipping_the_identity_sign_bit_of_a_first_prekey_message_yields_another_identity() {
-    // The one change v1 cannot reject: the message decrypts, but as coming from `-IK_A`,
-    // an identity no one holds a signing key for, so the app sees an unknown, untrusted
-    // sender (its safety number differs) and signed receipts from Alice fail against it.
+fn flipping_the_identity_sign_bit_of_a_first_prekey_message_is_refused() {
+    // Revision 1 bound only the identity's Montgomery form, the same for `IK` and `-IK`, so
+    // this flip decrypted as coming from `-IK_A` and then made the genuine message a replay.
+    // Revision 2 binds the Ed25519 keys: the flip fails, changes nothing, and the genuine
+    // PreKeyMessage is accepted afterwards.
     let mut alice = Party::new(210, 1);
     let mut bob = Party::new(211, 1);
     alice.start(&bob.bundle());
     let m = alice.send(b"first");
     let mut t = m.wire.clone();
-    t[IDENTITY_SIGN_BIT.0] ^= IDENTITY_SIGN_BIT.1;
-    let got = bob.receive(&t).unwrap();
-    assert_ne!(got.sender, *alice.identity.public());
-    assert_eq!(got.sender.x25519(), alice.identity.public().x25519());
-    // A repeat of the genuine message is then refused as a replay of the base key.
+    t[32] ^= 0x80;
+    let before = snapshot(&bob);
+    let prekeys = bob.prekeys.one_time_prekey_count();
     assert_eq!(
-        bob.receive(&m.wire).unwrap_err().kind(),
-        ErrorKind::PreKeyReplay
+        bob.receive(&t).unwrap_err().kind(),
+        ErrorKind::AuthenticationFailed
     );
+    assert_eq!(snapshot(&bob), before);
+    assert_eq!(bob.prekeys.one_time_prekey_count(), prekeys);
+    let got = bob.receive(&m.wire).unwrap();
+    assert_eq!(got.body, b"first");
+    assert_eq!(got.sender, *alice.identity.public());
 }
 
 #[test]

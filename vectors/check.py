@@ -352,8 +352,9 @@ def derive_shared_key(dhs: list[bytes], kem_shared: bytes) -> bytes:
     return hkdf(ZERO32, FF32 + b"".join(dhs) + kem_shared, PQXDH_INFO, 32)
 
 
-def associated_data(ikx_a: bytes, ikx_b: bytes, pq_public: bytes) -> bytes:
-    return encode_ec(ikx_a) + encode_ec(ikx_b) + sha256(encode_kem(pq_public))
+def associated_data(ik_a: bytes, ik_b: bytes, pq_public: bytes) -> bytes:
+    """Spec §3 step 6 (revision 2): the 32-byte Ed25519 identity keys, then the PQ prekey hash."""
+    return ik_a + ik_b + sha256(encode_kem(pq_public))
 
 
 @dataclass
@@ -378,7 +379,7 @@ def pqxdh_initiate(alice: Identity, bundle: Bundle, ephemeral_private: bytes,
         dhs.append(x25519(ephemeral_private, bundle.opk_public))
     return PqxdhResult(x25519_public(ephemeral_private), ciphertext, kem_shared, dhs,
                        derive_shared_key(dhs, kem_shared),
-                       associated_data(alice.x_public, ikx_b, bundle.pq_public))
+                       associated_data(alice.public, bundle.identity, bundle.pq_public))
 
 
 def pqxdh_respond(bob: BobKeys, alice_identity: bytes, ephemeral_public: bytes,
@@ -392,7 +393,7 @@ def pqxdh_respond(bob: BobKeys, alice_identity: bytes, ephemeral_public: bytes,
         dhs.append(x25519(bob.opk_private, ephemeral_public))
     kem_shared = kem_decaps(bob.pq_private, ciphertext)
     return (derive_shared_key(dhs, kem_shared),
-            associated_data(ikx_a, bob.identity.x_public, bob.pq_public))
+            associated_data(alice_identity, bob.identity.public, bob.pq_public))
 
 
 # --- Double Ratchet KDFs (spec §4) -----------------------------------------------------------
@@ -968,6 +969,7 @@ VECTOR_FILES = {
     "invalid.json": cases_of(check_invalid_case),
 }
 
+SPEC_REVISION = 2
 MAX_LINES_PER_CASE = 20  # a diverging ratchet repeats itself; keep the output readable
 
 
@@ -983,6 +985,12 @@ def run(folder: Path, out=sys.stdout) -> tuple[int, int]:
             data = json.loads(path.read_text())
         except (OSError, ValueError) as e:
             print(f"{filename}: unreadable: {e}", file=out)
+            failed += 1
+            continue
+        # Spec §9: every file names its revision; this checker implements revision 2.
+        if data.get("revision") != SPEC_REVISION:
+            print(f"{filename}: revision {data.get('revision')!r}, this checker implements "
+                  f"revision {SPEC_REVISION}", file=out)
             failed += 1
             continue
         for case_name, record, check in iterate(data):

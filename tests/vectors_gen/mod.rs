@@ -897,7 +897,8 @@ fn gen_invalid() -> Value {
     v.add(
         "wire_unknown_type",
         "wire",
-        h(&with(&reply, |b| b[0] = 0x13)),
+        // 0x13 is the GroupMessage from revision 2 on; 0x14 is unassigned.
+        h(&with(&reply, |b| b[0] = 0x14)),
         E::UnknownMessageType,
     );
     v.add(
@@ -974,7 +975,8 @@ fn gen_invalid() -> Value {
         "plaintext",
         h(&with(
             &plaintext::pad(ContentType::Application, b"x"),
-            |b| b[0] = 0x03,
+            // 0x03 and 0x04 are distributions and transcripts from revision 2 on.
+            |b| b[0] = 0x05,
         )),
         E::UnknownContentType,
     );
@@ -1193,6 +1195,9 @@ fn gen_invalid() -> Value {
 }
 
 /// Every vector file, pretty-printed, in a fixed order.
+/// The spec revision the vectors follow.
+pub(crate) const REVISION: u32 = 2;
+
 pub(crate) fn generate_all() -> Vec<(&'static str, String)> {
     let values = [
         gen_pqxdh(),
@@ -1204,6 +1209,12 @@ pub(crate) fn generate_all() -> Vec<(&'static str, String)> {
     FILES
         .iter()
         .zip(values)
-        .map(|(name, v)| (*name, serde_json::to_string_pretty(&v).unwrap() + "\n"))
+        .map(|(name, mut v)| {
+            // Every file names the spec revision it follows (spec §9, from revision 2).
+            if let Some(object) = v.as_object_mut() {
+                object.insert("revision".into(), json!(REVISION));
+            }
+            (*name, serde_json::to_string_pretty(&v).unwrap() + "\n")
+        })
         .collect()
 }
