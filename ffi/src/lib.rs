@@ -58,7 +58,12 @@ pub use status::*;
 
 /// The version of the C ABI this header describes. It changes only when a declaration in
 /// the header changes incompatibly; compare it with `bt_abi_version()` at startup.
-pub const BT_ABI_VERSION: u32 = 1;
+///
+/// Version 2: names and argument orders follow the Rust API (`bt_session_encrypt` writes
+/// `out_id` before `out_wire`; `bt_session_new` / `bt_session_from_bytes`;
+/// `bt_session_start_session`; `bt_prekeys_add_*_prekey`), and `bt_status` is an
+/// `int32_t`.
+pub const BT_ABI_VERSION: u32 = 2;
 
 /// The ABI version of the loaded library; equal to `BT_ABI_VERSION` of the header it was
 /// built with.

@@ -63,7 +63,7 @@ fn header_declares_every_status_and_entry_point() {
         "BT_WRONG_STORAGE_KEY = 28",
         "BT_NULL_ARGUMENT = 100",
         "BT_PANIC = 103",
-        "#define BT_ABI_VERSION 1",
+        "#define BT_ABI_VERSION 2",
         "typedef struct bt_account bt_account;",
         "bt_status bt_account_decrypt(",
         "void bt_buffer_free(bt_buffer *buf);",
