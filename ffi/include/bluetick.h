@@ -11,9 +11,12 @@
  * Inputs are borrowed for the duration of the call only; the library keeps no pointer to
  * them (except the identity policy's user_data, see bt_account_set_identity_policy). Byte
  * inputs are (const uint8_t *ptr, size_t len): ptr may be NULL only when len is 0, and the
- * library never reads past len. Fixed-size inputs are pointers to exactly that many bytes:
- * message ids 16 (BT_MESSAGE_ID_LEN), keys 32 (BT_KEY_LEN). A peer is
- * (const uint8_t *user, size_t user_len, uint32_t device), user at most 1024 bytes.
+ * library never reads past len. Arrays of records (ids, messages) may be NULL only when
+ * their count is 0; a NULL pointer is BT_NULL_ARGUMENT whatever the count, because every
+ * pointer is checked for NULL before any size is. Fixed-size inputs are pointers to
+ * exactly that many bytes: message ids 16 (BT_MESSAGE_ID_LEN), keys 32 (BT_KEY_LEN). A
+ * peer is (const uint8_t *user, size_t user_len, uint32_t device), user at most 1024
+ * bytes.
  *
  * Outputs. Every out-pointer must be non-NULL (else BT_NULL_ARGUMENT) and is written first,
  * before any other work, so after a failure it holds an empty buffer, a NULL handle, false
@@ -30,6 +33,9 @@
  * inside (operations on one peer are serialised, the store serialises commits). Only
  * bt_account_free must not overlap any other use of that handle. bt_inbox snapshots are
  * read-only and may be read from several threads. Last-error messages are per thread.
+ * Calls on a SQLite account block on the disk (a durable commit), and account creation,
+ * prekey generation and the first message of a session on post-quantum key generation or
+ * agreement: keep them off a UI thread (docs/ffi.md, "Threads", lists which).
  *
  * Panics never cross into C: a bug inside the library returns BT_PANIC (the library must
  * be built with panic = "unwind", the default).

@@ -669,10 +669,8 @@ mod tests {
         let mut out = core::ptr::null_mut();
         let seed = [seed; 32];
         // SAFETY: 32 readable bytes and a writable out.
-        assert_eq!(
-            unsafe { bt_identity_from_seed(seed.as_ptr(), &mut out) },
-            bt_status::BT_OK
-        );
+        let status = unsafe { bt_identity_from_seed(seed.as_ptr(), &mut out) };
+        assert_eq!(status, bt_status::BT_OK);
         out
     }
 
