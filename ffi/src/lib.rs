@@ -11,7 +11,9 @@
 //!   failure on the calling thread.
 //! - **Inputs** are borrowed for the duration of the call only. Byte inputs are
 //!   `(const uint8_t *ptr, size_t len)`, where `ptr` may be null only when `len` is 0; the
-//!   library never reads past `len`. Fixed-size inputs (`id`: 16 bytes, `key`: 32) are
+//!   library never reads past `len`. Arrays of records (ids, batch messages) likewise with
+//!   their count; a null pointer is `BT_NULL_ARGUMENT` whatever the length or count, as
+//!   every pointer is checked for null before any size is. Fixed-size inputs (`id`: 16 bytes, `key`: 32) are
 //!   pointers to that many bytes. Peers are `(user, user_len, device)`.
 //! - **Outputs**: every out-pointer must be non-null (`BT_NULL_ARGUMENT`) and is written
 //!   before anything else happens, so on failure the caller finds an empty buffer, a null
