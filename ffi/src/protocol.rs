@@ -678,7 +678,7 @@ mod tests {
     /// overflows; a real array with an absurd count is `BT_INVALID_ARGUMENT`, unread.
     #[test]
     fn receipt_id_arrays_check_null_before_size() {
-        let signer = identity(1);
+        let (signer, peer_identity) = (identity(1), identity(2));
         let mut peer = [0u8; 32];
         let ids = [[5u8; 16]];
         let mut body = bt_buffer::EMPTY;
@@ -687,7 +687,7 @@ mod tests {
         // intends; an absurd count is rejected before any read.
         unsafe {
             assert_eq!(
-                bt_identity_public(identity(2), peer.as_mut_ptr()),
+                bt_identity_public(peer_identity, peer.as_mut_ptr()),
                 bt_status::BT_OK
             );
             for count in [1, usize::MAX / 16 + 1, usize::MAX] {
@@ -760,6 +760,7 @@ mod tests {
             assert_eq!((kind, ts), (crate::messaging::BT_RECEIPT_DENIABLE_READ, 7));
             crate::buffer::bt_buffer_free(&mut body);
             bt_identity_free(signer);
+            bt_identity_free(peer_identity);
         }
     }
 
