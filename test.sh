@@ -30,6 +30,9 @@ RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace --quiet
 step "C ABI: the C suite, under AddressSanitizer and UndefinedBehaviorSanitizer, and under valgrind"
 bash ffi/tests/run-c-tests.sh
 
+step "crate packages: sources, README and licenses only (scripts/check-package.sh)"
+bash scripts/check-package.sh
+
 step "Miri over the C ABI's pointer, buffer, handle and error code"
 if cargo +nightly miri --version >/dev/null 2>&1; then
   bash ffi/tests/run-miri.sh

@@ -11,9 +11,12 @@
  * Inputs are borrowed for the duration of the call only; the library keeps no pointer to
  * them (except the identity policy's user_data, see bt_account_set_identity_policy). Byte
  * inputs are (const uint8_t *ptr, size_t len): ptr may be NULL only when len is 0, and the
- * library never reads past len. Fixed-size inputs are pointers to exactly that many bytes:
- * message ids 16 (BT_MESSAGE_ID_LEN), keys 32 (BT_KEY_LEN). A peer is
- * (const uint8_t *user, size_t user_len, uint32_t device), user at most 1024 bytes.
+ * library never reads past len. Arrays of records (ids, messages) may be NULL only when
+ * their count is 0; a NULL pointer is BT_NULL_ARGUMENT whatever the count, because every
+ * pointer is checked for NULL before any size is. Fixed-size inputs are pointers to
+ * exactly that many bytes: message ids 16 (BT_MESSAGE_ID_LEN), keys 32 (BT_KEY_LEN). A
+ * peer is (const uint8_t *user, size_t user_len, uint32_t device), user at most 1024
+ * bytes.
  *
  * Outputs. Every out-pointer must be non-NULL (else BT_NULL_ARGUMENT) and is written first,
  * before any other work, so after a failure it holds an empty buffer, a NULL handle, false
@@ -30,6 +33,9 @@
  * inside (operations on one peer are serialised, the store serialises commits). Only
  * bt_account_free must not overlap any other use of that handle. bt_inbox snapshots are
  * read-only and may be read from several threads. Last-error messages are per thread.
+ * Calls on a SQLite account block on the disk (a durable commit), and account creation,
+ * prekey generation and the first message of a session on post-quantum key generation or
+ * agreement: keep them off a UI thread (docs/ffi.md, "Threads", lists which).
  *
  * Panics never cross into C: a bug inside the library returns BT_PANIC (the library must
  * be built with panic = "unwind", the default).
@@ -47,7 +53,12 @@
 
 // The version of the C ABI this header describes. It changes only when a declaration in
 // the header changes incompatibly; compare it with `bt_abi_version()` at startup.
-#define BT_ABI_VERSION 1
+//
+// Version 2: names and argument orders follow the Rust API (`bt_session_encrypt` writes
+// `out_id` before `out_wire`; `bt_session_new` / `bt_session_from_bytes`;
+// `bt_session_start_session`; `bt_prekeys_add_*_prekey`), and `bt_status` is an
+// `int32_t`.
+#define BT_ABI_VERSION 2
 
 // The length of a storage key, of identity keys, and of a `bt_account_identity` output.
 #define BT_KEY_LEN 32
@@ -104,7 +115,14 @@
 //
 // `bt_status_name` gives each value's name; `bt_last_error_message` gives the message of the
 // last failure on the calling thread.
-typedef enum {
+//
+// In C the type is an `int32_t` (a C enum's size is up to the compiler; arrays of statuses,
+// as `bt_account_decrypt_batch` fills, need a fixed width); the enum names the values.
+enum bt_status
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
   // Success.
   BT_OK = 0,
   // Input ended before the structure did.
@@ -192,7 +210,14 @@ typedef enum {
   // An error this version of the C ABI has no status for (an error kind newer than the
   // header); the message says what it was.
   BT_INTERNAL = 104,
-} bt_status;
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum bt_status bt_status;
+#else
+typedef int32_t bt_status;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
 
 // One device's account: its identity, prekeys, sessions, message statuses and inbox,
 // in a sealed store.
@@ -773,29 +798,29 @@ bt_status bt_prekeys_new(bt_prekeys **out);
 //
 // # Safety
 // Live handles; `private_key` has 32 readable bytes.
-bt_status bt_prekeys_add_signed(const bt_prekeys *prekeys,
-                                const bt_identity *identity,
-                                uint32_t id,
-                                const uint8_t *private_key);
+bt_status bt_prekeys_add_signed_prekey(const bt_prekeys *prekeys,
+                                       const bt_identity *identity,
+                                       uint32_t id,
+                                       const uint8_t *private_key);
 
 // Adds a one-time X25519 prekey with the given id and 32-byte private key.
 //
 // # Safety
 // Live handle; `private_key` has 32 readable bytes.
-bt_status bt_prekeys_add_one_time(const bt_prekeys *prekeys,
-                                  uint32_t id,
-                                  const uint8_t *private_key);
+bt_status bt_prekeys_add_one_time_prekey(const bt_prekeys *prekeys,
+                                         uint32_t id,
+                                         const uint8_t *private_key);
 
 // Adds an ML-KEM-1024 PQ prekey made from a 64-byte seed `d || z`, signed by `identity`;
 // `last_resort` selects the kind (one-time otherwise).
 //
 // # Safety
 // Live handles; `seed` has 64 readable bytes.
-bt_status bt_prekeys_add_pq(const bt_prekeys *prekeys,
-                            const bt_identity *identity,
-                            uint32_t id,
-                            bool last_resort,
-                            const uint8_t *seed);
+bt_status bt_prekeys_add_pq_prekey(const bt_prekeys *prekeys,
+                                   const bt_identity *identity,
+                                   uint32_t id,
+                                   bool last_resort,
+                                   const uint8_t *seed);
 
 // Writes the bundle these prekeys give (newest signed prekey, lowest-id one-time PQ
 // prekey or else the last-resort one, lowest-id one-time prekey). Nothing is consumed.
@@ -812,12 +837,18 @@ bt_status bt_prekeys_bundle(const bt_prekeys *prekeys,
 // `prekeys` is null or a live handle no other thread uses; it must not be used after.
 void bt_prekeys_free(bt_prekeys *prekeys);
 
-// Creates a session record: empty when `bytes_len` is 0, else read from a serialization
-// made by `bt_session_to_bytes`.
+// Creates an empty session record (no session yet: start one with
+// `bt_session_start_session`, or receive a PreKeyMessage with `bt_session_decrypt`).
 //
 // # Safety
-// `bytes` as a byte input; `out` writable. Free the result with `bt_session_free`.
-bt_status bt_session_new(const uint8_t *bytes, size_t bytes_len, bt_session **out);
+// `out` null or writable. Free the result with `bt_session_free`.
+bt_status bt_session_new(bt_session **out);
+
+// Reads a session record from a serialization made by `bt_session_to_bytes`.
+//
+// # Safety
+// `bytes` as a byte input; `out` null or writable. Free the result with `bt_session_free`.
+bt_status bt_session_from_bytes(const uint8_t *bytes, size_t bytes_len, bt_session **out);
 
 // Serializes the session record (it holds secrets: store it encrypted).
 //
@@ -830,25 +861,26 @@ bt_status bt_session_to_bytes(const bt_session *session, bt_buffer *out_bytes);
 //
 // # Safety
 // Live handles; byte inputs as documented; `out_used` null or writable.
-bt_status bt_session_start(const bt_session *session,
-                           const bt_identity *identity,
-                           const uint8_t *bundle,
-                           size_t bundle_len,
-                           const uint8_t *randomness,
-                           size_t randomness_len,
-                           size_t *out_used);
+bt_status bt_session_start_session(const bt_session *session,
+                                   const bt_identity *identity,
+                                   const uint8_t *bundle,
+                                   size_t bundle_len,
+                                   const uint8_t *randomness,
+                                   size_t randomness_len,
+                                   size_t *out_used);
 
-// Encrypts `body` with a `BT_CONTENT_*` type in the current session.
+// Encrypts `body` with a `BT_CONTENT_*` type in the current session. Outputs as for
+// `bt_account_encrypt`: `out_id` the message id, `*out_wire` the wire bytes.
 //
 // # Safety
-// Live handle; byte inputs as documented; `out_wire` writable (free with
-// `bt_buffer_free`); `out_id` has 16 writable bytes.
+// Live handle; byte inputs as documented; `out_id` has 16 writable bytes; `out_wire`
+// writable (free with `bt_buffer_free`).
 bt_status bt_session_encrypt(const bt_session *session,
                              uint8_t content_type,
                              const uint8_t *body,
                              size_t body_len,
-                             bt_buffer *out_wire,
-                             uint8_t *out_id);
+                             uint8_t *out_id,
+                             bt_buffer *out_wire);
 
 // Decrypts a wire message from the session's peer; a PreKeyMessage may start a new
 // session from `prekeys` (whose one-time keys it then consumes). Scripted randomness is
@@ -875,14 +907,14 @@ bt_status bt_session_decrypt(const bt_session *session,
 // `session` is null or a live handle no other thread uses; it must not be used after.
 void bt_session_free(bt_session *session);
 
-// Creates a receipt body (`BT_RECEIPT_*` kind) signed by `identity` for messages sent by
-// the peer whose identity key is `peer_key`; `ids` is `id_count` × 16 bytes (sorted and
-// deduplicated here).
+// Creates a receipt body (`BT_RECEIPT_*` kind) by `signer` for messages sent by the peer
+// whose identity key is `peer_key`, dated `timestamp_ms`; `ids` is `id_count` × 16 bytes
+// (sorted and deduplicated here; 1 to 1024 distinct ids, else `BT_INVALID_ID_COUNT`).
 //
 // # Safety
-// Live handle; `peer_key` 32 readable bytes; `ids` `id_count * 16` readable bytes;
-// `out_body` writable, freed with `bt_buffer_free`.
-bt_status bt_receipt_create(const bt_identity *identity,
+// Live handle; `peer_key` 32 readable bytes; `ids` null only when `id_count` is 0, else
+// `id_count * 16` readable bytes; `out_body` writable, freed with `bt_buffer_free`.
+bt_status bt_receipt_create(const bt_identity *signer,
                             const uint8_t *peer_key,
                             uint8_t kind,
                             uint64_t timestamp_ms,
@@ -895,7 +927,8 @@ bt_status bt_receipt_create(const bt_identity *identity,
 // bytes, the messages the receiver sent the signer). Writes its kind and timestamp.
 //
 // # Safety
-// Byte inputs as documented; keys 32 readable bytes each; outs writable.
+// Byte inputs as documented; keys 32 readable bytes each; `sent_ids` null only when
+// `sent_count` is 0, else `sent_count * 16` readable bytes; outs writable.
 bt_status bt_receipt_verify(const uint8_t *body,
                             size_t body_len,
                             const uint8_t *signer_key,

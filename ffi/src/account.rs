@@ -345,6 +345,12 @@ pub unsafe extern "C" fn bt_account_safety_number(
         if out.is_null() {
             return Err(FfiError::Null("out"));
         }
+        // Every pointer is checked for null before the size is: a null argument is
+        // always `BT_NULL_ARGUMENT`.
+        // SAFETY: the caller's guarantees.
+        let account = unsafe { bt_account::borrow(account) }?;
+        // SAFETY: as above.
+        let peer = unsafe { ptr::address(user, user_len, device) }?;
         if out_len < BT_SAFETY_NUMBER_SIZE {
             return Err(FfiError::Buffer(format!(
                 "the safety number needs {BT_SAFETY_NUMBER_SIZE} bytes; `out_len` is {out_len}"
@@ -353,10 +359,6 @@ pub unsafe extern "C" fn bt_account_safety_number(
         let out = out.cast::<u8>();
         // SAFETY: `out` is non-null with at least 61 writable bytes (checked above).
         let text = unsafe { ptr::out_array::<BT_SAFETY_NUMBER_SIZE>(out, "out") }?;
-        // SAFETY: the caller's guarantees.
-        let account = unsafe { bt_account::borrow(account) }?;
-        // SAFETY: as above.
-        let peer = unsafe { ptr::address(user, user_len, device) }?;
         if let Some(number) = account.account.safety_number(&peer)? {
             let digits = number.digits().as_bytes();
             // The last byte stays the NUL that `out_array` wrote.
@@ -548,7 +550,8 @@ mod tests {
                     60,
                     &mut found
                 ),
-                bt_status::BT_BUFFER
+                bt_status::BT_NULL_ARGUMENT,
+                "the null handle is reported before the short buffer"
             );
             assert!(!found);
             assert_eq!(

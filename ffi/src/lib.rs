@@ -11,7 +11,9 @@
 //!   failure on the calling thread.
 //! - **Inputs** are borrowed for the duration of the call only. Byte inputs are
 //!   `(const uint8_t *ptr, size_t len)`, where `ptr` may be null only when `len` is 0; the
-//!   library never reads past `len`. Fixed-size inputs (`id`: 16 bytes, `key`: 32) are
+//!   library never reads past `len`. Arrays of records (ids, batch messages) likewise with
+//!   their count; a null pointer is `BT_NULL_ARGUMENT` whatever the length or count, as
+//!   every pointer is checked for null before any size is. Fixed-size inputs (`id`: 16 bytes, `key`: 32) are
 //!   pointers to that many bytes. Peers are `(user, user_len, device)`.
 //! - **Outputs**: every out-pointer must be non-null (`BT_NULL_ARGUMENT`) and is written
 //!   before anything else happens, so on failure the caller finds an empty buffer, a null
@@ -58,7 +60,12 @@ pub use status::*;
 
 /// The version of the C ABI this header describes. It changes only when a declaration in
 /// the header changes incompatibly; compare it with `bt_abi_version()` at startup.
-pub const BT_ABI_VERSION: u32 = 1;
+///
+/// Version 2: names and argument orders follow the Rust API (`bt_session_encrypt` writes
+/// `out_id` before `out_wire`; `bt_session_new` / `bt_session_from_bytes`;
+/// `bt_session_start_session`; `bt_prekeys_add_*_prekey`), and `bt_status` is an
+/// `int32_t`.
+pub const BT_ABI_VERSION: u32 = 2;
 
 /// The ABI version of the loaded library; equal to `BT_ABI_VERSION` of the header it was
 /// built with.

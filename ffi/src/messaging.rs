@@ -305,15 +305,36 @@ pub unsafe extern "C" fn bt_account_decrypt_batch(
     out_results: *mut bt_incoming,
     out_statuses: *mut bt_status,
 ) -> bt_status {
-    let mut statuses: Option<&mut [bt_status]> = None;
+    // Empty (not `None`) until filled, so that both halves of the slice are always
+    // initialised: an optimised check of an `Option`'s length shows up in valgrind.
+    let mut statuses: &mut [bt_status] = &mut [];
     let status = boundary(|| {
+        // A null array is `BT_NULL_ARGUMENT` even when `count` is too large for any array:
+        // the arrays are checked for null before the size of any is.
+        let null_array = [
+            (out_statuses.is_null(), "out_statuses"),
+            (out_results.is_null(), "out_results"),
+            (messages.is_null(), "messages"),
+        ]
+        .into_iter()
+        .find(|(null, _)| *null && count > 0)
+        .map(|(_, name)| name);
         // Kept outside, so that every status can be set on the way out whatever fails.
         // SAFETY: the caller's guarantees, as documented above (for both blocks).
-        let out_statuses = statuses.insert(unsafe {
+        let out_statuses = match unsafe {
             ptr::out_slice(out_statuses, count, "out_statuses", || {
                 bt_status::BT_INTERNAL
             })
-        }?);
+        } {
+            Ok(filled) => {
+                statuses = filled;
+                &mut *statuses
+            }
+            Err(e) => return Err(null_array.map_or(e, FfiError::Null)),
+        };
+        if let Some(name) = null_array {
+            return Err(FfiError::Null(name));
+        }
         // SAFETY: as above.
         let (out_results, account, messages) = unsafe {
             (
@@ -362,7 +383,7 @@ pub unsafe extern "C" fn bt_account_decrypt_batch(
         Ok(())
     });
     if status != bt_status::BT_OK {
-        for s in statuses.into_iter().flatten() {
+        for s in statuses.iter_mut() {
             *s = status;
         }
     }
@@ -457,17 +478,14 @@ pub unsafe extern "C" fn bt_account_create_receipt(
     out_wire: *mut bt_buffer,
 ) -> bt_status {
     boundary(|| {
-        let ids_len = id_count.checked_mul(BT_MESSAGE_ID_LEN).ok_or_else(|| {
-            FfiError::InvalidArgument(format!("{id_count} ids do not fit in memory"))
-        })?;
         // SAFETY: the caller's guarantees, as documented above.
-        let (out_wire, out_id, account, peer, ids) = unsafe {
+        let (out_id, out_wire, account, peer, ids) = unsafe {
             (
-                ptr::out(out_wire, "out_wire", bt_buffer::EMPTY)?,
                 ptr::out_array::<BT_MESSAGE_ID_LEN>(out_id, "out_id")?,
+                ptr::out(out_wire, "out_wire", bt_buffer::EMPTY)?,
                 bt_account::borrow(account)?,
                 ptr::address(user, user_len, device)?,
-                ptr::bytes(ids, ids_len, "ids")?,
+                ptr::arrays::<BT_MESSAGE_ID_LEN>(ids, id_count, "ids")?,
             )
         };
         let kind = ReceiptKind::from_byte(kind).ok_or_else(|| {
@@ -475,11 +493,7 @@ pub unsafe extern "C" fn bt_account_create_receipt(
                 "receipt kind 0x{kind:02x} is not one of the BT_RECEIPT_* values"
             ))
         })?;
-        let ids: Vec<MessageId> = ids
-            .chunks_exact(BT_MESSAGE_ID_LEN)
-            .filter_map(|c| <[u8; BT_MESSAGE_ID_LEN]>::try_from(c).ok())
-            .map(MessageId)
-            .collect();
+        let ids: Vec<MessageId> = ids.iter().copied().map(MessageId).collect();
         let sent = account.account.create_receipt(&peer, kind, &ids, now_ms)?;
         *out_id = sent.id.0;
         *out_wire = bt_buffer::from_vec(sent.wire);
@@ -606,6 +620,24 @@ mod tests {
                 core::ptr::null_mut(),
             );
             assert_eq!(s, bt_status::BT_NULL_ARGUMENT);
+            // A null array with a count whose size overflows is still a null argument
+            // (`out_statuses` is real but cannot be that long, so it is left alone).
+            let s = bt_account_decrypt_batch(
+                core::ptr::null(),
+                core::ptr::null(),
+                usize::MAX,
+                results.as_mut_ptr(),
+                statuses.as_mut_ptr(),
+            );
+            assert_eq!(s, bt_status::BT_NULL_ARGUMENT);
+            let s = bt_account_decrypt_batch(
+                core::ptr::null(),
+                msgs.as_ptr(),
+                usize::MAX,
+                core::ptr::null_mut(),
+                statuses.as_mut_ptr(),
+            );
+            assert_eq!(s, bt_status::BT_NULL_ARGUMENT);
         }
     }
 
@@ -668,7 +700,8 @@ mod tests {
                     id.as_mut_ptr(),
                     &mut wire
                 ),
-                bt_status::BT_INVALID_ARGUMENT
+                bt_status::BT_NULL_ARGUMENT,
+                "null pointers are reported before the count's size"
             );
         }
     }

@@ -224,7 +224,7 @@ pub unsafe extern "C" fn bt_prekeys_new(out: *mut *mut bt_prekeys) -> bt_status 
 /// # Safety
 /// Live handles; `private_key` has 32 readable bytes.
 #[no_mangle]
-pub unsafe extern "C" fn bt_prekeys_add_signed(
+pub unsafe extern "C" fn bt_prekeys_add_signed_prekey(
     prekeys: *const bt_prekeys,
     identity: *const bt_identity,
     id: u32,
@@ -254,7 +254,7 @@ pub unsafe extern "C" fn bt_prekeys_add_signed(
 /// # Safety
 /// Live handle; `private_key` has 32 readable bytes.
 #[no_mangle]
-pub unsafe extern "C" fn bt_prekeys_add_one_time(
+pub unsafe extern "C" fn bt_prekeys_add_one_time_prekey(
     prekeys: *const bt_prekeys,
     id: u32,
     private_key: *const u8,
@@ -283,7 +283,7 @@ pub unsafe extern "C" fn bt_prekeys_add_one_time(
 /// # Safety
 /// Live handles; `seed` has 64 readable bytes.
 #[no_mangle]
-pub unsafe extern "C" fn bt_prekeys_add_pq(
+pub unsafe extern "C" fn bt_prekeys_add_pq_prekey(
     prekeys: *const bt_prekeys,
     identity: *const bt_identity,
     id: u32,
@@ -358,13 +358,30 @@ pub unsafe extern "C" fn bt_prekeys_free(prekeys: *mut bt_prekeys) {
     guard((), || unsafe { bt_prekeys::free(prekeys) })
 }
 
-/// Creates a session record: empty when `bytes_len` is 0, else read from a serialization
-/// made by `bt_session_to_bytes`.
+/// Creates an empty session record (no session yet: start one with
+/// `bt_session_start_session`, or receive a PreKeyMessage with `bt_session_decrypt`).
 ///
 /// # Safety
-/// `bytes` as a byte input; `out` writable. Free the result with `bt_session_free`.
+/// `out` null or writable. Free the result with `bt_session_free`.
 #[no_mangle]
-pub unsafe extern "C" fn bt_session_new(
+pub unsafe extern "C" fn bt_session_new(out: *mut *mut bt_session) -> bt_status {
+    boundary(|| {
+        // SAFETY: the caller's guarantees, as documented above.
+        let out = unsafe { ptr::out(out, "out", core::ptr::null_mut())? };
+        *out = bt_session {
+            record: Mutex::new(SessionRecord::new()),
+        }
+        .into_raw();
+        Ok(())
+    })
+}
+
+/// Reads a session record from a serialization made by `bt_session_to_bytes`.
+///
+/// # Safety
+/// `bytes` as a byte input; `out` null or writable. Free the result with `bt_session_free`.
+#[no_mangle]
+pub unsafe extern "C" fn bt_session_from_bytes(
     bytes: *const u8,
     bytes_len: usize,
     out: *mut *mut bt_session,
@@ -377,13 +394,8 @@ pub unsafe extern "C" fn bt_session_new(
                 ptr::bytes(bytes, bytes_len, "bytes")?,
             )
         };
-        let record = if bytes.is_empty() {
-            SessionRecord::new()
-        } else {
-            SessionRecord::from_bytes(bytes)?
-        };
         *out = bt_session {
-            record: Mutex::new(record),
+            record: Mutex::new(SessionRecord::from_bytes(bytes)?),
         }
         .into_raw();
         Ok(())
@@ -420,7 +432,7 @@ pub unsafe extern "C" fn bt_session_to_bytes(
 /// # Safety
 /// Live handles; byte inputs as documented; `out_used` null or writable.
 #[no_mangle]
-pub unsafe extern "C" fn bt_session_start(
+pub unsafe extern "C" fn bt_session_start_session(
     session: *const bt_session,
     identity: *const bt_identity,
     bundle: *const u8,
@@ -451,26 +463,27 @@ pub unsafe extern "C" fn bt_session_start(
     })
 }
 
-/// Encrypts `body` with a `BT_CONTENT_*` type in the current session.
+/// Encrypts `body` with a `BT_CONTENT_*` type in the current session. Outputs as for
+/// `bt_account_encrypt`: `out_id` the message id, `*out_wire` the wire bytes.
 ///
 /// # Safety
-/// Live handle; byte inputs as documented; `out_wire` writable (free with
-/// `bt_buffer_free`); `out_id` has 16 writable bytes.
+/// Live handle; byte inputs as documented; `out_id` has 16 writable bytes; `out_wire`
+/// writable (free with `bt_buffer_free`).
 #[no_mangle]
 pub unsafe extern "C" fn bt_session_encrypt(
     session: *const bt_session,
     content_type: u8,
     body: *const u8,
     body_len: usize,
-    out_wire: *mut bt_buffer,
     out_id: *mut u8,
+    out_wire: *mut bt_buffer,
 ) -> bt_status {
     boundary(|| {
         // SAFETY: the caller's guarantees, as documented above.
-        let (out_wire, out_id, session, body) = unsafe {
+        let (out_id, out_wire, session, body) = unsafe {
             (
-                ptr::out(out_wire, "out_wire", bt_buffer::EMPTY)?,
                 ptr::out_array::<BT_MESSAGE_ID_LEN>(out_id, "out_id")?,
+                ptr::out(out_wire, "out_wire", bt_buffer::EMPTY)?,
                 bt_session::borrow(session)?,
                 ptr::bytes(body, body_len, "body")?,
             )
@@ -552,16 +565,16 @@ pub unsafe extern "C" fn bt_session_free(session: *mut bt_session) {
     guard((), || unsafe { bt_session::free(session) })
 }
 
-/// Creates a receipt body (`BT_RECEIPT_*` kind) signed by `identity` for messages sent by
-/// the peer whose identity key is `peer_key`; `ids` is `id_count` × 16 bytes (sorted and
-/// deduplicated here).
+/// Creates a receipt body (`BT_RECEIPT_*` kind) by `signer` for messages sent by the peer
+/// whose identity key is `peer_key`, dated `timestamp_ms`; `ids` is `id_count` × 16 bytes
+/// (sorted and deduplicated here; 1 to 1024 distinct ids, else `BT_INVALID_ID_COUNT`).
 ///
 /// # Safety
-/// Live handle; `peer_key` 32 readable bytes; `ids` `id_count * 16` readable bytes;
-/// `out_body` writable, freed with `bt_buffer_free`.
+/// Live handle; `peer_key` 32 readable bytes; `ids` null only when `id_count` is 0, else
+/// `id_count * 16` readable bytes; `out_body` writable, freed with `bt_buffer_free`.
 #[no_mangle]
 pub unsafe extern "C" fn bt_receipt_create(
-    identity: *const bt_identity,
+    signer: *const bt_identity,
     peer_key: *const u8,
     kind: u8,
     timestamp_ms: u64,
@@ -570,22 +583,19 @@ pub unsafe extern "C" fn bt_receipt_create(
     out_body: *mut bt_buffer,
 ) -> bt_status {
     boundary(|| {
-        let ids_len = id_count.checked_mul(BT_MESSAGE_ID_LEN).ok_or_else(|| {
-            FfiError::InvalidArgument(format!("{id_count} ids do not fit in memory"))
-        })?;
         // SAFETY: the caller's guarantees, as documented above.
-        let (out, identity, peer, ids) = unsafe {
+        let (out, signer, peer, ids) = unsafe {
             (
                 ptr::out(out_body, "out_body", bt_buffer::EMPTY)?,
-                bt_identity::borrow(identity)?,
+                bt_identity::borrow(signer)?,
                 ptr::array::<BT_KEY_LEN>(peer_key, "peer_key")?,
-                ptr::bytes(ids, ids_len, "ids")?,
+                ptr::arrays::<BT_MESSAGE_ID_LEN>(ids, id_count, "ids")?,
             )
         };
         let peer = IdentityKey::from_bytes(peer)?;
         let kind = receipt_kind(kind)?;
         let receipt = Receipt::create(
-            &identity.identity,
+            &signer.identity,
             &peer,
             kind,
             timestamp_ms,
@@ -601,7 +611,8 @@ pub unsafe extern "C" fn bt_receipt_create(
 /// bytes, the messages the receiver sent the signer). Writes its kind and timestamp.
 ///
 /// # Safety
-/// Byte inputs as documented; keys 32 readable bytes each; outs writable.
+/// Byte inputs as documented; keys 32 readable bytes each; `sent_ids` null only when
+/// `sent_count` is 0, else `sent_count * 16` readable bytes; outs writable.
 #[no_mangle]
 pub unsafe extern "C" fn bt_receipt_verify(
     body: *const u8,
@@ -614,9 +625,6 @@ pub unsafe extern "C" fn bt_receipt_verify(
     out_timestamp_ms: *mut u64,
 ) -> bt_status {
     boundary(|| {
-        let sent_len = sent_count.checked_mul(BT_MESSAGE_ID_LEN).ok_or_else(|| {
-            FfiError::InvalidArgument(format!("{sent_count} ids do not fit in memory"))
-        })?;
         // SAFETY: the caller's guarantees, as documented above.
         let (out_kind, out_ts, body, signer, receiver, sent) = unsafe {
             (
@@ -625,7 +633,7 @@ pub unsafe extern "C" fn bt_receipt_verify(
                 ptr::bytes(body, body_len, "body")?,
                 ptr::array::<BT_KEY_LEN>(signer_key, "signer_key")?,
                 ptr::array::<BT_KEY_LEN>(receiver_key, "receiver_key")?,
-                ptr::bytes(sent_ids, sent_len, "sent_ids")?,
+                ptr::arrays::<BT_MESSAGE_ID_LEN>(sent_ids, sent_count, "sent_ids")?,
             )
         };
         let (signer, receiver) = (
@@ -649,10 +657,156 @@ fn receipt_kind(kind: u8) -> Result<ReceiptKind, FfiError> {
     })
 }
 
-fn message_ids(bytes: &[u8]) -> Vec<MessageId> {
-    bytes
-        .chunks_exact(BT_MESSAGE_ID_LEN)
-        .filter_map(|c| <[u8; BT_MESSAGE_ID_LEN]>::try_from(c).ok())
-        .map(MessageId)
-        .collect()
+fn message_ids(ids: &[[u8; BT_MESSAGE_ID_LEN]]) -> Vec<MessageId> {
+    ids.iter().copied().map(MessageId).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn identity(seed: u8) -> *mut bt_identity {
+        let mut out = core::ptr::null_mut();
+        let seed = [seed; 32];
+        // SAFETY: 32 readable bytes and a writable out.
+        let status = unsafe { bt_identity_from_seed(seed.as_ptr(), &mut out) };
+        assert_eq!(status, bt_status::BT_OK);
+        out
+    }
+
+    /// A null id array is `BT_NULL_ARGUMENT` whatever its count, even one whose byte size
+    /// overflows; a real array with an absurd count is `BT_INVALID_ARGUMENT`, unread.
+    #[test]
+    fn receipt_id_arrays_check_null_before_size() {
+        let (signer, peer_identity) = (identity(1), identity(2));
+        let mut peer = [0u8; 32];
+        let ids = [[5u8; 16]];
+        let mut body = bt_buffer::EMPTY;
+        let (mut kind, mut ts) = (9u8, 9u64);
+        // SAFETY: live handles, valid outs, and null or one-element id arrays as each case
+        // intends; an absurd count is rejected before any read.
+        unsafe {
+            assert_eq!(
+                bt_identity_public(peer_identity, peer.as_mut_ptr()),
+                bt_status::BT_OK
+            );
+            for count in [1, usize::MAX / 16 + 1, usize::MAX] {
+                assert_eq!(
+                    bt_receipt_create(
+                        signer,
+                        peer.as_ptr(),
+                        crate::messaging::BT_RECEIPT_READ,
+                        7,
+                        core::ptr::null(),
+                        count,
+                        &mut body
+                    ),
+                    bt_status::BT_NULL_ARGUMENT,
+                    "create, count {count}"
+                );
+                assert_eq!(
+                    bt_receipt_verify(
+                        b"x".as_ptr(),
+                        1,
+                        peer.as_ptr(),
+                        peer.as_ptr(),
+                        core::ptr::null(),
+                        count,
+                        &mut kind,
+                        &mut ts
+                    ),
+                    bt_status::BT_NULL_ARGUMENT,
+                    "verify, count {count}"
+                );
+                assert_eq!((kind, ts), (0, 0));
+            }
+            assert_eq!(
+                bt_receipt_create(
+                    signer,
+                    peer.as_ptr(),
+                    crate::messaging::BT_RECEIPT_READ,
+                    7,
+                    ids.as_ptr().cast(),
+                    usize::MAX,
+                    &mut body
+                ),
+                bt_status::BT_INVALID_ARGUMENT
+            );
+            assert_eq!(
+                bt_receipt_create(
+                    signer,
+                    peer.as_ptr(),
+                    crate::messaging::BT_RECEIPT_DENIABLE_READ,
+                    7,
+                    ids.as_ptr().cast(),
+                    1,
+                    &mut body
+                ),
+                bt_status::BT_OK
+            );
+            assert_eq!(
+                bt_receipt_verify(
+                    body.ptr,
+                    body.len,
+                    peer.as_ptr(),
+                    peer.as_ptr(),
+                    ids.as_ptr().cast(),
+                    1,
+                    &mut kind,
+                    &mut ts
+                ),
+                bt_status::BT_OK
+            );
+            assert_eq!((kind, ts), (crate::messaging::BT_RECEIPT_DENIABLE_READ, 7));
+            crate::buffer::bt_buffer_free(&mut body);
+            bt_identity_free(signer);
+            bt_identity_free(peer_identity);
+        }
+    }
+
+    #[test]
+    fn sessions_new_and_from_bytes() {
+        let mut session = core::ptr::dangling_mut::<bt_session>();
+        let mut bytes = bt_buffer::EMPTY;
+        let mut id = [1u8; 16];
+        let mut wire = bt_buffer::EMPTY;
+        // SAFETY: valid outs; handles freed once.
+        unsafe {
+            assert_eq!(bt_session_new(&mut session), bt_status::BT_OK);
+            assert_eq!(bt_session_to_bytes(session, &mut bytes), bt_status::BT_OK);
+            // An empty record has no session to encrypt with; both outs are emptied first.
+            assert_eq!(
+                bt_session_encrypt(
+                    session,
+                    BT_CONTENT_APPLICATION,
+                    b"hi".as_ptr(),
+                    2,
+                    id.as_mut_ptr(),
+                    &mut wire
+                ),
+                bt_status::BT_NO_SESSION
+            );
+            assert_eq!(id, [0; 16]);
+            assert!(wire.ptr.is_null());
+            bt_session_free(session);
+            let mut again = core::ptr::null_mut();
+            assert_eq!(
+                bt_session_from_bytes(bytes.ptr, bytes.len, &mut again),
+                bt_status::BT_OK
+            );
+            bt_session_free(again);
+            let mut none = core::ptr::dangling_mut::<bt_session>();
+            assert_ne!(
+                bt_session_from_bytes(core::ptr::null(), 0, &mut none),
+                bt_status::BT_OK,
+                "an empty serialization is not a record"
+            );
+            assert!(none.is_null());
+            assert_eq!(
+                bt_session_new(core::ptr::null_mut()),
+                bt_status::BT_NULL_ARGUMENT
+            );
+            crate::buffer::bt_buffer_free(&mut bytes);
+        }
+    }
 }

@@ -64,6 +64,22 @@ pub(crate) unsafe fn slice<'a, T>(
     Ok(unsafe { core::slice::from_raw_parts(ptr, count) })
 }
 
+/// `count` records of `N` bytes each, packed (a C `const uint8_t name[count][N]`, such as
+/// an array of 16-byte message ids). As [`slice`]: a null `ptr` is `BT_NULL_ARGUMENT`
+/// whatever `count` is, and only then is the size checked.
+///
+/// # Safety
+/// Unless null, `ptr` must point to `count * N` readable bytes valid for `'a`.
+pub(crate) unsafe fn arrays<'a, const N: usize>(
+    ptr: *const u8,
+    count: usize,
+    name: &'static str,
+) -> Result<&'a [[u8; N]], FfiError> {
+    // SAFETY: `[u8; N]` has alignment 1 and every bit pattern is valid; the caller
+    // guarantees `count * N` readable bytes.
+    unsafe { slice(ptr.cast::<[u8; N]>(), count, name) }
+}
+
 /// A caller-provided C array of `count` values of `T` to fill, each first set to
 /// `initial()`. `ptr` may be null only when `count` is 0.
 ///
@@ -284,6 +300,27 @@ mod tests {
         // SAFETY: as above, one byte fewer.
         let a = unsafe { address(long.as_ptr(), MAX_USER_LEN, 2) }.unwrap();
         assert_eq!((a.user.len(), a.device), (MAX_USER_LEN, 2));
+    }
+
+    #[test]
+    fn packed_arrays_check_null_before_size() {
+        let ids = [[1u8; 16], [2u8; 16]];
+        // SAFETY: two 16-byte records.
+        let got = unsafe { arrays::<16>(ids.as_ptr().cast(), 2, "ids") }.unwrap();
+        assert_eq!(got, &ids);
+        // SAFETY: an empty array may be null.
+        assert!(unsafe { arrays::<16>(core::ptr::null(), 0, "ids") }
+            .unwrap()
+            .is_empty());
+        // A null pointer is a null argument even when `count * 16` overflows.
+        for count in [1, usize::MAX / 16 + 1, usize::MAX] {
+            // SAFETY: null is rejected before any read.
+            let e = unsafe { arrays::<16>(core::ptr::null(), count, "ids") }.unwrap_err();
+            assert_eq!(e.status(), bt_status::BT_NULL_ARGUMENT, "count {count}");
+        }
+        // SAFETY: rejected on size before any read.
+        let e = unsafe { arrays::<16>(ids.as_ptr().cast(), usize::MAX, "ids") }.unwrap_err();
+        assert_eq!(e.status(), bt_status::BT_INVALID_ARGUMENT);
     }
 
     #[test]

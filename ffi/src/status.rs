@@ -12,7 +12,10 @@ use bluetick::ErrorKind;
 ///
 /// `bt_status_name` gives each value's name; `bt_last_error_message` gives the message of the
 /// last failure on the calling thread.
-#[repr(C)]
+///
+/// In C the type is an `int32_t` (a C enum's size is up to the compiler; arrays of statuses,
+/// as `bt_account_decrypt_batch` fills, need a fixed width); the enum names the values.
+#[repr(i32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum bt_status {
     /// Success.

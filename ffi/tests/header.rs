@@ -1,7 +1,14 @@
 //! The checked-in `include/bluetick.h` is exactly what cbindgen generates from the sources,
+//! `docs/ffi.md` documents every function of the header with the header's own signature,
 //! and the C example in `docs/ffi.md` is the one the C suite compiles.
 //! `BLUETICK_WRITE_HEADER=1 cargo test -p bluetick-ffi --test header` rewrites the header.
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::path::PathBuf;
 
@@ -63,7 +70,7 @@ fn header_declares_every_status_and_entry_point() {
         "BT_WRONG_STORAGE_KEY = 28",
         "BT_NULL_ARGUMENT = 100",
         "BT_PANIC = 103",
-        "#define BT_ABI_VERSION 1",
+        "#define BT_ABI_VERSION 2",
         "typedef struct bt_account bt_account;",
         "bt_status bt_account_decrypt(",
         "void bt_buffer_free(bt_buffer *buf);",
@@ -71,4 +78,92 @@ fn header_declares_every_status_and_entry_point() {
     ] {
         assert!(header.contains(needle), "the header lacks `{needle}`");
     }
+}
+
+/// Every function declaration of the header, `(name, declaration)`, as cbindgen writes
+/// them: a line at column 0 naming `bt_...(`, continued on indented lines up to `);`.
+fn declarations(header: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut current: Option<String> = None;
+    for line in header.lines() {
+        if let Some(decl) = current.as_mut() {
+            decl.push('\n');
+            decl.push_str(line);
+        } else if !line.starts_with([' ', '#', '/', '}'])
+            && !line.starts_with("typedef")
+            && !line.starts_with("extern")
+            && !line.starts_with("enum")
+            && line.contains("bt_")
+            && line.contains('(')
+        {
+            current = Some(line.to_owned());
+        }
+        if current.is_some() && line.trim_end().ends_with(");") {
+            let decl = current.take().unwrap();
+            let name = decl[..decl.find('(').unwrap()]
+                .rsplit([' ', '*'])
+                .next()
+                .unwrap()
+                .to_owned();
+            out.push((name, decl));
+        }
+    }
+    out
+}
+
+fn squash(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn docs_document_every_function_of_the_header_with_its_signature() {
+    let header = generate();
+    let docs = std::fs::read_to_string(crate_dir().join("../docs/ffi.md")).unwrap();
+    let decls = declarations(&header);
+    assert!(
+        decls.len() >= 56,
+        "found only {} declarations in the header: has its layout changed?",
+        decls.len()
+    );
+    let docs_squashed = squash(&docs);
+    let mut problems = Vec::new();
+    for (name, decl) in &decls {
+        if !docs.contains(&format!("\n### `{name}`\n")) {
+            problems.push(format!("`{name}` has no `### `{name}`` section"));
+        }
+        if !docs_squashed.contains(&squash(decl)) {
+            problems.push(format!(
+                "`{name}`: the header's signature is not in the docs"
+            ));
+        }
+    }
+    // And no section documents a function the header no longer has.
+    for line in docs.lines() {
+        if let Some(name) = line
+            .strip_prefix("### `")
+            .and_then(|rest| rest.strip_suffix('`'))
+        {
+            if name.starts_with("bt_") && !decls.iter().any(|(n, _)| n == name) {
+                problems.push(format!("docs/ffi.md documents `{name}`, not in the header"));
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "docs/ffi.md is out of step with the header:\n{}",
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn declarations_are_found_whole() {
+    let decls = declarations(
+        "uint32_t bt_abi_version(void);\n\
+         // comment bt_x(\n\
+         bt_status bt_inbox_get(const bt_inbox *inbox,\n    size_t index,\n    bt_inbox_entry *out);\n\
+         typedef bool (*bt_identity_policy)(void *user_data);\n",
+    );
+    let names: Vec<_> = decls.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["bt_abi_version", "bt_inbox_get"]);
+    assert!(decls[1].1.ends_with("bt_inbox_entry *out);"));
 }

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Builds bluetick-ffi in release and runs the C suite (ffi/tests/c) against it three ways:
+# Builds bluetick-ffi in release, runs the build lines of docs/ffi.md as they are (the
+# example linked statically, and against the shared library through an rpath), and runs
+# the C suite (ffi/tests/c) against the library three ways:
 #   1. plain, linked against the static library (and the docs example, too);
 #   2. under AddressSanitizer + UndefinedBehaviorSanitizer, linked against the shared library;
 #   3. the plain binary under valgrind: zero errors and zero definite or indirect leaks.
@@ -46,6 +48,27 @@ gcc "${cflags[@]}" -pthread "$here/c/conversation.c" "${static_libs[@]}" -o "$ou
 gcc "${cflags[@]}" "$here/c/example.c" "${static_libs[@]}" -o "$out/example"
 gcc "${cflags[@]}" -pthread "${sanitize[@]}" "$here/c/conversation.c" "${shared_libs[@]}" \
   -o "$out/conversation-asan"
+
+step "docs/ffi.md: the build lines under \"Building\", as written there"
+# The fenced sh block after the marker comment, run from the repository root. Its outputs
+# (example-static, example-shared) are removed afterwards.
+docs_build="$out/docs-build.sh"
+awk '/^<!-- build lines:/ { marked = 1; next }
+     marked && /^```sh$/ { inside = 1; next }
+     inside && /^```$/ { exit }
+     inside { print }' docs/ffi.md >"$docs_build"
+if ! grep -q -- '-Wl,-rpath,' "$docs_build"; then
+  echo "run-c-tests.sh: no build lines with an rpath found in docs/ffi.md" >&2
+  exit 1
+fi
+if [ "$target" != "$root/target" ]; then
+  # The docs build into ./target; follow CARGO_TARGET_DIR instead.
+  sed -i "s|target/release|$lib|g; s|\"\$PWD/$lib\"|\"$lib\"|g" "$docs_build"
+fi
+trap 'rm -f "$root/example-static" "$root/example-shared"' EXIT
+cat "$docs_build"
+(cd "$root" && bash -euo pipefail "$docs_build")
+rm -f "$root/example-static" "$root/example-shared"
 
 if command -v g++ >/dev/null 2>&1; then
   step "g++: the header compiles as C++"

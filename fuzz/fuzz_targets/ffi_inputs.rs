@@ -61,7 +61,7 @@ fuzz_target!(|data: &[u8]| {
         bt_buffer_free(&mut buf);
 
         let mut session = core::ptr::null_mut();
-        if bt_session_new(rest.as_ptr(), rest.len(), &mut session) == bt_status::BT_OK {
+        if bt_session_from_bytes(rest.as_ptr(), rest.len(), &mut session) == bt_status::BT_OK {
             known(bt_session_to_bytes(session, &mut buf));
             bt_buffer_free(&mut buf);
             bt_session_free(session);

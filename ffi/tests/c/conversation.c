@@ -431,6 +431,27 @@ static void test_null_and_invalid_arguments(void) {
   CHECK_STATUS(bt_account_create_receipt(acc, USER("bob"), 1, BT_RECEIPT_READ, NULL, 1, 0, id,
                                          &buf),
                BT_NULL_ARGUMENT);
+  /* A null array is a null argument even when its count times 16 overflows: every pointer
+   * is checked for null before any size is. */
+  CHECK_STATUS(bt_account_create_receipt(acc, USER("bob"), 1, BT_RECEIPT_READ, NULL, SIZE_MAX,
+                                         0, id, &buf),
+               BT_NULL_ARGUMENT);
+  CHECK(strstr(bt_last_error_message(), "ids") != NULL);
+  CHECK_STATUS(bt_account_create_receipt(acc, USER("bob"), 1, BT_RECEIPT_READ, NULL,
+                                         SIZE_MAX / 16 + 1, 0, id, &buf),
+               BT_NULL_ARGUMENT);
+  CHECK_STATUS(bt_account_create_receipt(acc, USER("bob"), 1, BT_RECEIPT_READ, id, SIZE_MAX, 0,
+                                         id, &buf),
+               BT_INVALID_ARGUMENT);
+  CHECK_STATUS(bt_account_safety_number(NULL, USER("bob"), 1, digits, 60, &found),
+               BT_NULL_ARGUMENT);
+  {
+    bt_incoming none[1];
+    bt_status one_status[1];
+    CHECK_STATUS(bt_account_decrypt_batch(acc, NULL, SIZE_MAX, none, one_status),
+                 BT_NULL_ARGUMENT);
+    CHECK(strstr(bt_last_error_message(), "messages") != NULL);
+  }
   CHECK_STATUS(bt_message_id_of(NULL, 1, id), BT_NULL_ARGUMENT);
   CHECK_STATUS(bt_message_id_of(id, 16, NULL), BT_NULL_ARGUMENT);
   CHECK_STATUS(bt_account_inbox(acc, NULL), BT_NULL_ARGUMENT);
@@ -619,6 +640,97 @@ static void test_batch(void) {
   bt_account_free(bob);
 }
 
+/* The protocol layer without an account: two identities, Bob's prekeys in memory, a
+ * session each, a message each way, a signed receipt, and the records saved and restored. */
+static void test_protocol_layer(void) {
+  uint8_t seed_a[32], seed_b[32], spk[32], opk[32], pq_seed[64], ik_a[32], ik_b[32];
+  uint8_t id[16], id_again[16], sender[32], kind, content_type;
+  uint64_t timestamp;
+  size_t used = 0;
+  bt_identity *alice = NULL, *bob = NULL;
+  bt_prekeys *alice_keys = NULL, *bob_keys = NULL;
+  bt_session *to_bob = NULL, *to_alice = NULL, *restored = NULL;
+  bt_buffer bundle = {NULL, 0}, wire = {NULL, 0}, body = {NULL, 0}, saved = {NULL, 0};
+  bt_buffer receipt = {NULL, 0};
+  memset(seed_a, 0xa1, 32);
+  memset(seed_b, 0xb2, 32);
+  memset(spk, 0x33, 32);
+  memset(opk, 0x44, 32);
+  memset(pq_seed, 0x55, 64);
+  MUST(bt_identity_from_seed(seed_a, &alice));
+  MUST(bt_identity_from_seed(seed_b, &bob));
+  MUST(bt_identity_public(alice, ik_a));
+  MUST(bt_identity_public(bob, ik_b));
+  MUST(bt_prekeys_new(&alice_keys));
+  MUST(bt_prekeys_new(&bob_keys));
+  MUST(bt_prekeys_add_signed_prekey(bob_keys, bob, 1, spk));
+  MUST(bt_prekeys_add_one_time_prekey(bob_keys, 7, opk));
+  MUST(bt_prekeys_add_pq_prekey(bob_keys, bob, 2, true, pq_seed));
+  MUST(bt_prekeys_bundle(bob_keys, bob, &bundle));
+
+  MUST(bt_session_new(&to_bob));
+  MUST(bt_session_new(&to_alice));
+  MUST(bt_session_start_session(to_bob, alice, bundle.ptr, bundle.len, NULL, 0, &used));
+  CHECK(used == 0); /* the operating system's randomness: nothing scripted was used */
+  MUST(bt_session_encrypt(to_bob, BT_CONTENT_APPLICATION, (const uint8_t *)"hi bob", 6, id,
+                          &wire));
+  MUST(bt_message_id_of(wire.ptr, wire.len, id_again));
+  CHECK(memcmp(id, id_again, 16) == 0);
+  MUST(bt_session_decrypt(to_alice, bob, bob_keys, wire.ptr, wire.len, NULL, 0, NULL,
+                          &content_type, &body, sender));
+  CHECK(content_type == BT_CONTENT_APPLICATION);
+  CHECK(bytes_equal(body.ptr, body.len, "hi bob"));
+  CHECK(memcmp(sender, ik_a, 32) == 0);
+  bt_buffer_free(&body);
+  /* A replay fails and changes nothing. */
+  CHECK_STATUS(bt_session_decrypt(to_alice, bob, bob_keys, wire.ptr, wire.len, NULL, 0, NULL,
+                                  &content_type, &body, sender),
+               BT_DUPLICATE_MESSAGE);
+  CHECK(body.ptr == NULL);
+  bt_buffer_free(&wire);
+
+  /* Bob's record, saved and restored, answers; the answer carries a signed read receipt. */
+  MUST(bt_session_to_bytes(to_alice, &saved));
+  MUST(bt_session_from_bytes(saved.ptr, saved.len, &restored));
+  MUST(bt_receipt_create(bob, ik_a, BT_RECEIPT_READ, 1234, id, 1, &receipt));
+  MUST(bt_session_encrypt(restored, BT_CONTENT_RECEIPT, receipt.ptr, receipt.len, id_again,
+                          &wire));
+  MUST(bt_session_decrypt(to_bob, alice, alice_keys, wire.ptr, wire.len, NULL, 0, NULL,
+                          &content_type, &body, sender));
+  CHECK(content_type == BT_CONTENT_RECEIPT);
+  CHECK(memcmp(sender, ik_b, 32) == 0);
+  MUST(bt_receipt_verify(body.ptr, body.len, ik_b, ik_a, id, 1, &kind, &timestamp));
+  CHECK(kind == BT_RECEIPT_READ && timestamp == 1234);
+  /* Signed for Alice: it does not verify as addressed to Bob, nor for an unsent id. */
+  CHECK_STATUS(bt_receipt_verify(body.ptr, body.len, ik_b, ik_b, id, 1, &kind, &timestamp),
+               BT_BAD_SIGNATURE);
+  CHECK_STATUS(bt_receipt_verify(body.ptr, body.len, ik_b, ik_a, id_again, 1, &kind, &timestamp),
+               BT_UNKNOWN_MESSAGE_ID);
+  bt_buffer_free(&wire);
+  bt_buffer_free(&receipt);
+  CHECK_STATUS(bt_receipt_create(bob, ik_a, BT_RECEIPT_READ, 1, NULL, SIZE_MAX, &receipt),
+               BT_NULL_ARGUMENT);
+  CHECK(receipt.ptr == NULL);
+  CHECK_STATUS(bt_receipt_verify(body.ptr, body.len, ik_b, ik_a, NULL, SIZE_MAX, &kind,
+                                 &timestamp),
+               BT_NULL_ARGUMENT);
+  CHECK_STATUS(bt_session_encrypt(restored, 0x7f, id, 1, id_again, &wire),
+               BT_INVALID_ARGUMENT);
+  CHECK(wire.ptr == NULL);
+
+  bt_buffer_free(&body);
+  bt_buffer_free(&receipt);
+  bt_buffer_free(&saved);
+  bt_buffer_free(&bundle);
+  bt_session_free(restored);
+  bt_session_free(to_alice);
+  bt_session_free(to_bob);
+  bt_prekeys_free(alice_keys);
+  bt_prekeys_free(bob_keys);
+  bt_identity_free(alice);
+  bt_identity_free(bob);
+}
+
 typedef struct {
   int calls;
   bool answer;
@@ -787,6 +899,7 @@ int main(void) {
   test_identity_change();
   test_batch();
   test_threads();
+  test_protocol_layer();
   nftw(tmpdir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
   printf("%d passed, %d failed\n", checks_passed, checks_failed);
   return checks_failed == 0 ? 0 : 1;

@@ -1,5 +1,6 @@
 /* Alice sends Bob a message and gets a read receipt back, through the C API.
- * Build: cc example.c -Iffi/include -Ltarget/release -lbluetick_ffi */
+ * Built and run by the lines under "Building" in docs/ffi.md: linked statically, and
+ * as a shared library found through an rpath. */
 #include <stdio.h>
 #include <string.h>
 
