@@ -1,7 +1,10 @@
 //! The cost of the C ABI over the Rust call, for a 1 KiB message: the same Account
-//! operations (encrypt, then decrypt on the peer) through `bluetick::Account` and through
-//! `bt_account_encrypt` / `bt_account_decrypt`, in memory so the store's disk time does not
-//! hide the difference. Run: `cargo bench -p bluetick-ffi --bench abi`.
+//! operations (encrypt, then decrypt and acknowledge on the peer) through
+//! `bluetick::Account` and through `bt_account_*`, in memory so the store's disk time does
+//! not hide the difference. Measured twice: in the steady state (Bob has replied, so Alice
+//! sends Messages) and on the first flight (Bob has not replied yet, so every message is a
+//! PreKeyMessage that reaches its existing session). Run:
+//! `cargo bench -p bluetick-ffi --bench abi`.
 #![allow(
     missing_docs,
     clippy::unwrap_used,
@@ -18,7 +21,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 
 const BODY: usize = 1024;
 
-fn rust_pair() -> (Account, Account) {
+fn rust_pair(answered: bool) -> (Account, Account) {
     let key = Secret32::from_slice(&[1; 32]).unwrap();
     let config = AccountConfig {
         one_time_prekeys: 1,
@@ -32,11 +35,16 @@ fn rust_pair() -> (Account, Account) {
         .encrypt(&Address::new("bob", 1), b"hi", Some(&upload.take_bundle()))
         .unwrap();
     bob.decrypt(&Address::new("alice", 1), &m.wire).unwrap();
+    if answered {
+        let r = bob.encrypt(&Address::new("alice", 1), b"hi", None).unwrap();
+        alice.decrypt(&Address::new("bob", 1), &r.wire).unwrap();
+    }
     (alice, bob)
 }
 
-/// Two accounts through the C ABI, with a session from Alice to Bob.
-fn c_pair() -> (*mut bt_account, *mut bt_account) {
+/// Two accounts through the C ABI, with a session from Alice to Bob (answered by Bob when
+/// `answered`).
+fn c_pair(answered: bool) -> (*mut bt_account, *mut bt_account) {
     let key = [1u8; 32];
     let (mut alice, mut bob) = (core::ptr::null_mut(), core::ptr::null_mut());
     let empty = || bt_buffer {
@@ -91,6 +99,9 @@ fn c_pair() -> (*mut bt_account, *mut bt_account) {
             bt_buffer_free(b);
         }
     }
+    if answered {
+        c_send(bob, b"alice", alice, b"bob", b"hi");
+    }
     (alice, bob)
 }
 
@@ -102,6 +113,18 @@ fn rust_round(alice: &Account, bob: &Account, body: &[u8]) {
 }
 
 fn c_round(alice: *const bt_account, bob: *const bt_account, body: &[u8]) {
+    c_send(alice, b"bob", bob, b"alice", body);
+}
+
+/// `from` encrypts `body` for `to`, which decrypts and acknowledges it.
+fn c_send(
+    from: *const bt_account,
+    to_user: &[u8],
+    to: *const bt_account,
+    from_user: &[u8],
+    body: &[u8],
+) {
+    let (alice, bob) = (from, to);
     let mut wire = bt_buffer {
         ptr: core::ptr::null_mut(),
         len: 0,
@@ -111,8 +134,8 @@ fn c_round(alice: *const bt_account, bob: *const bt_account, body: &[u8]) {
     unsafe {
         let s = bt_account_encrypt(
             alice,
-            b"bob".as_ptr(),
-            3,
+            to_user.as_ptr(),
+            to_user.len(),
             1,
             body.as_ptr(),
             body.len(),
@@ -126,8 +149,8 @@ fn c_round(alice: *const bt_account, bob: *const bt_account, body: &[u8]) {
         assert_eq!(
             bt_account_decrypt(
                 bob,
-                b"alice".as_ptr(),
-                5,
+                from_user.as_ptr(),
+                from_user.len(),
                 1,
                 wire.ptr,
                 wire.len,
@@ -146,39 +169,43 @@ fn c_round(alice: *const bt_account, bob: *const bt_account, body: &[u8]) {
 
 fn bench(c: &mut Criterion) {
     let body = vec![0x5a; BODY];
-    let (ra, rb) = rust_pair();
-    let (ca, cb) = c_pair();
-    let mut g = c.benchmark_group("abi_1KiB_encrypt_decrypt_acknowledge_memory");
-    g.sample_size(30).measurement_time(Duration::from_secs(4));
-    g.bench_function("rust", |b| b.iter(|| rust_round(&ra, &rb, &body)));
-    g.bench_function("c_abi", |b| b.iter(|| c_round(ca, cb, &body)));
-    g.finish();
+    for (name, answered) in [("steady", true), ("first_flight", false)] {
+        let (ra, rb) = rust_pair(answered);
+        let (ca, cb) = c_pair(answered);
+        let mut g = c.benchmark_group(format!(
+            "abi_1KiB_encrypt_decrypt_acknowledge_memory_{name}"
+        ));
+        g.sample_size(30).measurement_time(Duration::from_secs(4));
+        g.bench_function("rust", |b| b.iter(|| rust_round(&ra, &rb, &body)));
+        g.bench_function("c_abi", |b| b.iter(|| c_round(ca, cb, &body)));
+        g.finish();
 
-    // The ratio from one interleaved direct run, for docs/performance.md.
-    let n = 3000;
-    let (mut rust, mut cabi) = (Duration::ZERO, Duration::ZERO);
-    for _ in 0..n / 100 {
-        let t = Instant::now();
-        for _ in 0..100 {
-            rust_round(&ra, &rb, &body);
+        // The ratio from one interleaved direct run, for docs/performance.md.
+        let n = 3000;
+        let (mut rust, mut cabi) = (Duration::ZERO, Duration::ZERO);
+        for _ in 0..n / 100 {
+            let t = Instant::now();
+            for _ in 0..100 {
+                rust_round(&ra, &rb, &body);
+            }
+            rust += t.elapsed();
+            let t = Instant::now();
+            for _ in 0..100 {
+                c_round(ca, cb, &body);
+            }
+            cabi += t.elapsed();
         }
-        rust += t.elapsed();
-        let t = Instant::now();
-        for _ in 0..100 {
-            c_round(ca, cb, &body);
+        println!(
+            "C ABI over Rust, 1 KiB encrypt+decrypt+acknowledge, {name}: rust {:.1} us, c_abi {:.1} us, overhead {:+.1}%",
+            rust.as_secs_f64() * 1e6 / f64::from(n),
+            cabi.as_secs_f64() * 1e6 / f64::from(n),
+            (cabi.as_secs_f64() / rust.as_secs_f64() - 1.0) * 100.0
+        );
+        // SAFETY: handles from c_pair, freed once, no longer used.
+        unsafe {
+            bt_account_free(ca);
+            bt_account_free(cb);
         }
-        cabi += t.elapsed();
-    }
-    println!(
-        "C ABI over Rust, 1 KiB encrypt+decrypt+acknowledge: rust {:.1} us, c_abi {:.1} us, overhead {:+.1}%",
-        rust.as_secs_f64() * 1e6 / f64::from(n),
-        cabi.as_secs_f64() * 1e6 / f64::from(n),
-        (cabi.as_secs_f64() / rust.as_secs_f64() - 1.0) * 100.0
-    );
-    // SAFETY: handles from c_pair, freed once, no longer used.
-    unsafe {
-        bt_account_free(ca);
-        bt_account_free(cb);
     }
 }
 

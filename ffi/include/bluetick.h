@@ -431,6 +431,15 @@ void bt_account_free(bt_account *account);
 // `account` must be a live handle or null; `out_key` null or 32 writable bytes.
 bt_status bt_account_identity(const bt_account *account, uint8_t *out_key);
 
+// Checks every record of the account's store: a record whose key or value was damaged gives
+// `BT_STORE_CORRUPT` (the message names the table) instead of reading later as a missing
+// record. Opening an account runs the same check; call this to check a long-open one. It
+// reads the whole store, so it blocks for as long as that takes: not on a UI thread.
+//
+// # Safety
+// `account` a live handle or null.
+bt_status bt_account_verify_store(const bt_account *account);
+
 // Trusts `key` (32 bytes) as the identity of the peer `(user, user_len, device)`, for
 // example after the users compared safety numbers. Replaces any key trusted before.
 // `BT_INVALID_IDENTITY_KEY` if `key` is not a valid identity key.

@@ -261,6 +261,23 @@ pub unsafe extern "C" fn bt_account_identity(
     })
 }
 
+/// Checks every record of the account's store: a record whose key or value was damaged gives
+/// `BT_STORE_CORRUPT` (the message names the table) instead of reading later as a missing
+/// record. Opening an account runs the same check; call this to check a long-open one. It
+/// reads the whole store, so it blocks for as long as that takes: not on a UI thread.
+///
+/// # Safety
+/// `account` a live handle or null.
+#[no_mangle]
+pub unsafe extern "C" fn bt_account_verify_store(account: *const bt_account) -> bt_status {
+    boundary(|| {
+        // SAFETY: the caller's guarantees.
+        let account = unsafe { bt_account::borrow(account) }?;
+        account.account.verify_store()?;
+        Ok(())
+    })
+}
+
 /// Trusts `key` (32 bytes) as the identity of the peer `(user, user_len, device)`, for
 /// example after the users compared safety numbers. Replaces any key trusted before.
 /// `BT_INVALID_IDENTITY_KEY` if `key` is not a valid identity key.
