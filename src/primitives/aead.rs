@@ -62,3 +62,51 @@ pub fn seal_in_place(
         Err(_) => buf.truncate(start),
     }
 }
+
+/// An AES-256-GCM key expanded once and kept for many messages under that key (the chunks
+/// of one attachment). The key schedule is erased on drop and never printed.
+pub struct AeadKey(Aes256Gcm);
+
+impl AeadKey {
+    /// Expands `key`.
+    pub fn new(key: &[u8; 32]) -> Self {
+        Self(Aes256Gcm::new(key.into()))
+    }
+
+    /// Encrypts `buf` in place and returns the tag.
+    pub fn seal_in_place(
+        &self,
+        nonce: &[u8; 12],
+        aad: &[u8],
+        buf: &mut [u8],
+    ) -> Result<[u8; TAG_LEN], AeadError> {
+        let tag = self
+            .0
+            .encrypt_inout_detached(&Nonce::from(*nonce), aad, buf.into())
+            .map_err(|_| AeadError)?;
+        let mut out = [0u8; TAG_LEN];
+        out.copy_from_slice(&tag);
+        Ok(out)
+    }
+
+    /// Decrypts `buf` in place if `tag` verifies; on failure `buf` is left as it was (the
+    /// tag is checked before any byte is decrypted).
+    pub fn open_in_place(
+        &self,
+        nonce: &[u8; 12],
+        aad: &[u8],
+        buf: &mut [u8],
+        tag: &[u8; TAG_LEN],
+    ) -> Result<(), AeadError> {
+        self.0
+            .decrypt_inout_detached(&Nonce::from(*nonce), aad, buf.into(), &Tag::from(*tag))
+            .map_err(|_| AeadError)
+    }
+}
+
+impl core::fmt::Debug for AeadKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let Self(_) = self;
+        f.write_str("AeadKey(redacted)")
+    }
+}
