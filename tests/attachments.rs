@@ -299,9 +299,8 @@ fn a_failed_decryptor_keeps_failing() {
     let mut dec = Decryptor::new(&pointer);
     let mut input = &blob[..];
     let e = loop {
-        match dec.push(&mut input) {
-            Err(e) => break e,
-            Ok(_) => {}
+        if let Err(e) = dec.push(&mut input) {
+            break e;
         }
     };
     assert_eq!(e, AttachmentError::ChunkAuthentication { index: 0 });

@@ -3,6 +3,7 @@
 //! generator, so the same public API that apps call produces every byte.
 #![allow(dead_code)]
 
+pub(crate) mod attachments;
 pub(crate) mod rngs;
 
 use bluetick::hazmat;
@@ -19,12 +20,13 @@ use serde_json::{json, Value};
 
 use rngs::{RecordingRng, ScriptedRng};
 
-pub(crate) const FILES: [&str; 5] = [
+pub(crate) const FILES: [&str; 6] = [
     "pqxdh.json",
     "kdf.json",
     "session.json",
     "receipts.json",
     "invalid.json",
+    "attachments.json",
 ];
 
 pub(crate) fn h(bytes: &[u8]) -> Value {
@@ -679,6 +681,7 @@ pub(crate) fn evaluate_invalid(kind: &str, input: &Value) -> Result<(), ErrorKin
             }
             Ok(())
         }
+        "attachment" | "attachment_pointer" => attachments::evaluate(kind, input),
         other => panic!("unknown invalid kind {other}"),
     }
 }
@@ -693,6 +696,15 @@ impl Invalid {
         assert_eq!(got, Err(error), "invalid case {name}");
         self.cases
             .push(json!({"name": name, "kind": kind, "input": input, "error": error.name()}));
+    }
+
+    /// A case of a later revision of the spec, marked with it (§9).
+    fn add_revised(&mut self, name: &str, kind: &str, input: Value, error: ErrorKind) {
+        let got = evaluate_invalid(kind, &input);
+        assert_eq!(got, Err(error), "invalid case {name}");
+        self.cases
+            .push(json!({"name": name, "kind": kind, "input": input,
+            "error": error.name(), "revision": attachments::REVISION}));
     }
 }
 
@@ -1189,6 +1201,11 @@ fn gen_invalid() -> Value {
         E::TooManySkipped,
     );
 
+    // Attachments (revision 2, §13).
+    for (name, kind, input, error) in attachments::invalid_cases() {
+        v.add_revised(&name, kind, input, error);
+    }
+
     json!({ "cases": v.cases })
 }
 
@@ -1200,6 +1217,7 @@ pub(crate) fn generate_all() -> Vec<(&'static str, String)> {
         gen_session(),
         gen_receipts(),
         gen_invalid(),
+        attachments::gen_attachments(),
     ];
     FILES
         .iter()
