@@ -529,10 +529,8 @@ mod tests {
     fn encrypt_all(data: &[u8]) -> (Vec<u8>, [u8; 72]) {
         let mut enc = core::ptr::null_mut();
         // SAFETY: a writable handle pointer.
-        assert_eq!(
-            unsafe { bt_attachment_encryptor_new(&mut enc) },
-            bt_status::BT_OK
-        );
+        let s = unsafe { bt_attachment_encryptor_new(&mut enc) };
+        assert_eq!(s, bt_status::BT_OK);
         let mut out = vec![0u8; BT_ATTACHMENT_SEALED_CHUNK_LEN];
         let mut blob = Vec::new();
         let mut rest = data;
