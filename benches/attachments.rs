@@ -14,6 +14,7 @@
     clippy::indexing_slicing
 )]
 
+#[allow(dead_code)] // the report helpers this bench does not use
 mod report;
 
 use std::hint::black_box;
