@@ -626,6 +626,10 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "AES-GCM and SHA-256 detect the CPU with instructions Miri cannot run"
+    )]
     fn chunk_at_a_time_round_trip_and_rejections() {
         let data: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
         let (blob, pointer) = encrypt_all(&data);
@@ -659,6 +663,10 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "AES-GCM and SHA-256 detect the CPU with instructions Miri cannot run"
+    )]
     fn small_output_buffers_are_refused_before_anything_is_consumed() {
         let mut enc = core::ptr::null_mut();
         // SAFETY: a writable handle pointer.
@@ -683,6 +691,10 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "AES-GCM and SHA-256 detect the CPU with instructions Miri cannot run"
+    )]
     fn files_round_trip_and_a_bad_blob_leaves_no_output() {
         let dir = std::env::temp_dir().join(format!("bt-ffi-att-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -723,5 +735,48 @@ mod tests {
         assert_eq!(s, bt_status::BT_IO);
         assert_eq!(pointer, [0u8; 72]);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// The argument checks that run before any cryptography (and so under Miri too).
+    #[test]
+    fn pointers_and_handles_are_checked_before_use() {
+        let mut dec = 1usize as *mut bt_attachment_decryptor;
+        let short = [0u8; 71];
+        // SAFETY: 71 readable bytes; a writable handle pointer.
+        let s = unsafe { bt_attachment_decryptor_new(short.as_ptr(), 71, &mut dec) };
+        assert_eq!((s, dec.is_null()), (bt_status::BT_TRUNCATED, true));
+        let long = [0u8; 73];
+        // SAFETY: as above, 73 bytes.
+        let s = unsafe { bt_attachment_decryptor_new(long.as_ptr(), 73, &mut dec) };
+        assert_eq!(s, bt_status::BT_TRAILING_BYTES);
+        let mut huge = [0u8; 72];
+        huge[32..40].copy_from_slice(&u64::MAX.to_be_bytes());
+        let (mut offset, mut len) = (5u64, 5u64);
+        // SAFETY: 72 readable bytes; writable outputs.
+        let s = unsafe { bt_attachment_chunk_range(huge.as_ptr(), 72, 0, &mut offset, &mut len) };
+        assert_eq!((s, offset, len), (bt_status::BT_ATTACHMENT_TOO_LARGE, 0, 0));
+        // SAFETY: a null pointer with a length is refused before any read.
+        let s = unsafe { bt_attachment_decryptor_new(core::ptr::null(), 72, &mut dec) };
+        assert_eq!(s, bt_status::BT_NULL_ARGUMENT);
+        let (mut used, mut n) = (1usize, 1usize);
+        let mut out = [0u8; 4];
+        // SAFETY: a null handle is refused; the outputs are writable.
+        let s = unsafe {
+            bt_attachment_encryptor_update(
+                core::ptr::null(),
+                core::ptr::null(),
+                0,
+                &mut used,
+                out.as_mut_ptr(),
+                4,
+                &mut n,
+            )
+        };
+        assert_eq!((s, used, n), (bt_status::BT_NULL_ARGUMENT, 0, 0));
+        // SAFETY: null is a no-op for both frees.
+        unsafe {
+            bt_attachment_encryptor_free(core::ptr::null_mut());
+            bt_attachment_decryptor_free(core::ptr::null_mut());
+        }
     }
 }
