@@ -740,7 +740,7 @@ mod tests {
     /// The argument checks that run before any cryptography (and so under Miri too).
     #[test]
     fn pointers_and_handles_are_checked_before_use() {
-        let mut dec = 1usize as *mut bt_attachment_decryptor;
+        let mut dec = core::ptr::dangling_mut::<bt_attachment_decryptor>();
         let short = [0u8; 71];
         // SAFETY: 71 readable bytes; a writable handle pointer.
         let s = unsafe { bt_attachment_decryptor_new(short.as_ptr(), 71, &mut dec) };
