@@ -71,6 +71,19 @@ pub const MESSAGE_ID_CONTEXT: &[u8] = b"Bluetick_MessageId_v1";
 /// Prefix of the safety number derivation (this crate's own, documented in `safety_number`).
 pub const SAFETY_NUMBER_CONTEXT: &[u8] = b"Bluetick_SafetyNumber_v1";
 
+/// Plaintext bytes per attachment chunk; the last chunk may be shorter (spec §13).
+pub const ATTACHMENT_CHUNK_SIZE: usize = 65_536;
+/// Bytes of one sealed attachment chunk that is not the last: the chunk and its tag.
+pub const ATTACHMENT_SEALED_CHUNK_SIZE: usize = ATTACHMENT_CHUNK_SIZE + TAG_LEN;
+/// Largest attachment, in plaintext bytes (spec §8, §13).
+pub const MAX_ATTACHMENT_SIZE: u64 = 1 << 40;
+/// Length of an attachment pointer: key (32) || size (u64) || SHA-256 of the ciphertext (32).
+pub const ATTACHMENT_POINTER_LEN: usize = 72;
+/// Length of the nonce prefix derived from an attachment key (spec §13).
+pub const ATTACHMENT_NONCE_PREFIX_LEN: usize = 7;
+/// HKDF info of the attachment key expansion.
+pub const ATTACHMENT_INFO: &[u8] = b"Bluetick_Attachment_v1";
+
 /// 32 zero bytes.
 pub const ZERO32: [u8; 32] = [0u8; 32];
 /// 32 bytes of 0xFF.

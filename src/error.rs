@@ -78,6 +78,14 @@ pub enum ErrorKind {
     AlreadyReceived,
     /// A message id the account does not know.
     UnknownMessage,
+    /// An attachment's ciphertext does not hash to the digest its pointer carries.
+    DigestMismatch,
+    /// An attachment decrypted to a length other than the size its pointer carries.
+    SizeMismatch,
+    /// An attachment is larger than the protocol allows (2^40 bytes).
+    AttachmentTooLarge,
+    /// Reading or writing a stream or file failed.
+    Io,
 }
 
 impl ErrorKind {
@@ -119,6 +127,10 @@ impl ErrorKind {
             Self::UntrustedIdentity => "UntrustedIdentity",
             Self::AlreadyReceived => "AlreadyReceived",
             Self::UnknownMessage => "UnknownMessage",
+            Self::DigestMismatch => "DigestMismatch",
+            Self::SizeMismatch => "SizeMismatch",
+            Self::AttachmentTooLarge => "AttachmentTooLarge",
+            Self::Io => "Io",
         }
     }
 }

@@ -52,6 +52,7 @@
 #![forbid(unsafe_code)]
 
 pub mod account;
+pub mod attachment;
 pub mod bundle;
 mod codec;
 pub mod constants;

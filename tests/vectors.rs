@@ -170,6 +170,37 @@ fn invalid_vectors_are_rejected_with_the_named_error() {
 }
 
 #[test]
+fn attachment_vectors_replay() {
+    let file = load("attachments.json");
+    assert_eq!(file["revision"], 2);
+    let cases = file["cases"].as_array().unwrap().clone();
+    let sizes: Vec<u64> = cases.iter().map(|c| c["size"].as_u64().unwrap()).collect();
+    for required in [0, 1, 65_535, 65_536, 65_537, 1_000_000] {
+        assert!(sizes.contains(&required), "size {required} missing");
+    }
+    for case in cases {
+        let key: [u8; 32] = unh(&case["attachment_key"]).try_into().unwrap();
+        let size = case["size"].as_u64().unwrap() as usize;
+        assert_eq!(case["plaintext_rule"], "i mod 251");
+        let again =
+            vectors_gen::attachments::attachment_case(case["name"].as_str().unwrap(), &key, size);
+        assert_eq!(again, case);
+        // The receiver gets the plaintext back from the pointer and the blob.
+        let pointer =
+            bluetick::attachment::AttachmentPointer::parse(&unh(&case["pointer"])).unwrap();
+        let (blob, _) = vectors_gen::attachments::seal(&key, size);
+        assert_eq!(blob.len() as u64, case["ciphertext_size"].as_u64().unwrap());
+        let mut out = Vec::new();
+        bluetick::attachment::decrypt(&pointer, &mut blob.as_slice(), &mut out).unwrap();
+        assert!(
+            out == vectors_gen::attachments::plaintext(size),
+            "{}",
+            case["name"]
+        );
+    }
+}
+
+#[test]
 fn every_vector_file_is_listed() {
     for f in FILES {
         assert!(dir().join(f).exists(), "{f} missing");

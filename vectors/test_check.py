@@ -282,6 +282,56 @@ def test_prekey_message_replay_with_another_identity_is_rejected():
     rejects("PreKeyReplay", bob.receive, wire[:1] + other + wire[33:])
 
 
+# --- Attachments (spec §13) -------------------------------------------------------------------
+
+def seal_attachment(size: int, key: bytes = b"\x05" * 32):
+    plaintext = check.attachment_plaintext("i mod 251", size)
+    blob = b"".join(check.attachment_encrypt(key, plaintext))
+    return plaintext, blob, check.attachment_pointer(key, size, blob)
+
+
+@pytest.mark.parametrize("size", [0, 1, 65535, 65536, 65537, 3 * 65536 + 5])
+def test_attachment_round_trips_at_chunk_boundaries(size):
+    plaintext, blob, pointer = seal_attachment(size)
+    assert len(blob) == check.attachment_ciphertext_len(size)
+    assert len(blob) == size + 16 * check.attachment_chunk_count(size)
+    assert check.attachment_decrypt(pointer, blob) == plaintext
+
+
+def test_attachment_chunks_bind_index_and_finality():
+    key = b"\x06" * 32
+    aes_key, prefix = check.attachment_keys(key)
+    assert len(aes_key) == 32 and len(prefix) == 7
+    assert check.attachment_nonce(prefix, 2, True) == prefix + b"\x00\x00\x00\x02\x01"
+    chunks = check.attachment_encrypt(key, bytes(2 * 65536 + 1))
+    assert [len(c) for c in chunks] == [65552, 65552, 17]
+    # The same plaintext at another index, or as the final chunk, seals differently.
+    assert chunks[0] != chunks[1]
+    assert chunks[0] != check.attachment_encrypt(key, bytes(65536))[0]
+
+
+def test_attachment_rejections_are_named():
+    _, blob, pointer = seal_attachment(2 * 65536 + 100)
+    flipped = bytearray(blob)
+    flipped[70000] ^= 1
+    rejects("AuthenticationFailed", check.attachment_decrypt, pointer, bytes(flipped))
+    rejects("Truncated", check.attachment_decrypt, pointer, blob[:-1])
+    rejects("Truncated", check.attachment_decrypt, pointer, blob[:2 * 65552])
+    rejects("Truncated", check.attachment_decrypt, pointer, b"")
+    rejects("TrailingBytes", check.attachment_decrypt, pointer, blob + b"\x00")
+    swapped = blob[65552:2 * 65552] + blob[:65552] + blob[2 * 65552:]
+    rejects("AuthenticationFailed", check.attachment_decrypt, pointer, swapped)
+    rejects("DigestMismatch", check.attachment_decrypt, pointer[:-1] + bytes([pointer[-1] ^ 1]),
+            blob)
+    for size in (0, 2 * 65536 + 99, 2 * 65536 + 101):
+        bad = pointer[:32] + size.to_bytes(8, "big") + pointer[40:]
+        rejects("SizeMismatch", check.attachment_decrypt, bad, blob)
+    rejects("Truncated", check.parse_attachment_pointer, pointer[:71])
+    rejects("TrailingBytes", check.parse_attachment_pointer, pointer + b"\x00")
+    huge = pointer[:32] + ((1 << 40) + 1).to_bytes(8, "big") + pointer[40:]
+    rejects("AttachmentTooLarge", check.parse_attachment_pointer, huge)
+
+
 # --- The checker as a whole -------------------------------------------------------------------
 
 def make_vectors(folder: Path) -> None:
@@ -321,6 +371,22 @@ def make_vectors(folder: Path) -> None:
                 "input": {"pqxdh": inp, "alice_ratchet_privates": privates(8),
                           "bob_ratchet_privates": privates(108),
                           "deliveries": [{"to": "bob", "wire": sent[0].wire.hex()}] * 2}}]
+    key = b"\x0b" * 32
+    plaintext, blob, pointer = seal_attachment(70000, key)
+    aes_key, prefix = check.attachment_keys(key)
+    chunks = check.attachment_encrypt(key, plaintext)
+    attachment = {"name": "a", "attachment_key": key.hex(), "size": 70000,
+                  "plaintext_rule": "i mod 251", "ciphertext_sha256": check.sha256(blob).hex(),
+                  "chunks": [{"index": i, "last": i == 1,
+                              "nonce": check.attachment_nonce(prefix, i, i == 1).hex(),
+                              "ciphertext_hex_prefix": c[:64].hex()}
+                             for i, c in enumerate(chunks)],
+                  "pointer": pointer.hex()}
+    invalid.append({"name": "x", "kind": "attachment", "error": "TrailingBytes",
+                    "input": {"attachment_key": key.hex(), "size": 70000,
+                              "plaintext_rule": "i mod 251", "pointer": pointer.hex(),
+                              "blob": [{"genuine": [0, len(blob)]}, {"hex": "00"}]}})
+    (folder / "attachments.json").write_text(json.dumps({"revision": 2, "cases": [attachment]}))
     for name, data in (("pqxdh", {"cases": [pq_case]}), ("kdf", kdf),
                        ("session", {"cases": [session]}), ("receipts", {"cases": [receipt]}),
                        ("invalid", {"cases": invalid})):
@@ -336,17 +402,23 @@ def test_checker_passes_consistent_vectors_and_flags_a_changed_byte(tmp_path):
     make_vectors(tmp_path)
     ok = run_checker(tmp_path)
     assert ok.returncode == 0, ok.stdout
-    assert ok.stdout.strip().splitlines()[-1] == "check.py: 9 passed, 0 failed"
+    assert ok.stdout.strip().splitlines()[-1] == "check.py: 11 passed, 0 failed"
 
     session = json.loads((tmp_path / "session.json").read_text())
     send = session["cases"][0]["steps"][1]["send"]
     send["wire"] = send["wire"][:-2] + ("00" if send["wire"][-2:] != "00" else "01")
     (tmp_path / "session.json").write_text(json.dumps(session))
     (tmp_path / "kdf.json").unlink()
+    attachments = json.loads((tmp_path / "attachments.json").read_text())
+    attachments["revision"] = 1
+    attachments["cases"][0]["chunks"][1]["ciphertext_hex_prefix"] = "00"
+    (tmp_path / "attachments.json").write_text(json.dumps(attachments))
     bad = run_checker(tmp_path)
     assert bad.returncode == 1
     assert "session.json: #0 s: steps[1].send.wire:" in bad.stdout
     assert "kdf.json: file missing" in bad.stdout
+    assert "attachments.json: revision 1, this checker implements revision 2" in bad.stdout
+    assert "attachments.json: #0 a: chunks[1].ciphertext_hex_prefix:" in bad.stdout
 
 
 @pytest.mark.skipif(not all((HERE / f).is_file() for f in check.VECTOR_FILES),

@@ -66,6 +66,18 @@
 // The size of the `char` array `bt_account_safety_number` fills: 60 digits and a NUL.
 #define BT_SAFETY_NUMBER_SIZE 61
 
+// Length of an attachment pointer: key (32) || size (u64, big-endian) || SHA-256 of the
+// blob (32).
+#define BT_ATTACHMENT_POINTER_LEN 72
+
+// Plaintext bytes per chunk (the last chunk may be shorter). An output buffer of this
+// size is enough for every decryptor call.
+#define BT_ATTACHMENT_CHUNK_LEN 65536
+
+// Bytes of a sealed chunk that is not the last (chunk and tag). An output buffer of this
+// size is enough for every encryptor call.
+#define BT_ATTACHMENT_SEALED_CHUNK_LEN 65552
+
 // The length of a message id.
 #define BT_MESSAGE_ID_LEN 16
 
@@ -195,6 +207,15 @@ enum bt_status
   BT_ALREADY_RECEIVED = 34,
   // A message id the account does not know.
   BT_UNKNOWN_MESSAGE = 35,
+  // An attachment's blob does not hash to the digest its pointer carries: not the blob
+  // the sender uploaded; discard the output.
+  BT_DIGEST_MISMATCH = 36,
+  // An attachment decrypted to a length other than its pointer's size; discard the output.
+  BT_SIZE_MISMATCH = 37,
+  // An attachment is larger than the protocol allows (2^40 bytes).
+  BT_ATTACHMENT_TOO_LARGE = 38,
+  // Reading or writing a file failed (path, permissions, free space).
+  BT_IO = 39,
   // A pointer argument that must not be null was null (or a byte pointer was null with a
   // non-zero length).
   BT_NULL_ARGUMENT = 100,
@@ -228,6 +249,18 @@ typedef int32_t bt_status;
 // peer are serialised, the store serialises commits). Only `bt_account_free` must not
 // run concurrently with any other use of the handle.
 typedef struct bt_account bt_account;
+
+// Decrypts one attachment, a chunk at a time, checking it against its pointer. Made by
+// `bt_attachment_decryptor_new`, fed by `bt_attachment_decryptor_update`, judged by
+// `bt_attachment_decryptor_finish`, freed by `bt_attachment_decryptor_free`. Use it from
+// one thread at a time.
+typedef struct bt_attachment_decryptor bt_attachment_decryptor;
+
+// Encrypts one attachment, a chunk at a time, under a fresh random key. Made by
+// `bt_attachment_encryptor_new`, fed by `bt_attachment_encryptor_update`, ended by
+// `bt_attachment_encryptor_finish`, freed by `bt_attachment_encryptor_free`. Memory is one
+// chunk whatever the attachment's size. Use it from one thread at a time.
+typedef struct bt_attachment_encryptor bt_attachment_encryptor;
 
 // An identity key pair. Create with `bt_identity_from_seed`, free with `bt_identity_free`.
 typedef struct bt_identity bt_identity;
@@ -504,6 +537,166 @@ bt_status bt_account_safety_number(const bt_account *account,
 bt_status bt_account_set_identity_policy(const bt_account *account,
                                          bt_identity_policy callback,
                                          void *user_data);
+
+// Starts encrypting an attachment under a fresh random key into a new handle `*out`
+// (null on failure).
+//
+// # Safety
+// `out` null or a writable `bt_attachment_encryptor *`.
+bt_status bt_attachment_encryptor_new(bt_attachment_encryptor **out);
+
+// Feeds plaintext: takes bytes from `input` until either they run out or a chunk is
+// sealed. `*consumed` says how many were taken; when a chunk was sealed it is copied to
+// `output` and `*output_len` is its length (else 0). Write each output to the blob in
+// order and call again with the rest of the input until all of it is consumed:
+//
+// ```c
+// while (len > 0) {
+//   bt_attachment_encryptor_update(enc, p, len, &used, out, sizeof out, &n);
+//   fwrite(out, 1, n, blob);  p += used;  len -= used;
+// }
+// ```
+//
+// `output_cap` must be at least `BT_ATTACHMENT_SEALED_CHUNK_LEN` (`BT_BUFFER` otherwise,
+// with nothing consumed).
+//
+// # Safety
+// `encryptor` a live handle or null; `input` `input_len` readable bytes (null if 0);
+// `output` `output_cap` writable bytes; `consumed` and `output_len` writable.
+bt_status bt_attachment_encryptor_update(const bt_attachment_encryptor *encryptor,
+                                         const uint8_t *input,
+                                         size_t input_len,
+                                         size_t *consumed,
+                                         uint8_t *output,
+                                         size_t output_cap,
+                                         size_t *output_len);
+
+// Ends the attachment: the final sealed chunk goes to `output` (`*output_len` bytes;
+// append it to the blob) and the pointer to send to `pointer_out`. The handle is spent
+// afterwards (free it). `output_cap` must be at least `BT_ATTACHMENT_SEALED_CHUNK_LEN`.
+//
+// # Safety
+// `encryptor` a live handle or null; `output` `output_cap` writable bytes; `output_len`
+// writable; `pointer_out` 72 writable bytes.
+bt_status bt_attachment_encryptor_finish(const bt_attachment_encryptor *encryptor,
+                                         uint8_t *output,
+                                         size_t output_cap,
+                                         size_t *output_len,
+                                         uint8_t *pointer_out);
+
+// Frees an encryptor (its key is erased); null is a no-op.
+//
+// # Safety
+// `encryptor` null, or a handle from `bt_attachment_encryptor_new` not yet freed and not
+// in use by another thread.
+void bt_attachment_encryptor_free(bt_attachment_encryptor *encryptor);
+
+// Starts decrypting the attachment `pointer` names (`pointer_len` must be 72:
+// `BT_TRUNCATED` or `BT_TRAILING_BYTES` otherwise) into a new handle `*out`.
+//
+// # Safety
+// `pointer` `pointer_len` readable bytes; `out` null or a writable
+// `bt_attachment_decryptor *`.
+bt_status bt_attachment_decryptor_new(const uint8_t *pointer,
+                                      size_t pointer_len,
+                                      bt_attachment_decryptor **out);
+
+// Feeds blob bytes: takes bytes from `input` until either they run out or a chunk is
+// complete. `*consumed` says how many were taken; when a chunk's tag verified its
+// plaintext is copied to `output` and `*output_len` is its length (else 0). Loop as with
+// `bt_attachment_encryptor_update`. A chunk that fails gives its error (and so does every
+// later call). Plaintext handed out is authentic chunk by chunk, but the attachment is
+// only vouched for when `bt_attachment_decryptor_finish` returns `BT_OK`: keep the output
+// aside (a temporary file) until then and discard it on any error.
+//
+// `output_cap` must be at least `BT_ATTACHMENT_CHUNK_LEN`.
+//
+// # Safety
+// As `bt_attachment_encryptor_update`, for a decryptor.
+bt_status bt_attachment_decryptor_update(const bt_attachment_decryptor *decryptor,
+                                         const uint8_t *input,
+                                         size_t input_len,
+                                         size_t *consumed,
+                                         uint8_t *output,
+                                         size_t output_cap,
+                                         size_t *output_len);
+
+// The blob has ended: the verdict. `BT_OK` only if the final chunk's tag, the blob's
+// SHA-256 and the size all match the pointer; then the final chunk's plaintext is in
+// `output` (`*output_len` bytes). Otherwise `BT_TRUNCATED`, `BT_TRAILING_BYTES`,
+// `BT_AUTHENTICATION_FAILED`, `BT_DIGEST_MISMATCH` or `BT_SIZE_MISMATCH`, and nothing is
+// written. The handle is spent afterwards (free it). `output_cap` must be at least
+// `BT_ATTACHMENT_CHUNK_LEN`.
+//
+// # Safety
+// `decryptor` a live handle or null; `output` `output_cap` writable bytes; `output_len`
+// writable.
+bt_status bt_attachment_decryptor_finish(const bt_attachment_decryptor *decryptor,
+                                         uint8_t *output,
+                                         size_t output_cap,
+                                         size_t *output_len);
+
+// Frees a decryptor; null is a no-op.
+//
+// # Safety
+// `decryptor` null, or a handle from `bt_attachment_decryptor_new` not yet freed and not
+// in use by another thread.
+void bt_attachment_decryptor_free(bt_attachment_decryptor *decryptor);
+
+// Where sealed chunk `index` lies in the blob (for seeking): `*offset` and `*len` in
+// bytes; `BT_INVALID_VALUE` past the last chunk. Fetch exactly those bytes (an HTTP range
+// request) for `bt_attachment_open_chunk`.
+//
+// # Safety
+// `pointer` `pointer_len` readable bytes; `offset` and `len` writable.
+bt_status bt_attachment_chunk_range(const uint8_t *pointer,
+                                    size_t pointer_len,
+                                    uint64_t index,
+                                    uint64_t *offset,
+                                    uint64_t *len);
+
+// Random access (video seeking): opens sealed chunk `index` alone, vouched for by its own
+// tag (which binds its index and whether it is the last), and copies its plaintext to
+// `output` (`*output_len` bytes; `output_cap` at least `BT_ATTACHMENT_CHUNK_LEN`). The
+// whole-blob digest is not checked: that needs every byte.
+//
+// # Safety
+// `pointer` `pointer_len` readable bytes; `sealed` `sealed_len` readable bytes; `output`
+// `output_cap` writable bytes; `output_len` writable.
+bt_status bt_attachment_open_chunk(const uint8_t *pointer,
+                                   size_t pointer_len,
+                                   uint64_t index,
+                                   const uint8_t *sealed,
+                                   size_t sealed_len,
+                                   uint8_t *output,
+                                   size_t output_cap,
+                                   size_t *output_len);
+
+// Encrypts the file at `input_path` into a new blob file at `output_path` (replaced if it
+// exists) under a fresh random key, and writes the pointer to send to `pointer_out`.
+// Memory stays at one chunk whatever the file's size. On failure the output file is
+// removed.
+//
+// # Safety
+// `input_path` and `output_path` NUL-terminated UTF-8 strings; `pointer_out` 72 writable
+// bytes.
+bt_status bt_attachment_encrypt_file(const char *input_path,
+                                     const char *output_path,
+                                     uint8_t *pointer_out);
+
+// Decrypts the blob file at `input_path` into `output_path`, checking it against
+// `pointer`. The plaintext is written to `output_path` with ".part" appended and renamed
+// to `output_path` only when every chunk, the digest and the size verified; on any
+// failure the partial file is removed and `output_path` is left untouched. Memory stays at
+// one chunk whatever the file's size.
+//
+// # Safety
+// `pointer` `pointer_len` readable bytes; `input_path` and `output_path` NUL-terminated
+// UTF-8 strings.
+bt_status bt_attachment_decrypt_file(const uint8_t *pointer,
+                                     size_t pointer_len,
+                                     const char *input_path,
+                                     const char *output_path);
 
 // The message of the last failed call on the calling thread, or `""` if the last call
 // that returns a `bt_status` succeeded (or there was none yet).

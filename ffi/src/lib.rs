@@ -38,6 +38,7 @@
 #![allow(non_camel_case_types)]
 
 mod account;
+mod attachment;
 mod boundary;
 mod buffer;
 mod inbox;
@@ -50,6 +51,7 @@ mod status;
 use core::ffi::c_char;
 
 pub use account::*;
+pub use attachment::*;
 pub use boundary::bt_last_error_message;
 pub use buffer::*;
 pub use inbox::*;

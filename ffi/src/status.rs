@@ -90,6 +90,15 @@ pub enum bt_status {
     BT_ALREADY_RECEIVED = 34,
     /// A message id the account does not know.
     BT_UNKNOWN_MESSAGE = 35,
+    /// An attachment's blob does not hash to the digest its pointer carries: not the blob
+    /// the sender uploaded; discard the output.
+    BT_DIGEST_MISMATCH = 36,
+    /// An attachment decrypted to a length other than its pointer's size; discard the output.
+    BT_SIZE_MISMATCH = 37,
+    /// An attachment is larger than the protocol allows (2^40 bytes).
+    BT_ATTACHMENT_TOO_LARGE = 38,
+    /// Reading or writing a file failed (path, permissions, free space).
+    BT_IO = 39,
     /// A pointer argument that must not be null was null (or a byte pointer was null with a
     /// non-zero length).
     BT_NULL_ARGUMENT = 100,
@@ -108,7 +117,7 @@ pub enum bt_status {
 }
 
 /// Every status, for lookups by number.
-pub(crate) const ALL_STATUSES: [bt_status; 41] = {
+pub(crate) const ALL_STATUSES: [bt_status; 45] = {
     use bt_status::*;
     [
         BT_OK,
@@ -147,6 +156,10 @@ pub(crate) const ALL_STATUSES: [bt_status; 41] = {
         BT_UNTRUSTED_IDENTITY,
         BT_ALREADY_RECEIVED,
         BT_UNKNOWN_MESSAGE,
+        BT_DIGEST_MISMATCH,
+        BT_SIZE_MISMATCH,
+        BT_ATTACHMENT_TOO_LARGE,
+        BT_IO,
         BT_NULL_ARGUMENT,
         BT_INVALID_ARGUMENT,
         BT_BUFFER,
@@ -196,6 +209,10 @@ impl bt_status {
             ErrorKind::UntrustedIdentity => BT_UNTRUSTED_IDENTITY,
             ErrorKind::AlreadyReceived => BT_ALREADY_RECEIVED,
             ErrorKind::UnknownMessage => BT_UNKNOWN_MESSAGE,
+            ErrorKind::DigestMismatch => BT_DIGEST_MISMATCH,
+            ErrorKind::SizeMismatch => BT_SIZE_MISMATCH,
+            ErrorKind::AttachmentTooLarge => BT_ATTACHMENT_TOO_LARGE,
+            ErrorKind::Io => BT_IO,
             _ => BT_INTERNAL,
         }
     }
@@ -240,6 +257,10 @@ impl bt_status {
             BT_UNTRUSTED_IDENTITY => c"BT_UNTRUSTED_IDENTITY",
             BT_ALREADY_RECEIVED => c"BT_ALREADY_RECEIVED",
             BT_UNKNOWN_MESSAGE => c"BT_UNKNOWN_MESSAGE",
+            BT_DIGEST_MISMATCH => c"BT_DIGEST_MISMATCH",
+            BT_SIZE_MISMATCH => c"BT_SIZE_MISMATCH",
+            BT_ATTACHMENT_TOO_LARGE => c"BT_ATTACHMENT_TOO_LARGE",
+            BT_IO => c"BT_IO",
             BT_NULL_ARGUMENT => c"BT_NULL_ARGUMENT",
             BT_INVALID_ARGUMENT => c"BT_INVALID_ARGUMENT",
             BT_BUFFER => c"BT_BUFFER",
@@ -284,7 +305,7 @@ mod tests {
     }
 
     /// Every kind the core declares, in its declaration order.
-    const KINDS: [ErrorKind; 35] = [
+    const KINDS: [ErrorKind; 39] = [
         ErrorKind::Truncated,
         ErrorKind::TrailingBytes,
         ErrorKind::UnknownMessageType,
@@ -320,6 +341,10 @@ mod tests {
         ErrorKind::UntrustedIdentity,
         ErrorKind::AlreadyReceived,
         ErrorKind::UnknownMessage,
+        ErrorKind::DigestMismatch,
+        ErrorKind::SizeMismatch,
+        ErrorKind::AttachmentTooLarge,
+        ErrorKind::Io,
     ];
 
     #[test]
@@ -340,7 +365,7 @@ mod tests {
             assert!(s.name().to_str().unwrap().starts_with("BT_"));
         }
         assert_eq!(bt_status::from_number(-1), None);
-        assert_eq!(bt_status::from_number(36), None);
+        assert_eq!(bt_status::from_number(40), None);
         assert_eq!(bt_status::BT_NULL_ARGUMENT as c_int, 100);
         assert_eq!(bt_status::BT_INTERNAL as c_int, 104);
     }

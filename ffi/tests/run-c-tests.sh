@@ -48,6 +48,9 @@ gcc "${cflags[@]}" -pthread "$here/c/conversation.c" "${static_libs[@]}" -o "$ou
 gcc "${cflags[@]}" "$here/c/example.c" "${static_libs[@]}" -o "$out/example"
 gcc "${cflags[@]}" -pthread "${sanitize[@]}" "$here/c/conversation.c" "${shared_libs[@]}" \
   -o "$out/conversation-asan"
+gcc "${cflags[@]}" "$here/c/attachments.c" "${static_libs[@]}" -o "$out/attachments"
+gcc "${cflags[@]}" "${sanitize[@]}" "$here/c/attachments.c" "${shared_libs[@]}" \
+  -o "$out/attachments-asan"
 
 step "docs/ffi.md: the build lines under \"Building\", as written there"
 # The fenced sh block after the marker comment, run from the repository root. Its outputs
@@ -92,6 +95,13 @@ valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite,indirect \
   --show-leak-kinds=definite,indirect --error-exitcode=1 "$out/conversation" \
   >"$out/valgrind.out"
 cat "$out/valgrind.out"
+
+step "attachments, under ASan+UBSan, under valgrind"
+"$out/attachments"
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  "$out/attachments-asan"
+valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite,indirect \
+  --show-leak-kinds=definite,indirect --error-exitcode=1 "$out/attachments"
 
 step "done in $((SECONDS - start))s"
 tail -n 1 "$out/valgrind.out"

@@ -238,6 +238,7 @@ impl Account {
     ) -> Result<Incoming, AccountError> {
         let id = MessageId::of(wire);
         match self.decrypt_new(tx, peer, wire, id) {
+            Err(e @ AccountError::Store(_)) => Err(e),
             // A message that does not open may be one received before: its key is used.
             // The inbox says whether it is still there, only on this path.
             Err(e) => match load_inbox(tx, &id)? {

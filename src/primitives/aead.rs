@@ -5,69 +5,6 @@ use aes_gcm::{Aes256Gcm, Nonce, Tag};
 
 use crate::constants::TAG_LEN;
 
-/// An AES-256-GCM key with its key schedule expanded once, for a key that seals many
-/// values (the store's). Erased on drop.
-pub struct AeadKey(Aes256Gcm);
-
-impl AeadKey {
-    /// Expands `key`.
-    pub fn new(key: &[u8; 32]) -> Self {
-        Self(Aes256Gcm::new(key.into()))
-    }
-
-    /// Encrypts `buf[start..]` in place and appends the tag.
-    pub fn seal_in_place(&self, nonce: &[u8; 12], aad: &[u8], buf: &mut Vec<u8>, start: usize) {
-        let Some(body) = buf.get_mut(start..) else {
-            return;
-        };
-        match self
-            .0
-            .encrypt_inout_detached(&Nonce::from(*nonce), aad, body.into())
-        {
-            Ok(tag) => buf.extend_from_slice(&tag),
-            // Only inputs over 64 GiB fail; the store's records are far smaller.
-            Err(_) => buf.truncate(start),
-        }
-    }
-
-    /// Decrypts `ciphertext || tag` into `out` (cleared first); `out` holds the plaintext
-    /// only if the tag verifies, and nothing otherwise.
-    pub fn open_into(
-        &self,
-        nonce: &[u8; 12],
-        aad: &[u8],
-        ciphertext_and_tag: &[u8],
-        out: &mut Vec<u8>,
-    ) -> Result<(), AeadError> {
-        out.clear();
-        let split = ciphertext_and_tag
-            .len()
-            .checked_sub(TAG_LEN)
-            .ok_or(AeadError)?;
-        let (ciphertext, tag) = ciphertext_and_tag.split_at(split);
-        let tag = Tag::try_from(tag).map_err(|_| AeadError)?;
-        out.extend_from_slice(ciphertext);
-        let result = self.0.decrypt_inout_detached(
-            &Nonce::from(*nonce),
-            aad,
-            out.as_mut_slice().into(),
-            &tag,
-        );
-        if result.is_err() {
-            // What the failed call left is not plaintext anyone may see.
-            zeroize::Zeroize::zeroize(out);
-            return Err(AeadError);
-        }
-        Ok(())
-    }
-}
-
-impl core::fmt::Debug for AeadKey {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str("AeadKey(..)")
-    }
-}
-
 /// The tag did not verify.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AeadError;
@@ -123,5 +60,53 @@ pub fn seal_in_place(
         Ok(tag) => buf.extend_from_slice(&tag),
         // Only inputs over 64 GiB fail; the protocol's limits keep far below.
         Err(_) => buf.truncate(start),
+    }
+}
+
+/// An AES-256-GCM key expanded once and kept for many messages under that key (the chunks
+/// of one attachment). The key schedule is erased on drop and never printed.
+pub struct AeadKey(Aes256Gcm);
+
+impl AeadKey {
+    /// Expands `key`.
+    pub fn new(key: &[u8; 32]) -> Self {
+        Self(Aes256Gcm::new(key.into()))
+    }
+
+    /// Encrypts `buf` in place and returns the tag.
+    pub fn seal_in_place(
+        &self,
+        nonce: &[u8; 12],
+        aad: &[u8],
+        buf: &mut [u8],
+    ) -> Result<[u8; TAG_LEN], AeadError> {
+        let tag = self
+            .0
+            .encrypt_inout_detached(&Nonce::from(*nonce), aad, buf.into())
+            .map_err(|_| AeadError)?;
+        let mut out = [0u8; TAG_LEN];
+        out.copy_from_slice(&tag);
+        Ok(out)
+    }
+
+    /// Decrypts `buf` in place if `tag` verifies; on failure `buf` is left as it was (the
+    /// tag is checked before any byte is decrypted).
+    pub fn open_in_place(
+        &self,
+        nonce: &[u8; 12],
+        aad: &[u8],
+        buf: &mut [u8],
+        tag: &[u8; TAG_LEN],
+    ) -> Result<(), AeadError> {
+        self.0
+            .decrypt_inout_detached(&Nonce::from(*nonce), aad, buf.into(), &Tag::from(*tag))
+            .map_err(|_| AeadError)
+    }
+}
+
+impl core::fmt::Debug for AeadKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let Self(_) = self;
+        f.write_str("AeadKey(redacted)")
     }
 }

@@ -17,6 +17,7 @@ use sha2::Sha256;
 use zeroize::Zeroizing;
 
 use super::{RawTransaction, StoreError, Table};
+use crate::constants::TAG_LEN;
 use crate::primitives::aead::AeadKey;
 use crate::primitives::kdf::hkdf_sha256;
 use crate::primitives::secret::Secret32;
@@ -127,9 +128,17 @@ fn open_checked(
     let (nonce, ciphertext) = sealed
         .split_first_chunk::<NONCE_LEN>()
         .ok_or_else(|| corrupt(table))?;
-    let mut plain = Zeroizing::new(Vec::new());
+    let split = ciphertext
+        .len()
+        .checked_sub(TAG_LEN)
+        .ok_or_else(|| corrupt(table))?;
+    let (ciphertext, tag) = ciphertext.split_at(split);
+    let tag: &[u8; TAG_LEN] = tag.try_into().map_err(|_| corrupt(table))?;
+    // Opened in place in an erased-on-drop copy; the tag is checked before any byte is
+    // decrypted, so a failure leaves only ciphertext there.
+    let mut plain = Zeroizing::new(ciphertext.to_vec());
     keys.seal
-        .open_into(nonce, &associated_data(table, row), ciphertext, &mut plain)
+        .open_in_place(nonce, &associated_data(table, row), &mut plain, tag)
         .map_err(|_| corrupt(table))?;
     let (len, rest) = plain
         .split_first_chunk::<2>()
@@ -172,18 +181,22 @@ impl SealedTx<'_> {
         let nonce = self.keys.nonce();
         // nonce || key_len || key || value, sealed in place after the nonce.
         let mut sealed = Zeroizing::new(Vec::with_capacity(
-            NONCE_LEN + 2 + key.len() + value.len() + crate::constants::TAG_LEN,
+            NONCE_LEN + 2 + key.len() + value.len() + TAG_LEN,
         ));
         sealed.extend_from_slice(&nonce);
         sealed.extend_from_slice(&key_len.to_be_bytes());
         sealed.extend_from_slice(key);
         sealed.extend_from_slice(value);
-        self.keys.seal.seal_in_place(
-            &nonce,
-            &associated_data(table, &row),
-            &mut sealed,
-            NONCE_LEN,
-        );
+        let tag = self
+            .keys
+            .seal
+            .seal_in_place(
+                &nonce,
+                &associated_data(table, &row),
+                sealed.get_mut(NONCE_LEN..).unwrap_or_default(),
+            )
+            .map_err(|_| StoreError::Database("record over 64 GiB".into()))?;
+        sealed.extend_from_slice(&tag);
         self.raw.put(table, &row, &sealed)
     }
 

@@ -3,6 +3,7 @@
 //! generator, so the same public API that apps call produces every byte.
 #![allow(dead_code)]
 
+pub(crate) mod attachments;
 pub(crate) mod rngs;
 
 use bluetick::hazmat;
@@ -19,12 +20,13 @@ use serde_json::{json, Value};
 
 use rngs::{RecordingRng, ScriptedRng};
 
-pub(crate) const FILES: [&str; 5] = [
+pub(crate) const FILES: [&str; 6] = [
     "pqxdh.json",
     "kdf.json",
     "session.json",
     "receipts.json",
     "invalid.json",
+    "attachments.json",
 ];
 
 pub(crate) fn h(bytes: &[u8]) -> Value {
@@ -679,6 +681,7 @@ pub(crate) fn evaluate_invalid(kind: &str, input: &Value) -> Result<(), ErrorKin
             }
             Ok(())
         }
+        "attachment" | "attachment_pointer" => attachments::evaluate(kind, input),
         other => panic!("unknown invalid kind {other}"),
     }
 }
@@ -1191,13 +1194,18 @@ fn gen_invalid() -> Value {
         E::TooManySkipped,
     );
 
+    // Attachments (revision 2, §13).
+    for (name, kind, input, error) in attachments::invalid_cases() {
+        v.add(&name, kind, input, error);
+    }
+
     json!({ "cases": v.cases })
 }
 
-/// Every vector file, pretty-printed, in a fixed order.
 /// The spec revision the vectors follow.
-pub(crate) const REVISION: u32 = 2;
+pub(crate) const REVISION: u64 = 2;
 
+/// Every vector file, pretty-printed, in a fixed order.
 pub(crate) fn generate_all() -> Vec<(&'static str, String)> {
     let values = [
         gen_pqxdh(),
@@ -1205,6 +1213,7 @@ pub(crate) fn generate_all() -> Vec<(&'static str, String)> {
         gen_session(),
         gen_receipts(),
         gen_invalid(),
+        attachments::gen_attachments(),
     ];
     FILES
         .iter()
