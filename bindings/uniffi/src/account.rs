@@ -2,6 +2,7 @@
 //! names and in the same argument order. It crosses as a shared object (it is
 //! `Send + Sync`), so one account may be used from many threads at once.
 
+use std::cell::Cell;
 use std::sync::{Arc, RwLock};
 
 use bluetick::{MemoryStore, PreKeyBundle, Secret32, SqliteStore, Store};
@@ -13,6 +14,11 @@ use crate::types::{
     account_ids, identity_key, message_id, AccountConfig, Address, BatchMessage, BatchOutcome,
     InboxEntry, Incoming, MessageStatus, Outgoing, PreKeyCounts, ReceiptKind,
 };
+
+thread_local! {
+    /// Set while an identity policy runs on this thread.
+    static IN_POLICY: Cell<bool> = const { Cell::new(false) };
+}
 
 /// Decides whether to trust a peer's new identity key when it differs from the one trusted
 /// so far. Implemented by the app; called on the thread of the `encrypt` or `decrypt` that
@@ -153,13 +159,16 @@ impl Account {
     pub fn set_identity_policy(&self, policy: Box<dyn IdentityPolicy>) -> Result<(), AccountError> {
         self.inner()?
             .set_identity_policy(Box::new(move |peer, trusted, new| {
-                policy
-                    .trust(
-                        peer.clone().into(),
-                        trusted.to_bytes().to_vec(),
-                        new.to_bytes().to_vec(),
-                    )
-                    .unwrap_or(false)
+                // The policy runs inside the store transaction: a call back into an account
+                // from it would wait for that transaction forever, so it is refused.
+                IN_POLICY.with(|p| p.set(true));
+                let trust = policy.trust(
+                    peer.clone().into(),
+                    trusted.to_bytes().to_vec(),
+                    new.to_bytes().to_vec(),
+                );
+                IN_POLICY.with(|p| p.set(false));
+                trust.unwrap_or(false)
             }));
         Ok(())
     }
@@ -326,6 +335,11 @@ impl Account {
             kind: ErrorKind::Closed,
             detail: "the account was closed; open it again to use it".into(),
         };
+        if IN_POLICY.with(Cell::get) {
+            return Err(AccountError::invalid(
+                "an identity policy may not call back into an account; return the answer and act after the call",
+            ));
+        }
         match self.inner.read() {
             Ok(inner) => inner.clone().ok_or_else(closed),
             Err(_) => Err(closed()),

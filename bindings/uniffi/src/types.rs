@@ -431,7 +431,7 @@ pub(crate) fn identity_key(
 ) -> Result<bluetick::IdentityKey, (ErrorKind, String)> {
     let array = <[u8; KEY_LEN]>::try_from(bytes).map_err(|_| {
         (
-            ErrorKind::InvalidArgument,
+            ErrorKind::InvalidIdentityKey,
             format!(
                 "{what} is {} bytes; an identity key is {KEY_LEN} bytes",
                 bytes.len()
