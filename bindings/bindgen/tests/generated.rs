@@ -41,7 +41,13 @@ fn generated() -> &'static Path {
         for language in ["kotlin", "python", "swift"] {
             let status = Command::new(env!("CARGO_BIN_EXE_uniffi-bindgen"))
                 .current_dir(repo())
-                .args(["generate", "--no-format", "--language", language, "--library"])
+                .args([
+                    "generate",
+                    "--no-format",
+                    "--language",
+                    language,
+                    "--library",
+                ])
                 .arg(&lib)
                 .arg("--out-dir")
                 .arg(out.join(language))
@@ -137,8 +143,14 @@ fn check_everywhere(rust_names: &[String], definition: &str) {
     for rust in rust_names {
         for name in binding_names(rust) {
             let checks = [
-                ("the UniFFI definition", definition.contains(&format!("pub fn {name}("))),
-                ("Kotlin", kotlin.contains(&format!("fun `{}`(", camel(&name)))),
+                (
+                    "the UniFFI definition",
+                    definition.contains(&format!("pub fn {name}(")),
+                ),
+                (
+                    "Kotlin",
+                    kotlin.contains(&format!("fun `{}`(", camel(&name))),
+                ),
                 ("Python", python.contains(&format!("def {name}("))),
                 ("Swift", swift.contains(&format!("func {}(", camel(&name)))),
             ];
@@ -162,8 +174,17 @@ fn every_account_operation_reaches_every_language() {
         }
     }
     // The scan found the API (a refactor that hides it from the scan must fail here).
-    for known in ["encrypt", "decrypt", "decrypt_batch", "prune_retired_prekeys", "trust_identity"] {
-        assert!(rust.iter().any(|n| n == known), "{known} not found in src/account");
+    for known in [
+        "encrypt",
+        "decrypt",
+        "decrypt_batch",
+        "prune_retired_prekeys",
+        "trust_identity",
+    ] {
+        assert!(
+            rust.iter().any(|n| n == known),
+            "{known} not found in src/account"
+        );
     }
     let definition = read(&repo().join("bindings/uniffi/src/account.rs"));
     check_everywhere(&rust, &definition);
@@ -171,7 +192,10 @@ fn every_account_operation_reaches_every_language() {
 
 #[test]
 fn every_prekey_upload_operation_reaches_every_language() {
-    let rust = public_methods(&read(&repo().join("src/account/prekeys.rs")), "PreKeyUpload");
+    let rust = public_methods(
+        &read(&repo().join("src/account/prekeys.rs")),
+        "PreKeyUpload",
+    );
     for known in ["verify", "take_bundle", "merge", "to_bytes", "from_bytes"] {
         assert!(rust.iter().any(|n| n == known), "{known} not found");
     }

@@ -263,12 +263,7 @@ impl Account {
 
     /// Received messages not yet acknowledged.
     pub fn inbox(&self) -> Result<Vec<InboxEntry>, AccountError> {
-        Ok(self
-            .inner()?
-            .inbox()?
-            .into_iter()
-            .map(Into::into)
-            .collect())
+        Ok(self.inner()?.inbox()?.into_iter().map(Into::into).collect())
     }
 
     /// Encrypts a receipt of `kind` for messages received from `peer` (16-byte ids).
@@ -322,7 +317,11 @@ impl Account {
 
     /// Deletes signed and last-resort prekeys retired at least `keep_for_ms` before
     /// `now_ms`; returns how many were deleted.
-    pub fn prune_retired_prekeys(&self, now_ms: u64, keep_for_ms: u64) -> Result<u64, AccountError> {
+    pub fn prune_retired_prekeys(
+        &self,
+        now_ms: u64,
+        keep_for_ms: u64,
+    ) -> Result<u64, AccountError> {
         let n = self.inner()?.prune_retired_prekeys(now_ms, keep_for_ms)?;
         Ok(u64::try_from(n).unwrap_or(u64::MAX))
     }

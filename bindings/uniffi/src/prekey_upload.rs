@@ -15,7 +15,9 @@ pub struct PreKeyUpload {
 impl core::fmt::Debug for PreKeyUpload {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         let Self { upload } = self;
-        f.debug_struct("PreKeyUpload").field("upload", upload).finish()
+        f.debug_struct("PreKeyUpload")
+            .field("upload", upload)
+            .finish()
     }
 }
 

@@ -98,9 +98,9 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 fn array<const N: usize>(bytes: &[u8], what: &str) -> Result<Zeroizing<[u8; N]>, ProtocolError> {
-    <[u8; N]>::try_from(bytes)
-        .map(Zeroizing::new)
-        .map_err(|_| ProtocolError::invalid(format!("{what} is {} bytes; it must be {N}", bytes.len())))
+    <[u8; N]>::try_from(bytes).map(Zeroizing::new).map_err(|_| {
+        ProtocolError::invalid(format!("{what} is {} bytes; it must be {N}", bytes.len()))
+    })
 }
 
 fn key(bytes: &[u8], what: &str) -> Result<bluetick::IdentityKey, ProtocolError> {
