@@ -18,7 +18,8 @@ class AccountFeaturesTest {
         var replenishSeen = false
         for (i in 0 until 3) {
             val sent = sendFirst(memoryAccount(TINY), BOB, relay, "x")
-            replenishSeen = replenishSeen || bob.decrypt(Address("alice$i", 1), sent.wire).replenishPrekeys
+            val got = bob.decrypt(Address("alice$i", 1), sent.wire)
+            replenishSeen = replenishSeen || got.replenishPrekeys
         }
         assertTrue(replenishSeen)
         assertEquals(PreKeyCounts(0u, 0u, true), bob.prekeyCounts())
