@@ -37,7 +37,11 @@ fn generated() -> &'static Path {
             .map(|name| target.join("release").join(name))
             .find(|p| p.is_file())
             .expect("the release library of bluetick-uniffi");
-        let out = std::env::temp_dir().join(format!("bluetick-generated-{}", std::process::id()));
+        let out = target.join("bluetick-generated");
+        // A fresh generation every run: nothing left from an earlier definition.
+        if out.exists() {
+            std::fs::remove_dir_all(&out).expect("remove the previous generation");
+        }
         for language in ["kotlin", "python", "swift"] {
             let status = Command::new(env!("CARGO_BIN_EXE_uniffi-bindgen"))
                 .current_dir(repo())
