@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project: formatting, lints, the Rust suites (with the demo, the
 # crash and two-process tests), rustdoc, the C suite under sanitizers and valgrind, Miri,
-# fuzz smoke runs, the Kotlin and Python bindings, and the independent Python checker of
-# the test vectors.
+# fuzz smoke runs, the Kotlin and Python bindings (with a newcomer's install of each), and the
+# independent Python checker of the test vectors.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -43,15 +43,18 @@ fi
 step "fuzz smoke runs"
 fuzz/smoke.sh
 
-step "Kotlin binding (JNA, JUnit 5) over the C ABI"
+step "bindings generated with UniFFI: Kotlin (JUnit 5) and Python (pytest) suites"
+# Both reuse the workspace's target dir; the Swift layer and the consistency of every
+# language with the Rust API were checked by the Rust tests above (bluetick-bindgen).
 mvn -q -f bindings/kotlin/pom.xml test
-
-step "Python binding (ctypes) over the C ABI"
 if ! python3 -c 'import pytest' 2>/dev/null; then
   python3 -m pip install --quiet --disable-pip-version-check pytest
 fi
-BLUETICK_LIB=target/release/libbluetick_ffi.so python3 -m pytest -q bindings/python/tests
-bash bindings/swift/scripts/sync-header.sh --check
+python3 -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps ./bindings/python
+python3 -m pytest -q bindings/python/tests
+
+step "newcomer: a fresh virtualenv and a fresh Maven project run the chat, no path variable"
+bash bindings/newcomer/run.sh
 
 step "independent vector checker (Python)"
 if ! python3 -c 'import nacl, cryptography, kyber_py' 2>/dev/null; then

@@ -1,18 +1,29 @@
-"""Shared fixtures: the vectors folder, and accounts in memory closed after each test.
-
-The native library comes from ``BLUETICK_LIB`` (or the checkout's ``target/release``);
-the vectors from ``BLUETICK_VECTORS``, by default ``../../vectors`` relative to
-``bindings/python`` (the repository's ``vectors/``).
-"""
+"""Shared fixtures: keys, small configurations, a relay standing in for the server, and the
+vectors folder (``BLUETICK_VECTORS``, else the repository's ``vectors/``)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-from bluetick import Account, AccountConfig
-from helpers import KEY_BOB, SMALL, vectors_dir
+from bluetick import Account, AccountConfig, Address
+
+KEY_ALICE = bytes([0x11]) * 32
+KEY_BOB = bytes([0x22]) * 32
+SMALL = AccountConfig(one_time_prekeys=3, one_time_pq_prekeys=3, low_water_mark=2)
+TINY = AccountConfig(one_time_prekeys=0, one_time_pq_prekeys=0, low_water_mark=0)
+ALICE = Address(user=b"alice", device=1)
+BOB = Address(user=b"bob", device=1)
+CAROL = Address(user=b"carol", device=1)
+
+
+def vectors_dir() -> Path:
+    configured = os.environ.get("BLUETICK_VECTORS")
+    if configured:
+        return Path(configured).resolve()
+    return (Path(__file__).resolve().parent / ".." / ".." / ".." / "vectors").resolve()
 
 
 @pytest.fixture(scope="session")
@@ -35,4 +46,4 @@ def memory_account():
 
     yield make
     for account in made:
-        account.close()
+        account.close_store()

@@ -1,35 +1,26 @@
-"""Constants and small helpers of the tests (a relay standing in for the server)."""
+"""A relay standing in for the server, and error assertions."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+import pytest
 
-from bluetick import Account, AccountConfig, PublishedPrekeys, Sent
-
-KEY_ALICE = bytes([0x11]) * 32
-KEY_BOB = bytes([0x22]) * 32
-SMALL = AccountConfig(3, 3, 2)
-TINY = AccountConfig(0, 0, 0)
+from bluetick import Account, Address, Outgoing, PreKeyUpload
 
 
-def publish(account: Account) -> PublishedPrekeys:
+def publish(account: Account) -> PreKeyUpload:
     """The relay's copy of an account's prekeys, as after its first upload."""
-    return PublishedPrekeys(account.prekey_upload())
+    return PreKeyUpload.from_bytes(account.prekey_upload().to_bytes())
 
 
-def send_first(sender: Account, to_user: str, relay: PublishedPrekeys, body: bytes) -> Sent:
+def send_first(sender: Account, to: Address, relay: PreKeyUpload, body: bytes) -> Outgoing:
     """Encrypts the first message to a peer from a bundle the relay hands out."""
-    return sender.encrypt(to_user, 1, body, bundle=relay.take_bundle())
+    return sender.encrypt(to, body, relay.take_bundle())
 
 
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent
-
-
-def vectors_dir() -> Path:
-    """``BLUETICK_VECTORS``, else ``../../vectors`` from ``bindings/python``: the
-    repository's ``vectors/``."""
-    configured = os.environ.get("BLUETICK_VECTORS")
-    if configured:
-        return Path(configured).resolve()
-    return (PACKAGE_ROOT / ".." / ".." / "vectors").resolve()
+def raises(family, kind, call, *args):
+    """Asserts that the call raises exactly `family` with `kind`; returns the error."""
+    with pytest.raises(Exception) as e:
+        call(*args)
+    assert type(e.value) is family, f"{type(e.value).__qualname__} is not {family.__qualname__}: {e.value}"
+    assert e.value.kind == kind, f"{e.value.kind} is not {kind}: {e.value}"
+    return e.value

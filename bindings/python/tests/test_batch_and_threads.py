@@ -6,72 +6,63 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
-
-from bluetick import (
-    AlreadyReceivedError,
-    AuthenticationFailedError,
-    InvalidArgumentError,
-    Message,
-    PreKeyReplayError,
-)
-from helpers import KEY_ALICE, SMALL, TINY, publish, send_first
+from bluetick import AccountError, Address, BatchMessage, ErrorKind
+from conftest import ALICE, BOB, KEY_ALICE, SMALL, TINY
+from helpers import publish, send_first
 
 
 def test_decrypt_batch_gives_a_result_or_an_error_per_message(memory_account):
     alice, bob = memory_account(TINY, KEY_ALICE), memory_account(SMALL)
     relay = publish(bob)
-    sent = [send_first(alice, "bob", relay, b"one")]
-    sent += [alice.encrypt("bob", 1, body) for body in (b"two", b"three")]
+    sent = [send_first(alice, BOB, relay, b"one")]
+    sent += [alice.encrypt(BOB, body, None) for body in (b"two", b"three")]
     tampered = bytearray(sent[1].wire)
     tampered[-1] ^= 1
-
+    mallory = Address(user=b"mallory", device=1)
     results = bob.decrypt_batch(
         [
-            ("alice", 1, sent[0].wire),
-            ("alice", 1, sent[2].wire),  # the third before the second
-            ("alice", 1, tampered),
-            ("mallory", 1, sent[2].wire),  # a PreKeyMessage whose base key was used
+            BatchMessage(peer=ALICE, wire=sent[0].wire),
+            BatchMessage(peer=ALICE, wire=sent[2].wire),  # the third before the second
+            BatchMessage(peer=ALICE, wire=bytes(tampered)),
+            BatchMessage(peer=mallory, wire=sent[0].wire),  # a PreKeyMessage whose base key was used
+            BatchMessage(peer=Address(user=b"u" * 1025, device=1), wire=sent[1].wire),
         ]
     )
-    assert isinstance(results[0], Message) and results[0].body == b"one"
-    assert (results[1].id, results[1].body) == (sent[2].id, b"three")
-    assert type(results[2]) is AuthenticationFailedError
-    assert type(results[3]) is PreKeyReplayError
-    # The failed one changed nothing: the genuine second message still decrypts.
-    assert bob.decrypt("alice", 1, sent[1].wire).body == b"two"
-
-    for message in results[:2]:
-        bob.acknowledge(message.id)
-    again = bob.decrypt_batch([("alice", 1, sent[0].wire)])
-    assert type(again[0]) is AlreadyReceivedError  # the relay may drop it
+    assert results[0].is_DECRYPTED() and results[0].incoming.received.body == b"one"
+    assert (results[1].incoming.received.id, results[1].incoming.received.body) == (sent[2].id, b"three")
+    assert type(results[2].error) is AccountError.Decryption
+    assert results[2].error.kind == ErrorKind.AUTHENTICATION_FAILED
+    assert results[3].error.kind == ErrorKind.PRE_KEY_REPLAY
+    assert type(results[4].error) is AccountError.InvalidArgument  # an address too long
+    # The failed ones changed nothing: the genuine second message still decrypts.
+    assert bob.decrypt(ALICE, sent[1].wire).received.body == b"two"
+    for r in results[:2]:
+        bob.acknowledge(r.incoming.received.id)
+    again = bob.decrypt_batch([BatchMessage(peer=ALICE, wire=sent[0].wire)])
+    assert type(again[0].error) is AccountError.AlreadyReceived  # the relay may drop it
     assert bob.decrypt_batch([]) == []
-
-    # An argument error fails the whole batch: nothing committed, and it is raised.
-    with pytest.raises(InvalidArgumentError):
-        bob.decrypt_batch([("alice", 1, sent[1].wire), ("u" * 1025, 1, sent[1].wire)])
 
 
 def test_threads_share_one_account(memory_account):
     alice, bob = memory_account(TINY, KEY_ALICE), memory_account(SMALL)
-    start = send_first(alice, "bob", publish(bob), b"start")
-    assert bob.decrypt("alice", 1, start.wire).body == b"start"
+    start = send_first(alice, BOB, publish(bob), b"start")
+    assert bob.decrypt(ALICE, start.wire).received.body == b"start"
 
     def send_many(t):
-        return [alice.encrypt("bob", 1, f"t{t} m{i}".encode()) for i in range(10)]
+        return [alice.encrypt(BOB, f"t{t} m{i}".encode(), None) for i in range(10)]
 
     with ThreadPoolExecutor(4) as pool:
         per_thread = list(pool.map(send_many, range(4)))
     received = set()
     for sent in reversed(per_thread):  # later messages first
         for message in reversed(sent):
-            got = bob.decrypt("alice", 1, message.wire)
-            assert got.id == message.id
-            received.add(got.body)
+            got = bob.decrypt(ALICE, message.wire)
+            assert got.received.id == message.id
+            received.add(got.received.body)
     assert len(received) == 40
 
 
-def test_close_waits_for_calls_in_flight(memory_account):
+def test_close_lets_calls_in_flight_finish(memory_account):
     bob = memory_account(SMALL)
     alice = memory_account(TINY, KEY_ALICE)
     relay = publish(bob)
@@ -82,16 +73,17 @@ def test_close_waits_for_calls_in_flight(memory_account):
         try:
             while not stop.is_set():
                 alice.prekey_counts()
-        except ValueError:  # ClosedError once closed: the expected way out
-            pass
+        except AccountError.InvalidArgument as e:  # closed: the expected way out
+            if e.kind != ErrorKind.CLOSED:
+                errors.append(e)
         except Exception as e:  # anything else is a failure
             errors.append(e)
 
     threads = [threading.Thread(target=worker) for _ in range(3)]
     for t in threads:
         t.start()
-    send_first(alice, "bob", relay, b"x")
-    alice.close()
+    send_first(alice, BOB, relay, b"x")
+    alice.close_store()
     stop.set()
     for t in threads:
         t.join()

@@ -3,80 +3,82 @@ it, through the identity policy callback or trust_identity."""
 
 from __future__ import annotations
 
-import pytest
+from bluetick import AccountError, ErrorKind, IdentityPolicy
+from conftest import ALICE, BOB, KEY_ALICE, SMALL, TINY
+from helpers import publish, raises, send_first
 
-from bluetick import UntrustedIdentityError
-from helpers import KEY_ALICE, SMALL, TINY, publish, send_first
+
+class Recording(IdentityPolicy):
+    def __init__(self, answer):
+        self.answer = answer
+        self.calls = []
+
+    def trust(self, peer, trusted, new):
+        self.calls.append((peer, trusted, new))
+        return self.answer
 
 
 def test_identity_change_needs_the_policy_or_explicit_trust(memory_account):
     alice = memory_account(TINY, KEY_ALICE)
     bob1, bob2 = memory_account(SMALL), memory_account(SMALL)
-    key1, key2 = bob1.identity, bob2.identity
+    key1, key2 = bob1.identity(), bob2.identity()
     relay1, relay2 = publish(bob1), publish(bob2)
-
-    send_first(alice, "bob", relay1, b"x")
-    with pytest.raises(UntrustedIdentityError) as e:
-        send_first(alice, "bob", relay2, b"y")
-    assert e.value.status_name == "BT_UNTRUSTED_IDENTITY"
-    assert alice.peer_identity("bob", 1) == key1
+    send_first(alice, BOB, relay1, b"x")
+    e = raises(AccountError.UntrustedIdentity, ErrorKind.UNTRUSTED_IDENTITY, send_first, alice, BOB, relay2, b"y")
+    assert "trust_identity" in str(e)
+    assert alice.peer_identity(BOB) == key1
 
     # A policy that refuses is consulted with both keys.
-    calls = []
-    answer = False
-
-    def policy(user, device, trusted, offered):
-        calls.append((user, device, trusted, offered))
-        return answer
-
+    policy = Recording(False)
     alice.set_identity_policy(policy)
-    with pytest.raises(UntrustedIdentityError):
-        send_first(alice, "bob", relay2, b"y")
-    assert calls == [(b"bob", 1, key1, key2)]
+    raises(AccountError.UntrustedIdentity, ErrorKind.UNTRUSTED_IDENTITY, send_first, alice, BOB, relay2, b"y")
+    assert policy.calls == [(BOB, key1, key2)]
 
     # One that accepts lets the new identity in.
-    answer = True
-    sent = send_first(alice, "bob", relay2, b"y")
-    assert len(calls) == 2
-    assert alice.peer_identity("bob", 1) == key2
-    assert bob2.decrypt("alice", 1, sent.wire).body == b"y"
+    policy.answer = True
+    sent = send_first(alice, BOB, relay2, b"y")
+    assert len(policy.calls) == 2
+    assert alice.peer_identity(BOB) == key2
+    assert bob2.decrypt(ALICE, sent.wire).received.body == b"y"
 
-    # Removing the policy refuses again; trusting explicitly lets the old key back in.
-    alice.set_identity_policy(None)
-    with pytest.raises(UntrustedIdentityError):
-        send_first(alice, "bob", relay1, b"z")
-    assert len(calls) == 2
-    alice.trust_identity("bob", 1, key1)
-    sent = send_first(alice, "bob", relay1, b"z")
-    assert bob1.decrypt("alice", 1, sent.wire).body == b"z"
+    # A refusing policy again; trusting explicitly lets the old key back in.
+    policy.answer = False
+    raises(AccountError.UntrustedIdentity, ErrorKind.UNTRUSTED_IDENTITY, send_first, alice, BOB, relay1, b"z")
+    alice.trust_identity(BOB, key1)
+    sent = send_first(alice, BOB, relay1, b"z")
+    assert bob1.decrypt(ALICE, sent.wire).received.body == b"z"
 
 
-def test_a_policy_that_raises_refuses_and_its_exception_is_the_cause(memory_account):
+def test_a_policy_that_raises_refuses(memory_account):
     alice = memory_account(TINY, KEY_ALICE)
     bob1, bob2 = memory_account(SMALL), memory_account(SMALL)
-    send_first(alice, "bob", publish(bob1), b"x")
+    send_first(alice, BOB, publish(bob1), b"x")
 
-    def broken(user, device, trusted, offered):
-        raise KeyError("no such contact")
+    class Broken(IdentityPolicy):
+        def trust(self, peer, trusted, new):
+            raise KeyError("no such contact")
 
-    alice.set_identity_policy(broken)
-    with pytest.raises(UntrustedIdentityError) as e:
-        send_first(alice, "bob", publish(bob2), b"y")
-    assert isinstance(e.value.__cause__, KeyError)
+    alice.set_identity_policy(Broken())
+    raises(AccountError.UntrustedIdentity, ErrorKind.UNTRUSTED_IDENTITY, send_first, alice, BOB, publish(bob2), b"y")
 
 
 def test_a_policy_may_not_call_back_into_the_account(memory_account):
     alice = memory_account(TINY, KEY_ALICE)
     bob1, bob2 = memory_account(SMALL), memory_account(SMALL)
-    send_first(alice, "bob", publish(bob1), b"x")
+    send_first(alice, BOB, publish(bob1), b"x")
+    seen = []
 
-    def reentrant(user, device, trusted, offered):
-        alice.trust_identity(user, device, offered)  # would deadlock in the library
-        return True
+    class Reentrant(IdentityPolicy):
+        def trust(self, peer, trusted, new):
+            try:
+                alice.trust_identity(peer, new)  # would wait for its own transaction
+            except AccountError.InvalidArgument as e:
+                seen.append(e)
+                raise
+            return True
 
-    alice.set_identity_policy(reentrant)
-    with pytest.raises(UntrustedIdentityError) as e:
-        send_first(alice, "bob", publish(bob2), b"y")
-    assert isinstance(e.value.__cause__, RuntimeError)
+    alice.set_identity_policy(Reentrant())
+    raises(AccountError.UntrustedIdentity, ErrorKind.UNTRUSTED_IDENTITY, send_first, alice, BOB, publish(bob2), b"y")
+    assert len(seen) == 1 and "may not call back" in str(seen[0])
     # The account still works afterwards.
-    assert alice.peer_identity("bob", 1) == bob1.identity
+    assert alice.peer_identity(BOB) == bob1.identity()

@@ -1,90 +1,67 @@
-"""Prekey upkeep (counts, replenish, rotation, pruning) and the relay helpers on upload
-bytes (verify, take_bundle, merge)."""
+"""Prekey upkeep (counts, replenish, rotation, pruning) and the relay helpers on an upload
+(verify, take_bundle, merge)."""
 
 from __future__ import annotations
 
-import pytest
-
-import bluetick
-from bluetick import (
-    PrekeyCounts,
-    PublishedPrekeys,
-    UnknownPreKeyError,
-    merge_uploads,
-    take_bundle,
-    verify_upload,
-)
-from helpers import SMALL, TINY, publish, send_first
+from bluetick import Address, ErrorKind, PreKeyCounts, PreKeyUpload, ProtocolError, AccountError
+from conftest import ALICE, BOB, SMALL, TINY
+from helpers import publish, raises, send_first
 
 
-def test_relay_helpers_on_upload_bytes(memory_account):
+def test_relay_helpers_on_an_upload(memory_account):
     bob = memory_account(SMALL)
     upload = bob.prekey_upload()
-    verify_upload(upload)
-    remaining, bundle = take_bundle(upload)
-    assert len(bundle) == 1806 and len(remaining) < len(upload)
-    verify_upload(remaining)
-
-    with pytest.raises(bluetick.TruncatedError):
-        take_bundle(upload[:-1])
-    with pytest.raises(bluetick.TruncatedError):
-        verify_upload(b"")
-    forged = bytearray(upload)
+    upload.verify()
+    assert upload.identity() == bob.identity()
+    assert (upload.one_time_prekey_count(), upload.one_time_pq_prekey_count()) == (3, 3)
+    encoded = upload.to_bytes()
+    bundle = upload.take_bundle()
+    assert len(bundle) == 1806 and upload.one_time_prekey_count() == 2
+    assert len(upload.to_bytes()) < len(encoded)
+    upload.verify()
+    raises(ProtocolError.Decode, ErrorKind.TRUNCATED, PreKeyUpload.from_bytes, encoded[:-1])
+    raises(ProtocolError.Decode, ErrorKind.TRUNCATED, PreKeyUpload.from_bytes, b"")
+    forged = bytearray(encoded)
     forged[1 + 32 + 4 + 32] ^= 0x80
-    with pytest.raises(bluetick.BadSignatureError):
-        verify_upload(forged)
-    with pytest.raises(bluetick.BadSignatureError):
-        PublishedPrekeys(forged)
+    raises(ProtocolError.Key, ErrorKind.BAD_SIGNATURE, PreKeyUpload.from_bytes(bytes(forged)).verify)
 
     # Merging a replenish upload puts the consumed one-time prekey back.
     alice = memory_account(TINY)
-    sent = alice.encrypt("bob", 1, b"x", bundle=bundle)
-    bob.decrypt("alice", 1, sent.wire)
-    merged = merge_uploads(remaining, bob.replenish_prekeys())
-    verify_upload(merged)
-    assert len(merged) == len(upload)
+    sent = alice.encrypt(BOB, b"x", bundle)
+    bob.decrypt(ALICE, sent.wire)
+    upload.merge(bob.replenish_prekeys())
+    upload.verify()
+    assert len(upload.to_bytes()) == len(encoded)
+    upload.merge(upload)  # merging with itself does not deadlock
+    assert upload.one_time_prekey_count() == 6
 
 
-def test_prekeys_run_low_are_replenished_and_rotated_keys_decrypt_until_pruned(
-    memory_account,
-):
+def test_prekeys_run_low_are_replenished_and_rotated_keys_decrypt_until_pruned(memory_account):
     bob = memory_account(SMALL)
     relay = publish(bob)
-    assert bob.prekey_counts() == PrekeyCounts(3, 3, False)
-
+    assert bob.prekey_counts() == PreKeyCounts(one_time_prekeys=3, one_time_pq_prekeys=3, low=False)
     replenish_seen = False
     for i in range(3):
         alice = memory_account(TINY)
-        sent = send_first(alice, "bob", relay, b"x")
-        got = bob.decrypt(f"alice{i}", 1, sent.wire)
+        sent = send_first(alice, BOB, relay, b"x")
+        got = bob.decrypt(Address(user=f"alice{i}".encode(), device=1), sent.wire)
         replenish_seen = replenish_seen or got.replenish_prekeys
     assert replenish_seen
-    assert bob.prekey_counts() == PrekeyCounts(0, 0, True)
-
+    assert bob.prekey_counts() == PreKeyCounts(one_time_prekeys=0, one_time_pq_prekeys=0, low=True)
     # With no one-time keys left the relay hands out the last-resort PQ prekey.
     last_resort = relay.take_bundle()
     assert len(last_resort) == 1770
-    in_flight = memory_account(TINY).encrypt("bob", 1, b"sent before rotation", last_resort)
-
+    in_flight = memory_account(TINY).encrypt(BOB, b"sent before rotation", last_resort)
     relay.merge(bob.replenish_prekeys())
     counts = bob.prekey_counts()
     assert counts.one_time_prekeys == 3 and not counts.low
-    relay.merge(bob.rotate_signed_prekey(now_ms=1000))
-    relay.merge(bob.rotate_last_resort_pq_prekey(now_ms=1000))
-    assert bob.prune_retired_prekeys(keep_for_ms=1000, now_ms=1500) == 0
-    assert bob.decrypt("late", 1, in_flight.wire).body == b"sent before rotation"
-
-    stale = memory_account(TINY).encrypt("bob", 1, b"too late", bundle=last_resort)
-    assert bob.prune_retired_prekeys(keep_for_ms=1000, now_ms=2000) == 2
-    with pytest.raises(UnknownPreKeyError):
-        bob.decrypt("later", 1, stale.wire)
-    fresh = send_first(memory_account(TINY), "bob", relay, b"new keys")
-    assert bob.decrypt("newer", 1, fresh.wire).body == b"new keys"
-
-
-def test_rotation_and_pruning_default_to_now(memory_account):
-    bob = memory_account(TINY)
-    verify_upload(bob.rotate_signed_prekey())
-    verify_upload(bob.rotate_last_resort_pq_prekey())
-    assert bob.prune_retired_prekeys(keep_for_ms=10**9) == 0
-    assert bob.prune_retired_prekeys(keep_for_ms=0) == 2
+    relay.merge(bob.rotate_signed_prekey(1000))
+    relay.merge(bob.rotate_last_resort_pq_prekey(1000))
+    # Pruning is (now, keep), as in Rust: retired at 1000, kept 1000 ms.
+    assert bob.prune_retired_prekeys(1500, 1000) == 0
+    assert bob.decrypt(Address(user=b"late", device=1), in_flight.wire).received.body == b"sent before rotation"
+    stale = memory_account(TINY).encrypt(BOB, b"too late", last_resort)
+    assert bob.prune_retired_prekeys(2000, 1000) == 2
+    raises(AccountError.Decryption, ErrorKind.UNKNOWN_PRE_KEY, bob.decrypt, Address(user=b"later", device=1), stale.wire)
+    fresh = send_first(memory_account(TINY), BOB, relay, b"new keys")
+    assert bob.decrypt(Address(user=b"newer", device=1), fresh.wire).received.body == b"new keys"

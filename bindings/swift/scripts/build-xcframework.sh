@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds bindings/swift/CBluetick.xcframework (iOS device + simulator) from the Rust crate.
-# NOT RUN on this project's Linux machines or CI: it needs macOS with Xcode (xcodebuild,
-# lipo, the iOS SDKs). See README.md, "XCFramework for iOS".
+# Builds BluetickFFI.xcframework (iOS device and simulator, macOS) from the UniFFI
+# definition crate: the static library of each target with the generated C declarations and
+# module map. NOT RUN on this project's Linux machines or CI: it needs macOS with Xcode
+# (xcodebuild, lipo, the SDKs). See README.md, "XCFramework".
 set -euo pipefail
 
 swift_dir="$(cd "$(dirname "$0")/.." && pwd)"
@@ -10,37 +11,36 @@ target_dir="${CARGO_TARGET_DIR:-$repo/target}"
 out="$target_dir/xcframework"
 cd "$repo"
 
-rustup target add aarch64-apple-ios aarch64-apple-ios-sim x86_64-apple-ios
-export IPHONEOS_DEPLOYMENT_TARGET="${IPHONEOS_DEPLOYMENT_TARGET:-13.0}"
+targets="aarch64-apple-ios aarch64-apple-ios-sim x86_64-apple-ios aarch64-apple-darwin x86_64-apple-darwin"
+rustup target add $targets
+export IPHONEOS_DEPLOYMENT_TARGET="${IPHONEOS_DEPLOYMENT_TARGET:-15.0}"
+export MACOSX_DEPLOYMENT_TARGET="${MACOSX_DEPLOYMENT_TARGET:-12.0}"
 
-# 1. One static library per target (the crate's crate-type includes "staticlib").
-for target in aarch64-apple-ios aarch64-apple-ios-sim x86_64-apple-ios; do
-  cargo build --release -p bluetick-ffi --target "$target"
+# 1. One static library per target.
+for target in $targets; do
+  cargo rustc --release -p bluetick-uniffi --target "$target" --crate-type staticlib
 done
 
-# 2. The simulator slices (Apple silicon, Intel) in one fat library: an XCFramework takes
-#    one library per platform variant.
+# 2. Fat libraries per platform variant (an XCFramework takes one per variant).
 rm -rf "$out"
-mkdir -p "$out/ios-simulator" "$out/include"
-lipo -create \
-  "$target_dir/aarch64-apple-ios-sim/release/libbluetick_ffi.a" \
-  "$target_dir/x86_64-apple-ios/release/libbluetick_ffi.a" \
-  -output "$out/ios-simulator/libbluetick_ffi.a"
+mkdir -p "$out/ios-simulator" "$out/macos" "$out/include"
+lipo -create "$target_dir/aarch64-apple-ios-sim/release/libbluetick_uniffi.a" \
+  "$target_dir/x86_64-apple-ios/release/libbluetick_uniffi.a" -output "$out/ios-simulator/libbluetick_uniffi.a"
+lipo -create "$target_dir/aarch64-apple-darwin/release/libbluetick_uniffi.a" \
+  "$target_dir/x86_64-apple-darwin/release/libbluetick_uniffi.a" -output "$out/macos/libbluetick_uniffi.a"
 
-# 3. Headers: the generated header and a module map naming the module CBluetick (no
-#    `link` line: Xcode links the XCFramework's library itself).
-cp ffi/include/bluetick.h "$out/include/bluetick.h"
-cat > "$out/include/module.modulemap" <<'MAP'
-module CBluetick {
-    header "bluetick.h"
-    export *
-}
-MAP
+# 3. Headers: the checked-in generated declarations and module map (module BluetickFFI).
+cp "$swift_dir/Sources/BluetickFFI/BluetickFFI.h" "$out/include/"
+cp "$swift_dir/Sources/BluetickFFI/module.modulemap" "$out/include/module.modulemap"
 
-# 4. The XCFramework, named like its SwiftPM binary target (SwiftPM requires that).
-rm -rf "$swift_dir/CBluetick.xcframework"
+# 4. The XCFramework, named like the binary target of Package.swift, and its zip with the
+#    checksum a release puts in Package.swift.
+rm -rf "$repo/BluetickFFI.xcframework" "$repo/BluetickFFI.xcframework.zip"
 xcodebuild -create-xcframework \
-  -library "$target_dir/aarch64-apple-ios/release/libbluetick_ffi.a" -headers "$out/include" \
-  -library "$out/ios-simulator/libbluetick_ffi.a" -headers "$out/include" \
-  -output "$swift_dir/CBluetick.xcframework"
-echo "built $swift_dir/CBluetick.xcframework"
+  -library "$target_dir/aarch64-apple-ios/release/libbluetick_uniffi.a" -headers "$out/include" \
+  -library "$out/ios-simulator/libbluetick_uniffi.a" -headers "$out/include" \
+  -library "$out/macos/libbluetick_uniffi.a" -headers "$out/include" \
+  -output "$repo/BluetickFFI.xcframework"
+(cd "$repo" && zip -qry BluetickFFI.xcframework.zip BluetickFFI.xcframework)
+echo "built $repo/BluetickFFI.xcframework"
+echo "checksum for Package.swift: $(cd "$repo" && swift package compute-checksum BluetickFFI.xcframework.zip)"

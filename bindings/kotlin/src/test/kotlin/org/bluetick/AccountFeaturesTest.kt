@@ -1,206 +1,181 @@
 package org.bluetick
 
+import kotlinx.coroutines.runBlocking
+import org.junit.jupiter.api.Assertions.assertArrayEquals
 import org.junit.jupiter.api.Assertions.assertEquals
-import org.junit.jupiter.api.Assertions.assertFalse
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
-import org.junit.jupiter.api.assertThrows
-import java.util.concurrent.CountDownLatch
 import java.util.concurrent.Executors
-import java.util.concurrent.TimeUnit
-import java.util.concurrent.atomic.AtomicInteger
+import java.util.concurrent.atomic.AtomicBoolean
 
-/** Prekey upkeep, batches, the identity policy callback, threads and handle lifetime. */
+/** Prekey upkeep, batches, the identity policy, threads and coroutines. */
 class AccountFeaturesTest {
     @Test
     fun `one-time prekeys run low, are replenished, and rotated keys work until pruned`() {
-        memoryAccount(SMALL).use { bob ->
-            val relay = Relay(bob)
-            assertEquals(PreKeyCounts(3, 3, false), bob.prekeyCounts())
-            var replenishSeen = false
-            for (i in 0 until 3) {
-                memoryAccount(TINY).use { alice ->
-                    val sent = alice.encrypt(BOB, "x".utf8(), relay.fetch())
-                    val got = bob.decrypt(Peer("alice$i", 1), sent.wire)
-                    replenishSeen = replenishSeen || got.replenishPrekeys
-                }
-            }
-            assertTrue(replenishSeen)
-            assertEquals(PreKeyCounts(0, 0, true), bob.prekeyCounts())
-
-            // With no one-time keys left the relay hands out the last-resort PQ prekey.
-            val lastResort = relay.fetch()
-            assertEquals(1770, lastResort.size)
-            val inFlight = memoryAccount(TINY).use { it.encrypt(BOB, "sent before rotation".utf8(), lastResort) }
-
-            relay.merge(bob.replenishPrekeys())
-            assertEquals(3, bob.prekeyCounts().oneTimePrekeys)
-            assertFalse(bob.prekeyCounts().low)
-            relay.merge(bob.rotateSignedPrekey(1000))
-            relay.merge(bob.rotateLastResortPqPrekey(1000))
-            assertEquals(0L, bob.pruneRetiredPrekeys(1500, 1000))
-            expectMessage(bob, Peer("late", 1), inFlight, "sent before rotation")
-
-            val stale = memoryAccount(TINY).use { it.encrypt(BOB, "too late".utf8(), lastResort) }
-            assertEquals(2L, bob.pruneRetiredPrekeys(2000, 1000))
-            val e = assertThrows<SessionException> { bob.decrypt(Peer("later", 1), stale.wire) }
-            assertEquals(Status.UnknownPreKey, e.status)
-            memoryAccount(TINY).use { newer ->
-                expectMessage(bob, Peer("newer", 1), newer.encrypt(BOB, "new keys".utf8(), relay.fetch()), "new keys")
-            }
+        val bob = memoryAccount(SMALL)
+        val relay = publish(bob)
+        assertEquals(PreKeyCounts(3u, 3u, false), bob.prekeyCounts())
+        var replenishSeen = false
+        for (i in 0 until 3) {
+            val sent = sendFirst(memoryAccount(TINY), BOB, relay, "x")
+            val got = bob.decrypt(Address("alice$i", 1), sent.wire)
+            replenishSeen = replenishSeen || got.replenishPrekeys
         }
+        assertTrue(replenishSeen)
+        assertEquals(PreKeyCounts(0u, 0u, true), bob.prekeyCounts())
+        val lastResort = relay.takeBundle()
+        assertEquals(1770, lastResort.size)
+        val inFlight = memoryAccount(TINY).encrypt(BOB, "sent before rotation".utf8(), lastResort)
+        relay.merge(bob.replenishPrekeys())
+        assertEquals(3u, bob.prekeyCounts().oneTimePrekeys)
+        relay.merge(bob.rotateSignedPrekey(1000u))
+        relay.merge(bob.rotateLastResortPqPrekey(1000u))
+        relay.verify()
+        // (now, keep), as in Rust: retired at 1000 and kept 1000 ms.
+        assertEquals(0uL, bob.pruneRetiredPrekeys(1500u, 1000u))
+        expectMessage(bob, Address("late", 1), inFlight, "sent before rotation")
+        val stale = memoryAccount(TINY).encrypt(BOB, "too late".utf8(), lastResort)
+        assertEquals(2uL, bob.pruneRetiredPrekeys(2000u, 1000u))
+        assertFails<AccountException.Decryption>(ErrorKind.UNKNOWN_PRE_KEY) { bob.decrypt(Address("later", 1), stale.wire) }
+        expectMessage(bob, Address("newer", 1), sendFirst(memoryAccount(TINY), BOB, relay, "new keys"), "new keys")
+    }
+
+    @Test
+    fun `the relay helpers verify, hand out and merge`() {
+        val bob = memoryAccount(SMALL)
+        val upload = bob.prekeyUpload()
+        upload.verify()
+        assertArrayEquals(bob.identity(), upload.identity())
+        val encoded = upload.toBytes()
+        assertEquals(1806, upload.takeBundle().size)
+        assertEquals(2u, upload.oneTimePrekeyCount())
+        assertFails<ProtocolException.Decode>(ErrorKind.TRUNCATED) { PreKeyUpload.fromBytes(encoded.copyOf(encoded.size - 1)) }
+        val forged = encoded.copyOf().also { it[1 + 32 + 4 + 32] = (it[1 + 32 + 4 + 32].toInt() xor 0x80).toByte() }
+        assertFails<ProtocolException.Key>(ErrorKind.BAD_SIGNATURE) { PreKeyUpload.fromBytes(forged).verify() }
+        upload.merge(upload) // with itself: no deadlock
+        assertEquals(4u, upload.oneTimePrekeyCount())
     }
 
     @Test
     fun `a batch commits once and each message succeeds or fails on its own`() {
-        memoryAccount(TINY).use { alice ->
-            memoryAccount().use { bob ->
-                val w0 = alice.encrypt(BOB, "one".utf8(), Relay(bob).fetch())
-                val w1 = alice.encrypt(BOB, "two".utf8())
-                val w2 = alice.encrypt(BOB, "three".utf8())
-                val tampered = w1.wire.copyOf().also { it[it.size - 1] = (it[it.size - 1].toInt() xor 1).toByte() }
-                val results = bob.decryptBatch(
-                    listOf(
-                        BatchMessage(ALICE, w0.wire),
-                        BatchMessage(ALICE, w2.wire),
-                        BatchMessage(ALICE, tampered),
-                        BatchMessage(Peer("mallory", 1), w2.wire),
-                    ),
-                )
-                assertEquals(4, results.size)
-                assertEquals("one", String((results[0].getOrThrow() as Incoming.Message).body))
-                val third = results[1].getOrThrow() as Incoming.Message
-                assertEquals("three", String(third.body))
-                assertEquals(w2.id, third.id)
-                val auth = results[2].exceptionOrNull()
-                assertTrue(auth is AuthenticationException, "$auth")
-                assertEquals(Status.AuthenticationFailed, (auth as BluetickException).status)
-                assertEquals(Status.PreKeyReplay, (results[3].exceptionOrNull() as SessionException).status)
-                // The failed one changed nothing: the genuine second message still decrypts.
-                expectMessage(bob, ALICE, w1, "two")
-                assertTrue(bob.decryptBatch(emptyList()).isEmpty())
-                // A whole-batch failure throws: an over-long user id is checked before any work.
-                val long = Peer(ByteArray(1025), 1)
-                assertThrows<InvalidArgumentException> { bob.decryptBatch(listOf(BatchMessage(long, w1.wire))) }
-                // A redelivery in a batch is reported as already received once acknowledged.
-                bob.acknowledge(w1.id)
-                val again = bob.decryptBatch(listOf(BatchMessage(ALICE, w1.wire)))[0].exceptionOrNull()
-                assertTrue((again as DuplicateMessageException).alreadyReceived)
-            }
-        }
+        val alice = memoryAccount(TINY, KEY_ALICE)
+        val bob = memoryAccount(SMALL)
+        val relay = publish(bob)
+        val sent = listOf(sendFirst(alice, BOB, relay, "one")) +
+            listOf("two", "three").map { alice.encrypt(BOB, it.utf8(), null) }
+        val tampered = sent[1].wire.copyOf().also { it[it.size - 1] = (it[it.size - 1].toInt() xor 1).toByte() }
+        val results = bob.decryptBatch(
+            listOf(
+                BatchMessage(ALICE, sent[0].wire),
+                BatchMessage(ALICE, sent[2].wire),
+                BatchMessage(ALICE, tampered),
+                BatchMessage(Address("mallory", 1), sent[0].wire),
+            ),
+        )
+        val one = (results[0] as BatchOutcome.Decrypted).incoming.received as Received.Message
+        assertEquals("one", String(one.body))
+        val three = (results[1] as BatchOutcome.Decrypted).incoming.received as Received.Message
+        assertArrayEquals(sent[2].id, three.id)
+        val failed = (results[2] as BatchOutcome.Failed).error
+        assertTrue(failed is AccountException.Decryption && failed.kind == ErrorKind.AUTHENTICATION_FAILED, "$failed")
+        val replay = (results[3] as BatchOutcome.Failed).error
+        assertTrue(replay is AccountException.Decryption && replay.kind == ErrorKind.PRE_KEY_REPLAY, "$replay")
+        expectMessage(bob, ALICE, sent[1], "two")
+        bob.acknowledge(sent[0].id)
+        val again = bob.decryptBatch(listOf(BatchMessage(ALICE, sent[0].wire)))
+        assertTrue((again[0] as BatchOutcome.Failed).error is AccountException.AlreadyReceived)
+        assertEquals(emptyList<BatchOutcome>(), bob.decryptBatch(listOf()))
     }
 
     @Test
     fun `the identity policy is asked with both keys and can trust the new one`() {
-        memoryAccount(TINY).use { alice ->
-            memoryAccount().use { bob1 ->
-                memoryAccount().use { bob2 ->
-                    val key1 = bob1.identityKey
-                    val key2 = bob2.identityKey
-                    val relay1 = Relay(bob1)
-                    val relay2 = Relay(bob2)
-                    alice.encrypt(BOB, "x".utf8(), relay1.fetch())
-                    assertThrows<UntrustedIdentityException> { alice.encrypt(BOB, "y".utf8(), relay2.fetch()) }
+        val alice = memoryAccount(TINY, KEY_ALICE)
+        val bob1 = memoryAccount(SMALL)
+        val bob2 = memoryAccount(SMALL)
+        val relay1 = publish(bob1)
+        val relay2 = publish(bob2)
+        sendFirst(alice, BOB, relay1, "x")
+        assertFails<AccountException.UntrustedIdentity>(ErrorKind.UNTRUSTED_IDENTITY) { sendFirst(alice, BOB, relay2, "y") }
 
-                    val calls = AtomicInteger()
-                    var answer = false
-                    var seen: Triple<Peer, ByteArray, ByteArray>? = null
-                    alice.setIdentityPolicy { peer, trusted, offered ->
-                        calls.incrementAndGet()
-                        seen = Triple(peer, trusted, offered)
-                        answer
-                    }
-                    assertThrows<UntrustedIdentityException> { alice.encrypt(BOB, "y".utf8(), relay2.fetch()) }
-                    assertEquals(1, calls.get())
-                    assertEquals(BOB, seen!!.first)
-                    assertBytes(key1, seen.second)
-                    assertBytes(key2, seen.third)
-
-                    answer = true
-                    // Collect garbage between install and use: the callback must stay reachable.
-                    System.gc()
-                    val sent = alice.encrypt(BOB, "y".utf8(), relay2.fetch())
-                    assertEquals(2, calls.get())
-                    assertBytes(key2, alice.peerIdentity(BOB))
-                    expectMessage(bob2, ALICE, sent, "y")
-
-                    // A policy that throws refuses.
-                    alice.setIdentityPolicy { _, _, _ -> throw IllegalStateException("boom") }
-                    assertThrows<UntrustedIdentityException> { alice.encrypt(BOB, "z".utf8(), relay1.fetch()) }
-
-                    // Removing the policy refuses again; trusting explicitly lets it in.
-                    alice.setIdentityPolicy(null)
-                    assertThrows<UntrustedIdentityException> { alice.encrypt(BOB, "z".utf8(), relay1.fetch()) }
-                    assertEquals(2, calls.get())
-                    alice.trustIdentity(BOB, key1)
-                    expectMessage(bob1, ALICE, alice.encrypt(BOB, "z".utf8(), relay1.fetch()), "z")
-                }
+        val calls = mutableListOf<Triple<Address, ByteArray, ByteArray>>()
+        var answer = false
+        alice.setIdentityPolicy(object : IdentityPolicy {
+            override fun trust(peer: Address, trusted: ByteArray, new: ByteArray): Boolean {
+                calls.add(Triple(peer, trusted, new))
+                return answer
             }
-        }
+        })
+        assertFails<AccountException.UntrustedIdentity>(ErrorKind.UNTRUSTED_IDENTITY) { sendFirst(alice, BOB, relay2, "y") }
+        assertEquals(1, calls.size)
+        assertArrayEquals(bob1.identity(), calls[0].second)
+        assertArrayEquals(bob2.identity(), calls[0].third)
+        answer = true
+        expectMessage(bob2, ALICE, sendFirst(alice, BOB, relay2, "y"), "y")
+        assertArrayEquals(bob2.identity(), alice.peerIdentity(BOB))
+
+        answer = false
+        assertFails<AccountException.UntrustedIdentity>(ErrorKind.UNTRUSTED_IDENTITY) { sendFirst(alice, BOB, relay1, "z") }
+        alice.trustIdentity(BOB, bob1.identity())
+        expectMessage(bob1, ALICE, sendFirst(alice, BOB, relay1, "z"), "z")
+
+        // A policy that throws refuses.
+        alice.setIdentityPolicy(object : IdentityPolicy {
+            override fun trust(peer: Address, trusted: ByteArray, new: ByteArray): Boolean = throw IllegalStateException("no contact")
+        })
+        assertFails<AccountException.UntrustedIdentity>(ErrorKind.UNTRUSTED_IDENTITY) { sendFirst(alice, BOB, relay2, "w") }
     }
 
     @Test
     fun `four threads encrypt on one account and every message decrypts once`() {
-        val threads = 4
-        val perThread = 10
-        memoryAccount(TINY).use { alice ->
-            memoryAccount().use { bob ->
-                expectMessage(bob, ALICE, alice.encrypt(BOB, "start".utf8(), Relay(bob).fetch()), "start")
-                val pool = Executors.newFixedThreadPool(threads)
-                val go = CountDownLatch(1)
-                val futures = (0 until threads).map { t ->
-                    pool.submit<List<OutgoingMessage>> {
-                        go.await()
-                        List(perThread) { i -> alice.encrypt(BOB, "t$t m$i".utf8()) }
-                    }
-                }
-                go.countDown()
-                val sent = futures.flatMap { it.get(60, TimeUnit.SECONDS) }
-                pool.shutdown()
-                assertEquals(threads * perThread, sent.map { it.id }.toSet().size)
-                // Deliver in reverse order: later messages first.
-                for (message in sent.reversed()) {
-                    assertEquals(message.id, bob.decrypt(ALICE, message.wire).id)
-                }
-                assertEquals(threads * perThread + 1, bob.inbox().size)
-            }
+        val alice = memoryAccount(TINY, KEY_ALICE)
+        val bob = memoryAccount(SMALL)
+        expectMessage(bob, ALICE, sendFirst(alice, BOB, publish(bob), "start"), "start")
+        val pool = Executors.newFixedThreadPool(4)
+        val futures = (0 until 4).map { t -> pool.submit<List<Outgoing>> { (0 until 10).map { i -> alice.encrypt(BOB, "t$t m$i".utf8(), null) } } }
+        val perThread = futures.map { it.get() }
+        pool.shutdown()
+        val bodies = mutableSetOf<String>()
+        for (sent in perThread.reversed()) for (m in sent.reversed()) {
+            bodies.add(String((bob.decrypt(ALICE, m.wire).received as Received.Message).body))
         }
+        assertEquals(40, bodies.size)
     }
 
     @Test
-    fun `close waits for calls in flight and later calls fail cleanly`() {
-        val account = memoryAccount(TINY)
-        val entered = CountDownLatch(1)
-        val release = CountDownLatch(1)
-        val worker = Thread {
-            account.withHandle {
-                entered.countDown()
-                release.await()
-            }
+    fun `close lets calls in flight finish and later calls fail cleanly`() {
+        val alice = memoryAccount(TINY, KEY_ALICE)
+        val stop = AtomicBoolean(false)
+        val errors = java.util.Collections.synchronizedList(mutableListOf<Throwable>())
+        val threads = (0 until 3).map {
+            Thread {
+                try {
+                    while (!stop.get()) alice.prekeyCounts()
+                } catch (e: AccountException.InvalidArgument) {
+                    if (e.kind != ErrorKind.CLOSED) errors.add(e)
+                } catch (e: Throwable) {
+                    errors.add(e)
+                }
+            }.also { it.start() }
         }
-        worker.start()
-        entered.await()
-        val closer = Thread { account.close() }
-        closer.start()
-        closer.join(200)
-        assertTrue(closer.isAlive, "close must wait for the call in flight")
-        assertFalse(account.isClosed)
-        release.countDown()
-        closer.join(10_000)
-        worker.join(10_000)
-        assertTrue(account.isClosed)
-        assertThrows<IllegalStateException> { account.prekeyCounts() }
-        account.close()
+        Thread.sleep(20)
+        alice.closeStore()
+        stop.set(true)
+        threads.forEach { it.join() }
+        assertEquals(listOf<Throwable>(), errors)
+        assertFails<AccountException.InvalidArgument>(ErrorKind.CLOSED) { alice.identity() }
+        alice.close() // frees the native object; closing twice is harmless
+        alice.close()
     }
 
     @Test
-    fun `the cleaner frees a handle that was never closed`() {
-        val states = (0 until 3).map { memoryAccount(TINY).state } + listOf(PreKeys().state, Session().state)
-        val deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20)
-        while (states.any { it.pointer != null } && System.nanoTime() < deadline) {
-            System.gc()
-            Thread.sleep(20)
+    fun `suspend helpers run the blocking calls on the IO dispatcher`() = runBlocking {
+        val dir = kotlin.io.path.createTempDirectory()
+        val account = createSqliteAccount(dir.resolve("a.db").toString(), KEY_ALICE, TINY)
+        account.use {
+            val thread = it.io { Thread.currentThread().name }
+            assertTrue(thread.contains("DefaultDispatcher"), thread)
+            assertEquals(32, it.io { identity() }.size)
         }
-        assertTrue(states.all { it.pointer == null }, "the cleaner did not free every handle")
+        openSqliteAccount(dir.resolve("a.db").toString(), KEY_ALICE, TINY).use { assertEquals(32, it.identity().size) }
     }
 }

@@ -1,185 +1,150 @@
 package org.bluetick
 
+import org.junit.jupiter.api.Assertions.assertArrayEquals
 import org.junit.jupiter.api.Assertions.assertEquals
-import org.junit.jupiter.api.Assertions.assertFalse
-import org.junit.jupiter.api.Assertions.assertNotEquals
+import org.junit.jupiter.api.Assertions.assertNotNull
 import org.junit.jupiter.api.Assertions.assertNull
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
-import org.junit.jupiter.api.assertThrows
 import org.junit.jupiter.api.io.TempDir
 import java.nio.file.Path
 
-/** The whole conversation of ffi/tests/c/conversation.c, through the Kotlin API. */
+/**
+ * A whole conversation between two SQLite accounts through the generated layer: bundles from
+ * the upload, PQXDH, messages both ways and out of order, receipts and statuses, close and
+ * reopen, the inbox and acknowledgements, and the errors on the way.
+ */
 class ConversationTest {
-    @TempDir
-    lateinit var dir: Path
-
     @Test
-    fun `two accounts converse on SQLite and everything persists across reopen`() {
+    fun `two accounts converse, persist and reopen`(@TempDir dir: Path) {
         val aliceDb = dir.resolve("alice.db").toString()
         val bobDb = dir.resolve("bob.db").toString()
-        var alice = Account.createSqlite(aliceDb, KEY_ALICE, SMALL)
-        var bob = Account.createSqlite(bobDb, KEY_BOB, SMALL)
-        val aliceKey = alice.identityKey
-        val bobKey = bob.identityKey
-        assertEquals(32, aliceKey.size)
-        assertFalse(aliceKey.contentEquals(bobKey))
+        lateinit var ids: List<ByteArray>
+        lateinit var first: Outgoing
+        lateinit var bobKey: ByteArray
+        Account.createSqlite(aliceDb, KEY_ALICE, SMALL).use { alice ->
+            Account.createSqlite(bobDb, KEY_BOB, SMALL).use { bob ->
+                val aliceKey = alice.identity()
+                bobKey = bob.identity()
+                assertEquals(32, aliceKey.size)
+                assertTrue(!aliceKey.contentEquals(bobKey))
 
-        // Bob publishes; Alice fetches a bundle and starts a session (PQXDH).
-        val relay = Relay(bob)
-        val bundle = relay.fetch()
-        assertEquals(1806, bundle.size) // with a one-time prekey
-        val m1 = alice.encrypt(BOB, "hi bob".utf8(), bundle)
-        assertEquals(MessageStatus.Pending, alice.messageStatus(m1.id))
-        assertEquals(MessageStatus.Sent, alice.markSent(m1.id))
-        assertEquals(m1.id, Bluetick.messageIdOf(m1.wire))
-        val m2 = alice.encrypt(BOB, "second".utf8())
-        val m3 = alice.encrypt(BOB, "third".utf8())
-        alice.markSent(m2.id)
-        alice.markSent(m3.id)
+                val relay = publish(bob)
+                val bundle = relay.takeBundle()
+                assertEquals(1806, bundle.size)
 
-        // Bob receives the first, then the third before the second.
-        val first = expectMessage(bob, ALICE, m1, "hi bob")
-        assertBytes(aliceKey, first.sender)
-        expectMessage(bob, ALICE, m3, "third")
-        expectMessage(bob, ALICE, m2, "second")
+                first = alice.encrypt(BOB, "hi bob".utf8(), bundle)
+                assertEquals(MessageStatus.PENDING, alice.messageStatus(first.id))
+                assertEquals(MessageStatus.SENT, alice.markSent(first.id))
+                assertArrayEquals(first.id, messageIdOf(first.wire))
+                val second = alice.encrypt(BOB, "second".utf8(), null)
+                val third = alice.encrypt(BOB, "third".utf8(), null)
+                ids = listOf(first.id, second.id, third.id)
+                alice.markSent(second.id)
+                alice.markSent(third.id)
 
-        // The inbox holds all three until acknowledged.
-        val inbox = bob.inbox()
-        assertEquals(3, inbox.size)
-        assertEquals(setOf(m1.id, m2.id, m3.id), inbox.map { it.id }.toSet())
-        for (entry in inbox) {
-            assertEquals(ALICE, entry.peer)
-            assertTrue(String(entry.body, Charsets.UTF_8) in setOf("hi bob", "second", "third"))
+                // Bob receives the first, then the third before the second; he learns who.
+                val got = bob.decrypt(ALICE, first.wire)
+                assertArrayEquals(aliceKey, got.sender)
+                assertArrayEquals("alice".utf8(), got.from.user)
+                assertEquals(1u, got.from.device)
+                expectMessage(bob, ALICE, first, "hi bob")
+                expectMessage(bob, ALICE, third, "third")
+                expectMessage(bob, ALICE, second, "second")
+                val inbox = bob.inbox()
+                assertEquals(listOf("hi bob", "second", "third"), inbox.map { String(it.body) }.sorted())
+                assertEquals(ids.map { it.toList() }.toSet(), inbox.map { it.id.toList() }.toSet())
+
+                // Read first, then delivered: the delivery receipt must not move it back.
+                val delivered = bob.createReceipt(ALICE, ReceiptKind.DELIVERED, listOf(ids[2], ids[0], ids[1]), 1000u)
+                val read = bob.createReceipt(ALICE, ReceiptKind.READ, listOf(ids[0]), 2000u)
+                val r = alice.decrypt(BOB, read.wire).received as Received.Receipt
+                assertEquals(ReceiptKind.READ, r.kind)
+                assertEquals(2000uL, r.timestampMs)
+                assertEquals(1, r.updated.size)
+                assertArrayEquals(ids[0], r.updated[0].id)
+                assertEquals(MessageStatus.READ, r.updated[0].status)
+                val d = alice.decrypt(BOB, delivered.wire).received as Received.Receipt
+                assertEquals(setOf(ids[1].toList(), ids[2].toList()), d.updated.map { it.id.toList() }.toSet())
+                assertTrue(d.updated.all { it.status == MessageStatus.DELIVERED })
+                assertEquals(MessageStatus.READ, alice.messageStatus(ids[0]))
+                assertEquals(MessageStatus.DELIVERED, alice.messageStatus(ids[1]))
+                assertFails<AccountException.Decryption>(ErrorKind.DUPLICATE_MESSAGE) { alice.decrypt(BOB, read.wire) }
+                assertEquals(MessageStatus.READ, alice.markSent(ids[0]))
+
+                val reply = bob.encrypt(ALICE, "yes!".utf8(), null)
+                expectMessage(alice, BOB, reply, "yes!")
+                val number = alice.safetyNumber(BOB)
+                assertNotNull(number)
+                assertEquals(60, number!!.length)
+                assertEquals(number, bob.safetyNumber(ALICE))
+                assertNull(bob.safetyNumber(Address("carol", 1)))
+                assertArrayEquals(bobKey, alice.peerIdentity(BOB))
+            }
         }
+        assertFails<AccountException.Store>(ErrorKind.WRONG_STORAGE_KEY) { Account.openSqlite(bobDb, KEY_ALICE, SMALL) }
+        assertFails<AccountException.Store>(ErrorKind.ACCOUNT_EXISTS) { Account.createSqlite(bobDb, KEY_BOB, SMALL) }
 
-        // Receipts: delivered for all three, read for the first; the read one arrives first
-        // and the delivery receipt must not move it back.
-        val delivered = bob.createReceipt(ALICE, ReceiptKind.Delivered, listOf(m3.id, m1.id, m2.id), 1000)
-        val read = bob.createReceipt(ALICE, ReceiptKind.Read, listOf(m1.id), 2000)
-        val gotRead = alice.decrypt(BOB, read.wire)
-        assertTrue(gotRead is Incoming.Receipt)
-        gotRead as Incoming.Receipt
-        assertEquals(ReceiptKind.Read, gotRead.kind)
-        assertEquals(2000L, gotRead.timestampMs)
-        assertEquals(listOf(m1.id to MessageStatus.Read), gotRead.updates)
-        assertEquals(read.id, gotRead.id)
-        assertBytes(bobKey, gotRead.sender)
-        val gotDelivered = alice.decrypt(BOB, delivered.wire) as Incoming.Receipt
-        assertEquals(ReceiptKind.Delivered, gotDelivered.kind)
-        assertEquals(1000L, gotDelivered.timestampMs)
-        assertEquals(
-            mapOf(m2.id to MessageStatus.Delivered, m3.id to MessageStatus.Delivered),
-            gotDelivered.updates.toMap(),
-        )
-        assertEquals(MessageStatus.Read, alice.messageStatus(m1.id))
-        assertEquals(MessageStatus.Delivered, alice.messageStatus(m2.id))
-        // The same receipt again is a duplicate; a relay ack after Read changes nothing.
-        val dup = assertThrows<DuplicateMessageException> { alice.decrypt(BOB, read.wire) }
-        assertEquals(Status.DuplicateMessage, dup.status)
-        assertFalse(dup.alreadyReceived)
-        assertEquals(MessageStatus.Read, alice.markSent(m1.id))
-
-        // A reply the other way, and safety numbers that agree.
-        expectMessage(alice, BOB, bob.encrypt(ALICE, "yes!".utf8()), "yes!")
-        val snAlice = alice.safetyNumber(BOB)
-        val snBob = bob.safetyNumber(ALICE)
-        assertEquals(60, snAlice!!.length)
-        assertTrue(snAlice.all { it in '0'..'9' })
-        assertEquals(snAlice, snBob)
-        assertNull(bob.safetyNumber(Peer("carol", 1)))
-        assertBytes(bobKey, alice.peerIdentity(BOB))
-        assertNull(alice.peerIdentity(Peer("carol", 1)))
-
-        // Close both and reopen: identities, sessions, statuses and the inbox persist.
-        alice.close()
-        bob.close()
-        alice.close() // idempotent
-        assertTrue(alice.isClosed)
-        assertThrows<IllegalStateException> { alice.identityKey }
-        val wrongKey = assertThrows<StoreException> { Account.openSqlite(bobDb, KEY_ALICE, SMALL) }
-        assertTrue(wrongKey.wrongStorageKey)
-        assertEquals(28, wrongKey.code)
-        assertEquals("BT_WRONG_STORAGE_KEY", wrongKey.statusName)
-        assertTrue("storage key" in wrongKey.detail, wrongKey.detail)
-        val exists = assertThrows<StoreException> { Account.createSqlite(bobDb, KEY_BOB, SMALL) }
-        assertEquals(Status.AccountExists, exists.status)
-        alice = Account.openSqlite(aliceDb, KEY_ALICE, SMALL)
-        bob = Account.openSqlite(bobDb, KEY_BOB)
-        alice.use {
-            bob.use {
-                assertBytes(bobKey, bob.identityKey)
-                assertEquals(MessageStatus.Read, alice.messageStatus(m1.id))
-                assertEquals(MessageStatus.Delivered, alice.messageStatus(m3.id))
+        Account.openSqlite(aliceDb, KEY_ALICE, SMALL).use { alice ->
+            Account.openSqlite(bobDb, KEY_BOB, SMALL).use { bob ->
+                assertArrayEquals(bobKey, bob.identity())
+                assertEquals(MessageStatus.READ, alice.messageStatus(ids[0]))
+                assertEquals(MessageStatus.DELIVERED, alice.messageStatus(ids[2]))
                 assertEquals(3, bob.inbox().size)
+                expectMessage(bob, ALICE, first, "hi bob") // a redelivery before acknowledgement
+                bob.acknowledge(ids[0])
+                bob.acknowledge(ids[1])
+                assertEquals(listOf(ids[2].toList()), bob.inbox().map { it.id.toList() })
+                assertFails<AccountException.AlreadyReceived>(ErrorKind.ALREADY_RECEIVED) { bob.decrypt(ALICE, first.wire) }
+                val deniable = bob.createReceipt(ALICE, ReceiptKind.DENIABLE_READ, listOf(ids[2]), 7u)
+                val got = alice.decrypt(BOB, deniable.wire).received as Received.Receipt
+                assertEquals(ReceiptKind.DENIABLE_READ, got.kind)
+                assertEquals(MessageStatus.READ, got.updated.single().status)
 
-                // A redelivery comes back from the inbox; after acknowledgement it is refused.
-                expectMessage(bob, ALICE, m1, "hi bob")
-                bob.acknowledge(m1.id)
-                bob.acknowledge(m2.id)
-                assertEquals(listOf(m3.id), bob.inbox().map { it.id })
-                val again = assertThrows<DuplicateMessageException> { bob.decrypt(ALICE, m1.wire) }
-                assertTrue(again.alreadyReceived)
-                assertEquals("BT_ALREADY_RECEIVED", again.statusName)
-                expectMessage(alice, BOB, bob.encrypt(ALICE, "after reopen".utf8()), "after reopen")
-
-                // Unknown ids and peers.
-                val unknown = MessageId(ByteArray(16) { 0xee.toByte() })
-                assertThrows<UnknownMessageException> { bob.acknowledge(unknown) }
-                assertThrows<UnknownMessageException> { alice.markSent(unknown) }
+                val unknown = ByteArray(16) { 0xEE.toByte() }
+                assertFails<AccountException.UnknownMessage>(ErrorKind.UNKNOWN_MESSAGE) { bob.acknowledge(unknown) }
+                assertFails<AccountException.UnknownMessage>(ErrorKind.UNKNOWN_MESSAGE) { alice.markSent(unknown) }
                 assertNull(alice.messageStatus(unknown))
-                assertThrows<UnknownMessageException> { bob.createReceipt(ALICE, ReceiptKind.Read, listOf(unknown), 5) }
-                val none = assertThrows<MalformedInputException> { bob.createReceipt(ALICE, ReceiptKind.Read, emptyList(), 5) }
-                assertEquals(Status.InvalidIdCount, none.status)
-                val noSession = assertThrows<SessionException> { alice.encrypt(Peer("carol", 1), "x".utf8()) }
-                assertEquals(Status.NoSession, noSession.status)
-                assertTrue("bundle" in noSession.detail)
-
-                // A deniable read receipt moves the third to Read.
-                val deniable = bob.createReceipt(ALICE, ReceiptKind.DeniableRead, listOf(m3.id), 7)
-                val got = alice.decrypt(BOB, deniable.wire) as Incoming.Receipt
-                assertEquals(ReceiptKind.DeniableRead, got.kind)
-                assertEquals(listOf(m3.id to MessageStatus.Read), got.updates)
-                val deniableDelivered = bob.createReceipt(ALICE, ReceiptKind.DeniableDelivered, listOf(m3.id), 8)
-                val late = alice.decrypt(BOB, deniableDelivered.wire) as Incoming.Receipt
-                assertEquals(ReceiptKind.DeniableDelivered, late.kind)
-                assertTrue(late.updates.isEmpty()) // already Read
+                assertFails<AccountException.UnknownMessage>(ErrorKind.UNKNOWN_MESSAGE) {
+                    bob.createReceipt(ALICE, ReceiptKind.READ, listOf(unknown), 0u)
+                }
+                assertFails<AccountException.Receipt>(ErrorKind.INVALID_ID_COUNT) {
+                    bob.createReceipt(ALICE, ReceiptKind.READ, listOf(), 0u)
+                }
+                val e = assertFails<AccountException.NoSession>(ErrorKind.NO_SESSION) {
+                    alice.encrypt(Address("carol", 1), "x".utf8(), null)
+                }
+                assertTrue(e.detail.contains("bundle"))
             }
         }
-        assertTrue(alice.isClosed && bob.isClosed)
     }
 
     @Test
-    fun `a message body round-trips byte for byte, empty and large`() {
-        memoryAccount(TINY).use { alice ->
+    fun `damaged input raises its own error and changes nothing`() {
+        memoryAccount(TINY, KEY_ALICE).use { alice ->
             memoryAccount().use { bob ->
-                val relay = Relay(bob)
-                expectMessage(bob, ALICE, alice.encrypt(BOB, ByteArray(0), relay.fetch()), "")
-                val big = ByteArray(200_000) { (it * 31).toByte() }
-                val sent = alice.encrypt(BOB, big)
-                val got = bob.decrypt(ALICE, sent.wire) as Incoming.Message
-                assertBytes(big, got.body)
-                assertNotEquals(0, got.id.hashCode() or 1)
+                val bundle = publish(bob).takeBundle()
+                assertFails<AccountException.Bundle>(ErrorKind.TRUNCATED) { alice.encrypt(BOB, "x".utf8(), bundle.copyOf(bundle.size - 1)) }
+                assertFails<AccountException.Bundle>(ErrorKind.TRAILING_BYTES) { alice.encrypt(BOB, "x".utf8(), bundle + 0) }
+                val forged = bundle.copyOf().also { it[1 + 32 + 4 + 32] = (it[1 + 32 + 4 + 32].toInt() xor 1).toByte() }
+                assertFails<AccountException.Bundle>(ErrorKind.BAD_SIGNATURE) { alice.encrypt(BOB, "x".utf8(), forged) }
+
+                expectMessage(bob, ALICE, alice.encrypt(BOB, "first".utf8(), bundle), "first")
+                expectMessage(alice, BOB, bob.encrypt(ALICE, "ok".utf8(), null), "ok")
+                val sent = alice.encrypt(BOB, "second".utf8(), null)
+                val wire = sent.wire
+                assertFails<AccountException.Decryption>(ErrorKind.TRUNCATED) { bob.decrypt(ALICE, ByteArray(0)) }
+                assertFails<AccountException.Decryption>(ErrorKind.CIPHERTEXT_TOO_SHORT) { bob.decrypt(ALICE, wire.copyOf(1 + 40 + 8)) }
+                assertFails<AccountException.Decryption>(ErrorKind.AUTHENTICATION_FAILED) { bob.decrypt(ALICE, wire.copyOf(wire.size - 1)) }
+                val tampered = wire.copyOf().also { it[it.size - 3] = (it[it.size - 3].toInt() xor 1).toByte() }
+                assertFails<AccountException.Decryption>(ErrorKind.AUTHENTICATION_FAILED) { bob.decrypt(ALICE, tampered) }
+                val badType = wire.copyOf().also { it[0] = 0x7f }
+                assertFails<AccountException.Decryption>(ErrorKind.UNKNOWN_MESSAGE_TYPE) { bob.decrypt(ALICE, badType) }
+                assertFails<AccountException.Decryption>(ErrorKind.NO_SESSION) { bob.decrypt(Address("mallory", 1), wire) }
+                expectMessage(bob, ALICE, sent, "second")
+                bob.acknowledge(sent.id)
+                assertFails<AccountException.AlreadyReceived>(ErrorKind.ALREADY_RECEIVED) { bob.decrypt(ALICE, wire) }
             }
         }
-    }
-
-    @Test
-    fun `message ids compare by content, unsigned, and print as hex`() {
-        val low = MessageId.fromHex("00".repeat(15) + "7f")
-        val high = MessageId.fromHex("00".repeat(15) + "80")
-        assertEquals(listOf(low, high), listOf(high, low).sorted())
-        assertEquals(low, MessageId(low.toByteArray()))
-        assertEquals(low.hashCode(), MessageId(low.toByteArray()).hashCode())
-        assertEquals("00".repeat(15) + "80", high.toString())
-        assertEquals(Peer("bob", 1), Peer("bob".utf8(), 1))
-    }
-
-    @Test
-    fun `the library reports its versions`() {
-        assertEquals(Bluetick.ABI_VERSION, Bluetick.abiVersion)
-        assertTrue(Bluetick.version.isNotEmpty())
-        assertEquals(AccountConfig(50, 50, 10), AccountConfig.DEFAULT)
     }
 }

@@ -1,0 +1,347 @@
+//! The `Account` object: every public operation of `bluetick::Account`, under the same
+//! names and in the same argument order. It crosses as a shared object (it is
+//! `Send + Sync`), so one account may be used from many threads at once.
+
+use std::cell::Cell;
+use std::sync::{Arc, RwLock};
+
+use bluetick::{MemoryStore, PreKeyBundle, Secret32, SqliteStore, Store};
+use zeroize::Zeroizing;
+
+use crate::error::{AccountError, ErrorKind};
+use crate::prekey_upload::PreKeyUpload;
+use crate::types::{
+    account_ids, identity_key, message_id, AccountConfig, Address, BatchMessage, BatchOutcome,
+    InboxEntry, Incoming, MessageStatus, Outgoing, PreKeyCounts, ReceiptKind,
+};
+
+thread_local! {
+    /// Set while an identity policy runs on this thread.
+    static IN_POLICY: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Decides whether to trust a peer's new identity key when it differs from the one trusted
+/// so far. Implemented by the app; called on the thread of the `encrypt` or `decrypt` that
+/// met the new key, inside its store transaction, so it must answer quickly.
+#[uniffi::export(callback_interface)]
+pub trait IdentityPolicy: Send + Sync {
+    /// `(peer, previously trusted key, new key) -> trust?`. An error means "do not trust".
+    fn trust(&self, peer: Address, trusted: Vec<u8>, new: Vec<u8>) -> Result<bool, PolicyError>;
+}
+
+/// An identity policy failed; the new key is not trusted.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum PolicyError {
+    /// The app's policy raised an error.
+    #[error("the identity policy failed: {detail}")]
+    Failed {
+        /// What failed.
+        detail: String,
+    },
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for PolicyError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        Self::Failed { detail: e.reason }
+    }
+}
+
+/// A device's account: identity, prekeys, sessions, receipts and statuses, in a sealed
+/// store. Every operation runs in one store transaction: all of it is committed, or nothing.
+/// Thread-safe. Operations on SQLite and those running PQXDH (the first `encrypt` to a peer,
+/// `decrypt` of a PreKeyMessage, prekey generation) block for milliseconds: keep them off
+/// a UI thread.
+#[derive(uniffi::Object)]
+pub struct Account {
+    inner: RwLock<Option<Arc<bluetick::Account>>>,
+}
+
+impl core::fmt::Debug for Account {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let Self { inner } = self;
+        f.debug_struct("Account").field("inner", inner).finish()
+    }
+}
+
+fn storage_key(key: Vec<u8>) -> Result<Secret32, AccountError> {
+    let key = Zeroizing::new(key);
+    Secret32::from_slice(&key).ok_or_else(|| {
+        AccountError::invalid(format!(
+            "the storage key is {} bytes; it must be 32 (from the Keychain or Keystore)",
+            key.len()
+        ))
+    })
+}
+
+fn sqlite(path: &str) -> Result<Box<dyn Store>, AccountError> {
+    Ok(Box::new(SqliteStore::open(path)?))
+}
+
+fn peer(a: &Address) -> bluetick::Address {
+    a.into()
+}
+
+fn one_id(id: &[u8]) -> Result<bluetick::MessageId, AccountError> {
+    message_id(id, "the message id").map_err(AccountError::invalid)
+}
+
+fn wrap(account: bluetick::Account) -> Arc<Account> {
+    Arc::new(Account {
+        inner: RwLock::new(Some(Arc::new(account))),
+    })
+}
+
+#[uniffi::export]
+impl Account {
+    /// Creates an account in a new SQLite database at `path` (a file that holds no account):
+    /// a new identity and prekeys. `storage_key` (32 bytes, from the Keychain or Keystore)
+    /// seals every record.
+    #[uniffi::constructor]
+    pub fn create_sqlite(
+        path: String,
+        storage_key: Vec<u8>,
+        config: AccountConfig,
+    ) -> Result<Arc<Self>, AccountError> {
+        let key = self::storage_key(storage_key)?;
+        Ok(wrap(bluetick::Account::create(
+            sqlite(&path)?,
+            &key,
+            config.into(),
+        )?))
+    }
+
+    /// Opens the account in the SQLite database at `path`. A wrong storage key gives
+    /// `Store` with kind `WrongStorageKey`.
+    #[uniffi::constructor]
+    pub fn open_sqlite(
+        path: String,
+        storage_key: Vec<u8>,
+        config: AccountConfig,
+    ) -> Result<Arc<Self>, AccountError> {
+        let key = self::storage_key(storage_key)?;
+        Ok(wrap(bluetick::Account::open(
+            sqlite(&path)?,
+            &key,
+            config.into(),
+        )?))
+    }
+
+    /// Creates an account in memory (tests, bots): gone when the object is.
+    #[uniffi::constructor]
+    pub fn create_memory(
+        storage_key: Vec<u8>,
+        config: AccountConfig,
+    ) -> Result<Arc<Self>, AccountError> {
+        let key = self::storage_key(storage_key)?;
+        Ok(wrap(bluetick::Account::create(
+            Box::new(MemoryStore::new()),
+            &key,
+            config.into(),
+        )?))
+    }
+
+    /// Closes the store now (the database file is released); later calls fail with
+    /// `InvalidArgument` of kind `Closed`. Calls already running finish first. Closing
+    /// twice is harmless.
+    pub fn close_store(&self) {
+        if let Ok(mut inner) = self.inner.write() {
+            *inner = None;
+        }
+    }
+
+    /// This account's 32-byte identity key.
+    pub fn identity(&self) -> Result<Vec<u8>, AccountError> {
+        Ok(self.inner()?.identity().to_bytes().to_vec())
+    }
+
+    /// Sets the policy consulted when a peer's identity key differs from the trusted one.
+    /// Without one, a changed identity is refused until `trust_identity`.
+    pub fn set_identity_policy(&self, policy: Box<dyn IdentityPolicy>) -> Result<(), AccountError> {
+        self.inner()?
+            .set_identity_policy(Box::new(move |peer, trusted, new| {
+                // The policy runs inside the store transaction: a call back into an account
+                // from it would wait for that transaction forever, so it is refused.
+                IN_POLICY.with(|p| p.set(true));
+                let trust = policy.trust(
+                    peer.clone().into(),
+                    trusted.to_bytes().to_vec(),
+                    new.to_bytes().to_vec(),
+                );
+                IN_POLICY.with(|p| p.set(false));
+                trust.unwrap_or(false)
+            }));
+        Ok(())
+    }
+
+    /// Trusts `key` (32 bytes) for `peer`, for example after the users compared safety
+    /// numbers.
+    pub fn trust_identity(&self, peer: Address, key: Vec<u8>) -> Result<(), AccountError> {
+        let key = identity_key(&key, "the identity key")
+            .map_err(|(kind, detail)| AccountError::InvalidArgument { kind, detail })?;
+        Ok(self.inner()?.trust_identity(&self::peer(&peer), &key)?)
+    }
+
+    /// The identity key trusted for `peer`, if any.
+    pub fn peer_identity(&self, peer: Address) -> Result<Option<Vec<u8>>, AccountError> {
+        Ok(self
+            .inner()?
+            .peer_identity(&self::peer(&peer))?
+            .map(|k| k.to_bytes().to_vec()))
+    }
+
+    /// The safety number (digits) of this account and `peer`, if the peer is known.
+    pub fn safety_number(&self, peer: Address) -> Result<Option<String>, AccountError> {
+        Ok(self
+            .inner()?
+            .safety_number(&self::peer(&peer))?
+            .map(|n| n.digits().to_owned()))
+    }
+
+    /// Encrypts `body` for `peer`. With a `bundle` (its bytes, from the relay) a new session
+    /// starts first (PQXDH); without one the current session is used. The message is
+    /// `Pending` until `mark_sent`.
+    pub fn encrypt(
+        &self,
+        peer: Address,
+        body: Vec<u8>,
+        bundle: Option<Vec<u8>>,
+    ) -> Result<Outgoing, AccountError> {
+        let bundle = bundle
+            .map(|b| PreKeyBundle::from_bytes(&b))
+            .transpose()
+            .map_err(AccountError::from)?;
+        Ok(self
+            .inner()?
+            .encrypt(&self::peer(&peer), &body, bundle.as_ref())?
+            .into())
+    }
+
+    /// Records the relay's acknowledgement of `id`: the message is at least `Sent`.
+    pub fn mark_sent(&self, id: Vec<u8>) -> Result<MessageStatus, AccountError> {
+        Ok(self.inner()?.mark_sent(&one_id(&id)?)?.into())
+    }
+
+    /// The status of an outgoing message, if the id is one.
+    pub fn message_status(&self, id: Vec<u8>) -> Result<Option<MessageStatus>, AccountError> {
+        Ok(self.inner()?.message_status(&one_id(&id)?)?.map(Into::into))
+    }
+
+    /// Decrypts a message from `peer`, committing the new state and the inbox entry (or the
+    /// receipt's status changes) before it returns; only then tell the relay to drop it. Any
+    /// error leaves everything unchanged.
+    pub fn decrypt(&self, peer: Address, wire: Vec<u8>) -> Result<Incoming, AccountError> {
+        Ok(self.inner()?.decrypt(&self::peer(&peer), &wire)?.into())
+    }
+
+    /// Decrypts many messages with one durable commit. Each succeeds or fails on its own;
+    /// the error of the call itself is a store failure, and then nothing was committed.
+    pub fn decrypt_batch(
+        &self,
+        messages: Vec<BatchMessage>,
+    ) -> Result<Vec<BatchOutcome>, AccountError> {
+        let messages: Vec<_> = messages
+            .into_iter()
+            .map(|m| (self::peer(&m.peer), m.wire))
+            .collect();
+        Ok(self
+            .inner()?
+            .decrypt_batch(&messages)?
+            .into_iter()
+            .map(|r| match r {
+                Ok(incoming) => BatchOutcome::Decrypted {
+                    incoming: incoming.into(),
+                },
+                Err(e) => BatchOutcome::Failed { error: e.into() },
+            })
+            .collect())
+    }
+
+    /// Marks an inbox entry as stored by the app (its body is erased from the store).
+    pub fn acknowledge(&self, id: Vec<u8>) -> Result<(), AccountError> {
+        Ok(self.inner()?.acknowledge(&one_id(&id)?)?)
+    }
+
+    /// Received messages not yet acknowledged.
+    pub fn inbox(&self) -> Result<Vec<InboxEntry>, AccountError> {
+        Ok(self.inner()?.inbox()?.into_iter().map(Into::into).collect())
+    }
+
+    /// Encrypts a receipt of `kind` for messages received from `peer` (16-byte ids).
+    pub fn create_receipt(
+        &self,
+        peer: Address,
+        kind: ReceiptKind,
+        ids: Vec<Vec<u8>>,
+        now_ms: u64,
+    ) -> Result<Outgoing, AccountError> {
+        let ids = account_ids(&ids)?;
+        Ok(self
+            .inner()?
+            .create_receipt(&self::peer(&peer), kind.into(), &ids, now_ms)?
+            .into())
+    }
+
+    /// Everything to publish: identity, current signed and last-resort prekeys, and every
+    /// one-time prekey held.
+    pub fn prekey_upload(&self) -> Result<Arc<PreKeyUpload>, AccountError> {
+        Ok(PreKeyUpload::wrap(self.inner()?.prekey_upload()?))
+    }
+
+    /// How many one-time prekeys are left, and whether to replenish.
+    pub fn prekey_counts(&self) -> Result<PreKeyCounts, AccountError> {
+        Ok(self.inner()?.prekey_counts()?.into())
+    }
+
+    /// Generates one-time prekeys up to the configured counts; the upload carries only the
+    /// new ones.
+    pub fn replenish_prekeys(&self) -> Result<Arc<PreKeyUpload>, AccountError> {
+        Ok(PreKeyUpload::wrap(self.inner()?.replenish_prekeys()?))
+    }
+
+    /// Makes a new signed prekey current; the previous one is retired at `now_ms`.
+    pub fn rotate_signed_prekey(&self, now_ms: u64) -> Result<Arc<PreKeyUpload>, AccountError> {
+        Ok(PreKeyUpload::wrap(
+            self.inner()?.rotate_signed_prekey(now_ms)?,
+        ))
+    }
+
+    /// Makes a new last-resort PQ prekey current; the previous one is retired at `now_ms`.
+    pub fn rotate_last_resort_pq_prekey(
+        &self,
+        now_ms: u64,
+    ) -> Result<Arc<PreKeyUpload>, AccountError> {
+        Ok(PreKeyUpload::wrap(
+            self.inner()?.rotate_last_resort_pq_prekey(now_ms)?,
+        ))
+    }
+
+    /// Deletes signed and last-resort prekeys retired at least `keep_for_ms` before
+    /// `now_ms`; returns how many were deleted.
+    pub fn prune_retired_prekeys(
+        &self,
+        now_ms: u64,
+        keep_for_ms: u64,
+    ) -> Result<u64, AccountError> {
+        let n = self.inner()?.prune_retired_prekeys(now_ms, keep_for_ms)?;
+        Ok(u64::try_from(n).unwrap_or(u64::MAX))
+    }
+}
+
+impl Account {
+    /// The account, unless closed. A clone of the `Arc`, so `close_store` waits for no one.
+    fn inner(&self) -> Result<Arc<bluetick::Account>, AccountError> {
+        let closed = || AccountError::InvalidArgument {
+            kind: ErrorKind::Closed,
+            detail: "the account was closed; open it again to use it".into(),
+        };
+        if IN_POLICY.with(Cell::get) {
+            return Err(AccountError::invalid(
+                "an identity policy may not call back into an account; return the answer and act after the call",
+            ));
+        }
+        match self.inner.read() {
+            Ok(inner) => inner.clone().ok_or_else(closed),
+            Err(_) => Err(closed()),
+        }
+    }
+}

@@ -1,0 +1,492 @@
+//! The errors of the generated layers: one enum per operation family ([`AccountError`] for
+//! accounts, [`ProtocolError`] for the protocol layer), each variant carrying the flat
+//! [`ErrorKind`] and the core crate's actionable message. Every language maps a failure the
+//! same way because it is this one Rust mapping.
+
+use bluetick::error::{BundleError, DecodeError, DecryptionError, EncryptionError, KeyError};
+use bluetick::receipt::ReceiptError;
+use bluetick::StoreError;
+
+/// Every kind of failure, one value each: the core crate's `ErrorKind` (same names as in
+/// `vectors/invalid.json`) plus the binding's own `InvalidArgument` and `Closed`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, uniffi::Enum)]
+pub enum ErrorKind {
+    /// Input ended before the structure did.
+    Truncated,
+    /// Bytes followed the end of the structure.
+    TrailingBytes,
+    /// The first byte of a wire message is not a known `(version, type)`.
+    UnknownMessageType,
+    /// A versioned encoding carries a version this build does not read.
+    UnsupportedVersion,
+    /// A flag byte is neither 0 nor 1.
+    InvalidFlag,
+    /// A ciphertext is shorter than the AEAD tag.
+    CiphertextTooShort,
+    /// A message is longer than the largest allowed plaintext permits.
+    MessageTooLong,
+    /// A field of an encoding holds a value outside its allowed range.
+    InvalidValue,
+    /// An identity key is not a valid, canonical, torsion-free Ed25519 point.
+    InvalidIdentityKey,
+    /// A signature does not verify under the identity key.
+    BadSignature,
+    /// An X25519 key has small order.
+    LowOrderKey,
+    /// An X25519 public key is not canonically encoded.
+    NonCanonicalKey,
+    /// An ML-KEM-1024 encapsulation key fails the FIPS 203 input check.
+    InvalidKemKey,
+    /// A PreKeyMessage names a prekey this party does not hold.
+    UnknownPreKey,
+    /// A PreKeyMessage reuses a base key already accepted for the same prekeys.
+    PreKeyReplay,
+    /// No session with the peer.
+    NoSession,
+    /// The message key was already used or deleted: a duplicate or a replay.
+    DuplicateMessage,
+    /// The message skips more keys than the limits allow.
+    TooManySkipped,
+    /// The AEAD tag did not verify.
+    AuthenticationFailed,
+    /// The decrypted plaintext is not correctly padded.
+    BadPadding,
+    /// The decrypted plaintext carries an unknown content type.
+    UnknownContentType,
+    /// The plaintext is larger than the protocol allows.
+    PlaintextTooLarge,
+    /// A counter would overflow: the session must be replaced.
+    CounterExhausted,
+    /// A receipt kind byte is unknown.
+    UnknownReceiptKind,
+    /// A receipt acknowledges zero or more than 1024 ids.
+    InvalidIdCount,
+    /// Receipt ids are not strictly ascending.
+    NonCanonicalIds,
+    /// A receipt acknowledges an id never sent to that peer.
+    UnknownMessageId,
+    /// The storage key does not open the store.
+    WrongStorageKey,
+    /// A stored record is corrupt.
+    StoreCorrupt,
+    /// The store holds no account.
+    NoAccount,
+    /// The store already holds an account.
+    AccountExists,
+    /// The database failed.
+    Database,
+    /// A peer's identity changed and the app's policy did not trust the new one.
+    UntrustedIdentity,
+    /// The message was already received and stored.
+    AlreadyReceived,
+    /// A message id the account does not know.
+    UnknownMessage,
+    /// An argument has the wrong length or value (checked before anything runs).
+    InvalidArgument,
+    /// The account was closed with `close_store`.
+    Closed,
+    /// A kind added to the core crate after this binding was written.
+    Other,
+}
+
+impl From<bluetick::ErrorKind> for ErrorKind {
+    fn from(kind: bluetick::ErrorKind) -> Self {
+        use bluetick::ErrorKind as K;
+        match kind {
+            K::Truncated => Self::Truncated,
+            K::TrailingBytes => Self::TrailingBytes,
+            K::UnknownMessageType => Self::UnknownMessageType,
+            K::UnsupportedVersion => Self::UnsupportedVersion,
+            K::InvalidFlag => Self::InvalidFlag,
+            K::CiphertextTooShort => Self::CiphertextTooShort,
+            K::MessageTooLong => Self::MessageTooLong,
+            K::InvalidValue => Self::InvalidValue,
+            K::InvalidIdentityKey => Self::InvalidIdentityKey,
+            K::BadSignature => Self::BadSignature,
+            K::LowOrderKey => Self::LowOrderKey,
+            K::NonCanonicalKey => Self::NonCanonicalKey,
+            K::InvalidKemKey => Self::InvalidKemKey,
+            K::UnknownPreKey => Self::UnknownPreKey,
+            K::PreKeyReplay => Self::PreKeyReplay,
+            K::NoSession => Self::NoSession,
+            K::DuplicateMessage => Self::DuplicateMessage,
+            K::TooManySkipped => Self::TooManySkipped,
+            K::AuthenticationFailed => Self::AuthenticationFailed,
+            K::BadPadding => Self::BadPadding,
+            K::UnknownContentType => Self::UnknownContentType,
+            K::PlaintextTooLarge => Self::PlaintextTooLarge,
+            K::CounterExhausted => Self::CounterExhausted,
+            K::UnknownReceiptKind => Self::UnknownReceiptKind,
+            K::InvalidIdCount => Self::InvalidIdCount,
+            K::NonCanonicalIds => Self::NonCanonicalIds,
+            K::UnknownMessageId => Self::UnknownMessageId,
+            K::WrongStorageKey => Self::WrongStorageKey,
+            K::StoreCorrupt => Self::StoreCorrupt,
+            K::NoAccount => Self::NoAccount,
+            K::AccountExists => Self::AccountExists,
+            K::Database => Self::Database,
+            K::UntrustedIdentity => Self::UntrustedIdentity,
+            K::AlreadyReceived => Self::AlreadyReceived,
+            K::UnknownMessage => Self::UnknownMessage,
+            _ => Self::Other,
+        }
+    }
+}
+
+/// An account operation failed; nothing it would have written was written. The variant is
+/// the family of the failure (as the core crate's `AccountError`), `kind` the precise cause
+/// and `detail` what was wrong and what to do.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum AccountError {
+    /// The store failed, or the storage key is wrong.
+    #[error("{detail}")]
+    Store {
+        /// The precise cause.
+        kind: ErrorKind,
+        /// What was wrong and what to do.
+        detail: String,
+    },
+    /// The peer's bundle was rejected.
+    #[error("{detail}")]
+    Bundle {
+        /// The precise cause.
+        kind: ErrorKind,
+        /// What was wrong and what to do.
+        detail: String,
+    },
+    /// Encryption failed.
+    #[error("{detail}")]
+    Encryption {
+        /// The precise cause.
+        kind: ErrorKind,
+        /// What was wrong and what to do.
+        detail: String,
+    },
+    /// The message could not be decrypted; nothing changed.
+    #[error("{detail}")]
+    Decryption {
+        /// The precise cause.
+        kind: ErrorKind,
+        /// What was wrong and what to do.
+        detail: String,
+    },
+    /// A receipt was malformed or did not verify.
+    #[error("{detail}")]
+    Receipt {
+        /// The precise cause.
+        kind: ErrorKind,
+        /// What was wrong and what to do.
+        detail: String,
+    },
+    /// Supplied or stored bytes did not parse.
+    #[error("{detail}")]
+    Decode {
+        /// The precise cause.
+        kind: ErrorKind,
+        /// What was wrong and what to do.
+        detail: String,
+    },
+    /// No session with the peer: fetch its bundle and pass it to `encrypt`.
+    #[error("{detail}")]
+    NoSession {
+        /// The precise cause.
+        kind: ErrorKind,
+        /// What was wrong and what to do.
+        detail: String,
+    },
+    /// The peer's identity changed and the policy did not trust it.
+    #[error("{detail}")]
+    UntrustedIdentity {
+        /// The precise cause.
+        kind: ErrorKind,
+        /// What was wrong and what to do.
+        detail: String,
+    },
+    /// The message was received before and acknowledged.
+    #[error("{detail}")]
+    AlreadyReceived {
+        /// The precise cause.
+        kind: ErrorKind,
+        /// What was wrong and what to do.
+        detail: String,
+    },
+    /// A message id the account does not know.
+    #[error("{detail}")]
+    UnknownMessage {
+        /// The precise cause.
+        kind: ErrorKind,
+        /// What was wrong and what to do.
+        detail: String,
+    },
+    /// An argument was refused before anything ran (wrong length, too long an address,
+    /// a closed account).
+    #[error("{detail}")]
+    InvalidArgument {
+        /// The precise cause.
+        kind: ErrorKind,
+        /// What was wrong and what to do.
+        detail: String,
+    },
+}
+
+impl AccountError {
+    /// The precise cause, whatever the family.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Store { kind, .. }
+            | Self::Bundle { kind, .. }
+            | Self::Encryption { kind, .. }
+            | Self::Decryption { kind, .. }
+            | Self::Receipt { kind, .. }
+            | Self::Decode { kind, .. }
+            | Self::NoSession { kind, .. }
+            | Self::UntrustedIdentity { kind, .. }
+            | Self::AlreadyReceived { kind, .. }
+            | Self::UnknownMessage { kind, .. }
+            | Self::InvalidArgument { kind, .. } => *kind,
+        }
+    }
+
+    pub(crate) fn invalid(detail: impl Into<String>) -> Self {
+        Self::InvalidArgument {
+            kind: ErrorKind::InvalidArgument,
+            detail: detail.into(),
+        }
+    }
+}
+
+impl From<bluetick::AccountError> for AccountError {
+    fn from(e: bluetick::AccountError) -> Self {
+        use bluetick::AccountError as E;
+        let kind = ErrorKind::from(e.kind());
+        let detail = e.to_string();
+        match e {
+            E::Store(_) => Self::Store { kind, detail },
+            E::Bundle(_) => Self::Bundle { kind, detail },
+            E::Encryption(_) => Self::Encryption { kind, detail },
+            E::Decryption(_) => Self::Decryption { kind, detail },
+            E::Receipt(_) => Self::Receipt { kind, detail },
+            E::Decode(_) => Self::Decode { kind, detail },
+            E::NoSession(_) => Self::NoSession { kind, detail },
+            E::UntrustedIdentity(_) => Self::UntrustedIdentity { kind, detail },
+            E::AlreadyReceived(_) => Self::AlreadyReceived { kind, detail },
+            E::UnknownMessage(_) => Self::UnknownMessage { kind, detail },
+            E::InvalidAddress => Self::InvalidArgument { kind, detail },
+            _ => Self::Store { kind, detail },
+        }
+    }
+}
+
+impl From<BundleError> for AccountError {
+    fn from(e: BundleError) -> Self {
+        bluetick::AccountError::from(e).into()
+    }
+}
+
+impl From<StoreError> for AccountError {
+    fn from(e: StoreError) -> Self {
+        bluetick::AccountError::from(e).into()
+    }
+}
+
+/// A protocol-layer operation (identities, prekeys, sessions, receipt bodies, prekey
+/// uploads) failed; the objects it was called on are unchanged.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum ProtocolError {
+    /// Bytes did not parse.
+    #[error("{detail}")]
+    Decode {
+        /// The precise cause.
+        kind: ErrorKind,
+        /// What was wrong and what to do.
+        detail: String,
+    },
+    /// A key or signature from a peer was rejected.
+    #[error("{detail}")]
+    Key {
+        /// The precise cause.
+        kind: ErrorKind,
+        /// What was wrong and what to do.
+        detail: String,
+    },
+    /// Encryption failed.
+    #[error("{detail}")]
+    Encryption {
+        /// The precise cause.
+        kind: ErrorKind,
+        /// What was wrong and what to do.
+        detail: String,
+    },
+    /// The message could not be decrypted.
+    #[error("{detail}")]
+    Decryption {
+        /// The precise cause.
+        kind: ErrorKind,
+        /// What was wrong and what to do.
+        detail: String,
+    },
+    /// A receipt was malformed or did not verify.
+    #[error("{detail}")]
+    Receipt {
+        /// The precise cause.
+        kind: ErrorKind,
+        /// What was wrong and what to do.
+        detail: String,
+    },
+    /// An argument was refused before anything ran.
+    #[error("{detail}")]
+    InvalidArgument {
+        /// The precise cause.
+        kind: ErrorKind,
+        /// What was wrong and what to do.
+        detail: String,
+    },
+}
+
+impl ProtocolError {
+    /// The precise cause, whatever the family.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Decode { kind, .. }
+            | Self::Key { kind, .. }
+            | Self::Encryption { kind, .. }
+            | Self::Decryption { kind, .. }
+            | Self::Receipt { kind, .. }
+            | Self::InvalidArgument { kind, .. } => *kind,
+        }
+    }
+
+    pub(crate) fn invalid(detail: impl Into<String>) -> Self {
+        Self::InvalidArgument {
+            kind: ErrorKind::InvalidArgument,
+            detail: detail.into(),
+        }
+    }
+}
+
+impl From<DecodeError> for ProtocolError {
+    fn from(e: DecodeError) -> Self {
+        Self::Decode {
+            kind: e.kind().into(),
+            detail: e.to_string(),
+        }
+    }
+}
+
+impl From<KeyError> for ProtocolError {
+    fn from(e: KeyError) -> Self {
+        Self::Key {
+            kind: e.kind().into(),
+            detail: e.to_string(),
+        }
+    }
+}
+
+impl From<BundleError> for ProtocolError {
+    fn from(e: BundleError) -> Self {
+        let (kind, detail) = (e.kind().into(), e.to_string());
+        match e {
+            BundleError::Decode(_) => Self::Decode { kind, detail },
+            _ => Self::Key { kind, detail },
+        }
+    }
+}
+
+impl From<EncryptionError> for ProtocolError {
+    fn from(e: EncryptionError) -> Self {
+        Self::Encryption {
+            kind: e.kind().into(),
+            detail: e.to_string(),
+        }
+    }
+}
+
+impl From<DecryptionError> for ProtocolError {
+    fn from(e: DecryptionError) -> Self {
+        Self::Decryption {
+            kind: e.kind().into(),
+            detail: e.to_string(),
+        }
+    }
+}
+
+impl From<ReceiptError> for ProtocolError {
+    fn from(e: ReceiptError) -> Self {
+        Self::Receipt {
+            kind: e.kind().into(),
+            detail: e.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_core_kind_keeps_its_name() {
+        use bluetick::ErrorKind as K;
+        let all = [
+            K::Truncated,
+            K::TrailingBytes,
+            K::UnknownMessageType,
+            K::UnsupportedVersion,
+            K::InvalidFlag,
+            K::CiphertextTooShort,
+            K::MessageTooLong,
+            K::InvalidValue,
+            K::InvalidIdentityKey,
+            K::BadSignature,
+            K::LowOrderKey,
+            K::NonCanonicalKey,
+            K::InvalidKemKey,
+            K::UnknownPreKey,
+            K::PreKeyReplay,
+            K::NoSession,
+            K::DuplicateMessage,
+            K::TooManySkipped,
+            K::AuthenticationFailed,
+            K::BadPadding,
+            K::UnknownContentType,
+            K::PlaintextTooLarge,
+            K::CounterExhausted,
+            K::UnknownReceiptKind,
+            K::InvalidIdCount,
+            K::NonCanonicalIds,
+            K::UnknownMessageId,
+            K::WrongStorageKey,
+            K::StoreCorrupt,
+            K::NoAccount,
+            K::AccountExists,
+            K::Database,
+            K::UntrustedIdentity,
+            K::AlreadyReceived,
+            K::UnknownMessage,
+        ];
+        for k in all {
+            assert_eq!(format!("{:?}", ErrorKind::from(k)), k.name());
+        }
+    }
+
+    #[test]
+    fn bad_padding_is_a_decryption_failure_in_both_families() {
+        let core = bluetick::AccountError::Decryption(DecryptionError::BadPadding);
+        let a = AccountError::from(core);
+        assert!(matches!(
+            a,
+            AccountError::Decryption {
+                kind: ErrorKind::BadPadding,
+                ..
+            }
+        ));
+        let p = ProtocolError::from(DecryptionError::BadPadding);
+        assert!(matches!(
+            p,
+            ProtocolError::Decryption {
+                kind: ErrorKind::BadPadding,
+                ..
+            }
+        ));
+        assert!(p.to_string().contains("padding"));
+    }
+}

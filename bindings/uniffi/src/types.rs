@@ -1,0 +1,442 @@
+//! The records and enums that cross the boundary, with their conversions from the core
+//! crate's types. Keys, ids and encodings cross as bytes.
+
+use bluetick::{MessageId, Received as CoreReceived};
+
+use crate::error::{AccountError, ErrorKind, ProtocolError};
+
+/// Length of a message id.
+pub(crate) const MESSAGE_ID_LEN: usize = 16;
+/// Length of an identity key.
+pub(crate) const KEY_LEN: usize = 32;
+
+/// Where a peer device is: the app's user id (any bytes, up to 1024) and a device number.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, uniffi::Record)]
+pub struct Address {
+    /// The app's user identifier.
+    pub user: Vec<u8>,
+    /// The device number within that user.
+    pub device: u32,
+}
+
+impl From<&Address> for bluetick::Address {
+    fn from(a: &Address) -> Self {
+        bluetick::Address::new(a.user.clone(), a.device)
+    }
+}
+
+impl From<bluetick::Address> for Address {
+    fn from(a: bluetick::Address) -> Self {
+        Self {
+            user: a.user,
+            device: a.device,
+        }
+    }
+}
+
+/// How many prekeys an account keeps published.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct AccountConfig {
+    /// One-time X25519 prekeys to keep on the relay.
+    #[uniffi(default = 50)]
+    pub one_time_prekeys: u32,
+    /// One-time ML-KEM prekeys to keep on the relay.
+    #[uniffi(default = 50)]
+    pub one_time_pq_prekeys: u32,
+    /// Below this many of either kind, operations report that the app should replenish.
+    #[uniffi(default = 10)]
+    pub low_water_mark: u32,
+}
+
+impl From<AccountConfig> for bluetick::AccountConfig {
+    fn from(c: AccountConfig) -> Self {
+        Self {
+            one_time_prekeys: c.one_time_prekeys,
+            one_time_pq_prekeys: c.one_time_pq_prekeys,
+            low_water_mark: c.low_water_mark,
+        }
+    }
+}
+
+/// An encrypted message (or receipt) for the relay.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct Outgoing {
+    /// Its 16-byte id (the relay computes the same from the bytes).
+    pub id: Vec<u8>,
+    /// The wire bytes.
+    pub wire: Vec<u8>,
+}
+
+impl From<bluetick::Outgoing> for Outgoing {
+    fn from(o: bluetick::Outgoing) -> Self {
+        Self {
+            id: o.id.0.to_vec(),
+            wire: o.wire,
+        }
+    }
+}
+
+/// The status of an outgoing message; it only moves forward.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, uniffi::Enum)]
+pub enum MessageStatus {
+    /// Encrypted, not yet accepted by the relay.
+    Pending,
+    /// Accepted by the relay (one grey tick).
+    Sent,
+    /// Delivered to the peer's device (two grey ticks).
+    Delivered,
+    /// Read by the peer (two blue ticks).
+    Read,
+}
+
+impl From<bluetick::MessageStatus> for MessageStatus {
+    fn from(s: bluetick::MessageStatus) -> Self {
+        match s {
+            bluetick::MessageStatus::Pending => Self::Pending,
+            bluetick::MessageStatus::Sent => Self::Sent,
+            bluetick::MessageStatus::Delivered => Self::Delivered,
+            bluetick::MessageStatus::Read => Self::Read,
+        }
+    }
+}
+
+/// What a receipt acknowledges, and whether it is signed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, uniffi::Enum)]
+pub enum ReceiptKind {
+    /// Signed delivery receipt (`0x01`).
+    Delivered,
+    /// Signed read receipt (`0x02`).
+    Read,
+    /// Deniable delivery receipt (`0x81`), authenticated by the session alone.
+    DeniableDelivered,
+    /// Deniable read receipt (`0x82`).
+    DeniableRead,
+}
+
+impl From<ReceiptKind> for bluetick::ReceiptKind {
+    fn from(k: ReceiptKind) -> Self {
+        match k {
+            ReceiptKind::Delivered => Self::Delivered,
+            ReceiptKind::Read => Self::Read,
+            ReceiptKind::DeniableDelivered => Self::DeniableDelivered,
+            ReceiptKind::DeniableRead => Self::DeniableRead,
+        }
+    }
+}
+
+impl From<bluetick::ReceiptKind> for ReceiptKind {
+    fn from(k: bluetick::ReceiptKind) -> Self {
+        match k {
+            bluetick::ReceiptKind::Delivered => Self::Delivered,
+            bluetick::ReceiptKind::Read => Self::Read,
+            bluetick::ReceiptKind::DeniableDelivered => Self::DeniableDelivered,
+            bluetick::ReceiptKind::DeniableRead => Self::DeniableRead,
+        }
+    }
+}
+
+/// The content type inside a session message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, uniffi::Enum)]
+pub enum ContentType {
+    /// Application data (`0x01`).
+    Application,
+    /// A receipt (`0x02`).
+    Receipt,
+}
+
+impl From<ContentType> for bluetick::ContentType {
+    fn from(c: ContentType) -> Self {
+        match c {
+            ContentType::Application => Self::Application,
+            ContentType::Receipt => Self::Receipt,
+        }
+    }
+}
+
+impl From<bluetick::ContentType> for ContentType {
+    fn from(c: bluetick::ContentType) -> Self {
+        match c {
+            bluetick::ContentType::Application => Self::Application,
+            bluetick::ContentType::Receipt => Self::Receipt,
+        }
+    }
+}
+
+/// The kind of a PQ prekey.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, uniffi::Enum)]
+pub enum PqPreKeyKind {
+    /// Deleted after the first session that uses it.
+    OneTime,
+    /// Used when no one-time PQ prekey is left; kept until rotated.
+    LastResort,
+}
+
+impl From<PqPreKeyKind> for bluetick::PqPreKeyKind {
+    fn from(k: PqPreKeyKind) -> Self {
+        match k {
+            PqPreKeyKind::OneTime => Self::OneTime,
+            PqPreKeyKind::LastResort => Self::LastResort,
+        }
+    }
+}
+
+/// A message whose status a receipt moved forward, with its new status.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct StatusUpdate {
+    /// The message's 16-byte id.
+    pub id: Vec<u8>,
+    /// Its new status.
+    pub status: MessageStatus,
+}
+
+/// What a decrypted message carried.
+#[derive(Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum Received {
+    /// An application message, now in the inbox until `acknowledge`.
+    Message {
+        /// Its 16-byte id.
+        id: Vec<u8>,
+        /// The body.
+        body: Vec<u8>,
+    },
+    /// A receipt, already applied to the statuses of the messages it names.
+    Receipt {
+        /// Its kind.
+        kind: ReceiptKind,
+        /// The sender's clock when it was made (ms since the Unix epoch).
+        timestamp_ms: u64,
+        /// The messages whose status moved forward (empty for a late or repeated receipt).
+        updated: Vec<StatusUpdate>,
+    },
+}
+
+impl core::fmt::Debug for Received {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Message { id, body } => f
+                .debug_struct("Message")
+                .field("id", id)
+                .field("body_len", &body.len())
+                .finish(),
+            Self::Receipt {
+                kind,
+                timestamp_ms,
+                updated,
+            } => f
+                .debug_struct("Receipt")
+                .field("kind", kind)
+                .field("timestamp_ms", timestamp_ms)
+                .field("updated", updated)
+                .finish(),
+        }
+    }
+}
+
+impl From<CoreReceived> for Received {
+    fn from(r: CoreReceived) -> Self {
+        match r {
+            CoreReceived::Message { id, body } => Self::Message {
+                id: id.0.to_vec(),
+                body,
+            },
+            CoreReceived::Receipt {
+                kind,
+                timestamp_ms,
+                updated,
+            } => Self::Receipt {
+                kind: kind.into(),
+                timestamp_ms,
+                updated: updated
+                    .into_iter()
+                    .map(|(id, status)| StatusUpdate {
+                        id: id.0.to_vec(),
+                        status: status.into(),
+                    })
+                    .collect(),
+            },
+        }
+    }
+}
+
+/// A decrypted message, committed to the store before it is returned.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct Incoming {
+    /// The peer it came from.
+    pub from: Address,
+    /// The peer's 32-byte identity key.
+    pub sender: Vec<u8>,
+    /// What it carried.
+    pub received: Received,
+    /// Set when one-time prekeys ran low: call `replenish_prekeys` and upload the result.
+    pub replenish_prekeys: bool,
+}
+
+impl From<bluetick::Incoming> for Incoming {
+    fn from(i: bluetick::Incoming) -> Self {
+        Self {
+            from: i.from.into(),
+            sender: i.sender.to_bytes().to_vec(),
+            received: i.received.into(),
+            replenish_prekeys: i.replenish_prekeys,
+        }
+    }
+}
+
+/// A received message the app has not acknowledged yet.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+pub struct InboxEntry {
+    /// Its 16-byte id.
+    pub id: Vec<u8>,
+    /// The peer it came from.
+    pub from: Address,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl core::fmt::Debug for InboxEntry {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let Self { id, from, body } = self;
+        f.debug_struct("InboxEntry")
+            .field("id", id)
+            .field("from", from)
+            .field("body_len", &body.len())
+            .finish()
+    }
+}
+
+impl From<bluetick::InboxEntry> for InboxEntry {
+    fn from(e: bluetick::InboxEntry) -> Self {
+        Self {
+            id: e.id.0.to_vec(),
+            from: e.from.into(),
+            body: e.body,
+        }
+    }
+}
+
+/// One message of a `decrypt_batch`: who sent it and its wire bytes.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct BatchMessage {
+    /// The peer it came from.
+    pub peer: Address,
+    /// Its wire bytes.
+    pub wire: Vec<u8>,
+}
+
+/// The result of one message of a `decrypt_batch`.
+#[derive(Debug, uniffi::Enum)]
+pub enum BatchOutcome {
+    /// Decrypted and committed.
+    Decrypted {
+        /// As `decrypt` returns it.
+        incoming: Incoming,
+    },
+    /// Refused; this message changed nothing.
+    Failed {
+        /// Why, as `decrypt` would have raised it.
+        error: AccountError,
+    },
+}
+
+/// How many one-time prekeys the account still holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct PreKeyCounts {
+    /// One-time X25519 prekeys.
+    pub one_time_prekeys: u32,
+    /// One-time ML-KEM prekeys.
+    pub one_time_pq_prekeys: u32,
+    /// Whether either is below the low-water mark: replenish and upload.
+    pub low: bool,
+}
+
+impl From<bluetick::PreKeyCounts> for PreKeyCounts {
+    fn from(c: bluetick::PreKeyCounts) -> Self {
+        Self {
+            one_time_prekeys: c.one_time_prekeys,
+            one_time_pq_prekeys: c.one_time_pq_prekeys,
+            low: c.low,
+        }
+    }
+}
+
+/// What `Session.decrypt` returns.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Decrypted {
+    /// Application data or a receipt.
+    pub content_type: ContentType,
+    /// The body.
+    pub body: Vec<u8>,
+    /// The sender's 32-byte identity key.
+    pub sender: Vec<u8>,
+    /// How many bytes of scripted randomness the call used.
+    pub randomness_used: u64,
+}
+
+impl core::fmt::Debug for Decrypted {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let Self {
+            content_type,
+            body,
+            sender,
+            randomness_used,
+        } = self;
+        f.debug_struct("Decrypted")
+            .field("content_type", content_type)
+            .field("body_len", &body.len())
+            .field("sender", sender)
+            .field("randomness_used", randomness_used)
+            .finish()
+    }
+}
+
+/// A verified receipt's kind and the signer's clock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct VerifiedReceipt {
+    /// Its kind.
+    pub kind: ReceiptKind,
+    /// The signer's clock when it was made (ms since the Unix epoch).
+    pub timestamp_ms: u64,
+}
+
+/// A 16-byte message id, or an error naming the argument.
+pub(crate) fn message_id(bytes: &[u8], what: &str) -> Result<MessageId, String> {
+    <[u8; MESSAGE_ID_LEN]>::try_from(bytes)
+        .map(MessageId)
+        .map_err(|_| {
+            format!(
+                "{what} is {} bytes; a message id is {MESSAGE_ID_LEN} bytes",
+                bytes.len()
+            )
+        })
+}
+
+/// A list of message ids for the account layer.
+pub(crate) fn account_ids(ids: &[Vec<u8>]) -> Result<Vec<MessageId>, AccountError> {
+    ids.iter()
+        .map(|i| message_id(i, "a message id").map_err(AccountError::invalid))
+        .collect()
+}
+
+/// A list of message ids for the protocol layer.
+pub(crate) fn protocol_ids(ids: &[Vec<u8>], what: &str) -> Result<Vec<MessageId>, ProtocolError> {
+    ids.iter()
+        .map(|i| message_id(i, what).map_err(ProtocolError::invalid))
+        .collect()
+}
+
+/// A 32-byte identity key, or the kind and message of why not.
+pub(crate) fn identity_key(
+    bytes: &[u8],
+    what: &str,
+) -> Result<bluetick::IdentityKey, (ErrorKind, String)> {
+    let array = <[u8; KEY_LEN]>::try_from(bytes).map_err(|_| {
+        (
+            ErrorKind::InvalidIdentityKey,
+            format!(
+                "{what} is {} bytes; an identity key is {KEY_LEN} bytes",
+                bytes.len()
+            ),
+        )
+    })?;
+    bluetick::IdentityKey::from_bytes(&array).map_err(|e| (e.kind().into(), format!("{what}: {e}")))
+}
