@@ -64,8 +64,9 @@ def test_two_accounts_converse_persist_and_reopen(tmp_path):
         )
         assert alice.message_status(id1) == MessageStatus.READ
         assert alice.message_status(id2) == MessageStatus.DELIVERED
-        # The same receipt again is a duplicate; a relay ack after Read changes nothing.
-        raises(AccountError.Decryption, ErrorKind.DUPLICATE_MESSAGE, alice.decrypt, BOB, read.wire)
+        # The same receipt again was already received, like a redelivered message; a relay
+        # ack after Read changes nothing.
+        raises(AccountError.AlreadyReceived, ErrorKind.ALREADY_RECEIVED, alice.decrypt, BOB, read.wire)
         assert alice.mark_sent(id1) == MessageStatus.READ
 
         # A reply the other way, and safety numbers that agree.
@@ -161,3 +162,24 @@ def test_damaged_input_raises_its_own_error_and_changes_nothing(memory_account):
     assert bob.decrypt(ALICE, wire).received.body == b"second"  # redelivery before ack
     bob.acknowledge(sent.id)
     raises(AccountError.AlreadyReceived, ErrorKind.ALREADY_RECEIVED, bob.decrypt, ALICE, wire)
+
+
+def test_a_damaged_store_is_reported_as_corrupt(tmp_path):
+    """Every record is bound to its row: a damaged row key is a corrupt store, found by
+    verify_store on an open account and by opening it, never read as a missing record."""
+    import sqlite3
+
+    alice_db, bob_db = str(tmp_path / "alice.db"), str(tmp_path / "bob.db")
+    with Account.create_sqlite(alice_db, KEY_ALICE, SMALL) as alice, Account.create_sqlite(
+        bob_db, KEY_BOB, SMALL
+    ) as bob:
+        bob.decrypt(ALICE, alice.encrypt(BOB, b"hi bob", publish(bob).take_bundle()).wire)
+        bob.verify_store()
+        with sqlite3.connect(bob_db) as db:
+            key, = db.execute("SELECT key FROM records WHERE tbl = 'sessions'").fetchone()
+            damaged = bytes([key[0] ^ 1]) + key[1:]
+            db.execute("UPDATE records SET key = ? WHERE tbl = 'sessions' AND key = ?",
+                       (damaged, key))
+        e = raises(AccountError.Store, ErrorKind.STORE_CORRUPT, bob.verify_store)
+        assert "sessions" in str(e)
+    raises(AccountError.Store, ErrorKind.STORE_CORRUPT, Account.open_sqlite, bob_db, KEY_BOB, SMALL)

@@ -173,6 +173,14 @@ impl Account {
         Ok(())
     }
 
+    /// Checks every record of the store: a record whose key or value was damaged is a
+    /// `Store` error of kind `StoreCorrupt` naming its table, instead of reading later as a
+    /// missing record. Opening an account runs the same check. Reads the whole store: keep
+    /// it off a UI thread.
+    pub fn verify_store(&self) -> Result<(), AccountError> {
+        Ok(self.inner()?.verify_store()?)
+    }
+
     /// Trusts `key` (32 bytes) for `peer`, for example after the users compared safety
     /// numbers.
     pub fn trust_identity(&self, peer: Address, key: Vec<u8>) -> Result<(), AccountError> {

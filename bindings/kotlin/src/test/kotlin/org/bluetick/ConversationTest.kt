@@ -69,7 +69,7 @@ class ConversationTest {
                 assertTrue(d.updated.all { it.status == MessageStatus.DELIVERED })
                 assertEquals(MessageStatus.READ, alice.messageStatus(ids[0]))
                 assertEquals(MessageStatus.DELIVERED, alice.messageStatus(ids[1]))
-                assertFails<AccountException.Decryption>(ErrorKind.DUPLICATE_MESSAGE) { alice.decrypt(BOB, read.wire) }
+                assertFails<AccountException.AlreadyReceived>(ErrorKind.ALREADY_RECEIVED) { alice.decrypt(BOB, read.wire) }
                 assertEquals(MessageStatus.READ, alice.markSent(ids[0]))
 
                 val reply = bob.encrypt(ALICE, "yes!".utf8(), null)
@@ -87,6 +87,7 @@ class ConversationTest {
 
         Account.openSqlite(aliceDb, KEY_ALICE, SMALL).use { alice ->
             Account.openSqlite(bobDb, KEY_BOB, SMALL).use { bob ->
+                bob.verifyStore() // every record of a store just reopened checks out
                 assertArrayEquals(bobKey, bob.identity())
                 assertEquals(MessageStatus.READ, alice.messageStatus(ids[0]))
                 assertEquals(MessageStatus.DELIVERED, alice.messageStatus(ids[2]))
