@@ -64,6 +64,7 @@ pub mod prekey_store;
 pub mod primitives;
 mod ratchet;
 pub mod receipt;
+pub mod relay_protocol;
 pub mod rng;
 pub mod safety_number;
 pub mod session;
