@@ -55,6 +55,7 @@ pub mod account;
 pub mod bundle;
 mod codec;
 pub mod constants;
+pub mod devices;
 pub mod error;
 pub mod hazmat;
 pub mod identity;
@@ -79,6 +80,7 @@ pub use account::{
     PreKeyUpload, Received,
 };
 pub use bundle::PreKeyBundle;
+pub use devices::{DeviceCertificate, DeviceError, DeviceList};
 pub use error::{BundleError, DecodeError, DecryptionError, EncryptionError, ErrorKind, KeyError};
 pub use identity::{IdentityKey, IdentityKeyPair};
 pub use prekey::{OneTimePreKey, PqPreKey, PqPreKeyKind, SignedPreKey};

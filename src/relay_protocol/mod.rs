@@ -28,8 +28,8 @@ pub const MAX_RECIPIENTS: usize = 4096;
 /// Message ids one acknowledgement frame may carry.
 pub const MAX_ACK_IDS: usize = 1024;
 /// Devices one user may have (spec §8, §11).
-pub const MAX_DEVICES: usize = 16;
+pub const MAX_DEVICES: usize = crate::constants::MAX_DEVICES_PER_USER;
 /// Longest user id in an address (spec §11).
-pub const MAX_USER_ID_LEN: usize = 64;
+pub const MAX_USER_ID_LEN: usize = crate::constants::MAX_USER_ID_LEN;
 /// Length of the relay's challenge nonce.
 pub const NONCE_LEN: usize = 32;
