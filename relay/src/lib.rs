@@ -9,6 +9,7 @@
 //! and device lists are kept per user. The relay stores and logs routing data only.
 
 pub mod backend;
+pub mod cli;
 pub mod client;
 pub mod limits;
 pub mod log;
