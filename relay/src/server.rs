@@ -504,7 +504,10 @@ impl Pipe<'_> {
                     .await?;
                 match found {
                     Ok(Some((bundle, certificate, device_list))) => {
-                        log.line(format_args!("bundle of {address} to {me}"));
+                        log.line(format_args!(
+                            "hands out {address}'s bundle to {me}: {} B",
+                            bundle.len()
+                        ));
                         Frame::Bundle {
                             request,
                             bundle,
