@@ -167,6 +167,7 @@ impl Relay {
                 self.limits.frames_per_second,
                 Instant::now(),
             ),
+            pushed_unacknowledged: 0,
         };
         pipe.run(rx).await;
     }
@@ -233,6 +234,8 @@ struct Pipe<'a> {
     tx: SplitSink<Ws, Message>,
     conn: u64,
     flood: TokenBucket,
+    /// Deliveries written on this pipe and not yet acknowledged.
+    pushed_unacknowledged: u64,
 }
 
 impl Pipe<'_> {
@@ -340,6 +343,7 @@ impl Pipe<'_> {
                 self.write(&frame)
                     .await
                     .map_err(|_| ErrorCode::Unavailable)?;
+                self.pushed_unacknowledged = self.pushed_unacknowledged.saturating_add(1);
             }
             if n < BATCH {
                 return Ok(());
@@ -357,14 +361,26 @@ impl Pipe<'_> {
                 Some(Err(WsError::Capacity(_))) => return Err(ErrorCode::Oversize),
                 Some(Err(_)) => return Ok(Incoming::Closed),
             };
-            if !self.flood.take(Instant::now()) {
-                return Err(ErrorCode::Flood);
-            }
-            return match Frame::decode(&bytes) {
-                Ok(f) => Ok(Incoming::Frame(f)),
-                Err(FrameError::Oversize { .. }) => Err(ErrorCode::Oversize),
-                Err(_) => Err(ErrorCode::Malformed),
+            let frame = match Frame::decode(&bytes) {
+                Ok(f) => f,
+                Err(FrameError::Oversize { .. }) => return Err(ErrorCode::Oversize),
+                Err(_) => return Err(ErrorCode::Malformed),
             };
+            // Acknowledgements of deliveries this pipe pushed are the relay's own doing and
+            // cost no frame budget (a device catching up on a long queue acknowledges at
+            // the rate it is fed); everything else does.
+            let owed = match &frame {
+                Frame::Ack { ids } => u64::try_from(ids.len())
+                    .ok()
+                    .filter(|n| *n <= self.pushed_unacknowledged),
+                _ => None,
+            };
+            match owed {
+                Some(n) => self.pushed_unacknowledged -= n,
+                None if self.flood.take(Instant::now()) => {}
+                None => return Err(ErrorCode::Flood),
+            }
+            return Ok(Incoming::Frame(frame));
         }
     }
 

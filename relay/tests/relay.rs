@@ -686,3 +686,77 @@ async fn bad_frames_of_every_kind_get_an_error_and_the_relay_serves_on() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledgements_of_pushed_deliveries_cost_no_frame_budget_but_others_do() {
+    bounded(async {
+        let limits = Limits {
+            frame_burst: 20.0,
+            frames_per_second: 0.5,
+            ..Limits::default()
+        };
+        let relay = relay(limits).await;
+        let url = relay.url.clone();
+        let b = Address::new("bob", 1);
+        // Bob binds his address, then is away while five senders queue 50 messages.
+        let bob_key = IdentityKeyPair::generate(&mut bluetick::os_rng());
+        let pipe_as_bob = |url: String, key: IdentityKeyPair| async move {
+            let mut ws = raw(&url).await;
+            let nonce = challenge(&mut ws).await;
+            let auth = Frame::Authenticate {
+                address: Address::new("bob", 1),
+                identity: key.public().to_bytes(),
+                signature: key.sign_relay_auth(&nonce, &Address::new("bob", 1)),
+                certificate: None,
+            };
+            ws.send(Message::binary(auth.encode())).await.unwrap();
+            let queued = match next_frame(&mut ws).await {
+                Some(Frame::Welcome { queued }) => queued,
+                other => panic!("expected Welcome, got {other:?}"),
+            };
+            (ws, queued)
+        };
+        drop(pipe_as_bob(url.clone(), bob_key.clone()).await);
+        for s in 0..5 {
+            let acc = account();
+            let mut c = client(&url, &Address::new(format!("s{s}"), 1), &acc);
+            ready(&mut c).await;
+            for i in 0..10u8 {
+                let id = c.send(vec![b.clone()], vec![0x11, s, i]);
+                sent(&mut c, id).await;
+            }
+        }
+        let (mut ws, queued) = pipe_as_bob(url.clone(), bob_key.clone()).await;
+        assert_eq!(queued, 50);
+        // Fifty acknowledgements, one per frame: more frames than the budget allows, and
+        // all accepted since each answers a delivery.
+        for _ in 0..50 {
+            let Some(Frame::Deliver { wire, .. }) = next_frame(&mut ws).await else {
+                panic!("expected a delivery")
+            };
+            let ack = Frame::Ack {
+                ids: vec![bluetick::MessageId::of(&wire)],
+            };
+            ws.send(Message::binary(ack.encode())).await.unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let (mut ws2, queued) = pipe_as_bob(url.clone(), bob_key.clone()).await;
+        assert_eq!(queued, 0, "every acknowledgement was taken");
+        drop(ws);
+        // Acknowledgements of nothing pushed draw on the budget: a flood of them is cut off.
+        let bogus = Frame::Ack {
+            ids: vec![bluetick::MessageId([9; 16])],
+        }
+        .encode();
+        for _ in 0..40 {
+            if ws2.send(Message::binary(bogus.clone())).await.is_err() {
+                break;
+            }
+        }
+        match next_frame(&mut ws2).await {
+            Some(Frame::Error { code, .. }) => assert_eq!(code, ErrorCode::Flood),
+            other => panic!("expected Flood, got {other:?}"),
+        }
+    })
+    .await;
+}

@@ -273,6 +273,9 @@ impl ClientConnection {
 
     /// The next frame to write, if any.
     pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        if self.state == ConnectionState::Ready {
+            self.flush_acks();
+        }
         self.transmit.pop_front()
     }
 
@@ -299,12 +302,11 @@ impl ClientConnection {
         id
     }
 
-    /// The account committed the delivery `id`: the relay may delete it.
+    /// The account committed the delivery `id`: the relay may delete it. Commits are
+    /// batched: the next [`ClientConnection::poll_transmit`] sends every pending one in
+    /// one frame (up to 1024 ids per frame).
     pub fn committed(&mut self, id: MessageId) {
         self.pending_acks.push(id);
-        if self.state == ConnectionState::Ready {
-            self.flush_acks();
-        }
     }
 
     /// Uploads prekeys (`PreKeyUpload` bytes); answered by [`Event::Done`].
@@ -394,7 +396,6 @@ impl ClientConnection {
                 self.transmit.extend(requests);
                 let sends: Vec<Vec<u8>> = self.outbox.values().map(send_frame).collect();
                 self.transmit.extend(sends);
-                self.flush_acks();
                 self.events.push_back(Event::Ready { queued });
             }
             (_, Frame::Error { code, reference }) if code.is_fatal() || reference.is_empty() => {
@@ -606,6 +607,33 @@ mod tests {
         assert!(frames(&mut c).is_empty(), "acknowledged before the commit");
         c.committed(id);
         assert_eq!(frames(&mut c), [Frame::Ack { ids: vec![id] }]);
+    }
+
+    #[test]
+    fn commits_between_two_writes_go_in_one_acknowledgement() {
+        let (mut c, ik) = client();
+        handshake(&mut c, &ik, 0);
+        let ids: Vec<MessageId> = (0..1500u16)
+            .map(|i| {
+                let mut b = [0u8; 16];
+                b[..2].copy_from_slice(&i.to_be_bytes());
+                MessageId(b)
+            })
+            .collect();
+        for id in &ids {
+            c.committed(*id);
+        }
+        assert_eq!(
+            frames(&mut c),
+            [
+                Frame::Ack {
+                    ids: ids[..1024].to_vec()
+                },
+                Frame::Ack {
+                    ids: ids[1024..].to_vec()
+                }
+            ]
+        );
     }
 
     #[test]
