@@ -354,11 +354,22 @@ fn main() {
         .build()
         .unwrap();
     runtime.block_on(async {
-        bounded(idle(arg("--idle", 10_000))).await;
-        bounded(throughput(arg("--messages", 4_000), arg("--pairs", 16))).await;
-        let n = arg("--herd", 5_000);
-        bounded(herd(n, 0)).await;
-        bounded(herd(n, 3_000)).await;
+        // A count of 0 skips that phase.
+        let (n_idle, n_messages, n_herd) = (
+            arg("--idle", 10_000),
+            arg("--messages", 4_000),
+            arg("--herd", 5_000),
+        );
+        if n_idle > 0 {
+            bounded(idle(n_idle)).await;
+        }
+        if n_messages > 0 {
+            bounded(throughput(n_messages, arg("--pairs", 16).max(1))).await;
+        }
+        if n_herd > 0 {
+            bounded(herd(n_herd, 0)).await;
+            bounded(herd(n_herd, 3_000)).await;
+        }
     });
 }
 

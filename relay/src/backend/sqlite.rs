@@ -4,7 +4,7 @@
 //! and wires as the opaque bytes the devices sent.
 
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use bluetick::{Address, MessageId, PreKeyUpload};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
@@ -48,6 +48,7 @@ CREATE INDEX IF NOT EXISTS queue_age ON queue (stored_ms);
 /// and every call is a short transaction.
 pub struct SqliteBackend {
     db: Mutex<Connection>,
+    pending: Mutex<Vec<Job>>,
 }
 
 impl core::fmt::Debug for SqliteBackend {
@@ -66,7 +67,10 @@ impl SqliteBackend {
         let db = Connection::open(path)?;
         db.busy_timeout(std::time::Duration::from_secs(5))?;
         db.execute_batch(SCHEMA)?;
-        Ok(Self { db: Mutex::new(db) })
+        Ok(Self {
+            db: Mutex::new(db),
+            pending: Mutex::new(Vec::new()),
+        })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -264,62 +268,33 @@ impl RelayBackend for SqliteBackend {
         now_ms: u64,
         limits: &QueueLimits,
     ) -> Result<(), EnqueueError> {
-        let backend = |e: rusqlite::Error| EnqueueError::Backend(e.to_string());
+        // Group commit: the job waits in `pending`; whoever holds the database next runs
+        // every waiting job in one transaction (each in a savepoint of its own, so a
+        // refused job leaves the others stored) and pays one durable commit for all.
+        let slot: Slot = Arc::default();
+        self.pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Job {
+                sender: sender.clone(),
+                recipients: recipients.to_vec(),
+                id: *id,
+                wire: wire.to_vec(),
+                now_ms,
+                limits: *limits,
+                slot: Arc::clone(&slot),
+            });
         let mut db = self.lock();
-        let tx = db
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(backend)?;
-        let len = i64::try_from(wire.len()).unwrap_or(i64::MAX);
-        for to in recipients {
-            let totals: Option<(i64, i64)> = tx
-                .query_row(
-                    "SELECT queued_count, queued_bytes FROM devices WHERE user = ?1 AND device = ?2",
-                    params![to.user, to.device],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()
-                .map_err(backend)?;
-            let Some((count, bytes)) = totals else {
-                return Err(EnqueueError::UnknownRecipient(to.clone()));
-            };
-            let seen: Option<i64> = tx
-                .query_row(
-                    "SELECT 1 FROM queue WHERE user = ?1 AND device = ?2 AND id = ?3",
-                    params![to.user, to.device, id.as_bytes().as_slice()],
-                    |r| r.get(0),
-                )
-                .optional()
-                .map_err(backend)?;
-            if seen.is_some() {
-                continue; // a resend: stored once
-            }
-            if count.saturating_add(1) > ms(limits.max_count)
-                || bytes.saturating_add(len) > ms(limits.max_bytes)
-            {
-                return Err(EnqueueError::QueueFull(to.clone()));
-            }
-            tx.execute(
-                "INSERT INTO queue (user, device, id, sender_user, sender_device, wire, stored_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![
-                    to.user,
-                    to.device,
-                    id.as_bytes().as_slice(),
-                    sender.user,
-                    sender.device,
-                    wire,
-                    ms(now_ms)
-                ],
-            )
-            .map_err(backend)?;
-            tx.execute(
-                "UPDATE devices SET queued_count = queued_count + 1, queued_bytes = queued_bytes + ?3
-                 WHERE user = ?1 AND device = ?2",
-                params![to.user, to.device, len],
-            )
-            .map_err(backend)?;
+        if let Some(done) = take(&slot) {
+            return done; // committed by the job that held the database before
         }
-        tx.commit().map_err(backend)
+        let jobs = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()));
+        let outcome = run_jobs(&mut db, &jobs);
+        for (job, result) in jobs.iter().zip(outcome) {
+            *job.slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
+        }
+        drop(db);
+        take(&slot).unwrap_or_else(|| Err(EnqueueError::Backend("send lost".to_owned())))
     }
 
     fn pending(
@@ -435,6 +410,119 @@ impl RelayBackend for SqliteBackend {
     }
 }
 
+type Slot = Arc<Mutex<Option<Result<(), EnqueueError>>>>;
+
+/// One send waiting for the next group commit.
+struct Job {
+    sender: Address,
+    recipients: Vec<Address>,
+    id: MessageId,
+    wire: Vec<u8>,
+    now_ms: u64,
+    limits: QueueLimits,
+    slot: Slot,
+}
+
+fn take(slot: &Slot) -> Option<Result<(), EnqueueError>> {
+    slot.lock().unwrap_or_else(|e| e.into_inner()).take()
+}
+
+/// Runs `jobs` in one transaction, each in its own savepoint, and commits once.
+fn run_jobs(db: &mut Connection, jobs: &[Job]) -> Vec<Result<(), EnqueueError>> {
+    let backend = |e: rusqlite::Error| EnqueueError::Backend(e.to_string());
+    let failed_all = |e: rusqlite::Error| {
+        let msg = e.to_string();
+        jobs.iter()
+            .map(|_| Err(EnqueueError::Backend(msg.clone())))
+            .collect()
+    };
+    let mut tx = match db.transaction_with_behavior(TransactionBehavior::Immediate) {
+        Ok(tx) => tx,
+        Err(e) => return failed_all(e),
+    };
+    let mut results = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        let result = match tx.savepoint() {
+            Ok(mut sp) => match enqueue_one(&mut sp, job) {
+                Ok(()) => sp.commit().map_err(backend),
+                Err(e) => Err(e), // the savepoint rolls back on drop
+            },
+            Err(e) => Err(backend(e)),
+        };
+        results.push(result);
+    }
+    match tx.commit() {
+        Ok(()) => results,
+        Err(e) => failed_all(e),
+    }
+}
+
+/// Stores one send for all its recipients, or for none.
+fn enqueue_one(tx: &mut rusqlite::Savepoint<'_>, job: &Job) -> Result<(), EnqueueError> {
+    let backend = |e: rusqlite::Error| EnqueueError::Backend(e.to_string());
+    let Job {
+        sender,
+        recipients,
+        id,
+        wire,
+        now_ms,
+        limits,
+        slot: _,
+    } = job;
+    let (now_ms, limits) = (*now_ms, limits);
+    let len = i64::try_from(wire.len()).unwrap_or(i64::MAX);
+    for to in recipients {
+        let totals: Option<(i64, i64)> = tx
+            .query_row(
+                "SELECT queued_count, queued_bytes FROM devices WHERE user = ?1 AND device = ?2",
+                params![to.user, to.device],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(backend)?;
+        let Some((count, bytes)) = totals else {
+            return Err(EnqueueError::UnknownRecipient(to.clone()));
+        };
+        let seen: Option<i64> = tx
+            .query_row(
+                "SELECT 1 FROM queue WHERE user = ?1 AND device = ?2 AND id = ?3",
+                params![to.user, to.device, id.as_bytes().as_slice()],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(backend)?;
+        if seen.is_some() {
+            continue; // a resend: stored once
+        }
+        if count.saturating_add(1) > ms(limits.max_count)
+            || bytes.saturating_add(len) > ms(limits.max_bytes)
+        {
+            return Err(EnqueueError::QueueFull(to.clone()));
+        }
+        tx.execute(
+            "INSERT INTO queue (user, device, id, sender_user, sender_device, wire, stored_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                to.user,
+                to.device,
+                id.as_bytes().as_slice(),
+                sender.user,
+                sender.device,
+                wire,
+                ms(now_ms)
+            ],
+        )
+        .map_err(backend)?;
+        tx.execute(
+            "UPDATE devices SET queued_count = queued_count + 1, queued_bytes = queued_bytes + ?3
+                 WHERE user = ?1 AND device = ?2",
+            params![to.user, to.device, len],
+        )
+        .map_err(backend)?;
+    }
+    Ok(())
+}
+
 fn trim_front<T>(v: &mut Vec<T>, max: usize) {
     if v.len() > max {
         let excess = v.len() - max;
@@ -541,6 +629,46 @@ mod tests {
         assert_eq!(b.expire(2_000, &limits).unwrap(), 3);
         assert_eq!(b.queued(&bob).unwrap(), 0);
         assert_eq!(b.queued(&carol).unwrap(), 0);
+    }
+
+    #[test]
+    fn concurrent_sends_share_commits_and_a_refused_one_leaves_the_others_stored() {
+        let (_d, b) = backend();
+        let b = Arc::new(b);
+        let (a, bob) = (Address::new("alice", 1), Address::new("bob", 1));
+        b.bind(&a, &[1; 32], 16).unwrap();
+        b.bind(&bob, &[2; 32], 16).unwrap();
+        let limits = QueueLimits::default();
+        let threads: Vec<_> = (0..8u8)
+            .map(|t| {
+                let (b, a, bob) = (Arc::clone(&b), a.clone(), bob.clone());
+                std::thread::spawn(move || {
+                    (0..25u8)
+                        .map(|i| {
+                            let wire = vec![0x11, t, i];
+                            // Every fifth send also names an unknown device: refused whole.
+                            let mut to = vec![bob.clone()];
+                            if i % 5 == 0 {
+                                to.push(Address::new("ghost", 1));
+                            }
+                            let r = b.enqueue(&a, &to, &MessageId::of(&wire), &wire, 1, &limits);
+                            (i % 5 == 0, r)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for t in threads {
+            for (refused, r) in t.join().unwrap() {
+                if refused {
+                    assert!(matches!(r, Err(EnqueueError::UnknownRecipient(_))), "{r:?}");
+                } else {
+                    assert_eq!(r, Ok(()));
+                }
+            }
+        }
+        assert_eq!(b.queued(&bob).unwrap(), 8 * 20);
+        assert_eq!(b.pending(&bob, 0, 1_000, 2, &limits).unwrap().len(), 8 * 20);
     }
 
     #[test]
