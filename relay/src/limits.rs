@@ -30,8 +30,8 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             queue: QueueLimits::default(),
-            frame_burst: 500.0,
-            frames_per_second: 200.0,
+            frame_burst: 1_000.0,
+            frames_per_second: 500.0,
             bundle_burst: 20.0,
             bundles_per_second: 0.2,
             max_one_time_prekeys: 500,

@@ -27,6 +27,9 @@ use super::{MAX_ACK_IDS, RELAY_PROTOCOL_VERSION};
 use crate::account::Address;
 use crate::wire::MessageId;
 
+/// Sends written and not yet answered by the relay, at most, on one connection.
+pub const MAX_SENDS_IN_FLIGHT: usize = 256;
+
 /// The id a device gives a request; the relay's answer carries it back.
 pub type RequestId = u32;
 
@@ -187,6 +190,10 @@ pub struct ClientConnection {
     outbox: BTreeMap<u64, OutboxEntry>,
     outbox_index: HashMap<MessageId, u64>,
     next_outbox_seq: u64,
+    /// The last outbox entry written on this connection.
+    cursor: Option<u64>,
+    /// Entries written on this connection and not yet answered.
+    in_flight: usize,
     /// Requests awaiting their answer.
     requests: BTreeMap<RequestId, Frame>,
     next_request: RequestId,
@@ -217,6 +224,8 @@ impl ClientConnection {
             outbox: BTreeMap::new(),
             outbox_index: HashMap::new(),
             next_outbox_seq: 0,
+            cursor: None,
+            in_flight: 0,
             requests: BTreeMap::new(),
             next_request: 1,
             pending_acks: Vec::new(),
@@ -256,6 +265,8 @@ impl ClientConnection {
     /// The socket is open: wait for the relay's challenge.
     pub fn connected(&mut self) {
         self.transmit.clear();
+        self.cursor = None;
+        self.in_flight = 0;
         self.state = ConnectionState::AwaitingChallenge;
     }
 
@@ -293,13 +304,45 @@ impl ClientConnection {
         }
         let seq = self.next_outbox_seq;
         self.next_outbox_seq = seq.saturating_add(1);
-        let entry = OutboxEntry { recipients, wire };
-        if self.state == ConnectionState::Ready {
-            self.transmit.push_back(send_frame(&entry));
-        }
-        self.outbox.insert(seq, entry);
+        self.outbox.insert(seq, OutboxEntry { recipients, wire });
         self.outbox_index.insert(id, seq);
+        self.pump();
         id
+    }
+
+    /// Writes outbox entries not yet written on this connection, keeping at most
+    /// [`MAX_SENDS_IN_FLIGHT`] unanswered: a long outbox after a reconnect flows at the
+    /// pace of the relay's answers instead of as one burst.
+    fn pump(&mut self) {
+        if self.state != ConnectionState::Ready {
+            return;
+        }
+        while self.in_flight < MAX_SENDS_IN_FLIGHT {
+            let next = match self.cursor {
+                Some(c) => self.outbox.range(c.saturating_add(1)..).next(),
+                None => self.outbox.iter().next(),
+            };
+            let Some((&seq, entry)) = next else { return };
+            if self.cursor.is_some_and(|c| c == u64::MAX) {
+                return;
+            }
+            self.transmit.push_back(send_frame(entry));
+            self.cursor = Some(seq);
+            self.in_flight += 1;
+        }
+    }
+
+    /// Removes an answered entry from the outbox.
+    fn answered(&mut self, id: &MessageId) -> bool {
+        let Some(seq) = self.outbox_index.remove(id) else {
+            return false;
+        };
+        self.outbox.remove(&seq);
+        if self.cursor.is_some_and(|c| seq <= c) {
+            self.in_flight = self.in_flight.saturating_sub(1);
+        }
+        self.pump();
+        true
     }
 
     /// The account committed the delivery `id`: the relay may delete it. Commits are
@@ -394,8 +437,9 @@ impl ClientConnection {
                 self.attempt = 0;
                 let requests: Vec<Vec<u8>> = self.requests.values().map(Frame::encode).collect();
                 self.transmit.extend(requests);
-                let sends: Vec<Vec<u8>> = self.outbox.values().map(send_frame).collect();
-                self.transmit.extend(sends);
+                self.cursor = None;
+                self.in_flight = 0;
+                self.pump();
                 self.events.push_back(Event::Ready { queued });
             }
             (_, Frame::Error { code, reference }) if code.is_fatal() || reference.is_empty() => {
@@ -405,8 +449,7 @@ impl ClientConnection {
                 self.refused(code, &reference);
             }
             (ConnectionState::Ready, Frame::Sent { id }) => {
-                if let Some(seq) = self.outbox_index.remove(&id) {
-                    self.outbox.remove(&seq);
+                if self.answered(&id) {
                     self.events.push_back(Event::Sent(id));
                 }
             }
@@ -462,8 +505,7 @@ impl ClientConnection {
     fn refused(&mut self, code: ErrorCode, reference: &[u8]) {
         if let Ok(id) = <[u8; 16]>::try_from(reference) {
             let id = MessageId(id);
-            if let Some(seq) = self.outbox_index.remove(&id) {
-                self.outbox.remove(&seq);
+            if self.answered(&id) {
                 self.events.push_back(Event::SendFailed { id, code });
             }
         } else if let Ok(request) = <[u8; 4]>::try_from(reference) {
@@ -575,6 +617,46 @@ mod tests {
             events(&mut c),
             [Event::Ready { queued: 0 }, Event::Sent(id2)]
         );
+        assert_eq!(c.outbox_len(), 0);
+    }
+
+    #[test]
+    fn a_long_outbox_flows_at_the_pace_of_the_relays_answers() {
+        let (mut c, ik) = client();
+        let ids: Vec<MessageId> = (0..600u32)
+            .map(|i| c.send(vec![Address::new("bob", 1)], i.to_be_bytes().to_vec()))
+            .collect();
+        handshake(&mut c, &ik, 0);
+        assert_eq!(frames(&mut c).len(), MAX_SENDS_IN_FLIGHT);
+        // Each answer lets one more out, in order.
+        for (k, id) in ids.iter().take(10).enumerate() {
+            c.receive(&Frame::Sent { id: *id }.encode(), &ik).unwrap();
+            let next = (MAX_SENDS_IN_FLIGHT + k) as u32;
+            assert_eq!(
+                frames(&mut c),
+                [Frame::Send {
+                    recipients: vec![Address::new("bob", 1)],
+                    wire: next.to_be_bytes().to_vec()
+                }]
+            );
+        }
+        // After a reconnect the window starts again from the oldest unanswered entry.
+        c.disconnected(0, &mut os_rng());
+        handshake(&mut c, &ik, 0);
+        let again = frames(&mut c);
+        assert_eq!(again.len(), MAX_SENDS_IN_FLIGHT);
+        assert_eq!(
+            again.first(),
+            Some(&Frame::Send {
+                recipients: vec![Address::new("bob", 1)],
+                wire: 10u32.to_be_bytes().to_vec()
+            })
+        );
+        for id in &ids[10..] {
+            c.receive(&Frame::Sent { id: *id }.encode(), &ik).unwrap();
+        }
+        let rest = frames(&mut c);
+        assert_eq!(rest.len(), 600 - 10 - MAX_SENDS_IN_FLIGHT);
         assert_eq!(c.outbox_len(), 0);
     }
 

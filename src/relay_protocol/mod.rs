@@ -13,7 +13,10 @@ pub mod frame;
 
 pub use auth::{auth_message, verify_auth, AuthSigner, RELAY_AUTH_CONTEXT};
 pub use backoff::Backoff;
-pub use client::{ClientConfig, ClientConnection, ClientError, ConnectionState, Event, RequestId};
+pub use client::{
+    ClientConfig, ClientConnection, ClientError, ConnectionState, Event, RequestId,
+    MAX_SENDS_IN_FLIGHT,
+};
 pub use error::{ErrorCode, FrameError};
 pub use frame::{Frame, FrameType};
 
