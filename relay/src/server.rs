@@ -53,6 +53,9 @@ pub fn now_ms() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
+/// How long one write to a device may wait for the device to read.
+const WRITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 struct Online {
     conn: u64,
     push: Arc<Notify>,
@@ -384,8 +387,14 @@ impl Pipe<'_> {
         }
     }
 
+    /// Writes one frame; a device that stops reading for 30 seconds loses its pipe, so
+    /// it cannot hold the relay's task and buffers forever.
     async fn write(&mut self, frame: &Frame) -> Result<(), WsError> {
-        self.tx.send(Message::binary(frame.encode())).await
+        let send = self.tx.send(Message::binary(frame.encode()));
+        match tokio::time::timeout(WRITE_TIMEOUT, send).await {
+            Ok(r) => r,
+            Err(_) => Err(WsError::Io(std::io::ErrorKind::TimedOut.into())),
+        }
     }
 
     /// Sends a fatal error frame and closes the pipe.
@@ -404,8 +413,11 @@ impl Pipe<'_> {
         if let Some(code) = code {
             let _ = self.write(&Frame::connection_error(code)).await;
         }
-        let _ = self.tx.send(Message::Close(None)).await;
-        let _ = self.tx.close().await;
+        let _ = tokio::time::timeout(WRITE_TIMEOUT, async {
+            let _ = self.tx.send(Message::Close(None)).await;
+            let _ = self.tx.close().await;
+        })
+        .await;
     }
 
     async fn authenticate(&mut self, frame: Frame, nonce: &[u8; 32]) -> Result<Address, Fatal> {

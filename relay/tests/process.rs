@@ -180,7 +180,7 @@ async fn relay_killed_mid_conversation_and_restarted_loses_and_doubles_nothing()
         }
         // The relay stored each message once for Bob, and once acknowledged it keeps no
         // wire.
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        wait_queued(&db, &b, 0).await;
         drop(cb);
         let mut cb = client(&url, &b, &bob);
         assert_eq!(
@@ -287,7 +287,7 @@ async fn relay_database_and_log_hold_no_plaintext_and_no_key_material() {
         // Alice stays away from the reply: its ciphertext is still in the queue.
         let (from, _, wire) = delivery(&mut ca).await;
         alice.decrypt(&from, &wire).unwrap();
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        wait_queued(&db, &b, 0).await;
         // SIGKILL: the write-ahead log is left as it was.
         drop((ca, cb));
         relay.kill();

@@ -122,7 +122,7 @@ async fn offline_device_gets_its_queue_in_order_when_back() {
         assert_eq!(bodies, ["one", "two", "three"]);
         // Wait until the relay has the acknowledgement, then break the pipe: the two
         // uncommitted messages come again, the committed one does not.
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        wait_queued(&relay.db, &b, 2).await;
         drop(cb);
         let mut cb = client(&relay.url, &b, &bob);
         assert_eq!(ready(&mut cb).await, 2);
@@ -131,7 +131,7 @@ async fn offline_device_gets_its_queue_in_order_when_back() {
             assert_eq!(&id, want);
             cb.committed(id);
         }
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        wait_queued(&relay.db, &b, 0).await;
         drop(cb);
         let mut cb = client(&relay.url, &b, &bob);
         assert_eq!(ready(&mut cb).await, 0);
@@ -239,7 +239,8 @@ async fn group_wire_is_fanned_out_once_per_device_and_acknowledged_once() {
         })
         .await;
         assert_eq!(code, ErrorCode::UnknownRecipient);
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        wait_queued(&relay.db, &members[1].0, 0).await;
+        wait_queued(&relay.db, &members[2].0, 0).await;
         clients.truncate(1);
         let mut c1 = client(&relay.url, &members[1].0, &members[1].1);
         assert_eq!(ready(&mut c1).await, 0);
@@ -739,7 +740,7 @@ async fn acknowledgements_of_pushed_deliveries_cost_no_frame_budget_but_others_d
             };
             ws.send(Message::binary(ack.encode())).await.unwrap();
         }
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        wait_queued(&relay.db, &b, 0).await;
         let (mut ws2, queued) = pipe_as_bob(url.clone(), bob_key.clone()).await;
         assert_eq!(queued, 0, "every acknowledgement was taken");
         drop(ws);

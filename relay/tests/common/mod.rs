@@ -148,3 +148,27 @@ pub async fn delivery(c: &mut RelayClient) -> (Address, bluetick::MessageId, Vec
     })
     .await
 }
+
+/// Waits until the relay's database counts `want` messages waiting for `who` (the relay
+/// takes acknowledgements asynchronously, each in a durable commit).
+pub async fn wait_queued(db: &std::path::Path, who: &Address, want: i64) {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let n: i64 = conn
+            .query_row(
+                "SELECT queued_count FROM devices WHERE user = ?1 AND device = ?2",
+                rusqlite::params![who.user, who.device],
+                |r| r.get(0),
+            )
+            .unwrap();
+        if n == want {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{who} still has {n} queued, not {want}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
