@@ -11,6 +11,7 @@
 pub mod backend;
 pub mod cli;
 pub mod client;
+pub mod directory;
 pub mod limits;
 pub mod log;
 pub mod server;

@@ -14,7 +14,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use bluetick::relay_protocol::{
     verify_auth, ErrorCode, Frame, FrameError, FrameType, MAX_FRAME_LEN, RELAY_PROTOCOL_VERSION,
 };
-use bluetick::{Address, DeviceCertificate, DeviceList, IdentityKey, MessageId, PreKeyUpload};
+use bluetick::{Address, IdentityKey, MessageId, PreKeyUpload};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -25,7 +25,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::WebSocketStream;
 
-use crate::backend::{BackendError, Binding, EnqueueError, RelayBackend};
+use crate::backend::{BackendError, EnqueueError, RelayBackend};
 use crate::limits::{Limits, TokenBucket};
 use crate::log::Log;
 
@@ -438,40 +438,8 @@ impl Pipe<'_> {
         let (who, max_devices) = (address.clone(), self.relay.limits.max_devices);
         let checked = self
             .relay
-            .blocking(move |b| -> Result<(), ErrorCode> {
-                let internal = |_| ErrorCode::Internal;
-                let list = b.device_list(&who.user).map_err(internal)?;
-                let list = list.and_then(|l| DeviceList::from_bytes(&l).ok());
-                // A device the user's signed list names must hold the key it names.
-                if let Some(list) = &list {
-                    if list.device_key(who.device).is_some_and(|k| k != &key) {
-                        return Err(ErrorCode::AuthenticationFailed);
-                    }
-                }
-                match b.bind(&who, &identity, max_devices).map_err(internal)? {
-                    Binding::New | Binding::Same => {}
-                    Binding::Other => return Err(ErrorCode::AuthenticationFailed),
-                    Binding::TooManyDevices => return Err(ErrorCode::Forbidden),
-                }
-                if let Some(cert) = certificate {
-                    let parsed = DeviceCertificate::from_bytes(&cert)
-                        .map_err(|_| ErrorCode::InvalidCertificate)?;
-                    let user_identity = list
-                        .as_ref()
-                        .and_then(|l| l.user_identity().copied())
-                        .ok_or(ErrorCode::InvalidCertificate)?;
-                    if parsed.user != who.user
-                        || parsed.device != who.device
-                        || parsed.identity != key
-                    {
-                        return Err(ErrorCode::InvalidCertificate);
-                    }
-                    parsed
-                        .verify(&user_identity)
-                        .map_err(|_| ErrorCode::InvalidCertificate)?;
-                    b.store_certificate(&who, &cert).map_err(internal)?;
-                }
-                Ok(())
+            .blocking(move |b| {
+                crate::directory::admit(b, &who, &key, &identity, certificate, max_devices)
             })
             .await?;
         checked?;
@@ -571,7 +539,7 @@ impl Pipe<'_> {
             } => {
                 let who = me.clone();
                 let published = relay
-                    .blocking(move |b| publish_device_list(b, &who, &device_list))
+                    .blocking(move |b| crate::directory::publish_device_list(b, &who, &device_list))
                     .await?;
                 match published {
                     Ok(()) => {
@@ -633,44 +601,6 @@ impl Pipe<'_> {
             _ => return Err(ErrorCode::UnexpectedFrame),
         };
         Ok(vec![answer])
-    }
-}
-
-/// Accepts a device list from a device of its user: the first list of a user must be
-/// published by its primary (the list's first entry, the key that signs it); a later list
-/// must verify under the stored list's user identity and carry a higher version.
-fn publish_device_list(b: &dyn RelayBackend, me: &Address, bytes: &[u8]) -> Result<(), ErrorCode> {
-    let list = DeviceList::from_bytes(bytes).map_err(|_| ErrorCode::InvalidDeviceList)?;
-    if list.user != me.user {
-        return Err(ErrorCode::Forbidden);
-    }
-    let stored = b.device_list(&me.user).map_err(|_| ErrorCode::Internal)?;
-    match &stored {
-        Some(current) => {
-            let current = DeviceList::from_bytes(current).map_err(|_| ErrorCode::Internal)?;
-            list.verify_update(&current).map_err(|e| match e {
-                bluetick::DeviceError::StaleVersion { .. } => ErrorCode::StaleDeviceList,
-                _ => ErrorCode::InvalidDeviceList,
-            })?;
-        }
-        None => {
-            let primary = list.primary_device().ok_or(ErrorCode::InvalidDeviceList)?;
-            let identity = list.user_identity().ok_or(ErrorCode::InvalidDeviceList)?;
-            let bound = b.identity(me).map_err(|_| ErrorCode::Internal)?;
-            if primary != me.device || bound.as_ref() != Some(identity.as_bytes()) {
-                return Err(ErrorCode::Forbidden);
-            }
-            list.verify(identity)
-                .map_err(|_| ErrorCode::InvalidDeviceList)?;
-        }
-    }
-    if b.replace_device_list(&me.user, stored.as_deref(), bytes)
-        .map_err(|_| ErrorCode::Internal)?
-    {
-        Ok(())
-    } else {
-        // Another list was stored meanwhile; the device may fetch it and try again.
-        Err(ErrorCode::StaleDeviceList)
     }
 }
 
