@@ -52,3 +52,42 @@ for size, step in ((0, 0), (1, 1), (1000, 3), (65537, 9)):
         for i, p in enumerate(pieces))
     put("attachment_decrypt",
         size.to_bytes(8, "big") + hashlib.sha256(blob).digest() + bytes([step]) + blob)
+
+# Relay frames (docs/relay.md), written from the documented layout.
+def u32(v):
+    return v.to_bytes(4, "big")
+
+
+def short(b):
+    return bytes([len(b)]) + b
+
+
+def long(b):
+    return u32(len(b)) + b
+
+
+def address(user, device):
+    return short(user) + u32(device)
+
+
+bob = address(b"bob", 1)
+for frame in [
+    b"\x01" + b"\x01\x01" + b"\x02" + bytes(range(32)),
+    b"\x02" + b"\x03" + bob + b"\x04" + bytes(32) + b"\x05" + bytes(64) + b"\x06\x00",
+    b"\x02" + b"\x03" + bob + b"\x04" + bytes(32) + b"\x05" + bytes(64) + b"\x06\x01" + long(b"cert"),
+    b"\x03" + b"\x07" + u32(3),
+    b"\x04" + b"\x08" + u32(1) + b"\x09" + long(b"\x01upload"),
+    b"\x05" + b"\x08" + u32(2) + b"\x03" + bob,
+    b"\x06" + b"\x08" + u32(2) + b"\x0a" + long(b"\x01bundle") + b"\x06\x00" + b"\x0b\x01" + long(b"list"),
+    b"\x07" + b"\x08" + u32(3) + b"\x0c" + short(b"carol"),
+    b"\x08" + b"\x08" + u32(3) + b"\x0d\x02" + u32(1) + u32(2) + b"\x0b\x00",
+    b"\x09" + b"\x08" + u32(4) + b"\x0b" + long(b"list"),
+    b"\x0a" + b"\x08" + u32(4),
+    b"\x0b" + b"\x0e\x00\x02" + bob + address(b"carol", 7) + b"\x0f" + long(b"\x13group wire"),
+    b"\x0c" + b"\x10" + bytes(16),
+    b"\x0d" + b"\x11" + bob + b"\x0f" + long(b"\x11wire"),
+    b"\x0e" + b"\x12\x00\x02" + bytes(16) + bytes([1] * 16),
+    b"\x0f" + b"\x13\x11" + b"\x14" + short(bytes(16)),
+    b"\x0f" + b"\x13\x01" + b"\x14\x00",
+]:
+    put("relay_frame", frame)

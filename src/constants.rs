@@ -88,3 +88,12 @@ pub const ATTACHMENT_INFO: &[u8] = b"Bluetick_Attachment_v1";
 pub const ZERO32: [u8; 32] = [0u8; 32];
 /// 32 bytes of 0xFF.
 pub const FF32: [u8; 32] = [0xFFu8; 32];
+
+/// Devices one user may have (spec §8, §11).
+pub const MAX_DEVICES_PER_USER: usize = 16;
+/// Longest user id in a device certificate or list (spec §11).
+pub const MAX_USER_ID_LEN: usize = 64;
+/// Context of device certificate signatures (spec §11).
+pub const DEVICE_CERTIFICATE_CONTEXT: &[u8] = b"Bluetick_DeviceCertificate_v1";
+/// Context of device list signatures (spec §11).
+pub const DEVICE_LIST_CONTEXT: &[u8] = b"Bluetick_DeviceList_v1";

@@ -56,6 +56,7 @@ pub mod attachment;
 pub mod bundle;
 mod codec;
 pub mod constants;
+pub mod devices;
 pub mod error;
 pub mod hazmat;
 pub mod identity;
@@ -65,6 +66,7 @@ pub mod prekey_store;
 pub mod primitives;
 mod ratchet;
 pub mod receipt;
+pub mod relay_protocol;
 pub mod rng;
 pub mod safety_number;
 pub mod session;
@@ -79,6 +81,7 @@ pub use account::{
     PreKeyUpload, Received,
 };
 pub use bundle::PreKeyBundle;
+pub use devices::{DeviceCertificate, DeviceError, DeviceList};
 pub use error::{BundleError, DecodeError, DecryptionError, EncryptionError, ErrorKind, KeyError};
 pub use identity::{IdentityKey, IdentityKeyPair};
 pub use prekey::{OneTimePreKey, PqPreKey, PqPreKeyKind, SignedPreKey};

@@ -1,6 +1,7 @@
 //! Runs the demo (`cargo run --release --example demo`) and checks its transcript: the
-//! ticks in order, the tampered message rejected, plain output when piped, and a relay
-//! that never sees content.
+//! relay started as a process of its own, Bob's message waiting while he was offline, the
+//! ticks in order, the tampered message rejected, plain output when piped, and relay log
+//! lines that never show content.
 #![allow(
     missing_docs,
     clippy::unwrap_used,
@@ -59,8 +60,11 @@ fn the_demo_plays_the_whole_conversation() {
     );
 
     for expected in [
-        "hands out bob.1's bundle: 1806 B",
-        "delivers 4 messages to bob.1, newest first",
+        "relay │ listening on ws://127.0.0.1:",
+        "prekeys stored for bob.1",
+        "hands out bob.1's bundle to alice.1: 1806 B",
+        "comes online: 1 message waiting",
+        "processes 4 messages newest first",
         "rejects a tampered message; nothing changed",
         "reads the genuine \"Transfer 10 EUR\"",
         "demo complete: every step behaved",
@@ -69,7 +73,7 @@ fn the_demo_plays_the_whole_conversation() {
     }
     assert_eq!(text.matches("✓✓ read").count(), 6, "{text}");
 
-    // The relay only ever reports sizes and ids.
+    // The relay's own log lines report addresses, sizes and ids only.
     let bodies = [
         "Lunch", "12:30", "Perfect", "tickets", "umbrella", "See you", "Transfer",
     ];

@@ -179,6 +179,12 @@ impl Account {
         self.identity.public()
     }
 
+    /// The identity key pair, for signatures made under a context of their own (the
+    /// relay authentication in `relay_protocol::auth`).
+    pub(crate) fn identity_key_pair(&self) -> &IdentityKeyPair {
+        &self.identity
+    }
+
     /// Sets the policy consulted when a peer's identity key differs from the trusted one.
     /// Without a policy, a changed identity is not trusted until [`Account::trust_identity`].
     ///
