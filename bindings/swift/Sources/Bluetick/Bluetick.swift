@@ -712,6 +712,14 @@ public protocol AccountProtocol: AnyObject, Sendable {
      */
     func trustIdentity(peer: Address, key: Data) throws 
     
+    /**
+     * Checks every record of the store: a record whose key or value was damaged is a
+     * `Store` error of kind `StoreCorrupt` naming its table, instead of reading later as a
+     * missing record. Opening an account runs the same check. Reads the whole store: keep
+     * it off a UI thread.
+     */
+    func verifyStore() throws 
+    
 }
 /**
  * A device's account: identity, prekeys, sessions, receipts and statuses, in a sealed
@@ -1083,6 +1091,20 @@ open func trustIdentity(peer: Address, key: Data)throws   {try rustCallWithError
             self.uniffiCloneHandle(),
         FfiConverterTypeAddress_lower(peer),
         FfiConverterData.lower(key),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Checks every record of the store: a record whose key or value was damaged is a
+     * `Store` error of kind `StoreCorrupt` naming its table, instead of reading later as a
+     * missing record. Opening an account runs the same check. Reads the whole store: keep
+     * it off a UI thread.
+     */
+open func verifyStore()throws   {try rustCallWithError(FfiConverterTypeAccountError_lift) {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_method_account_verify_store(
+            self.uniffiCloneHandle(),uniffiCallStatus
     )
 }
 }
@@ -4733,6 +4755,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_bluetick_uniffi_checksum_method_account_trust_identity() != 55465) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_bluetick_uniffi_checksum_method_account_verify_store() != 41040) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_bluetick_uniffi_checksum_method_prekeyupload_identity() != 47915) {

@@ -384,6 +384,11 @@ void uniffi_bluetick_uniffi_fn_method_account_set_identity_policy(uint64_t ptr, 
 void uniffi_bluetick_uniffi_fn_method_account_trust_identity(uint64_t ptr, RustBuffer peer, RustBuffer key, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_VERIFY_STORE
+#define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_VERIFY_STORE
+void uniffi_bluetick_uniffi_fn_method_account_verify_store(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_CLONE_PREKEYUPLOAD
 #define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_CLONE_PREKEYUPLOAD
 uint64_t uniffi_bluetick_uniffi_fn_clone_prekeyupload(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -952,6 +957,12 @@ uint16_t uniffi_bluetick_uniffi_checksum_method_account_set_identity_policy(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_TRUST_IDENTITY
 #define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_TRUST_IDENTITY
 uint16_t uniffi_bluetick_uniffi_checksum_method_account_trust_identity(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_VERIFY_STORE
+#define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_VERIFY_STORE
+uint16_t uniffi_bluetick_uniffi_checksum_method_account_verify_store(void
     
 );
 #endif
