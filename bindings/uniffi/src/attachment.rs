@@ -28,7 +28,8 @@ fn finished(what: &str) -> AttachmentError {
 
 /// What `AttachmentEncryptor.finish` returns: the last sealed bytes of the blob and the
 /// pointer to send inside a message.
-#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+// No `PartialEq`: the pointer holds the key, which is compared only in constant time.
+#[derive(Clone, uniffi::Record)]
 pub struct FinishedAttachment {
     /// The blob's last sealed chunk: append it to what `update` returned.
     pub sealed: Vec<u8>,
