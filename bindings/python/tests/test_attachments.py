@@ -167,6 +167,13 @@ def test_one_chunk_by_random_access():
     raises(AttachmentError.Blob, ErrorKind.AUTHENTICATION_FAILED, open_attachment_chunk, pointer, 3, flipped)
 
 
+def test_the_pointer_is_never_printed():
+    last = AttachmentEncryptor.with_key(bytes([0xAB]) * 32).finish()
+    for text in (str(last), repr(last), f"{last}"):
+        assert "redacted" in text
+        assert "ab" * 8 not in text.lower() and "\\xab" not in text
+
+
 def test_finished_objects_refuse_more():
     enc = AttachmentEncryptor()
     enc.finish()

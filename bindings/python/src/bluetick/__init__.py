@@ -24,6 +24,7 @@ from .bluetick import (
     AttachmentDecryptor,
     AttachmentEncryptor,
     AttachmentError,
+    FinishedAttachment,
     PolicyError,
     ProtocolError,
 )
@@ -50,6 +51,15 @@ for _family in (AccountError, ProtocolError, AttachmentError):
     _family.__str__ = _message
 PolicyError.__str__ = lambda self: str(getattr(self, "detail", ""))
 del _family
+
+
+def _finished_str(self):
+    # The pointer holds the attachment key: never printed.
+    return f"FinishedAttachment(sealed=<{len(self.sealed)} bytes>, pointer=<redacted>)"
+
+
+FinishedAttachment.__str__ = _finished_str
+FinishedAttachment.__repr__ = _finished_str
 
 
 # How much the attachment helpers read at a time: one chunk of plaintext.
