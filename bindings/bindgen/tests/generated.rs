@@ -208,6 +208,23 @@ fn every_prekey_upload_operation_reaches_every_language() {
 }
 
 #[test]
+fn every_attachment_operation_reaches_every_language() {
+    // The core's push-style `Encryptor::push` / `Decryptor::push` are `update` here (they
+    // return every chunk that became ready, not one); `ChunkOpener` is the two functions.
+    let rust: Vec<String> = [
+        "with_key",
+        "update",
+        "finish",
+        "attachment_chunk_range",
+        "open_attachment_chunk",
+    ]
+    .map(String::from)
+    .into();
+    let definition = read(&repo().join("bindings/uniffi/src/attachment.rs"));
+    check_everywhere(&rust, &definition);
+}
+
+#[test]
 fn the_scan_sees_a_missing_operation() {
     // The check itself: an operation absent from the definition is reported.
     let result = std::panic::catch_unwind(|| {

@@ -81,6 +81,14 @@ pub enum ErrorKind {
     AlreadyReceived,
     /// A message id the account does not know.
     UnknownMessage,
+    /// An attachment's blob does not hash to the digest its pointer carries.
+    DigestMismatch,
+    /// An attachment decrypted to a length other than the size its pointer carries.
+    SizeMismatch,
+    /// An attachment is larger than the protocol allows (2^40 bytes).
+    AttachmentTooLarge,
+    /// Reading or writing a stream or file failed.
+    Io,
     /// An argument has the wrong length or value (checked before anything runs).
     InvalidArgument,
     /// The account was closed with `close_store`.
@@ -128,6 +136,10 @@ impl From<bluetick::ErrorKind> for ErrorKind {
             K::UntrustedIdentity => Self::UntrustedIdentity,
             K::AlreadyReceived => Self::AlreadyReceived,
             K::UnknownMessage => Self::UnknownMessage,
+            K::DigestMismatch => Self::DigestMismatch,
+            K::SizeMismatch => Self::SizeMismatch,
+            K::AttachmentTooLarge => Self::AttachmentTooLarge,
+            K::Io => Self::Io,
             _ => Self::Other,
         }
     }
@@ -419,6 +431,79 @@ impl From<ReceiptError> for ProtocolError {
     }
 }
 
+/// An attachment operation failed: the pointer, the blob or one of its chunks was
+/// rejected, or the attachment is too large. After a failure while decrypting, discard
+/// every byte already written for the attachment.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum AttachmentError {
+    /// The pointer is malformed (`Truncated`, `TrailingBytes`) or names too large an
+    /// attachment (`AttachmentTooLarge`).
+    #[error("{detail}")]
+    Pointer {
+        /// The precise cause.
+        kind: ErrorKind,
+        /// What was wrong and what to do.
+        detail: String,
+    },
+    /// The blob or a chunk was rejected: `AuthenticationFailed`, `Truncated`,
+    /// `TrailingBytes`, `DigestMismatch`, `SizeMismatch`, or `InvalidValue` for a chunk
+    /// index past the end.
+    #[error("{detail}")]
+    Blob {
+        /// The precise cause.
+        kind: ErrorKind,
+        /// What was wrong and what to do.
+        detail: String,
+    },
+    /// The plaintext grew past the 2^40-byte limit (`AttachmentTooLarge`).
+    #[error("{detail}")]
+    TooLarge {
+        /// The precise cause.
+        kind: ErrorKind,
+        /// What was wrong and what to do.
+        detail: String,
+    },
+    /// An argument was refused, or the encryptor or decryptor has already finished.
+    #[error("{detail}")]
+    InvalidArgument {
+        /// The precise cause.
+        kind: ErrorKind,
+        /// What was wrong and what to do.
+        detail: String,
+    },
+}
+
+impl AttachmentError {
+    /// The precise cause, whatever the family.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Pointer { kind, .. }
+            | Self::Blob { kind, .. }
+            | Self::TooLarge { kind, .. }
+            | Self::InvalidArgument { kind, .. } => *kind,
+        }
+    }
+
+    pub(crate) fn invalid(detail: impl Into<String>) -> Self {
+        Self::InvalidArgument {
+            kind: ErrorKind::InvalidArgument,
+            detail: detail.into(),
+        }
+    }
+}
+
+impl From<bluetick::attachment::AttachmentError> for AttachmentError {
+    fn from(e: bluetick::attachment::AttachmentError) -> Self {
+        use bluetick::attachment::AttachmentError as E;
+        let (kind, detail) = (e.kind().into(), e.to_string());
+        match e {
+            E::PointerLength { .. } => Self::Pointer { kind, detail },
+            E::TooLarge { .. } => Self::TooLarge { kind, detail },
+            _ => Self::Blob { kind, detail },
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -462,6 +547,10 @@ mod tests {
             K::UntrustedIdentity,
             K::AlreadyReceived,
             K::UnknownMessage,
+            K::DigestMismatch,
+            K::SizeMismatch,
+            K::AttachmentTooLarge,
+            K::Io,
         ];
         for k in all {
             assert_eq!(format!("{:?}", ErrorKind::from(k)), k.name());

@@ -8,13 +8,18 @@
 //! bundles, uploads and wire messages in their protocol encodings.
 
 mod account;
+mod attachment;
 mod error;
 mod prekey_upload;
 mod protocol;
 mod types;
 
 pub use account::{Account, IdentityPolicy, PolicyError};
-pub use error::{AccountError, ErrorKind, ProtocolError};
+pub use attachment::{
+    attachment_chunk_range, open_attachment_chunk, AttachmentChunkRange, AttachmentDecryptor,
+    AttachmentEncryptor, FinishedAttachment,
+};
+pub use error::{AccountError, AttachmentError, ErrorKind, ProtocolError};
 pub use prekey_upload::PreKeyUpload;
 pub use protocol::{
     create_receipt_body, message_id_of, verify_receipt_body, Identity, PreKeys, Session,

@@ -12,10 +12,22 @@ This file adds only Python idioms:
 Threading: every call blocks its thread until done (SQLite commits, PQXDH); an
 :class:`Account` may be shared between threads. In asyncio code run calls with
 ``await asyncio.to_thread(account.decrypt, peer, wire)``.
+
+Attachments: ``pointer = encrypt_attachment(infile, outfile)`` and
+``decrypt_attachment(pointer, infile, outfile)`` over binary file objects.
 """
 
 from .bluetick import *  # noqa: F401,F403  (the generated API)
-from .bluetick import Account, AccountError, PolicyError, ProtocolError
+from .bluetick import (
+    Account,
+    AccountError,
+    AttachmentDecryptor,
+    AttachmentEncryptor,
+    AttachmentError,
+    FinishedAttachment,
+    PolicyError,
+    ProtocolError,
+)
 
 
 def _enter(self):
@@ -35,7 +47,55 @@ def _message(self):
     return f"{self.detail} [{self.kind.name}]"
 
 
-for _family in (AccountError, ProtocolError):
+for _family in (AccountError, ProtocolError, AttachmentError):
     _family.__str__ = _message
 PolicyError.__str__ = lambda self: str(getattr(self, "detail", ""))
 del _family
+
+
+def _finished_str(self):
+    # The pointer holds the attachment key: never printed.
+    return f"FinishedAttachment(sealed=<{len(self.sealed)} bytes>, pointer=<redacted>)"
+
+
+FinishedAttachment.__str__ = _finished_str
+FinishedAttachment.__repr__ = _finished_str
+
+
+# How much the attachment helpers read at a time: one chunk of plaintext.
+_ATTACHMENT_PIECE = 65536
+
+
+def _pieces(infile):
+    while True:
+        piece = infile.read(_ATTACHMENT_PIECE)
+        if not piece:
+            return
+        yield bytes(piece)
+
+
+def encrypt_attachment(infile, outfile) -> bytes:
+    """Encrypts an attachment under a fresh key: reads the binary file object ``infile`` to
+    its end, writes the blob to upload to ``outfile`` and returns the 72-byte pointer to
+    send inside a message (it holds the key: never log it). Memory is a chunk or two,
+    whatever the size. Raises :class:`AttachmentError` past 2^40 bytes."""
+    encryptor = AttachmentEncryptor()
+    for piece in _pieces(infile):
+        outfile.write(encryptor.update(piece))
+    last = encryptor.finish()
+    outfile.write(last.sealed)
+    outfile.flush()
+    return last.pointer
+
+
+def decrypt_attachment(pointer: bytes, infile, outfile) -> None:
+    """Decrypts the blob read from ``infile`` for the attachment ``pointer`` names, writing
+    the plaintext to ``outfile``: only chunks whose tag verified are written, and the last
+    one only once the blob's digest and size match the pointer. Raises
+    :class:`AttachmentError` (``Pointer`` or ``Blob``, with ``kind``); then discard what
+    was written."""
+    decryptor = AttachmentDecryptor(bytes(pointer))
+    for piece in _pieces(infile):
+        outfile.write(decryptor.update(piece))
+    outfile.write(decryptor.finish())
+    outfile.flush()

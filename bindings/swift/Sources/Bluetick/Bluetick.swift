@@ -1160,6 +1160,360 @@ public func FfiConverterTypeAccount_lower(_ value: Account) -> UInt64 {
 
 
 /**
+ * Opens one attachment's blob. Feed the blob to `update` in pieces of any size and write
+ * out what each call returns: only plaintext whose chunk authenticated. `finish` returns
+ * the last chunk's plaintext only if the blob's digest and size match the pointer. After
+ * any failure, discard everything written for this attachment.
+ */
+public protocol AttachmentDecryptorProtocol: AnyObject, Sendable {
+    
+    /**
+     * Opens the last chunk and checks the whole blob against the pointer: returns the last
+     * chunk's plaintext, or fails (`Truncated`, `TrailingBytes`, `DigestMismatch`,
+     * `SizeMismatch`, `AuthenticationFailed`). The decryptor is spent afterwards.
+     */
+    func finish() throws  -> Data
+    
+    /**
+     * Takes the next blob bytes and returns the plaintext of the chunks that became whole
+     * and authenticated (the last chunk waits for `finish`). A chunk that does not
+     * authenticate fails this call and every later one.
+     */
+    func update(sealed: Data) throws  -> Data
+    
+}
+/**
+ * Opens one attachment's blob. Feed the blob to `update` in pieces of any size and write
+ * out what each call returns: only plaintext whose chunk authenticated. `finish` returns
+ * the last chunk's plaintext only if the blob's digest and size match the pointer. After
+ * any failure, discard everything written for this attachment.
+ */
+open class AttachmentDecryptor: AttachmentDecryptorProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_bluetick_uniffi_fn_clone_attachmentdecryptor(self.handle, $0) }
+    }
+    /**
+     * A decryptor for the attachment the 72-byte `pointer` names.
+     */
+public convenience init(pointer: Data)throws  {
+    let handle =
+        try rustCallWithError(FfiConverterTypeAttachmentError_lift) {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_constructor_attachmentdecryptor_new(
+        FfiConverterData.lower(pointer),uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_bluetick_uniffi_fn_free_attachmentdecryptor(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Opens the last chunk and checks the whole blob against the pointer: returns the last
+     * chunk's plaintext, or fails (`Truncated`, `TrailingBytes`, `DigestMismatch`,
+     * `SizeMismatch`, `AuthenticationFailed`). The decryptor is spent afterwards.
+     */
+open func finish()throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeAttachmentError_lift) {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_method_attachmentdecryptor_finish(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Takes the next blob bytes and returns the plaintext of the chunks that became whole
+     * and authenticated (the last chunk waits for `finish`). A chunk that does not
+     * authenticate fails this call and every later one.
+     */
+open func update(sealed: Data)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeAttachmentError_lift) {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_method_attachmentdecryptor_update(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(sealed),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAttachmentDecryptor: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = AttachmentDecryptor
+
+    public static func lift(_ handle: UInt64) throws -> AttachmentDecryptor {
+        return AttachmentDecryptor(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: AttachmentDecryptor) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AttachmentDecryptor {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: AttachmentDecryptor, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAttachmentDecryptor_lift(_ handle: UInt64) throws -> AttachmentDecryptor {
+    return try FfiConverterTypeAttachmentDecryptor.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAttachmentDecryptor_lower(_ value: AttachmentDecryptor) -> UInt64 {
+    return FfiConverterTypeAttachmentDecryptor.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Seals one attachment under a fresh key. Feed the plaintext to `update` in pieces of any
+ * size, write out what each call returns, then call `finish` once for the last chunk and
+ * the pointer. The key is erased when the object is dropped.
+ */
+public protocol AttachmentEncryptorProtocol: AnyObject, Sendable {
+    
+    /**
+     * Seals the last chunk and returns it with the 72-byte pointer. The encryptor is spent
+     * afterwards.
+     */
+    func finish() throws  -> FinishedAttachment
+    
+    /**
+     * Takes the next plaintext bytes and returns the sealed chunks that became whole (none
+     * until 64 KiB are in; the last chunk waits for `finish`). Write them to the blob in
+     * order. Fails with `AttachmentTooLarge` past 2^40 bytes.
+     */
+    func update(plaintext: Data) throws  -> Data
+    
+}
+/**
+ * Seals one attachment under a fresh key. Feed the plaintext to `update` in pieces of any
+ * size, write out what each call returns, then call `finish` once for the last chunk and
+ * the pointer. The key is erased when the object is dropped.
+ */
+open class AttachmentEncryptor: AttachmentEncryptorProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_bluetick_uniffi_fn_clone_attachmentencryptor(self.handle, $0) }
+    }
+    /**
+     * A new attachment under a key from the operating system's generator.
+     */
+public convenience init() {
+    let handle =
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_constructor_attachmentencryptor_new(uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_bluetick_uniffi_fn_free_attachmentencryptor(handle, $0) }
+    }
+
+    
+    /**
+     * A new attachment under the given 32-byte key: only to reproduce test vectors. A key
+     * must never seal two attachments; apps use the constructor without a key.
+     */
+public static func withKey(key: Data)throws  -> AttachmentEncryptor  {
+    return try  FfiConverterTypeAttachmentEncryptor_lift(try rustCallWithError(FfiConverterTypeAttachmentError_lift) {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_constructor_attachmentencryptor_with_key(
+        FfiConverterData.lower(key),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+    /**
+     * Seals the last chunk and returns it with the 72-byte pointer. The encryptor is spent
+     * afterwards.
+     */
+open func finish()throws  -> FinishedAttachment  {
+    return try  FfiConverterTypeFinishedAttachment_lift(try rustCallWithError(FfiConverterTypeAttachmentError_lift) {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_method_attachmentencryptor_finish(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Takes the next plaintext bytes and returns the sealed chunks that became whole (none
+     * until 64 KiB are in; the last chunk waits for `finish`). Write them to the blob in
+     * order. Fails with `AttachmentTooLarge` past 2^40 bytes.
+     */
+open func update(plaintext: Data)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeAttachmentError_lift) {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_method_attachmentencryptor_update(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(plaintext),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAttachmentEncryptor: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = AttachmentEncryptor
+
+    public static func lift(_ handle: UInt64) throws -> AttachmentEncryptor {
+        return AttachmentEncryptor(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: AttachmentEncryptor) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AttachmentEncryptor {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: AttachmentEncryptor, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAttachmentEncryptor_lift(_ handle: UInt64) throws -> AttachmentEncryptor {
+    return try FfiConverterTypeAttachmentEncryptor.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAttachmentEncryptor_lower(_ value: AttachmentEncryptor) -> UInt64 {
+    return FfiConverterTypeAttachmentEncryptor.lower(value)
+}
+
+
+
+
+
+
+/**
  * An identity key pair (Ed25519). Its secret is erased when the object is dropped.
  */
 public protocol IdentityProtocol: AnyObject, Sendable {
@@ -2132,6 +2486,76 @@ public func FfiConverterTypeAddress_lower(_ value: Address) -> RustBuffer {
 
 
 /**
+ * Where one sealed chunk lies in the blob: fetch exactly these bytes (an HTTP range
+ * request) and pass them to `open_attachment_chunk`.
+ */
+public struct AttachmentChunkRange: Equatable, Hashable {
+    /**
+     * Offset of the sealed chunk in the blob.
+     */
+    public var offset: UInt64
+    /**
+     * Length of the sealed chunk (its plaintext plus the 16-byte tag).
+     */
+    public var length: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Offset of the sealed chunk in the blob.
+         */offset: UInt64, 
+        /**
+         * Length of the sealed chunk (its plaintext plus the 16-byte tag).
+         */length: UInt64) {
+        self.offset = offset
+        self.length = length
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension AttachmentChunkRange: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAttachmentChunkRange: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AttachmentChunkRange {
+        return
+            try AttachmentChunkRange(
+                offset: FfiConverterUInt64.read(from: &buf), 
+                length: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: AttachmentChunkRange, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.offset, into: &buf)
+        FfiConverterUInt64.write(value.length, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAttachmentChunkRange_lift(_ buf: RustBuffer) throws -> AttachmentChunkRange {
+    return try FfiConverterTypeAttachmentChunkRange.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAttachmentChunkRange_lower(_ value: AttachmentChunkRange) -> RustBuffer {
+    return FfiConverterTypeAttachmentChunkRange.lower(value)
+}
+
+
+/**
  * One message of a `decrypt_batch`: who sent it and its wire bytes.
  */
 public struct BatchMessage: Equatable, Hashable {
@@ -2286,6 +2710,78 @@ public func FfiConverterTypeDecrypted_lift(_ buf: RustBuffer) throws -> Decrypte
 #endif
 public func FfiConverterTypeDecrypted_lower(_ value: Decrypted) -> RustBuffer {
     return FfiConverterTypeDecrypted.lower(value)
+}
+
+
+/**
+ * What `AttachmentEncryptor.finish` returns: the last sealed bytes of the blob and the
+ * pointer to send inside a message.
+ */
+public struct FinishedAttachment: Equatable, Hashable {
+    /**
+     * The blob's last sealed chunk: append it to what `update` returned.
+     */
+    public var sealed: Data
+    /**
+     * The 72-byte pointer `key || size || SHA-256(blob)`. It holds the key: send it only
+     * inside an end-to-end encrypted message and never log it.
+     */
+    public var pointer: Data
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The blob's last sealed chunk: append it to what `update` returned.
+         */sealed: Data, 
+        /**
+         * The 72-byte pointer `key || size || SHA-256(blob)`. It holds the key: send it only
+         * inside an end-to-end encrypted message and never log it.
+         */pointer: Data) {
+        self.sealed = sealed
+        self.pointer = pointer
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension FinishedAttachment: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFinishedAttachment: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FinishedAttachment {
+        return
+            try FinishedAttachment(
+                sealed: FfiConverterData.read(from: &buf), 
+                pointer: FfiConverterData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FinishedAttachment, into buf: inout [UInt8]) {
+        FfiConverterData.write(value.sealed, into: &buf)
+        FfiConverterData.write(value.pointer, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFinishedAttachment_lift(_ buf: RustBuffer) throws -> FinishedAttachment {
+    return try FfiConverterTypeFinishedAttachment.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFinishedAttachment_lower(_ value: FinishedAttachment) -> RustBuffer {
+    return FfiConverterTypeFinishedAttachment.lower(value)
 }
 
 
@@ -3046,6 +3542,163 @@ public func FfiConverterTypeAccountError_lower(_ value: AccountError) -> RustBuf
 
 
 /**
+ * An attachment operation failed: the pointer, the blob or one of its chunks was
+ * rejected, or the attachment is too large. After a failure while decrypting, discard
+ * every byte already written for the attachment.
+ */
+public 
+enum AttachmentError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
+
+    
+    
+    /**
+     * The pointer is malformed (`Truncated`, `TrailingBytes`) or names too large an
+     * attachment (`AttachmentTooLarge`).
+     */
+    case Pointer(
+        /**
+         * The precise cause.
+         */kind: ErrorKind, 
+        /**
+         * What was wrong and what to do.
+         */detail: String
+    )
+    /**
+     * The blob or a chunk was rejected: `AuthenticationFailed`, `Truncated`,
+     * `TrailingBytes`, `DigestMismatch`, `SizeMismatch`, or `InvalidValue` for a chunk
+     * index past the end.
+     */
+    case Blob(
+        /**
+         * The precise cause.
+         */kind: ErrorKind, 
+        /**
+         * What was wrong and what to do.
+         */detail: String
+    )
+    /**
+     * The plaintext grew past the 2^40-byte limit (`AttachmentTooLarge`).
+     */
+    case TooLarge(
+        /**
+         * The precise cause.
+         */kind: ErrorKind, 
+        /**
+         * What was wrong and what to do.
+         */detail: String
+    )
+    /**
+     * An argument was refused, or the encryptor or decryptor has already finished.
+     */
+    case InvalidArgument(
+        /**
+         * The precise cause.
+         */kind: ErrorKind, 
+        /**
+         * What was wrong and what to do.
+         */detail: String
+    )
+
+    
+
+    
+
+    
+    public var errorDescription: String? {
+        String(reflecting: self)
+    }
+    
+}
+
+#if compiler(>=6)
+extension AttachmentError: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAttachmentError: FfiConverterRustBuffer {
+    typealias SwiftType = AttachmentError
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AttachmentError {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+
+        
+
+        
+        case 1: return .Pointer(
+            kind: try FfiConverterTypeErrorKind.read(from: &buf), 
+            detail: try FfiConverterString.read(from: &buf)
+            )
+        case 2: return .Blob(
+            kind: try FfiConverterTypeErrorKind.read(from: &buf), 
+            detail: try FfiConverterString.read(from: &buf)
+            )
+        case 3: return .TooLarge(
+            kind: try FfiConverterTypeErrorKind.read(from: &buf), 
+            detail: try FfiConverterString.read(from: &buf)
+            )
+        case 4: return .InvalidArgument(
+            kind: try FfiConverterTypeErrorKind.read(from: &buf), 
+            detail: try FfiConverterString.read(from: &buf)
+            )
+
+         default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: AttachmentError, into buf: inout [UInt8]) {
+        switch value {
+
+        
+
+        
+        
+        case let .Pointer(kind,detail):
+            writeInt(&buf, Int32(1))
+            FfiConverterTypeErrorKind.write(kind, into: &buf)
+            FfiConverterString.write(detail, into: &buf)
+            
+        
+        case let .Blob(kind,detail):
+            writeInt(&buf, Int32(2))
+            FfiConverterTypeErrorKind.write(kind, into: &buf)
+            FfiConverterString.write(detail, into: &buf)
+            
+        
+        case let .TooLarge(kind,detail):
+            writeInt(&buf, Int32(3))
+            FfiConverterTypeErrorKind.write(kind, into: &buf)
+            FfiConverterString.write(detail, into: &buf)
+            
+        
+        case let .InvalidArgument(kind,detail):
+            writeInt(&buf, Int32(4))
+            FfiConverterTypeErrorKind.write(kind, into: &buf)
+            FfiConverterString.write(detail, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAttachmentError_lift(_ buf: RustBuffer) throws -> AttachmentError {
+    return try FfiConverterTypeAttachmentError.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAttachmentError_lower(_ value: AttachmentError) -> RustBuffer {
+    return FfiConverterTypeAttachmentError.lower(value)
+}
+
+
+/**
  * The result of one message of a `decrypt_batch`.
  */
 
@@ -3355,6 +4008,22 @@ public enum ErrorKind: Equatable, Hashable {
      */
     case unknownMessage
     /**
+     * An attachment's blob does not hash to the digest its pointer carries.
+     */
+    case digestMismatch
+    /**
+     * An attachment decrypted to a length other than the size its pointer carries.
+     */
+    case sizeMismatch
+    /**
+     * An attachment is larger than the protocol allows (2^40 bytes).
+     */
+    case attachmentTooLarge
+    /**
+     * Reading or writing a stream or file failed.
+     */
+    case io
+    /**
      * An argument has the wrong length or value (checked before anything runs).
      */
     case invalidArgument
@@ -3457,11 +4126,19 @@ public struct FfiConverterTypeErrorKind: FfiConverterRustBuffer {
         
         case 35: return .unknownMessage
         
-        case 36: return .invalidArgument
+        case 36: return .digestMismatch
         
-        case 37: return .closed
+        case 37: return .sizeMismatch
         
-        case 38: return .other
+        case 38: return .attachmentTooLarge
+        
+        case 39: return .io
+        
+        case 40: return .invalidArgument
+        
+        case 41: return .closed
+        
+        case 42: return .other
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -3611,16 +4288,32 @@ public struct FfiConverterTypeErrorKind: FfiConverterRustBuffer {
             writeInt(&buf, Int32(35))
         
         
-        case .invalidArgument:
+        case .digestMismatch:
             writeInt(&buf, Int32(36))
         
         
-        case .closed:
+        case .sizeMismatch:
             writeInt(&buf, Int32(37))
         
         
-        case .other:
+        case .attachmentTooLarge:
             writeInt(&buf, Int32(38))
+        
+        
+        case .io:
+            writeInt(&buf, Int32(39))
+        
+        
+        case .invalidArgument:
+            writeInt(&buf, Int32(40))
+        
+        
+        case .closed:
+            writeInt(&buf, Int32(41))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(42))
         
         }
     }
@@ -4630,6 +5323,34 @@ fileprivate struct FfiConverterSequenceTypeBatchOutcome: FfiConverterRustBuffer 
     }
 }
 /**
+ * Where sealed chunk `index` lies in the blob of an attachment of `size` plaintext bytes.
+ * Fails with `InvalidValue` past the last chunk.
+ */
+public func attachmentChunkRange(size: UInt64, index: UInt64)throws  -> AttachmentChunkRange  {
+    return try  FfiConverterTypeAttachmentChunkRange_lift(try rustCallWithError(FfiConverterTypeAttachmentError_lift) {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_func_attachment_chunk_range(
+        FfiConverterUInt64.lower(size),
+        FfiConverterUInt64.lower(index),uniffiCallStatus
+    )
+})
+}
+/**
+ * Opens sealed chunk `index` alone (random access, as for video seeking) and returns its
+ * plaintext. The chunk's tag vouches for it; the blob's digest is not checked, so a
+ * player shows only chunks opened this way or by a decryptor.
+ */
+public func openAttachmentChunk(pointer: Data, index: UInt64, sealedChunk: Data)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeAttachmentError_lift) {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_func_open_attachment_chunk(
+        FfiConverterData.lower(pointer),
+        FfiConverterUInt64.lower(index),
+        FfiConverterData.lower(sealedChunk),uniffiCallStatus
+    )
+})
+}
+/**
  * A receipt body of `kind` signed by `identity` for messages (16-byte ids, sorted and
  * deduplicated here) sent by the peer whose identity key is `peer_key`.
  */
@@ -4687,6 +5408,12 @@ private let initializationResult: InitializationResult = {
     let scaffolding_contract_version = ffi_bluetick_uniffi_uniffi_contract_version()
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
+    }
+    if (uniffi_bluetick_uniffi_checksum_func_attachment_chunk_range() != 39320) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_bluetick_uniffi_checksum_func_open_attachment_chunk() != 61899) {
+        return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_bluetick_uniffi_checksum_func_create_receipt_body() != 14262) {
         return InitializationResult.apiChecksumMismatch
@@ -4760,6 +5487,18 @@ private let initializationResult: InitializationResult = {
     if (uniffi_bluetick_uniffi_checksum_method_account_verify_store() != 41040) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_bluetick_uniffi_checksum_method_attachmentdecryptor_finish() != 24721) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_bluetick_uniffi_checksum_method_attachmentdecryptor_update() != 11611) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_bluetick_uniffi_checksum_method_attachmentencryptor_finish() != 8034) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_bluetick_uniffi_checksum_method_attachmentencryptor_update() != 64851) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_bluetick_uniffi_checksum_method_prekeyupload_identity() != 47915) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -4815,6 +5554,15 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_bluetick_uniffi_checksum_constructor_account_open_sqlite() != 11651) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_bluetick_uniffi_checksum_constructor_attachmentdecryptor_new() != 9489) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_bluetick_uniffi_checksum_constructor_attachmentencryptor_new() != 41704) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_bluetick_uniffi_checksum_constructor_attachmentencryptor_with_key() != 25590) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_bluetick_uniffi_checksum_constructor_prekeyupload_from_bytes() != 24701) {

@@ -6,6 +6,8 @@ package org.bluetick
 
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.withContext
+import java.io.InputStream
+import java.io.OutputStream
 
 /**
  * Runs [block] on [Dispatchers.IO] and returns its result: the way to call an [Account]
@@ -27,3 +29,52 @@ suspend fun openSqliteAccount(path: String, storageKey: ByteArray, config: Accou
 
 /** An address from a UTF-8 user id. */
 fun Address(user: String, device: Int): Address = Address(user.toByteArray(Charsets.UTF_8), device.toUInt())
+
+/** How much the attachment idioms read at a time: one chunk of plaintext. */
+private const val ATTACHMENT_PIECE = 65536
+
+/**
+ * Encrypts an attachment under a fresh key: reads [input] to its end, writes the blob to
+ * upload to [output] and returns the 72-byte pointer to send inside a message (it holds the
+ * key: never log it). Memory is a chunk or two, whatever the size. Neither stream is closed.
+ *
+ * @throws AttachmentException.TooLarge past 2^40 bytes.
+ */
+@Throws(AttachmentException::class, java.io.IOException::class)
+fun encryptAttachment(input: InputStream, output: OutputStream): ByteArray =
+    AttachmentEncryptor().use { encryptor ->
+        val piece = ByteArray(ATTACHMENT_PIECE)
+        while (true) {
+            val n = input.read(piece)
+            if (n < 0) break
+            if (n > 0) output.write(encryptor.update(piece.copyOf(n)))
+        }
+        val last = encryptor.finish()
+        output.write(last.sealed)
+        output.flush()
+        last.pointer
+    }
+
+/**
+ * Decrypts the blob read from [input] for the attachment [pointer] names, writing the
+ * plaintext to [output]: only chunks whose tag verified are written, and the last one only
+ * once the blob's digest and size match the pointer. On an exception, discard what was
+ * written. Neither stream is closed.
+ *
+ * @throws AttachmentException.Pointer for a malformed pointer, [AttachmentException.Blob]
+ *   (`AUTHENTICATION_FAILED`, `TRUNCATED`, `TRAILING_BYTES`, `DIGEST_MISMATCH`,
+ *   `SIZE_MISMATCH`) for a blob that is not the one the pointer names.
+ */
+@Throws(AttachmentException::class, java.io.IOException::class)
+fun decryptAttachment(pointer: ByteArray, input: InputStream, output: OutputStream) {
+    AttachmentDecryptor(pointer).use { decryptor ->
+        val piece = ByteArray(ATTACHMENT_PIECE)
+        while (true) {
+            val n = input.read(piece)
+            if (n < 0) break
+            if (n > 0) output.write(decryptor.update(piece.copyOf(n)))
+        }
+        output.write(decryptor.finish())
+        output.flush()
+    }
+}

@@ -59,6 +59,10 @@ inline fun <reified T : Throwable> assertFails(kind: ErrorKind, block: () -> Uni
             is ProtocolException.Decryption -> e.kind
             is ProtocolException.Receipt -> e.kind
             is ProtocolException.InvalidArgument -> e.kind
+            is AttachmentException.Pointer -> e.kind
+            is AttachmentException.Blob -> e.kind
+            is AttachmentException.TooLarge -> e.kind
+            is AttachmentException.InvalidArgument -> e.kind
             else -> null
         }
         assertEquals(kind, got, e.message)
