@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Runs every fuzz target for a short smoke run (default 20 s each) from the checked-in
+# Runs every fuzz target for a short smoke run (default 10 s each) from the checked-in
 # corpus, without changing it. Needs nightly Rust and cargo-fuzz; says so when they are
 # missing instead of failing.
 set -euo pipefail
 cd "$(dirname "$0")"
-seconds=${FUZZ_SECONDS:-20}
+seconds=${FUZZ_SECONDS:-10}
 if ! cargo +nightly --version >/dev/null 2>&1 || ! cargo fuzz --version >/dev/null 2>&1; then
   echo "fuzz smoke runs NOT run: they need nightly Rust and cargo-fuzz (rustup toolchain install nightly; cargo install cargo-fuzz)"
   exit 0
