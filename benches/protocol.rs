@@ -207,13 +207,12 @@ fn shared_key(dhs: &[&Secret32], ss: &Secret32) -> [u8; 32] {
     sk
 }
 
-/// `AD || 0x11 || header`: what every message authenticates.
-fn message_aad(ikx_a: &[u8; 32], ikx_b: &[u8; 32], pq_hash: &[u8; 32], header: &[u8]) -> Vec<u8> {
-    let mut aad = Vec::with_capacity(139);
-    aad.push(EC_KEY_TYPE);
-    aad.extend_from_slice(ikx_a);
-    aad.push(EC_KEY_TYPE);
-    aad.extend_from_slice(ikx_b);
+/// `AD || 0x11 || header`: what every message authenticates, with revision 2's
+/// `AD = IK_A || IK_B || SHA-256(EncodeKEM(PQPK_B))` (the Ed25519 identity keys).
+fn message_aad(ik_a: &[u8; 32], ik_b: &[u8; 32], pq_hash: &[u8; 32], header: &[u8]) -> Vec<u8> {
+    let mut aad = Vec::with_capacity(96 + 1 + header.len());
+    aad.extend_from_slice(ik_a);
+    aad.extend_from_slice(ik_b);
     aad.extend_from_slice(pq_hash);
     aad.push(MESSAGE_TYPE);
     aad.extend_from_slice(header);
@@ -292,7 +291,7 @@ impl InitiatorInputs {
 /// Everything the responder's floor starts from: its private keys and the PreKeyMessage.
 struct ResponderInputs {
     identity_dh: X25519KeyPair,
-    responder_ikx: [u8; 32],
+    responder_ik: [u8; 32],
     spk: SignedPreKey,
     pqpk: PqPreKey,
     opk: OneTimePreKey,
@@ -309,7 +308,7 @@ impl ResponderInputs {
         let m = PreKeyMessage::parse(wire).unwrap();
         Self {
             identity_dh: bob.identity_dh(),
-            responder_ikx: *bob.identity.public().x25519(),
+            responder_ik: *bob.identity.public().as_bytes(),
             spk: bob.prekeys.signed_prekey(m.signed_prekey_id).unwrap(),
             pqpk: bob.prekeys.pq_prekey(m.pq_prekey_id).unwrap(),
             opk: bob
@@ -338,7 +337,7 @@ impl ResponderInputs {
         let dh4 = self.opk.key_pair().dh(&self.base_key).unwrap();
         let sk = shared_key(&[&dh1, &dh2, &dh3, &dh4], &ss);
         let pq_hash = kdf::sha256(&[&[KEM_KEY_TYPE], self.pqpk.key_pair().public()]);
-        let aad = message_aad(&ikx_a, &self.responder_ikx, &pq_hash, &self.header);
+        let aad = message_aad(&self.initiator_ik, &self.responder_ik, &pq_hash, &self.header);
         let dh = spk.dh(&self.ratchet_key).unwrap();
         let (root, ck) = kdf_rk(&sk, &dh);
         let (plain, _) = floor_open(&ck, &aad, &self.ciphertext);
@@ -364,7 +363,7 @@ impl StepInputs {
         let remote_pair = X25519KeyPair::generate(rng);
         let remote = *remote_pair.public();
         let root = random32(rng);
-        let aad = vec![0x5a; 139];
+        let aad = vec![0x5a; 137];
         let (_, ck) = kdf_rk(&root, &remote_pair.dh(own.public()).unwrap());
         let (ciphertext, _) = floor_seal(&ck, &aad, &vec![0x42; padded_len(body)]);
         Self {
@@ -484,7 +483,7 @@ const SIZES: [(usize, &str); 3] = [(64, "64B"), (1024, "1KiB"), (65536, "64KiB")
 
 fn bench_steady(c: &mut Criterion, since: SystemTime, out: &mut Vec<Outcome>) {
     let (alice, bob) = steady();
-    let aad = vec![0x5a; 139];
+    let aad = vec![0x5a; 137];
     let ck = random32(&mut rng(15));
     let bodies: Vec<Vec<u8>> = SIZES.iter().map(|(n, _)| vec![0x42; *n]).collect();
     let padded: Vec<Vec<u8>> = SIZES
@@ -542,7 +541,7 @@ fn bench_ratchet(c: &mut Criterion, since: SystemTime, out: &mut Vec<Outcome>) {
     let (alice, bob) = established();
     let body = [0x42u8; 64];
     let step = StepInputs::new(&mut rng(16), body.len());
-    let aad = vec![0x5a; 139];
+    let aad = vec![0x5a; 137];
     let ck = random32(&mut rng(17));
     let padded = vec![0x42; padded_len(body.len())];
     // Bob's decryption of a message under a new ratchet key: the DH ratchet step.
@@ -601,7 +600,7 @@ fn bench_skip(c: &mut Criterion, since: SystemTime, out: &mut Vec<Outcome>) {
     assert_eq!(count, 1000);
 
     // The floor: 1000 x KDF_CK to walk the chain, then one message's symmetric floor.
-    let aad = vec![0x5a; 139];
+    let aad = vec![0x5a; 137];
     let ck0 = random32(&mut rng(20));
     let mut ck = ck0;
     for _ in 0..1000 {

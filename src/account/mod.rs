@@ -100,8 +100,10 @@ impl Account {
         Self::load(store, storage_key, config, RngSource::Os, create_identity)
     }
 
-    /// [`Account::create`] with a given generator (for deterministic tests); the account
-    /// keeps using it for every later operation.
+    /// [`Account::create`] with a given generator, for deterministic tests and tools: the
+    /// account draws its keys and ratchet steps from it for every later operation. Store
+    /// nonces never come from it (the store has a generator of its own), but a generator
+    /// replayed across runs repeats every key it gives: never use one in an app.
     pub fn create_with_rng(
         store: Box<dyn Store>,
         storage_key: &Secret32,
@@ -127,7 +129,8 @@ impl Account {
         Self::load(store, storage_key, config, RngSource::Os, read_identity)
     }
 
-    /// [`Account::open`] with a given generator.
+    /// [`Account::open`] with a given generator, for tests and tools only (see
+    /// [`Account::create_with_rng`]).
     pub fn open_with_rng(
         store: Box<dyn Store>,
         storage_key: &Secret32,
