@@ -337,7 +337,12 @@ impl ResponderInputs {
         let dh4 = self.opk.key_pair().dh(&self.base_key).unwrap();
         let sk = shared_key(&[&dh1, &dh2, &dh3, &dh4], &ss);
         let pq_hash = kdf::sha256(&[&[KEM_KEY_TYPE], self.pqpk.key_pair().public()]);
-        let aad = message_aad(&self.initiator_ik, &self.responder_ik, &pq_hash, &self.header);
+        let aad = message_aad(
+            &self.initiator_ik,
+            &self.responder_ik,
+            &pq_hash,
+            &self.header,
+        );
         let dh = spk.dh(&self.ratchet_key).unwrap();
         let (root, ck) = kdf_rk(&sk, &dh);
         let (plain, _) = floor_open(&ck, &aad, &self.ciphertext);
