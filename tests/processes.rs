@@ -68,8 +68,9 @@ fn write_atomic(path: &Path, bytes: &[u8]) {
     fs::rename(&tmp, path).unwrap();
 }
 
-/// Appends one line to an app log. A kill can tear the last line; it is ended first, so the
-/// torn fragment stays a line of its own, which [`lines`] then skips.
+/// Appends one line to an app log with a single write, so a kill leaves either the whole
+/// line or a torn prefix of it. A torn tail is ended first, so it stays a line of its own,
+/// which [`lines`] then skips.
 fn append_line(path: &Path, line: &str) {
     let torn = fs::read(path)
         .ok()
@@ -79,19 +80,21 @@ fn append_line(path: &Path, line: &str) {
         .append(true)
         .open(path)
         .unwrap();
-    if torn {
-        writeln!(f).unwrap();
-    }
-    writeln!(f, "{line}").unwrap();
+    let record = if torn {
+        format!("\n{line}\n")
+    } else {
+        format!("{line}\n")
+    };
+    f.write_all(record.as_bytes()).unwrap();
     f.sync_data().unwrap();
 }
 
-/// The complete, well-formed lines of an app log: `<word> <field> <32 hex digits>`.
+/// The well-formed lines of an app log: `<word> <field> <32 hex digits>`. A well-formed
+/// last line without its newline is whole (the newline is the only byte after the 32 hex
+/// digits), so it counts; a torn prefix is never well-formed.
 fn lines(path: &Path) -> Vec<String> {
     let text = fs::read_to_string(path).unwrap_or_default();
-    let complete = text.rfind('\n').map_or("", |i| &text[..i]);
-    complete
-        .lines()
+    text.lines()
         .filter(|l| {
             let parts: Vec<&str> = l.split(' ').collect();
             parts.len() == 3
