@@ -43,15 +43,16 @@ fi
 step "fuzz smoke runs"
 fuzz/smoke.sh
 
-step "bindings generated with UniFFI: Kotlin (JUnit 5) and Python (pytest) suites"
-# Both reuse the workspace's target dir; the Swift layer and the consistency of every
+step "bindings generated with UniFFI: Python (pytest) and Kotlin (JUnit 5) suites"
+# Both reuse the workspace's target dir and the same cargo commands (maturin's), so the
+# second finds the native library built; the Swift layer and the consistency of every
 # language with the Rust API were checked by the Rust tests above (bluetick-bindgen).
-mvn -q -f bindings/kotlin/pom.xml test
 if ! python3 -c 'import pytest' 2>/dev/null; then
   python3 -m pip install --quiet --disable-pip-version-check pytest
 fi
 python3 -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps ./bindings/python
 python3 -m pytest -q bindings/python/tests
+mvn -q -f bindings/kotlin/pom.xml test
 
 step "newcomer: a fresh virtualenv and a fresh Maven project run the chat, no path variable"
 bash bindings/newcomer/run.sh

@@ -21,9 +21,13 @@ case "$(uname -m)" in
 esac
 
 cd "$root"
-cargo build --quiet --release -p bluetick-uniffi -p bluetick-bindgen
+# The same two cargo commands as maturin's build of the Python wheel, so that whichever of
+# the two bindings is built second finds everything compiled: the library alone in release
+# (selecting the generator's package too would change the features cargo resolves, and
+# rebuild the graph), and the workspace's generator binary as maturin runs it.
+cargo build --quiet --release -p bluetick-uniffi
 rm -rf "$out/generated-sources/uniffi" "$out/native"
 mkdir -p "$out/native/$os-$arch"
-"$target_dir/release/uniffi-bindgen" generate --no-format --language kotlin \
+cargo run --quiet --bin uniffi-bindgen -- generate --no-format --language kotlin \
   --library "$target_dir/release/$lib" --out-dir "$out/generated-sources/uniffi"
 cp "$target_dir/release/$lib" "$out/native/$os-$arch/$lib"
