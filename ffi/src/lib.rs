@@ -46,6 +46,7 @@ mod messaging;
 mod prekeys;
 mod protocol;
 mod ptr;
+mod relay;
 mod status;
 
 use core::ffi::c_char;
@@ -58,6 +59,7 @@ pub use inbox::*;
 pub use messaging::*;
 pub use prekeys::*;
 pub use protocol::*;
+pub use relay::*;
 pub use status::*;
 
 /// The version of the C ABI this header describes. It changes only when a declaration in
