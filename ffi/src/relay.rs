@@ -407,12 +407,12 @@ pub unsafe extern "C" fn bt_relay_client_free(client: *mut bt_relay_client) {
 /// As [`Handle::borrow`].
 unsafe fn with<T>(
     client: *const bt_relay_client,
-    f: impl FnOnce(&mut ClientConnection) -> Result<T, FfiError>,
+    f: impl FnOnce(&mut ClientConnection) -> T,
 ) -> Result<T, FfiError> {
     // SAFETY: forwarded from the caller.
     let client = unsafe { bt_relay_client::borrow(client) }?;
     let mut conn = lock(client)?;
-    f(&mut conn)
+    Ok(f(&mut conn))
 }
 
 /// The socket is open: the client waits for the relay's challenge. Frames not yet written
@@ -425,7 +425,7 @@ unsafe fn with<T>(
 pub unsafe extern "C" fn bt_relay_client_connected(client: *const bt_relay_client) -> bt_status {
     boundary(|| {
         // SAFETY: the caller's guarantee.
-        unsafe { with(client, |c| Ok(c.connected())) }
+        unsafe { with(client, |c| c.connected()) }
     })
 }
 
@@ -445,11 +445,7 @@ pub unsafe extern "C" fn bt_relay_client_disconnected(
         // SAFETY: the caller's guarantees, as documented above.
         let out = unsafe { ptr::out(out_delay_ms, "out_delay_ms", 0) }?;
         // SAFETY: as above.
-        *out = unsafe {
-            with(client, |c| {
-                Ok(c.disconnected(now_ms, &mut bluetick::os_rng()))
-            })
-        }?;
+        *out = unsafe { with(client, |c| c.disconnected(now_ms, &mut bluetick::os_rng())) }?;
         Ok(())
     })
 }
@@ -482,7 +478,8 @@ pub unsafe extern "C" fn bt_relay_client_receive(
             )
         };
         // SAFETY: as above.
-        unsafe { with(client, |c| Ok(c.receive(frame, &account.account)?)) }
+        unsafe { with(client, |c| c.receive(frame, &account.account)) }??;
+        Ok(())
     })
 }
 
@@ -502,7 +499,7 @@ pub unsafe extern "C" fn bt_relay_client_poll_transmit(
         // SAFETY: the caller's guarantees, as documented above.
         let out = unsafe { ptr::out(out_frame, "out_frame", bt_buffer::EMPTY) }?;
         // SAFETY: as above.
-        if let Some(frame) = unsafe { with(client, |c| Ok(c.poll_transmit())) }? {
+        if let Some(frame) = unsafe { with(client, |c| c.poll_transmit()) }? {
             *out = bt_buffer::from_vec(frame);
         }
         Ok(())
@@ -523,7 +520,7 @@ pub unsafe extern "C" fn bt_relay_client_poll_event(
         // SAFETY: the caller's guarantees, as documented above.
         let out = unsafe { ptr::out(out, "out", bt_relay_event::EMPTY) }?;
         // SAFETY: as above.
-        if let Some(event) = unsafe { with(client, |c| Ok(c.poll_event())) }? {
+        if let Some(event) = unsafe { with(client, |c| c.poll_event()) }? {
             *out = bt_relay_event::of(event);
         }
         Ok(())
@@ -611,7 +608,7 @@ pub unsafe extern "C" fn bt_relay_client_send(
         check_size(size, "the send")?;
         let wire = wire.to_vec();
         // SAFETY: as above.
-        *out_id = unsafe { with(client, |c| Ok(c.send(recipients, wire))) }?.0;
+        *out_id = unsafe { with(client, |c| c.send(recipients, wire)) }?.0;
         Ok(())
     })
 }
@@ -633,7 +630,7 @@ pub unsafe extern "C" fn bt_relay_client_committed(
         // SAFETY: the caller's guarantees, as documented above.
         let id = MessageId(*unsafe { ptr::array::<BT_MESSAGE_ID_LEN>(id, "id") }?);
         // SAFETY: as above.
-        unsafe { with(client, |c| Ok(c.committed(id))) }
+        unsafe { with(client, |c| c.committed(id)) }
     })
 }
 
@@ -647,7 +644,7 @@ unsafe fn request(
     send: impl FnOnce(&mut ClientConnection) -> u32,
 ) -> Result<(), FfiError> {
     // SAFETY: forwarded from the caller.
-    *out = unsafe { with(client, |c| Ok(send(c))) }?;
+    *out = unsafe { with(client, send) }?;
     Ok(())
 }
 
@@ -777,7 +774,7 @@ pub unsafe extern "C" fn bt_relay_client_state(
         // SAFETY: the caller's guarantees, as documented above.
         let out = unsafe { ptr::out(out_state, "out_state", BT_RELAY_DISCONNECTED) }?;
         // SAFETY: as above.
-        *out = match unsafe { with(client, |c| Ok(c.state())) }? {
+        *out = match unsafe { with(client, |c| c.state()) }? {
             ConnectionState::Disconnected { .. } => BT_RELAY_DISCONNECTED,
             ConnectionState::AwaitingChallenge => BT_RELAY_AWAITING_CHALLENGE,
             ConnectionState::Authenticating => BT_RELAY_AUTHENTICATING,
@@ -809,7 +806,7 @@ pub unsafe extern "C" fn bt_relay_client_reconnect_at_ms(
             )
         };
         // SAFETY: as above.
-        if let Some(t) = unsafe { with(client, |c| Ok(c.reconnect_at_ms())) }? {
+        if let Some(t) = unsafe { with(client, |c| c.reconnect_at_ms()) }? {
             *at = t;
             *disconnected = true;
         }
@@ -832,7 +829,7 @@ pub unsafe extern "C" fn bt_relay_client_should_connect(
         // SAFETY: the caller's guarantees, as documented above.
         let out = unsafe { ptr::out(out, "out", false) }?;
         // SAFETY: as above.
-        *out = unsafe { with(client, |c| Ok(c.should_connect(now_ms))) }?;
+        *out = unsafe { with(client, |c| c.should_connect(now_ms)) }?;
         Ok(())
     })
 }
@@ -850,7 +847,7 @@ pub unsafe extern "C" fn bt_relay_client_outbox_len(
         // SAFETY: the caller's guarantees, as documented above.
         let out = unsafe { ptr::out(out_len, "out_len", 0) }?;
         // SAFETY: as above.
-        *out = unsafe { with(client, |c| Ok(c.outbox_len())) }?;
+        *out = unsafe { with(client, |c| c.outbox_len()) }?;
         Ok(())
     })
 }
@@ -924,10 +921,8 @@ mod tests {
         loop {
             let mut b = bt_buffer::EMPTY;
             // SAFETY: a live client and a writable buffer, freed below.
-            assert_eq!(
-                unsafe { bt_relay_client_poll_transmit(c, &mut b) },
-                bt_status::BT_OK
-            );
+            let status = unsafe { bt_relay_client_poll_transmit(c, &mut b) };
+            assert_eq!(status, bt_status::BT_OK);
             if b.len == 0 {
                 return out;
             }
@@ -942,10 +937,8 @@ mod tests {
     fn state(c: *mut bt_relay_client) -> u32 {
         let mut s = 99;
         // SAFETY: a live client.
-        assert_eq!(
-            unsafe { bt_relay_client_state(c, &mut s) },
-            bt_status::BT_OK
-        );
+        let status = unsafe { bt_relay_client_state(c, &mut s) };
+        assert_eq!(status, bt_status::BT_OK);
         s
     }
 
@@ -1186,10 +1179,8 @@ mod tests {
             jitter_ms: 0,
         };
         // SAFETY: a writable backoff.
-        assert_eq!(
-            unsafe { bt_relay_backoff_default(&mut b) },
-            bt_status::BT_OK
-        );
+        let status = unsafe { bt_relay_backoff_default(&mut b) };
+        assert_eq!(status, bt_status::BT_OK);
         assert_eq!(Backoff::from(b), Backoff::default());
     }
 
