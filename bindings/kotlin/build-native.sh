@@ -22,6 +22,11 @@ esac
 
 cd "$root"
 cargo build --quiet --release -p bluetick-uniffi -p bluetick-bindgen
+# The relay process RelayProcessTest talks to. The workspace's tests build it too; built here
+# on its own (never with the crates above, whose features it would change) when missing.
+if [ ! -x "$target_dir/release/bluetick-relay" ]; then
+  cargo build --quiet --release -p bluetick-relay
+fi
 rm -rf "$out/generated-sources/uniffi" "$out/native"
 mkdir -p "$out/native/$os-$arch"
 "$target_dir/release/uniffi-bindgen" generate --no-format --language kotlin \
