@@ -375,7 +375,12 @@ pub unsafe extern "C" fn bt_relay_client_new(
         // for any bits).
         let backoff = unsafe { backoff.as_ref() }.map_or_else(Backoff::default, |b| (*b).into());
         check_user(&address.user, "this device's user id")?;
-        check_size(certificate.len(), "the certificate")?;
+        // The Authenticate frame carries the certificate with the address, the identity key
+        // (32 bytes) and the signature (64).
+        check_size(
+            certificate.len() + address.user.len() + 5 + 32 + 64,
+            "the certificate",
+        )?;
         let certificate = (!certificate.is_empty()).then(|| certificate.to_vec());
         let conn = ClientConnection::new(ClientConfig {
             address,
@@ -1044,6 +1049,21 @@ mod tests {
                 bt_status::BT_NULL_ARGUMENT
             );
             let big = vec![0u8; MAX_FRAME_LEN];
+            let mut none = core::ptr::null_mut();
+            let almost = vec![0u8; MAX_FRAME_LEN - 80];
+            assert_eq!(
+                bt_relay_client_new(
+                    b"bob".as_ptr(),
+                    3,
+                    1,
+                    almost.as_ptr(),
+                    almost.len(),
+                    core::ptr::null(),
+                    &mut none
+                ),
+                bt_status::BT_INVALID_ARGUMENT
+            );
+            assert!(none.is_null());
             assert_eq!(
                 bt_relay_client_send(c, &ok, 1, big.as_ptr(), big.len(), id.as_mut_ptr()),
                 bt_status::BT_INVALID_ARGUMENT

@@ -339,7 +339,12 @@ impl RelayClient {
         backoff: RelayBackoff,
     ) -> Result<Arc<Self>, RelayError> {
         check_user(&address.user, "this device's user id")?;
-        check_size(certificate.as_ref().map_or(0, Vec::len), "the certificate")?;
+        // The Authenticate frame carries the certificate with the address, the identity key
+        // (32 bytes) and the signature (64).
+        check_size(
+            certificate.as_ref().map_or(0, Vec::len) + address.user.len() + 5 + 32 + 64,
+            "the certificate",
+        )?;
         Ok(Arc::new(Self {
             inner: Mutex::new(ClientConnection::new(ClientConfig {
                 address: (&address).into(),
@@ -583,6 +588,8 @@ mod tests {
     #[test]
     fn values_the_relay_would_refuse_are_refused_here() {
         assert!(RelayClient::new(address("", 1), None, backoff()).is_err());
+        let almost = vec![0u8; MAX_FRAME_LEN - 80];
+        assert!(RelayClient::new(address("bob", 1), Some(almost), backoff()).is_err());
         let c = RelayClient::new(address("alice", 1), None, backoff()).unwrap();
         let long = Address {
             user: vec![b'a'; 65],
