@@ -26,6 +26,11 @@ cd "$root"
 # (selecting the generator's package too would change the features cargo resolves, and
 # rebuild the graph), and the workspace's generator binary as maturin runs it.
 cargo build --quiet --release -p bluetick-uniffi
+# The relay process RelayProcessTest talks to. The workspace's tests build it too; built here
+# on its own (never with the crate above, whose features it would change) when missing.
+if [ ! -x "$target_dir/release/bluetick-relay" ]; then
+  cargo build --quiet --release -p bluetick-relay
+fi
 rm -rf "$out/generated-sources/uniffi" "$out/native"
 mkdir -p "$out/native/$os-$arch"
 cargo run --quiet --bin uniffi-bindgen -- generate --no-format --language kotlin \

@@ -120,10 +120,106 @@
 // Content type of a receipt (`0x02`).
 #define BT_CONTENT_RECEIPT 2
 
+// `bt_relay_client_state`: no socket; the next attempt is due at
+// `bt_relay_client_reconnect_at_ms`.
+#define BT_RELAY_DISCONNECTED 0
+
+// `bt_relay_client_state`: socket open, waiting for the relay's challenge.
+#define BT_RELAY_AWAITING_CHALLENGE 1
+
+// `bt_relay_client_state`: challenge answered, waiting for the relay's welcome.
+#define BT_RELAY_AUTHENTICATING 2
+
+// `bt_relay_client_state`: authenticated; sends, requests and acknowledgements flow.
+#define BT_RELAY_READY 3
+
+// `bt_relay_event.kind`: no event is waiting.
+#define BT_RELAY_EVENT_NONE 0
+
+// Authenticated; `queued` deliveries follow.
+#define BT_RELAY_EVENT_READY 1
+
+// The relay stored the wire `id` for every recipient: `bt_account_mark_sent` it.
+#define BT_RELAY_EVENT_SENT 2
+
+// The relay refused the wire `id` (`code`); it left the outbox.
+#define BT_RELAY_EVENT_SEND_FAILED 3
+
+// A wire from `(sender_user, sender_device)`: decrypt it, then
+// `bt_relay_client_committed(id)`.
+#define BT_RELAY_EVENT_DELIVERY 4
+
+// The answer to `bt_relay_client_fetch_bundle` number `request`.
+#define BT_RELAY_EVENT_BUNDLE 5
+
+// The answer to `bt_relay_client_fetch_devices` number `request`.
+#define BT_RELAY_EVENT_DEVICES 6
+
+// An upload or a device list publication (`request`) succeeded.
+#define BT_RELAY_EVENT_DONE 7
+
+// The relay refused request `request` (`code`).
+#define BT_RELAY_EVENT_REQUEST_FAILED 8
+
+// The relay closed the connection with error `code`: close the socket and call
+// `bt_relay_client_disconnected`.
+#define BT_RELAY_EVENT_CONNECTION_FAILED 9
+
+// Relay error code: the frame could not be parsed (fatal).
+#define BT_RELAY_ERROR_MALFORMED 1
+
+// Relay error code: the frame exceeded 1 MiB (fatal).
+#define BT_RELAY_ERROR_OVERSIZE 2
+
+// Relay error code: a request before authentication (fatal).
+#define BT_RELAY_ERROR_UNAUTHENTICATED 3
+
+// Relay error code: bad signature, or the address is bound to another identity (fatal).
+#define BT_RELAY_ERROR_AUTHENTICATION_FAILED 4
+
+// Relay error code: too many frames too fast (fatal).
+#define BT_RELAY_ERROR_FLOOD 5
+
+// Relay error code: a frame this side never receives (fatal).
+#define BT_RELAY_ERROR_UNEXPECTED_FRAME 6
+
+// Relay error code: the relay cannot serve now; reconnect later (fatal).
+#define BT_RELAY_ERROR_UNAVAILABLE 7
+
+// Relay error code: a recipient is not a device the relay knows.
+#define BT_RELAY_ERROR_UNKNOWN_RECIPIENT 16
+
+// Relay error code: a recipient's queue is full; send later.
+#define BT_RELAY_ERROR_QUEUE_FULL 17
+
+// Relay error code: no prekeys stored for that address.
+#define BT_RELAY_ERROR_NO_BUNDLE 18
+
+// Relay error code: too many bundle fetches; wait.
+#define BT_RELAY_ERROR_RATE_LIMITED 19
+
+// Relay error code: the prekey upload does not parse, verify or match the identity.
+#define BT_RELAY_ERROR_INVALID_UPLOAD 20
+
+// Relay error code: the device list does not parse or verify.
+#define BT_RELAY_ERROR_INVALID_DEVICE_LIST 21
+
+// Relay error code: the device list's version is not above the stored one.
+#define BT_RELAY_ERROR_STALE_DEVICE_LIST 22
+
+// Relay error code: the certificate does not parse, match or verify.
+#define BT_RELAY_ERROR_INVALID_CERTIFICATE 23
+
+// Relay error code: the request concerns another user.
+#define BT_RELAY_ERROR_FORBIDDEN 24
+
+// Relay error code: the relay's storage failed for this request; try again.
+#define BT_RELAY_ERROR_INTERNAL 25
+
 // The result of every function that can fail. `BT_OK` is 0; values 1 to 99 are the
 // library's error kinds, one each (the name after `BT_` is `bluetick::ErrorKind`'s name);
-// values from 100 are errors of the C boundary itself. The numbers are fixed: a value never
-// changes meaning, and new kinds get new numbers.
+// values from 100 are errors of the C boundary itself, and from 105 of the relay client.
+// The numbers are fixed: a value never changes meaning, and new kinds get new numbers.
 //
 // `bt_status_name` gives each value's name; `bt_last_error_message` gives the message of the
 // last failure on the calling thread.
@@ -231,6 +327,13 @@ enum bt_status
   // An error this version of the C ABI has no status for (an error kind newer than the
   // header); the message says what it was.
   BT_INTERNAL = 104,
+  // The relay sent a frame the relay client refuses: malformed, out of place, or of
+  // another protocol version. An error frame for the relay is queued: write it, close
+  // the socket and call `bt_relay_client_disconnected`.
+  BT_RELAY_PROTOCOL = 105,
+  // A frame was fed to a relay client with no open connection: call
+  // `bt_relay_client_connected` once the socket is open.
+  BT_RELAY_NOT_CONNECTED = 106,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -272,6 +375,15 @@ typedef struct bt_inbox bt_inbox;
 
 // Private prekeys held in memory. Safe to share between threads (locked inside).
 typedef struct bt_prekeys bt_prekeys;
+
+// One device's connection to the relay, as a state machine without I/O: made by
+// `bt_relay_client_new`, freed by `bt_relay_client_free`. It keeps the outbox (wires
+// awaiting the relay's `Sent`, resent after every reconnect), the acknowledgements of
+// committed deliveries, the pending requests and the reconnection schedule.
+//
+// Thread-safe: it locks inside, so a socket thread may feed and drain it while another
+// thread sends. Only `bt_relay_client_free` must not overlap any other use.
+typedef struct bt_relay_client bt_relay_client;
 
 // All sessions with one peer (a session record). Safe to share between threads (locked
 // inside); every call either completes or changes nothing.
@@ -382,6 +494,61 @@ typedef struct {
   // Whether either is below the low-water mark: call `bt_account_replenish_prekeys`.
   bool low;
 } bt_prekey_counts;
+
+// The reconnection schedule: the delay before attempt `n` (0 for the first retry) is
+// `min(2^n * base_ms, max_ms) + random(0, jitter_ms)` milliseconds. Pass null for the
+// defaults (250 ms, 30 s, 1 s); `bt_relay_backoff_default` fills one in.
+typedef struct {
+  // Delay of the first retry before jitter, in milliseconds.
+  uint64_t base_ms;
+  // Largest delay before jitter, in milliseconds.
+  uint64_t max_ms;
+  // Largest random addition, in milliseconds (0 for none).
+  uint64_t jitter_ms;
+} bt_relay_backoff;
+
+// One event of the relay client, tagged by `kind` (a `BT_RELAY_EVENT_*` value). Only the
+// fields the kind names are set; the others are zero or empty. The caller owns the
+// buffers inside and frees them with one `bt_relay_event_free`.
+typedef struct {
+  // One of `BT_RELAY_EVENT_*`.
+  uint32_t kind;
+  // `READY`: messages waiting in this device's queue (they follow as deliveries).
+  uint32_t queued;
+  // `SENT`, `SEND_FAILED`, `DELIVERY`: the wire's message id.
+  uint8_t id[16];
+  // `BUNDLE`, `DEVICES`, `DONE`, `REQUEST_FAILED`: the request answered.
+  uint32_t request;
+  // `SEND_FAILED`, `REQUEST_FAILED`, `CONNECTION_FAILED`: a `BT_RELAY_ERROR_*` code.
+  uint8_t code;
+  // `DELIVERY`: the authenticated sender's user id. Owned.
+  bt_buffer sender_user;
+  // `DELIVERY`: the sender's device.
+  uint32_t sender_device;
+  // `DELIVERY`: the wire message, for `bt_account_decrypt`. Owned.
+  bt_buffer wire;
+  // `BUNDLE`: `PreKeyBundle` bytes, for `bt_account_encrypt`. Owned.
+  bt_buffer bundle;
+  // `BUNDLE`: the device's certificate; empty when it has none. Owned.
+  bt_buffer certificate;
+  // `BUNDLE`, `DEVICES`: the user's signed device list; empty when none was
+  // published. Owned.
+  bt_buffer device_list;
+  // `DEVICES`: the device ids with prekeys at the relay, ascending.
+  uint32_t devices[16];
+  // `DEVICES`: how many of `devices` are set (at most 16).
+  size_t device_count;
+} bt_relay_event;
+
+// A recipient of `bt_relay_client_send`: a device address, borrowed for the call.
+typedef struct {
+  // The user id (`user_len` bytes, 1 to 64; null only when `user_len` is 0).
+  const uint8_t *user;
+  // The length of `user`.
+  size_t user_len;
+  // The device number.
+  uint32_t device;
+} bt_relay_recipient;
 
 #ifdef __cplusplus
 extern "C" {
@@ -1139,6 +1306,204 @@ bt_status bt_receipt_verify(const uint8_t *body,
                             size_t sent_count,
                             uint8_t *out_kind,
                             uint64_t *out_timestamp_ms);
+
+// Writes the default backoff to `*out` (250 ms doubling up to 30 s, plus up to 1 s of
+// jitter).
+//
+// # Safety
+// `out` null or a writable `bt_relay_backoff`.
+bt_status bt_relay_backoff_default(bt_relay_backoff *out);
+
+// Makes a relay client for this device `(user, user_len, device)` (user 1 to 64 bytes,
+// else `BT_INVALID_ARGUMENT`) into a new handle `*out` (null on failure). `certificate`
+// is the device's certificate (spec §11) for a companion device, or null with length 0
+// for none; `backoff` null for the defaults. The client starts disconnected, its first
+// attempt due at once.
+//
+// # Safety
+// `(user, user_len)` and `(certificate, certificate_len)` byte inputs; `backoff` null or
+// a readable `bt_relay_backoff`; `out` null or a writable `bt_relay_client *`.
+bt_status bt_relay_client_new(const uint8_t *user,
+                              size_t user_len,
+                              uint32_t device,
+                              const uint8_t *certificate,
+                              size_t certificate_len,
+                              const bt_relay_backoff *backoff,
+                              bt_relay_client **out);
+
+// Frees the client (its outbox with it: wires not yet acknowledged are gone; the account
+// still holds them as `BT_MESSAGE_PENDING`). Null is a no-op.
+//
+// # Safety
+// `client` null or a live handle that no other thread is using.
+void bt_relay_client_free(bt_relay_client *client);
+
+// The socket is open: the client waits for the relay's challenge. Frames not yet written
+// from an earlier connection are dropped (what matters is sent again after
+// authentication).
+//
+// # Safety
+// `client` null or a live handle.
+bt_status bt_relay_client_connected(const bt_relay_client *client);
+
+// The socket closed, or could not be opened, at `now_ms` (any monotonic clock in
+// milliseconds, the same for every call): the next attempt is scheduled with the jittered
+// backoff (jitter from the OS random generator). `*out_delay_ms` receives the delay.
+//
+// # Safety
+// `client` null or a live handle; `out_delay_ms` null or a writable `uint64_t`.
+bt_status bt_relay_client_disconnected(const bt_relay_client *client,
+                                       uint64_t now_ms,
+                                       uint64_t *out_delay_ms);
+
+// Feeds one frame received from the relay (one binary WebSocket message, whole). The
+// relay's challenge is answered with a signature by `account`'s identity key, which never
+// leaves the account. Afterwards write every `bt_relay_client_poll_transmit` frame and
+// handle every `bt_relay_client_poll_event`.
+//
+// `BT_RELAY_PROTOCOL` when the frame is malformed, out of place or of another protocol
+// version: an error frame for the relay is queued; write it, close the socket and call
+// `bt_relay_client_disconnected`. `BT_RELAY_NOT_CONNECTED` before
+// `bt_relay_client_connected`.
+//
+// # Safety
+// `client` and `account` null or live handles; `(frame, frame_len)` a byte input.
+bt_status bt_relay_client_receive(const bt_relay_client *client,
+                                  const bt_account *account,
+                                  const uint8_t *frame,
+                                  size_t frame_len);
+
+// Takes the next frame to write to the socket into `*out_frame` (free it with
+// `bt_buffer_free`), or leaves it empty when there is none. Frames are never empty, so
+// `out_frame->len == 0` means "nothing to write now". Committed deliveries are
+// acknowledged here, batched into one frame.
+//
+// # Safety
+// `client` null or a live handle; `out_frame` null or a writable `bt_buffer`.
+bt_status bt_relay_client_poll_transmit(const bt_relay_client *client, bt_buffer *out_frame);
+
+// Takes the next event into `*out` (see `bt_relay_event`); `out->kind` is
+// `BT_RELAY_EVENT_NONE` when there is none. Free it with `bt_relay_event_free`.
+//
+// # Safety
+// `client` null or a live handle; `out` null or a writable `bt_relay_event`.
+bt_status bt_relay_client_poll_event(const bt_relay_client *client, bt_relay_event *out);
+
+// Frees the buffers inside `*event` and zeroes them, so a second call does nothing. The
+// struct itself belongs to the caller. Null is a no-op.
+//
+// # Safety
+// `event` null or a `bt_relay_event` written by `bt_relay_client_poll_event` whose buffers
+// were not freed through another copy.
+void bt_relay_event_free(bt_relay_event *event);
+
+// Queues `wire` (1 byte to under 1 MiB) for `recipient_count` devices (1 to 4096: one
+// for a pairwise wire, many for a group wire; user ids 1 to 64 bytes), and writes its
+// 16-byte id to `out_id`. It stays in the outbox, and is sent again after every reconnect,
+// until `BT_RELAY_EVENT_SENT` or `BT_RELAY_EVENT_SEND_FAILED` names the id. Sending the
+// same wire twice queues it once. Values the relay would refuse are `BT_INVALID_ARGUMENT`.
+//
+// # Safety
+// `client` null or a live handle; `recipients` null only when `recipient_count` is 0,
+// else that many readable `bt_relay_recipient`s whose user pointers are byte inputs;
+// `(wire, wire_len)` a byte input; `out_id` null or 16 writable bytes.
+bt_status bt_relay_client_send(const bt_relay_client *client,
+                               const bt_relay_recipient *recipients,
+                               size_t recipient_count,
+                               const uint8_t *wire,
+                               size_t wire_len,
+                               uint8_t *out_id);
+
+// The account committed the delivery `id` (16 bytes; after `bt_account_decrypt`
+// returned, also when it reported a duplicate or `BT_ALREADY_RECEIVED`): only now may
+// the relay delete it. The acknowledgement goes out with the next
+// `bt_relay_client_poll_transmit` while authenticated, else after the next
+// authentication.
+//
+// # Safety
+// `client` null or a live handle; `id` null or 16 readable bytes.
+bt_status bt_relay_client_committed(const bt_relay_client *client, const uint8_t *id);
+
+// Uploads prekeys (`PreKeyUpload` bytes from `bt_account_prekey_upload` or a
+// replenishment); `*out_request` receives the request id that `BT_RELAY_EVENT_DONE` or
+// `BT_RELAY_EVENT_REQUEST_FAILED` will name. Sent once authenticated, and again after a
+// reconnect until answered.
+//
+// # Safety
+// `client` null or a live handle; `(upload, upload_len)` a byte input; `out_request` null
+// or a writable `uint32_t`.
+bt_status bt_relay_client_upload_prekeys(const bt_relay_client *client,
+                                         const uint8_t *upload,
+                                         size_t upload_len,
+                                         uint32_t *out_request);
+
+// Fetches a bundle of the device `(user, user_len, device)`; answered by
+// `BT_RELAY_EVENT_BUNDLE` (or `REQUEST_FAILED`) naming `*out_request`.
+//
+// # Safety
+// `client` null or a live handle; `(user, user_len)` a byte input; `out_request` null or
+// a writable `uint32_t`.
+bt_status bt_relay_client_fetch_bundle(const bt_relay_client *client,
+                                       const uint8_t *user,
+                                       size_t user_len,
+                                       uint32_t device,
+                                       uint32_t *out_request);
+
+// Fetches the devices of the user `(user, user_len)`; answered by
+// `BT_RELAY_EVENT_DEVICES` (or `REQUEST_FAILED`) naming `*out_request`.
+//
+// # Safety
+// As `bt_relay_client_fetch_bundle`.
+bt_status bt_relay_client_fetch_devices(const bt_relay_client *client,
+                                        const uint8_t *user,
+                                        size_t user_len,
+                                        uint32_t *out_request);
+
+// Publishes a new signed device list (`DeviceList` bytes, spec §11) of this device's
+// user; answered by `BT_RELAY_EVENT_DONE` (or `REQUEST_FAILED`) naming `*out_request`.
+//
+// # Safety
+// As `bt_relay_client_upload_prekeys`.
+bt_status bt_relay_client_publish_device_list(const bt_relay_client *client,
+                                              const uint8_t *list,
+                                              size_t list_len,
+                                              uint32_t *out_request);
+
+// The connection's state: `*out_state` one of `BT_RELAY_DISCONNECTED`,
+// `BT_RELAY_AWAITING_CHALLENGE`, `BT_RELAY_AUTHENTICATING`, `BT_RELAY_READY`.
+//
+// # Safety
+// `client` null or a live handle; `out_state` null or a writable `uint32_t`.
+bt_status bt_relay_client_state(const bt_relay_client *client, uint32_t *out_state);
+
+// While disconnected, when the next connection attempt is due (`*out_at_ms`, on the
+// clock of `bt_relay_client_disconnected`) with `*out_disconnected` true; otherwise
+// `*out_disconnected` false and `*out_at_ms` 0.
+//
+// # Safety
+// `client` null or a live handle; `out_at_ms` null or a writable `uint64_t`;
+// `out_disconnected` null or a writable `bool`.
+bt_status bt_relay_client_reconnect_at_ms(const bt_relay_client *client,
+                                          uint64_t *out_at_ms,
+                                          bool *out_disconnected);
+
+// Whether to open a socket now: `*out` true when disconnected and the attempt is due at
+// `now_ms`.
+//
+// # Safety
+// `client` null or a live handle; `out` null or a writable `bool`.
+bt_status bt_relay_client_should_connect(const bt_relay_client *client, uint64_t now_ms, bool *out);
+
+// How many wires await the relay's acknowledgement: `*out_len`.
+//
+// # Safety
+// `client` null or a live handle; `out_len` null or a writable `size_t`.
+bt_status bt_relay_client_outbox_len(const bt_relay_client *client, size_t *out_len);
+
+// The name of a relay error code (a `BT_RELAY_ERROR_*` value), such as `"QueueFull"`, or
+// `"Unknown"` for a byte that names none: a static NUL-terminated string, never null,
+// never freed.
+const char *bt_relay_error_name(uint8_t code);
 
 // The name of a status value, such as `"BT_WRONG_STORAGE_KEY"`, or `"BT_UNKNOWN_STATUS"`
 // for a number that is no status. Takes an `int` so any number is safe to pass.

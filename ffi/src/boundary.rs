@@ -24,6 +24,8 @@ pub(crate) enum FfiError {
     Buffer(String),
     /// An error of the library, by kind.
     Core { kind: ErrorKind, message: String },
+    /// An error with a status of its own (the relay client's).
+    Status { status: bt_status, message: String },
 }
 
 impl FfiError {
@@ -33,13 +35,16 @@ impl FfiError {
             Self::InvalidArgument(_) => bt_status::BT_INVALID_ARGUMENT,
             Self::Buffer(_) => bt_status::BT_BUFFER,
             Self::Core { kind, .. } => bt_status::of_kind(*kind),
+            Self::Status { status, .. } => *status,
         }
     }
 
     pub(crate) fn message(&self) -> String {
         match self {
             Self::Null(name) => format!("argument `{name}` is null"),
-            Self::InvalidArgument(m) | Self::Buffer(m) => m.clone(),
+            Self::InvalidArgument(m) | Self::Buffer(m) | Self::Status { message: m, .. } => {
+                m.clone()
+            }
             Self::Core { kind, message } => {
                 if bt_status::of_kind(*kind) == bt_status::BT_INTERNAL {
                     format!("{} ({message})", kind.name())

@@ -21,7 +21,8 @@
 //!   the old contents.
 //! - **Ownership**: the caller owns what the library returns: a `bt_buffer` until
 //!   `bt_buffer_free`, a `bt_incoming` until `bt_incoming_free`, handles (`bt_account`,
-//!   `bt_inbox`) until their `*_free`. Each is freed exactly once; every free accepts null.
+//!   `bt_inbox`, `bt_relay_client`) until their `*_free`. Each is freed exactly once;
+//!   every free accepts null.
 //! - **Threads**: a `bt_account` may be used by several threads at once (it locks inside);
 //!   only its free must not overlap other uses. Last-error messages are per thread.
 //! - **Panics** never cross the boundary: a bug inside gives `BT_PANIC`.
@@ -46,6 +47,7 @@ mod messaging;
 mod prekeys;
 mod protocol;
 mod ptr;
+mod relay;
 mod status;
 
 use core::ffi::c_char;
@@ -58,6 +60,7 @@ pub use inbox::*;
 pub use messaging::*;
 pub use prekeys::*;
 pub use protocol::*;
+pub use relay::*;
 pub use status::*;
 
 /// The version of the C ABI this header describes. It changes only when a declaration in

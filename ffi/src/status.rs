@@ -7,8 +7,8 @@ use bluetick::ErrorKind;
 
 /// The result of every function that can fail. `BT_OK` is 0; values 1 to 99 are the
 /// library's error kinds, one each (the name after `BT_` is `bluetick::ErrorKind`'s name);
-/// values from 100 are errors of the C boundary itself. The numbers are fixed: a value never
-/// changes meaning, and new kinds get new numbers.
+/// values from 100 are errors of the C boundary itself, and from 105 of the relay client.
+/// The numbers are fixed: a value never changes meaning, and new kinds get new numbers.
 ///
 /// `bt_status_name` gives each value's name; `bt_last_error_message` gives the message of the
 /// last failure on the calling thread.
@@ -114,10 +114,17 @@ pub enum bt_status {
     /// An error this version of the C ABI has no status for (an error kind newer than the
     /// header); the message says what it was.
     BT_INTERNAL = 104,
+    /// The relay sent a frame the relay client refuses: malformed, out of place, or of
+    /// another protocol version. An error frame for the relay is queued: write it, close
+    /// the socket and call `bt_relay_client_disconnected`.
+    BT_RELAY_PROTOCOL = 105,
+    /// A frame was fed to a relay client with no open connection: call
+    /// `bt_relay_client_connected` once the socket is open.
+    BT_RELAY_NOT_CONNECTED = 106,
 }
 
 /// Every status, for lookups by number.
-pub(crate) const ALL_STATUSES: [bt_status; 45] = {
+pub(crate) const ALL_STATUSES: [bt_status; 47] = {
     use bt_status::*;
     [
         BT_OK,
@@ -165,6 +172,8 @@ pub(crate) const ALL_STATUSES: [bt_status; 45] = {
         BT_BUFFER,
         BT_PANIC,
         BT_INTERNAL,
+        BT_RELAY_PROTOCOL,
+        BT_RELAY_NOT_CONNECTED,
     ]
 };
 
@@ -266,6 +275,8 @@ impl bt_status {
             BT_BUFFER => c"BT_BUFFER",
             BT_PANIC => c"BT_PANIC",
             BT_INTERNAL => c"BT_INTERNAL",
+            BT_RELAY_PROTOCOL => c"BT_RELAY_PROTOCOL",
+            BT_RELAY_NOT_CONNECTED => c"BT_RELAY_NOT_CONNECTED",
         }
     }
 
@@ -368,6 +379,7 @@ mod tests {
         assert_eq!(bt_status::from_number(40), None);
         assert_eq!(bt_status::BT_NULL_ARGUMENT as c_int, 100);
         assert_eq!(bt_status::BT_INTERNAL as c_int, 104);
+        assert_eq!(bt_status::BT_RELAY_NOT_CONNECTED as c_int, 106);
     }
 
     #[test]

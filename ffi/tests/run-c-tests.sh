@@ -43,7 +43,7 @@ static_libs=("$lib/libbluetick_ffi.a" -lpthread -ldl -lm)
 shared_libs=(-L "$lib" -lbluetick_ffi -Wl,-rpath,"$lib" -lpthread)
 sanitize=(-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
 
-step "gcc: conversation (static), example (static), conversation (ASan+UBSan, shared)"
+step "gcc: conversation (static), example (static), conversation (ASan+UBSan, shared), attachments, relay"
 gcc "${cflags[@]}" -pthread "$here/c/conversation.c" "${static_libs[@]}" -o "$out/conversation"
 gcc "${cflags[@]}" "$here/c/example.c" "${static_libs[@]}" -o "$out/example"
 gcc "${cflags[@]}" -pthread "${sanitize[@]}" "$here/c/conversation.c" "${shared_libs[@]}" \
@@ -51,6 +51,8 @@ gcc "${cflags[@]}" -pthread "${sanitize[@]}" "$here/c/conversation.c" "${shared_
 gcc "${cflags[@]}" "$here/c/attachments.c" "${static_libs[@]}" -o "$out/attachments"
 gcc "${cflags[@]}" "${sanitize[@]}" "$here/c/attachments.c" "${shared_libs[@]}" \
   -o "$out/attachments-asan"
+gcc "${cflags[@]}" "$here/c/relay.c" "${static_libs[@]}" -o "$out/relay"
+gcc "${cflags[@]}" "${sanitize[@]}" "$here/c/relay.c" "${shared_libs[@]}" -o "$out/relay-asan"
 
 step "docs/ffi.md: the build lines under \"Building\", as written there"
 # The fenced sh block after the marker comment, run from the repository root. Its outputs
@@ -102,6 +104,13 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   "$out/attachments-asan"
 valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite,indirect \
   --show-leak-kinds=definite,indirect --error-exitcode=1 "$out/attachments"
+
+step "relay client, under ASan+UBSan, under valgrind"
+"$out/relay"
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  "$out/relay-asan"
+valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite,indirect \
+  --show-leak-kinds=definite,indirect --error-exitcode=1 "$out/relay"
 
 step "done in $((SECONDS - start))s"
 tail -n 1 "$out/valgrind.out"

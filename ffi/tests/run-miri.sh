@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the bluetick-ffi unit tests under Miri: buffers, pointer and null checks, handles,
-# status mapping, last-error storage and the panic boundary, checked for undefined
-# behaviour. The one test that creates a real account is skipped there (libcrux's CPU
-# detection is inline assembly, which Miri cannot run). Honours CARGO_TARGET_DIR.
+# status mapping, last-error storage, the panic boundary and the relay client handle,
+# checked for undefined behaviour. The tests that create a real account are skipped there
+# (libcrux's CPU detection is inline assembly, which Miri cannot run). Honours
+# CARGO_TARGET_DIR.
 # Needs nightly with Miri: rustup toolchain install nightly --component miri rust-src
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -2,9 +2,10 @@
 //! - the checked-in Swift layer equals a fresh generation (`BLUETICK_WRITE_SWIFT=1` rewrites
 //!   it), as the C header is checked against cbindgen;
 //! - every public operation of `bluetick::Account` (the `pub fn`s of `impl Account` in
-//!   `src/account/*.rs`) and of `PreKeyUpload` is in the UniFFI definition and in the
-//!   generated Kotlin, Python and Swift, under each language's naming. A new Rust operation
-//!   fails this test until it reaches every language.
+//!   `src/account/*.rs`), of `PreKeyUpload` and of the relay client (`ClientConnection`)
+//!   is in the UniFFI definition and in the generated Kotlin, Python and Swift, under each
+//!   language's naming. A new Rust operation fails this test until it reaches every
+//!   language.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -222,6 +223,49 @@ fn every_attachment_operation_reaches_every_language() {
     .into();
     let definition = read(&repo().join("bindings/uniffi/src/attachment.rs"));
     check_everywhere(&rust, &definition);
+}
+
+#[test]
+fn every_relay_client_operation_reaches_every_language() {
+    // The sans-IO relay client (`ClientConnection`) is `RelayClient` in the bindings; its
+    // `new` is the object's constructor, checked by name below.
+    let rust: Vec<String> = public_methods(
+        &read(&repo().join("src/relay_protocol/client.rs")),
+        "ClientConnection",
+    )
+    .into_iter()
+    .filter(|n| n != "new")
+    .collect();
+    for known in [
+        "receive",
+        "poll_transmit",
+        "poll_event",
+        "send",
+        "committed",
+        "disconnected",
+        "fetch_bundle",
+    ] {
+        assert!(rust.iter().any(|n| n == known), "{known} not found");
+    }
+    let definition = read(&repo().join("bindings/uniffi/src/relay.rs"));
+    assert!(definition.contains("pub fn new("));
+    check_everywhere(&rust, &definition);
+    let dir = generated();
+    for (language, file) in [
+        ("Kotlin", "kotlin/org/bluetick/bluetick.kt"),
+        ("Python", "python/bluetick.py"),
+        ("Swift", "swift/Bluetick.swift"),
+    ] {
+        let text = read(&dir.join(file));
+        for ty in [
+            "class RelayClient",
+            "RelayEvent",
+            "RelayState",
+            "RelayBackoff",
+        ] {
+            assert!(text.contains(ty), "{ty} is missing from {language}");
+        }
+    }
 }
 
 #[test]

@@ -337,7 +337,7 @@ impl Account {
 
 impl Account {
     /// The account, unless closed. A clone of the `Arc`, so `close_store` waits for no one.
-    fn inner(&self) -> Result<Arc<bluetick::Account>, AccountError> {
+    pub(crate) fn inner(&self) -> Result<Arc<bluetick::Account>, AccountError> {
         let closed = || AccountError::InvalidArgument {
             kind: ErrorKind::Closed,
             detail: "the account was closed; open it again to use it".into(),

@@ -6,12 +6,16 @@
 //!
 //! Byte strings cross as byte arrays: identity keys (32 bytes), message ids (16 bytes),
 //! bundles, uploads and wire messages in their protocol encodings.
+//!
+//! `RelayClient` is the relay protocol's connection state machine (`docs/relay.md`) for
+//! apps that own their sockets: frames in, frames out, events.
 
 mod account;
 mod attachment;
 mod error;
 mod prekey_upload;
 mod protocol;
+mod relay;
 mod types;
 
 pub use account::{Account, IdentityPolicy, PolicyError};
@@ -24,6 +28,7 @@ pub use prekey_upload::PreKeyUpload;
 pub use protocol::{
     create_receipt_body, message_id_of, verify_receipt_body, Identity, PreKeys, Session,
 };
+pub use relay::{RelayBackoff, RelayClient, RelayError, RelayErrorCode, RelayEvent, RelayState};
 pub use types::{
     AccountConfig, Address, BatchMessage, BatchOutcome, ContentType, Decrypted, InboxEntry,
     Incoming, MessageStatus, Outgoing, PqPreKeyKind, PreKeyCounts, ReceiptKind, Received,

@@ -15,6 +15,10 @@ Threading: every call blocks its thread until done (SQLite commits, PQXDH); an
 
 Attachments: ``pointer = encrypt_attachment(infile, outfile)`` and
 ``decrypt_attachment(pointer, infile, outfile)`` over binary file objects.
+
+Relay: :class:`RelayClient` is the relay protocol's connection state machine for an app
+that owns its WebSocket; ``client.drain_transmit()`` lists the frames to write now and
+``client.drain_events()`` the events waiting (see README.md for the loop).
 """
 
 from .bluetick import *  # noqa: F401,F403  (the generated API)
@@ -27,6 +31,8 @@ from .bluetick import (
     FinishedAttachment,
     PolicyError,
     ProtocolError,
+    RelayClient,
+    RelayError,
 )
 
 
@@ -50,6 +56,7 @@ def _message(self):
 for _family in (AccountError, ProtocolError, AttachmentError):
     _family.__str__ = _message
 PolicyError.__str__ = lambda self: str(getattr(self, "detail", ""))
+RelayError.__str__ = lambda self: str(getattr(self, "detail", ""))
 del _family
 
 
@@ -99,3 +106,24 @@ def decrypt_attachment(pointer: bytes, infile, outfile) -> None:
         outfile.write(decryptor.update(piece))
     outfile.write(decryptor.finish())
     outfile.flush()
+
+
+def _drain_transmit(self) -> list:
+    """Every frame the relay client wants written now, in order: send each as one binary
+    WebSocket message. Call it after every other call on the client."""
+    frames = []
+    while (frame := self.poll_transmit()) is not None:
+        frames.append(frame)
+    return frames
+
+
+def _drain_events(self) -> list:
+    """Every event waiting, in order."""
+    events = []
+    while (event := self.poll_event()) is not None:
+        events.append(event)
+    return events
+
+
+RelayClient.drain_transmit = _drain_transmit
+RelayClient.drain_events = _drain_events

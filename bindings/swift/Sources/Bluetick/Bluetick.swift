@@ -2118,6 +2118,442 @@ public func FfiConverterTypePreKeys_lower(_ value: PreKeys) -> UInt64 {
 
 
 /**
+ * One device's connection to the relay, as a state machine without I/O. The app owns
+ * the WebSocket: after opening it, `connected()`; for each binary message received,
+ * `receive(frame, account)`; after every call, write each `poll_transmit()` frame and
+ * handle each `poll_event()`; when the socket closes, `disconnected(now_ms)` and reopen
+ * after the delay it returns. Thread-safe: a socket thread may drive it while another
+ * sends. No call blocks.
+ */
+public protocol RelayClientProtocol: AnyObject, Sendable {
+    
+    /**
+     * This device's address.
+     */
+    func address()  -> Address
+    
+    /**
+     * The account committed the delivery `id` (16 bytes): the relay may delete it. The
+     * acknowledgement goes out with the next `poll_transmit` while authenticated, else
+     * after the next authentication.
+     */
+    func committed(id: Data) throws 
+    
+    /**
+     * The socket is open: wait for the relay's challenge.
+     */
+    func connected() 
+    
+    /**
+     * The socket closed, or could not be opened, at `now_ms` (any monotonic clock in
+     * milliseconds): schedules the next attempt and returns its delay in milliseconds.
+     */
+    func disconnected(nowMs: UInt64)  -> UInt64
+    
+    /**
+     * Fetches a bundle of `address`; answered by a `Bundle` event.
+     */
+    func fetchBundle(address: Address) throws  -> UInt32
+    
+    /**
+     * Fetches the devices of `user`; answered by a `Devices` event.
+     */
+    func fetchDevices(user: Data) throws  -> UInt32
+    
+    /**
+     * Wires awaiting the relay's acknowledgement.
+     */
+    func outboxLen()  -> UInt64
+    
+    /**
+     * The next event, if any.
+     */
+    func pollEvent()  -> RelayEvent?
+    
+    /**
+     * The next frame to write to the socket, if any. Acknowledgements of committed
+     * deliveries go out here, batched.
+     */
+    func pollTransmit()  -> Data?
+    
+    /**
+     * Publishes a signed device list (spec §11) of this device's user; answered by
+     * `Done`.
+     */
+    func publishDeviceList(list: Data) throws  -> UInt32
+    
+    /**
+     * Feeds one frame from the relay (one whole binary WebSocket message). The relay's
+     * challenge is signed by `account`'s identity key, inside the account.
+     */
+    func receive(frame: Data, account: Account) throws 
+    
+    /**
+     * While disconnected, when the next attempt is due (ms, on the app's clock).
+     */
+    func reconnectAtMs()  -> UInt64?
+    
+    /**
+     * Queues `wire` for `recipients` (one device, or up to 4096 for a group wire) and
+     * returns its 16-byte id. It stays in the outbox, and is sent again after every
+     * reconnect, until a `Sent` or `SendFailed` event names it.
+     */
+    func send(recipients: [Address], wire: Data) throws  -> Data
+    
+    /**
+     * Whether to open a socket now (disconnected, and the attempt is due at `now_ms`).
+     */
+    func shouldConnect(nowMs: UInt64)  -> Bool
+    
+    /**
+     * The connection's state.
+     */
+    func state()  -> RelayState
+    
+    /**
+     * Uploads prekeys (`PreKeyUpload.to_bytes()`); returns the request id a `Done` or
+     * `RequestFailed` event will carry.
+     */
+    func uploadPrekeys(upload: Data) throws  -> UInt32
+    
+}
+/**
+ * One device's connection to the relay, as a state machine without I/O. The app owns
+ * the WebSocket: after opening it, `connected()`; for each binary message received,
+ * `receive(frame, account)`; after every call, write each `poll_transmit()` frame and
+ * handle each `poll_event()`; when the socket closes, `disconnected(now_ms)` and reopen
+ * after the delay it returns. Thread-safe: a socket thread may drive it while another
+ * sends. No call blocks.
+ */
+open class RelayClient: RelayClientProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_bluetick_uniffi_fn_clone_relayclient(self.handle, $0) }
+    }
+    /**
+     * A client for this device's `address` (user id 1 to 64 bytes), with its certificate
+     * (spec §11) if it is a companion device. It starts disconnected, its first attempt
+     * due at once.
+     */
+public convenience init(address: Address, certificate: Data?, backoff: RelayBackoff)throws  {
+    let handle =
+        try rustCallWithError(FfiConverterTypeRelayError_lift) {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_constructor_relayclient_new(
+        FfiConverterTypeAddress_lower(address),
+        FfiConverterOptionData.lower(certificate),
+        FfiConverterTypeRelayBackoff_lower(backoff),uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_bluetick_uniffi_fn_free_relayclient(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * This device's address.
+     */
+open func address() -> Address  {
+    return try!  FfiConverterTypeAddress_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_method_relayclient_address(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The account committed the delivery `id` (16 bytes): the relay may delete it. The
+     * acknowledgement goes out with the next `poll_transmit` while authenticated, else
+     * after the next authentication.
+     */
+open func committed(id: Data)throws   {try rustCallWithError(FfiConverterTypeRelayError_lift) {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_method_relayclient_committed(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(id),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The socket is open: wait for the relay's challenge.
+     */
+open func connected()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_method_relayclient_connected(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The socket closed, or could not be opened, at `now_ms` (any monotonic clock in
+     * milliseconds): schedules the next attempt and returns its delay in milliseconds.
+     */
+open func disconnected(nowMs: UInt64) -> UInt64  {
+    return try!  FfiConverterUInt64.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_method_relayclient_disconnected(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt64.lower(nowMs),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Fetches a bundle of `address`; answered by a `Bundle` event.
+     */
+open func fetchBundle(address: Address)throws  -> UInt32  {
+    return try  FfiConverterUInt32.lift(try rustCallWithError(FfiConverterTypeRelayError_lift) {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_method_relayclient_fetch_bundle(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeAddress_lower(address),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Fetches the devices of `user`; answered by a `Devices` event.
+     */
+open func fetchDevices(user: Data)throws  -> UInt32  {
+    return try  FfiConverterUInt32.lift(try rustCallWithError(FfiConverterTypeRelayError_lift) {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_method_relayclient_fetch_devices(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(user),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Wires awaiting the relay's acknowledgement.
+     */
+open func outboxLen() -> UInt64  {
+    return try!  FfiConverterUInt64.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_method_relayclient_outbox_len(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The next event, if any.
+     */
+open func pollEvent() -> RelayEvent?  {
+    return try!  FfiConverterOptionTypeRelayEvent.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_method_relayclient_poll_event(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The next frame to write to the socket, if any. Acknowledgements of committed
+     * deliveries go out here, batched.
+     */
+open func pollTransmit() -> Data?  {
+    return try!  FfiConverterOptionData.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_method_relayclient_poll_transmit(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Publishes a signed device list (spec §11) of this device's user; answered by
+     * `Done`.
+     */
+open func publishDeviceList(list: Data)throws  -> UInt32  {
+    return try  FfiConverterUInt32.lift(try rustCallWithError(FfiConverterTypeRelayError_lift) {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_method_relayclient_publish_device_list(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(list),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Feeds one frame from the relay (one whole binary WebSocket message). The relay's
+     * challenge is signed by `account`'s identity key, inside the account.
+     */
+open func receive(frame: Data, account: Account)throws   {try rustCallWithError(FfiConverterTypeRelayError_lift) {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_method_relayclient_receive(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(frame),
+        FfiConverterTypeAccount_lower(account),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * While disconnected, when the next attempt is due (ms, on the app's clock).
+     */
+open func reconnectAtMs() -> UInt64?  {
+    return try!  FfiConverterOptionUInt64.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_method_relayclient_reconnect_at_ms(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Queues `wire` for `recipients` (one device, or up to 4096 for a group wire) and
+     * returns its 16-byte id. It stays in the outbox, and is sent again after every
+     * reconnect, until a `Sent` or `SendFailed` event names it.
+     */
+open func send(recipients: [Address], wire: Data)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeRelayError_lift) {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_method_relayclient_send(
+            self.uniffiCloneHandle(),
+        FfiConverterSequenceTypeAddress.lower(recipients),
+        FfiConverterData.lower(wire),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Whether to open a socket now (disconnected, and the attempt is due at `now_ms`).
+     */
+open func shouldConnect(nowMs: UInt64) -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_method_relayclient_should_connect(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt64.lower(nowMs),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The connection's state.
+     */
+open func state() -> RelayState  {
+    return try!  FfiConverterTypeRelayState_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_method_relayclient_state(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Uploads prekeys (`PreKeyUpload.to_bytes()`); returns the request id a `Done` or
+     * `RequestFailed` event will carry.
+     */
+open func uploadPrekeys(upload: Data)throws  -> UInt32  {
+    return try  FfiConverterUInt32.lift(try rustCallWithError(FfiConverterTypeRelayError_lift) {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_method_relayclient_upload_prekeys(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(upload),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRelayClient: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = RelayClient
+
+    public static func lift(_ handle: UInt64) throws -> RelayClient {
+        return RelayClient(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: RelayClient) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RelayClient {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: RelayClient, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRelayClient_lift(_ handle: UInt64) throws -> RelayClient {
+    return try FfiConverterTypeRelayClient.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRelayClient_lower(_ value: RelayClient) -> UInt64 {
+    return FfiConverterTypeRelayClient.lower(value)
+}
+
+
+
+
+
+
+/**
  * All sessions with one peer (a session record). Thread-safe; every call completes or
  * changes nothing.
  */
@@ -3098,6 +3534,86 @@ public func FfiConverterTypePreKeyCounts_lift(_ buf: RustBuffer) throws -> PreKe
 #endif
 public func FfiConverterTypePreKeyCounts_lower(_ value: PreKeyCounts) -> RustBuffer {
     return FfiConverterTypePreKeyCounts.lower(value)
+}
+
+
+/**
+ * The reconnection schedule: attempt `n` (0 for the first retry) waits
+ * `min(2^n * base_ms, max_ms) + random(0, jitter_ms)` milliseconds.
+ */
+public struct RelayBackoff: Equatable, Hashable {
+    /**
+     * Delay of the first retry before jitter, in milliseconds.
+     */
+    public var baseMs: UInt64
+    /**
+     * Largest delay before jitter, in milliseconds.
+     */
+    public var maxMs: UInt64
+    /**
+     * Largest random addition, in milliseconds (0 for none).
+     */
+    public var jitterMs: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Delay of the first retry before jitter, in milliseconds.
+         */baseMs: UInt64 = UInt64(250), 
+        /**
+         * Largest delay before jitter, in milliseconds.
+         */maxMs: UInt64 = UInt64(30000), 
+        /**
+         * Largest random addition, in milliseconds (0 for none).
+         */jitterMs: UInt64 = UInt64(1000)) {
+        self.baseMs = baseMs
+        self.maxMs = maxMs
+        self.jitterMs = jitterMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RelayBackoff: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRelayBackoff: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RelayBackoff {
+        return
+            try RelayBackoff(
+                baseMs: FfiConverterUInt64.read(from: &buf), 
+                maxMs: FfiConverterUInt64.read(from: &buf), 
+                jitterMs: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RelayBackoff, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.baseMs, into: &buf)
+        FfiConverterUInt64.write(value.maxMs, into: &buf)
+        FfiConverterUInt64.write(value.jitterMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRelayBackoff_lift(_ buf: RustBuffer) throws -> RelayBackoff {
+    return try FfiConverterTypeRelayBackoff.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRelayBackoff_lower(_ value: RelayBackoff) -> RustBuffer {
+    return FfiConverterTypeRelayBackoff.lower(value)
 }
 
 
@@ -4979,6 +5495,688 @@ public func FfiConverterTypeReceived_lower(_ value: Received) -> RustBuffer {
 
 
 
+/**
+ * A relay client operation failed; the client is unchanged (except that a refused frame
+ * queued an error frame for the relay).
+ */
+public 
+enum RelayError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
+
+    
+    
+    /**
+     * The relay sent a frame the client refuses (malformed, out of place, another protocol
+     * version): write what `poll_transmit` returns, close the socket, call `disconnected`.
+     */
+    case Protocol(
+        /**
+         * What was wrong and what to do.
+         */detail: String
+    )
+    /**
+     * A frame was fed with no socket open: call `connected` once the socket is open.
+     */
+    case NotConnected(
+        /**
+         * What was wrong and what to do.
+         */detail: String
+    )
+    /**
+     * An argument was refused before anything ran: a value the relay would refuse, an id
+     * that is not 16 bytes, a closed account.
+     */
+    case InvalidArgument(
+        /**
+         * What was wrong and what to do.
+         */detail: String
+    )
+
+    
+
+    
+
+    
+    public var errorDescription: String? {
+        String(reflecting: self)
+    }
+    
+}
+
+#if compiler(>=6)
+extension RelayError: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRelayError: FfiConverterRustBuffer {
+    typealias SwiftType = RelayError
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RelayError {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+
+        
+
+        
+        case 1: return .Protocol(
+            detail: try FfiConverterString.read(from: &buf)
+            )
+        case 2: return .NotConnected(
+            detail: try FfiConverterString.read(from: &buf)
+            )
+        case 3: return .InvalidArgument(
+            detail: try FfiConverterString.read(from: &buf)
+            )
+
+         default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: RelayError, into buf: inout [UInt8]) {
+        switch value {
+
+        
+
+        
+        
+        case let .Protocol(detail):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(detail, into: &buf)
+            
+        
+        case let .NotConnected(detail):
+            writeInt(&buf, Int32(2))
+            FfiConverterString.write(detail, into: &buf)
+            
+        
+        case let .InvalidArgument(detail):
+            writeInt(&buf, Int32(3))
+            FfiConverterString.write(detail, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRelayError_lift(_ buf: RustBuffer) throws -> RelayError {
+    return try FfiConverterTypeRelayError.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRelayError_lower(_ value: RelayError) -> RustBuffer {
+    return FfiConverterTypeRelayError.lower(value)
+}
+
+
+/**
+ * What an error frame of the relay reports (`docs/relay.md`, "Error codes"). The first
+ * seven are fatal: the relay closes the connection after sending them.
+ */
+
+public enum RelayErrorCode: Equatable, Hashable {
+    
+    /**
+     * The frame could not be parsed.
+     */
+    case malformed
+    /**
+     * The frame exceeded 1 MiB.
+     */
+    case oversize
+    /**
+     * A request before authentication.
+     */
+    case unauthenticated
+    /**
+     * Bad signature, or the address is bound to another identity.
+     */
+    case authenticationFailed
+    /**
+     * Too many frames too fast.
+     */
+    case flood
+    /**
+     * A frame this side never receives.
+     */
+    case unexpectedFrame
+    /**
+     * The relay cannot serve now; reconnect later.
+     */
+    case unavailable
+    /**
+     * A recipient is not a device the relay knows: refresh the device list.
+     */
+    case unknownRecipient
+    /**
+     * A recipient's queue is full: send later.
+     */
+    case queueFull
+    /**
+     * No prekeys stored for that address.
+     */
+    case noBundle
+    /**
+     * Too many bundle fetches: wait.
+     */
+    case rateLimited
+    /**
+     * The prekey upload does not parse, verify or match the identity.
+     */
+    case invalidUpload
+    /**
+     * The device list does not parse or verify.
+     */
+    case invalidDeviceList
+    /**
+     * The device list's version is not above the stored one.
+     */
+    case staleDeviceList
+    /**
+     * The certificate does not parse, match or verify.
+     */
+    case invalidCertificate
+    /**
+     * The request concerns another user.
+     */
+    case forbidden
+    /**
+     * The relay's storage failed for this request: try again.
+     */
+    case `internal`
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension RelayErrorCode: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRelayErrorCode: FfiConverterRustBuffer {
+    typealias SwiftType = RelayErrorCode
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RelayErrorCode {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .malformed
+        
+        case 2: return .oversize
+        
+        case 3: return .unauthenticated
+        
+        case 4: return .authenticationFailed
+        
+        case 5: return .flood
+        
+        case 6: return .unexpectedFrame
+        
+        case 7: return .unavailable
+        
+        case 8: return .unknownRecipient
+        
+        case 9: return .queueFull
+        
+        case 10: return .noBundle
+        
+        case 11: return .rateLimited
+        
+        case 12: return .invalidUpload
+        
+        case 13: return .invalidDeviceList
+        
+        case 14: return .staleDeviceList
+        
+        case 15: return .invalidCertificate
+        
+        case 16: return .forbidden
+        
+        case 17: return .`internal`
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: RelayErrorCode, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .malformed:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .oversize:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .unauthenticated:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .authenticationFailed:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .flood:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .unexpectedFrame:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .unavailable:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .unknownRecipient:
+            writeInt(&buf, Int32(8))
+        
+        
+        case .queueFull:
+            writeInt(&buf, Int32(9))
+        
+        
+        case .noBundle:
+            writeInt(&buf, Int32(10))
+        
+        
+        case .rateLimited:
+            writeInt(&buf, Int32(11))
+        
+        
+        case .invalidUpload:
+            writeInt(&buf, Int32(12))
+        
+        
+        case .invalidDeviceList:
+            writeInt(&buf, Int32(13))
+        
+        
+        case .staleDeviceList:
+            writeInt(&buf, Int32(14))
+        
+        
+        case .invalidCertificate:
+            writeInt(&buf, Int32(15))
+        
+        
+        case .forbidden:
+            writeInt(&buf, Int32(16))
+        
+        
+        case .`internal`:
+            writeInt(&buf, Int32(17))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRelayErrorCode_lift(_ buf: RustBuffer) throws -> RelayErrorCode {
+    return try FfiConverterTypeRelayErrorCode.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRelayErrorCode_lower(_ value: RelayErrorCode) -> RustBuffer {
+    return FfiConverterTypeRelayErrorCode.lower(value)
+}
+
+
+
+/**
+ * What happened on the relay pipe, for the app to act on.
+ */
+
+public enum RelayEvent: Equatable, Hashable {
+    
+    /**
+     * Authenticated; `queued` deliveries follow.
+     */
+    case ready(
+        /**
+         * Messages waiting in this device's queue.
+         */queued: UInt32
+    )
+    /**
+     * The relay stored the wire for every recipient: `Account.mark_sent(id)`.
+     */
+    case sent(
+        /**
+         * The wire's 16-byte id.
+         */id: Data
+    )
+    /**
+     * The relay refused the wire; it left the outbox.
+     */
+    case sendFailed(
+        /**
+         * The wire's 16-byte id.
+         */id: Data, 
+        /**
+         * Why.
+         */code: RelayErrorCode
+    )
+    /**
+     * A wire from another device: `Account.decrypt(sender, wire)`, then `committed(id)`,
+     * also when the account reports a duplicate.
+     */
+    case delivery(
+        /**
+         * The authenticated sender.
+         */sender: Address, 
+        /**
+         * The wire's 16-byte id.
+         */id: Data, 
+        /**
+         * The wire message.
+         */wire: Data
+    )
+    /**
+     * The answer to `fetch_bundle`.
+     */
+    case bundle(
+        /**
+         * The request answered.
+         */request: UInt32, 
+        /**
+         * `PreKeyBundle` bytes, for `Account.encrypt`.
+         */bundle: Data, 
+        /**
+         * The device's certificate, if it has one.
+         */certificate: Data?, 
+        /**
+         * The user's signed device list, if one was published.
+         */deviceList: Data?
+    )
+    /**
+     * The answer to `fetch_devices`.
+     */
+    case devices(
+        /**
+         * The request answered.
+         */request: UInt32, 
+        /**
+         * Device ids with prekeys at the relay, ascending.
+         */devices: [UInt32], 
+        /**
+         * The user's signed device list, if one was published.
+         */deviceList: Data?
+    )
+    /**
+     * An upload or a device list publication succeeded.
+     */
+    case done(
+        /**
+         * The request answered.
+         */request: UInt32
+    )
+    /**
+     * The relay refused a request.
+     */
+    case requestFailed(
+        /**
+         * The request.
+         */request: UInt32, 
+        /**
+         * Why.
+         */code: RelayErrorCode
+    )
+    /**
+     * The relay closes the connection: close the socket and call `disconnected`.
+     */
+    case connectionFailed(
+        /**
+         * Why.
+         */code: RelayErrorCode
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension RelayEvent: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRelayEvent: FfiConverterRustBuffer {
+    typealias SwiftType = RelayEvent
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RelayEvent {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .ready(queued: try FfiConverterUInt32.read(from: &buf)
+        )
+        
+        case 2: return .sent(id: try FfiConverterData.read(from: &buf)
+        )
+        
+        case 3: return .sendFailed(id: try FfiConverterData.read(from: &buf), code: try FfiConverterTypeRelayErrorCode.read(from: &buf)
+        )
+        
+        case 4: return .delivery(sender: try FfiConverterTypeAddress.read(from: &buf), id: try FfiConverterData.read(from: &buf), wire: try FfiConverterData.read(from: &buf)
+        )
+        
+        case 5: return .bundle(request: try FfiConverterUInt32.read(from: &buf), bundle: try FfiConverterData.read(from: &buf), certificate: try FfiConverterOptionData.read(from: &buf), deviceList: try FfiConverterOptionData.read(from: &buf)
+        )
+        
+        case 6: return .devices(request: try FfiConverterUInt32.read(from: &buf), devices: try FfiConverterSequenceUInt32.read(from: &buf), deviceList: try FfiConverterOptionData.read(from: &buf)
+        )
+        
+        case 7: return .done(request: try FfiConverterUInt32.read(from: &buf)
+        )
+        
+        case 8: return .requestFailed(request: try FfiConverterUInt32.read(from: &buf), code: try FfiConverterTypeRelayErrorCode.read(from: &buf)
+        )
+        
+        case 9: return .connectionFailed(code: try FfiConverterTypeRelayErrorCode.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: RelayEvent, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .ready(queued):
+            writeInt(&buf, Int32(1))
+            FfiConverterUInt32.write(queued, into: &buf)
+            
+        
+        case let .sent(id):
+            writeInt(&buf, Int32(2))
+            FfiConverterData.write(id, into: &buf)
+            
+        
+        case let .sendFailed(id,code):
+            writeInt(&buf, Int32(3))
+            FfiConverterData.write(id, into: &buf)
+            FfiConverterTypeRelayErrorCode.write(code, into: &buf)
+            
+        
+        case let .delivery(sender,id,wire):
+            writeInt(&buf, Int32(4))
+            FfiConverterTypeAddress.write(sender, into: &buf)
+            FfiConverterData.write(id, into: &buf)
+            FfiConverterData.write(wire, into: &buf)
+            
+        
+        case let .bundle(request,bundle,certificate,deviceList):
+            writeInt(&buf, Int32(5))
+            FfiConverterUInt32.write(request, into: &buf)
+            FfiConverterData.write(bundle, into: &buf)
+            FfiConverterOptionData.write(certificate, into: &buf)
+            FfiConverterOptionData.write(deviceList, into: &buf)
+            
+        
+        case let .devices(request,devices,deviceList):
+            writeInt(&buf, Int32(6))
+            FfiConverterUInt32.write(request, into: &buf)
+            FfiConverterSequenceUInt32.write(devices, into: &buf)
+            FfiConverterOptionData.write(deviceList, into: &buf)
+            
+        
+        case let .done(request):
+            writeInt(&buf, Int32(7))
+            FfiConverterUInt32.write(request, into: &buf)
+            
+        
+        case let .requestFailed(request,code):
+            writeInt(&buf, Int32(8))
+            FfiConverterUInt32.write(request, into: &buf)
+            FfiConverterTypeRelayErrorCode.write(code, into: &buf)
+            
+        
+        case let .connectionFailed(code):
+            writeInt(&buf, Int32(9))
+            FfiConverterTypeRelayErrorCode.write(code, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRelayEvent_lift(_ buf: RustBuffer) throws -> RelayEvent {
+    return try FfiConverterTypeRelayEvent.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRelayEvent_lower(_ value: RelayEvent) -> RustBuffer {
+    return FfiConverterTypeRelayEvent.lower(value)
+}
+
+
+
+/**
+ * Where the connection is.
+ */
+
+public enum RelayState: Equatable, Hashable {
+    
+    /**
+     * No socket; the next attempt is due at this time (ms, on the app's clock).
+     */
+    case disconnected(
+        /**
+         * When to connect again.
+         */reconnectAtMs: UInt64
+    )
+    /**
+     * Socket open, waiting for the relay's challenge.
+     */
+    case awaitingChallenge
+    /**
+     * Challenge answered, waiting for the relay's welcome.
+     */
+    case authenticating
+    /**
+     * Authenticated: sends, requests and acknowledgements flow.
+     */
+    case ready
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension RelayState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRelayState: FfiConverterRustBuffer {
+    typealias SwiftType = RelayState
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RelayState {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .disconnected(reconnectAtMs: try FfiConverterUInt64.read(from: &buf)
+        )
+        
+        case 2: return .awaitingChallenge
+        
+        case 3: return .authenticating
+        
+        case 4: return .ready
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: RelayState, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .disconnected(reconnectAtMs):
+            writeInt(&buf, Int32(1))
+            FfiConverterUInt64.write(reconnectAtMs, into: &buf)
+            
+        
+        case .awaitingChallenge:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .authenticating:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .ready:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRelayState_lift(_ buf: RustBuffer) throws -> RelayState {
+    return try FfiConverterTypeRelayState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRelayState_lower(_ value: RelayState) -> RustBuffer {
+    return FfiConverterTypeRelayState.lower(value)
+}
+
+
+
 
 
 /**
@@ -5129,6 +6327,30 @@ public func FfiConverterCallbackInterfaceIdentityPolicy_lower(_ v: IdentityPolic
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionUInt64: FfiConverterRustBuffer {
+    typealias SwiftType = UInt64?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterUInt64.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterUInt64.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
     typealias SwiftType = String?
 
@@ -5201,6 +6423,55 @@ fileprivate struct FfiConverterOptionTypeMessageStatus: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeRelayEvent: FfiConverterRustBuffer {
+    typealias SwiftType = RelayEvent?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeRelayEvent.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeRelayEvent.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceUInt32: FfiConverterRustBuffer {
+    typealias SwiftType = [UInt32]
+
+    public static func write(_ value: [UInt32], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterUInt32.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [UInt32] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [UInt32]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterUInt32.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceData: FfiConverterRustBuffer {
     typealias SwiftType = [Data]
 
@@ -5218,6 +6489,31 @@ fileprivate struct FfiConverterSequenceData: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterData.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeAddress: FfiConverterRustBuffer {
+    typealias SwiftType = [Address]
+
+    public static func write(_ value: [Address], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeAddress.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Address] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Address]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeAddress.read(from: &buf))
         }
         return seq
     }
@@ -5547,6 +6843,54 @@ private let initializationResult: InitializationResult = {
     if (uniffi_bluetick_uniffi_checksum_method_session_to_bytes() != 41486) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_bluetick_uniffi_checksum_method_relayclient_address() != 64626) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_bluetick_uniffi_checksum_method_relayclient_committed() != 32668) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_bluetick_uniffi_checksum_method_relayclient_connected() != 18909) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_bluetick_uniffi_checksum_method_relayclient_disconnected() != 3715) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_bluetick_uniffi_checksum_method_relayclient_fetch_bundle() != 40387) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_bluetick_uniffi_checksum_method_relayclient_fetch_devices() != 51651) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_bluetick_uniffi_checksum_method_relayclient_outbox_len() != 26033) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_bluetick_uniffi_checksum_method_relayclient_poll_event() != 45933) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_bluetick_uniffi_checksum_method_relayclient_poll_transmit() != 13007) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_bluetick_uniffi_checksum_method_relayclient_publish_device_list() != 52222) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_bluetick_uniffi_checksum_method_relayclient_receive() != 5441) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_bluetick_uniffi_checksum_method_relayclient_reconnect_at_ms() != 24282) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_bluetick_uniffi_checksum_method_relayclient_send() != 59201) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_bluetick_uniffi_checksum_method_relayclient_should_connect() != 22938) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_bluetick_uniffi_checksum_method_relayclient_state() != 2005) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_bluetick_uniffi_checksum_method_relayclient_upload_prekeys() != 45322) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_bluetick_uniffi_checksum_constructor_account_create_memory() != 56362) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -5581,6 +6925,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_bluetick_uniffi_checksum_constructor_session_new() != 9041) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_bluetick_uniffi_checksum_constructor_relayclient_new() != 62632) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_bluetick_uniffi_checksum_method_identitypolicy_trust() != 44585) {

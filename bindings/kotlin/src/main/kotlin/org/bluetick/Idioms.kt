@@ -78,3 +78,16 @@ fun decryptAttachment(pointer: ByteArray, input: InputStream, output: OutputStre
         output.flush()
     }
 }
+
+/** A relay client for [address] with the default backoff (250 ms doubling to 30 s, 1 s of jitter). */
+fun RelayClient(address: Address, certificate: ByteArray? = null): RelayClient =
+    RelayClient(address, certificate, RelayBackoff())
+
+/**
+ * Every frame the relay client wants written now, in order: send each as one binary
+ * WebSocket message. Call it after every other call on the client.
+ */
+fun RelayClient.drainTransmit(): List<ByteArray> = generateSequence { pollTransmit() }.toList()
+
+/** Every event waiting, in order. */
+fun RelayClient.drainEvents(): List<RelayEvent> = generateSequence { pollEvent() }.toList()
