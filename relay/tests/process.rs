@@ -22,7 +22,8 @@ use bluetick::rand_core::{Rng, SeedableRng};
 use bluetick::receipt::ReceiptKind;
 use bluetick::relay_protocol::Event;
 use bluetick::{
-    Account, AccountConfig, Address, IdentityKeyPair, MemoryStore, MessageId, Received, Secret32,
+    Account, AccountConfig, AccountError, Address, IdentityKeyPair, MemoryStore, MessageId,
+    Received, Secret32,
 };
 use chacha20::ChaCha20Rng;
 use common::*;
@@ -114,13 +115,20 @@ async fn relay_killed_mid_conversation_and_restarted_loses_and_doubles_nothing()
                 while bodies.len() < N {
                     let (from, id, wire) = delivery(&mut cb).await;
                     match bob.decrypt(&from, &wire) {
+                        // As an app does: store the message, then acknowledge it to the
+                        // account, and only then to the relay.
                         Ok(inc) => match inc.received {
-                            Received::Message { body, .. } => bodies.push((id, body)),
+                            Received::Message { id: stored, body } => {
+                                assert_eq!(stored, id, "the relay's id is the message's id");
+                                bodies.push((id, body));
+                                bob.acknowledge(&stored).unwrap();
+                            }
                             other => panic!("unexpected {other:?}"),
                         },
                         // Delivered again because its acknowledgement was lost with the
-                        // relay: the account refuses it as a duplicate; acknowledge it.
-                        Err(_) => redelivered.push(id),
+                        // relay: the account knows it was received; acknowledge it.
+                        Err(AccountError::AlreadyReceived(_)) => redelivered.push(id),
+                        Err(e) => panic!("Bob could not decrypt a delivery: {e}"),
                     }
                     cb.committed(id);
                 }
