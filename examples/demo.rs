@@ -246,10 +246,10 @@ impl Demo {
         } else {
             None
         };
-        let out = self
-            .device(from_alice)
-            .account
-            .encrypt(&to, text.as_bytes(), bundle.as_ref())?;
+        let out =
+            self.device(from_alice)
+                .account
+                .encrypt(&to, text.as_bytes(), bundle.as_ref(), 0)?;
         self.texts.insert(out.id, text.to_owned());
         self.status_line(from_alice, &out.id)?;
         let d = self.device(from_alice);

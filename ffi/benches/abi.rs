@@ -32,11 +32,18 @@ fn rust_pair(answered: bool) -> (Account, Account) {
     let bob = Account::create(Box::new(MemoryStore::new()), &key, config).unwrap();
     let mut upload = PreKeyUpload::from_bytes(&bob.prekey_upload().unwrap().to_bytes()).unwrap();
     let m = alice
-        .encrypt(&Address::new("bob", 1), b"hi", Some(&upload.take_bundle()))
+        .encrypt(
+            &Address::new("bob", 1),
+            b"hi",
+            Some(&upload.take_bundle()),
+            0,
+        )
         .unwrap();
     bob.decrypt(&Address::new("alice", 1), &m.wire).unwrap();
     if answered {
-        let r = bob.encrypt(&Address::new("alice", 1), b"hi", None).unwrap();
+        let r = bob
+            .encrypt(&Address::new("alice", 1), b"hi", None, 0)
+            .unwrap();
         alice.decrypt(&Address::new("bob", 1), &r.wire).unwrap();
     }
     (alice, bob)
@@ -106,7 +113,9 @@ fn c_pair(answered: bool) -> (*mut bt_account, *mut bt_account) {
 }
 
 fn rust_round(alice: &Account, bob: &Account, body: &[u8]) {
-    let m = alice.encrypt(&Address::new("bob", 1), body, None).unwrap();
+    let m = alice
+        .encrypt(&Address::new("bob", 1), body, None, 0)
+        .unwrap();
     let got = bob.decrypt(&Address::new("alice", 1), &m.wire).unwrap();
     bob.acknowledge(&m.id).unwrap();
     std::hint::black_box(got);

@@ -3,8 +3,8 @@
 use zeroize::Zeroizing;
 
 use super::records::{
-    decode_inbox, direct_conversation, load_clock, load_inbox, load_outgoing, retain,
-    save_clock, save_inbox, save_outgoing, InboxRecord, OutgoingRecord, Ring,
+    decode_inbox, direct_conversation, load_clock, load_inbox, load_outgoing, retain, save_clock,
+    save_inbox, save_outgoing, InboxRecord, OutgoingRecord, Ring,
 };
 use super::session_rows::{LoadedSession, PeerSessions};
 use super::{prekeys, Account, AccountError, Address};
@@ -356,8 +356,11 @@ impl Account {
                 let app = ApplicationBody::parse(&body)?;
                 let conversation = direct_conversation(&peer.user);
                 let mut clock = load_clock(tx, &conversation)?;
+                let before = clock;
                 clock.receive(app.lamport);
-                save_clock(tx, &conversation, clock)?;
+                if clock != before {
+                    save_clock(tx, &conversation, clock)?;
+                }
                 let record = InboxRecord {
                     peer: peer.clone(),
                     sender: decrypted.sender,
