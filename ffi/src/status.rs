@@ -99,6 +99,9 @@ pub enum bt_status {
     BT_ATTACHMENT_TOO_LARGE = 38,
     /// Reading or writing a file failed (path, permissions, free space).
     BT_IO = 39,
+    /// An application message decrypted to a body shorter than its 16-byte clock prefix
+    /// (spec §10): refused, nothing stored; the next genuine message still decrypts.
+    BT_INVALID_BODY = 40,
     /// A pointer argument that must not be null was null (or a byte pointer was null with a
     /// non-zero length).
     BT_NULL_ARGUMENT = 100,
@@ -117,7 +120,7 @@ pub enum bt_status {
 }
 
 /// Every status, for lookups by number.
-pub(crate) const ALL_STATUSES: [bt_status; 45] = {
+pub(crate) const ALL_STATUSES: [bt_status; 46] = {
     use bt_status::*;
     [
         BT_OK,
@@ -160,6 +163,7 @@ pub(crate) const ALL_STATUSES: [bt_status; 45] = {
         BT_SIZE_MISMATCH,
         BT_ATTACHMENT_TOO_LARGE,
         BT_IO,
+        BT_INVALID_BODY,
         BT_NULL_ARGUMENT,
         BT_INVALID_ARGUMENT,
         BT_BUFFER,
@@ -213,6 +217,7 @@ impl bt_status {
             ErrorKind::SizeMismatch => BT_SIZE_MISMATCH,
             ErrorKind::AttachmentTooLarge => BT_ATTACHMENT_TOO_LARGE,
             ErrorKind::Io => BT_IO,
+            ErrorKind::InvalidBody => BT_INVALID_BODY,
             _ => BT_INTERNAL,
         }
     }
@@ -261,6 +266,7 @@ impl bt_status {
             BT_SIZE_MISMATCH => c"BT_SIZE_MISMATCH",
             BT_ATTACHMENT_TOO_LARGE => c"BT_ATTACHMENT_TOO_LARGE",
             BT_IO => c"BT_IO",
+            BT_INVALID_BODY => c"BT_INVALID_BODY",
             BT_NULL_ARGUMENT => c"BT_NULL_ARGUMENT",
             BT_INVALID_ARGUMENT => c"BT_INVALID_ARGUMENT",
             BT_BUFFER => c"BT_BUFFER",
@@ -305,7 +311,7 @@ mod tests {
     }
 
     /// Every kind the core declares, in its declaration order.
-    const KINDS: [ErrorKind; 39] = [
+    const KINDS: [ErrorKind; 40] = [
         ErrorKind::Truncated,
         ErrorKind::TrailingBytes,
         ErrorKind::UnknownMessageType,
@@ -345,6 +351,7 @@ mod tests {
         ErrorKind::SizeMismatch,
         ErrorKind::AttachmentTooLarge,
         ErrorKind::Io,
+        ErrorKind::InvalidBody,
     ];
 
     #[test]
@@ -365,7 +372,7 @@ mod tests {
             assert!(s.name().to_str().unwrap().starts_with("BT_"));
         }
         assert_eq!(bt_status::from_number(-1), None);
-        assert_eq!(bt_status::from_number(40), None);
+        assert_eq!(bt_status::from_number(41), None);
         assert_eq!(bt_status::BT_NULL_ARGUMENT as c_int, 100);
         assert_eq!(bt_status::BT_INTERNAL as c_int, 104);
     }
