@@ -40,9 +40,9 @@ def test_invalid_arguments(tmp_path, memory_account):
     e = raises(AccountError.InvalidArgument, ErrorKind.INVALID_IDENTITY_KEY, account.trust_identity, BOB, bytes(31))
     assert "32 bytes" in str(e)
     with pytest.raises(Exception):  # the device is a u32
-        account.encrypt(bluetick.Address(user=b"bob", device=-1), b"x", None)
+        account.encrypt(bluetick.Address(user=b"bob", device=-1), b"x", None, 0)
     with pytest.raises(TypeError):
-        account.encrypt(BOB, "a str body", None)
+        account.encrypt(BOB, "a str body", None, 0)
 
 
 def test_protocol_layer_arguments():
