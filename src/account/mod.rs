@@ -374,3 +374,34 @@ fn verify_rows(tx: &mut SealedTx<'_>) -> Result<(), AccountError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::store::MemoryStore;
+
+    #[test]
+    fn a_store_of_an_older_format_is_refused_with_its_format() {
+        let key = Secret32::from_slice(&[3; 32]).unwrap_or_else(|| unreachable!());
+        let store = Arc::new(MemoryStore::new());
+        let account = Account::create(Box::new(Arc::clone(&store)), &key, AccountConfig::default())
+            .unwrap_or_else(|e| panic!("{e}"));
+        account.verify_store().unwrap_or_else(|e| panic!("{e}"));
+        for (check, found) in OLDER_CHECK_VALUES {
+            account
+                .transaction(|tx| Ok(tx.put(Table::Meta, CHECK_KEY, check)?))
+                .unwrap_or_else(|e| panic!("{e}"));
+            let reopened =
+                Account::open(Box::new(Arc::clone(&store)), &key, AccountConfig::default());
+            match reopened {
+                Err(AccountError::Store(StoreError::UnsupportedFormat {
+                    found: f,
+                    supported,
+                })) => assert_eq!((f, supported), (found, FORMAT)),
+                other => panic!("format {found} opened as {other:?}"),
+            }
+        }
+    }
+}
