@@ -75,6 +75,7 @@ fn c_pair(answered: bool) -> (*mut bt_account, *mut bt_account) {
             bt_prekey_upload_take_bundle(upload.ptr, upload.len, &mut rest, &mut bundle),
             bt_status::BT_OK
         );
+        let mut lamport = 0u64;
         let status = bt_account_encrypt(
             alice,
             b"bob".as_ptr(),
@@ -84,8 +85,10 @@ fn c_pair(answered: bool) -> (*mut bt_account, *mut bt_account) {
             2,
             bundle.ptr,
             bundle.len,
+            0,
             id.as_mut_ptr(),
             &mut wire,
+            &mut lamport,
         );
         assert_eq!(status, bt_status::BT_OK);
         let mut incoming = core::mem::zeroed::<bt_incoming>();
@@ -139,6 +142,7 @@ fn c_send(
         len: 0,
     };
     let mut id = [0u8; 16];
+    let mut lamport = 0u64;
     // SAFETY: live handles, valid inputs, writable outs; buffers freed once.
     unsafe {
         let s = bt_account_encrypt(
@@ -150,8 +154,10 @@ fn c_send(
             body.len(),
             core::ptr::null(),
             0,
+            0,
             id.as_mut_ptr(),
             &mut wire,
+            &mut lamport,
         );
         assert_eq!(s, bt_status::BT_OK);
         let mut incoming = core::mem::zeroed::<bt_incoming>();

@@ -376,6 +376,7 @@ fn verify_rows(tx: &mut SealedTx<'_>) -> Result<(), AccountError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use std::sync::Arc;
 
@@ -384,15 +385,15 @@ mod tests {
 
     #[test]
     fn a_store_of_an_older_format_is_refused_with_its_format() {
-        let key = Secret32::from_slice(&[3; 32]).unwrap_or_else(|| unreachable!());
+        let key = Secret32::from_slice(&[3; 32]).unwrap();
         let store = Arc::new(MemoryStore::new());
-        let account = Account::create(Box::new(Arc::clone(&store)), &key, AccountConfig::default())
-            .unwrap_or_else(|e| panic!("{e}"));
-        account.verify_store().unwrap_or_else(|e| panic!("{e}"));
+        let account =
+            Account::create(Box::new(Arc::clone(&store)), &key, AccountConfig::default()).unwrap();
+        account.verify_store().unwrap();
         for (check, found) in OLDER_CHECK_VALUES {
             account
                 .transaction(|tx| Ok(tx.put(Table::Meta, CHECK_KEY, check)?))
-                .unwrap_or_else(|e| panic!("{e}"));
+                .unwrap();
             let reopened =
                 Account::open(Box::new(Arc::clone(&store)), &key, AccountConfig::default());
             match reopened {

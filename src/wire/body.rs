@@ -80,6 +80,7 @@ impl<'a> ApplicationBody<'a> {
 }
 
 #[cfg(test)]
+#[allow(clippy::expect_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
