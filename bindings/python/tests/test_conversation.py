@@ -129,7 +129,7 @@ def test_two_accounts_converse_persist_and_reopen(tmp_path):
         raises(AccountError.UnknownMessage, ErrorKind.UNKNOWN_MESSAGE,
                bob.create_receipt, ALICE, ReceiptKind.READ, [unknown], 0)
         raises(AccountError.Receipt, ErrorKind.INVALID_ID_COUNT, bob.create_receipt, ALICE, ReceiptKind.READ, [], 0)
-        e = raises(AccountError.NoSession, ErrorKind.NO_SESSION, alice.encrypt, CAROL, b"x", None)
+        e = raises(AccountError.NoSession, ErrorKind.NO_SESSION, alice.encrypt, CAROL, b"x", None, 0)
         assert "bundle" in str(e)
 
 
@@ -138,12 +138,12 @@ def test_damaged_input_raises_its_own_error_and_changes_nothing(memory_account):
     bundle = publish(bob).take_bundle()
 
     # Bundles: truncated, trailing bytes, wrong version, forged signature.
-    raises(AccountError.Bundle, ErrorKind.TRUNCATED, alice.encrypt, BOB, b"x", bundle[:-1])
-    raises(AccountError.Bundle, ErrorKind.TRAILING_BYTES, alice.encrypt, BOB, b"x", bundle + b"\0")
-    raises(AccountError.Bundle, ErrorKind.UNSUPPORTED_VERSION, alice.encrypt, BOB, b"x", b"\x02" + bundle[1:])
+    raises(AccountError.Bundle, ErrorKind.TRUNCATED, alice.encrypt, BOB, b"x", bundle[:-1], 0)
+    raises(AccountError.Bundle, ErrorKind.TRAILING_BYTES, alice.encrypt, BOB, b"x", bundle + b"\0", 0)
+    raises(AccountError.Bundle, ErrorKind.UNSUPPORTED_VERSION, alice.encrypt, BOB, b"x", b"\x02" + bundle[1:], 0)
     forged = bytearray(bundle)
     forged[1 + 32 + 4 + 32] ^= 1  # the signed prekey's signature
-    raises(AccountError.Bundle, ErrorKind.BAD_SIGNATURE, alice.encrypt, BOB, b"x", bytes(forged))
+    raises(AccountError.Bundle, ErrorKind.BAD_SIGNATURE, alice.encrypt, BOB, b"x", bytes(forged), 0)
     assert alice.peer_identity(BOB) is None  # nothing was trusted
 
     # A genuine exchange, so the next message is a plain Message.

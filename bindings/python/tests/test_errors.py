@@ -33,7 +33,8 @@ def test_invalid_arguments(tmp_path, memory_account):
     raises(AccountError.Store, ErrorKind.NO_ACCOUNT, Account.open_sqlite, str(tmp_path / "empty.db"), KEY_BOB, TINY)
     account = memory_account(TINY)
     raises(AccountError.InvalidArgument, ErrorKind.INVALID_VALUE, account.encrypt,
-           bluetick.Address(user=b"u" * 1025, device=1), b"x", None)
+           bluetick.Address(user=b"u" * 1025, device=1), b"x", None, 0)
+    raises(AccountError.InvalidArgument, ErrorKind.INVALID_VALUE, account.conversation_inbox, b"u" * 1025)
     raises(AccountError.InvalidArgument, ErrorKind.INVALID_IDENTITY_KEY, account.trust_identity, BOB, bytes([0xFF]) * 32)
     e = raises(AccountError.InvalidArgument, ErrorKind.INVALID_ARGUMENT, account.mark_sent, bytes(15))
     assert "16 bytes" in str(e)
