@@ -376,7 +376,6 @@ fn verify_rows(tx: &mut SealedTx<'_>) -> Result<(), AccountError> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use std::sync::Arc;
 
@@ -384,25 +383,24 @@ mod tests {
     use crate::store::MemoryStore;
 
     #[test]
-    fn a_store_of_an_older_format_is_refused_with_its_format() {
-        let key = Secret32::from_slice(&[3; 32]).unwrap();
+    fn a_store_of_an_older_format_is_refused_with_its_format() -> Result<(), AccountError> {
+        let key = Secret32::from_slice(&[3; 32]).ok_or(AccountError::InvalidAddress)?;
         let store = Arc::new(MemoryStore::new());
-        let account =
-            Account::create(Box::new(Arc::clone(&store)), &key, AccountConfig::default()).unwrap();
-        account.verify_store().unwrap();
+        let config = AccountConfig::default();
+        let account = Account::create(Box::new(Arc::clone(&store)), &key, config)?;
+        account.verify_store()?;
         for (check, found) in OLDER_CHECK_VALUES {
-            account
-                .transaction(|tx| Ok(tx.put(Table::Meta, CHECK_KEY, check)?))
-                .unwrap();
-            let reopened =
-                Account::open(Box::new(Arc::clone(&store)), &key, AccountConfig::default());
-            match reopened {
-                Err(AccountError::Store(StoreError::UnsupportedFormat {
-                    found: f,
-                    supported,
-                })) => assert_eq!((f, supported), (found, FORMAT)),
-                other => panic!("format {found} opened as {other:?}"),
-            }
+            account.transaction(|tx| Ok(tx.put(Table::Meta, CHECK_KEY, check)?))?;
+            let reopened = Account::open(Box::new(Arc::clone(&store)), &key, config);
+            assert!(
+                matches!(
+                    reopened,
+                    Err(AccountError::Store(StoreError::UnsupportedFormat { found: f, supported }))
+                        if (f, supported) == (found, FORMAT)
+                ),
+                "format {found} opened as {reopened:?}"
+            );
         }
+        Ok(())
     }
 }
