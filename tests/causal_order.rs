@@ -338,3 +338,35 @@ fn the_clock_survives_reopening_the_sqlite_store() {
         5
     );
 }
+
+#[test]
+fn a_batch_merges_every_clock_it_commits() {
+    let (alice, bob) = (account(), account());
+    let bundle = bundle_of(&bob);
+    let sent: Vec<Outgoing> = (0..4u8)
+        .map(|i| {
+            alice
+                .encrypt(&bob_addr(), &[i], (i == 0).then_some(&bundle), 0)
+                .unwrap()
+        })
+        .collect();
+    let mut batch: Vec<(Address, Vec<u8>)> = sent
+        .iter()
+        .map(|m| (alice_addr(), m.wire.clone()))
+        .collect();
+    batch.reverse();
+    // A garbled message in the middle fails alone.
+    batch.insert(2, (alice_addr(), vec![0x11; 100]));
+    let results = bob.decrypt_batch(&batch).unwrap();
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 4);
+    assert_eq!(bob.conversation_clock(b"alice").unwrap(), 4);
+    let shown = bob.conversation_inbox(b"alice").unwrap();
+    assert_eq!(
+        shown.iter().map(|e| e.body.clone()).collect::<Vec<_>>(),
+        [vec![0], vec![1], vec![2], vec![3]]
+    );
+    assert_eq!(
+        bob.encrypt(&alice_addr(), b"ok", None, 0).unwrap().lamport,
+        5
+    );
+}
