@@ -338,18 +338,19 @@ fn read_identity(
 ) -> Result<IdentityKeyPair, AccountError> {
     match tx.get(Table::Meta, CHECK_KEY) {
         Ok(Some(v)) if v.as_slice() == CHECK_VALUE => {}
-        Ok(Some(v)) if OLDER_CHECK_VALUES.iter().any(|(c, _)| *c == v.as_slice()) => {
-            let found = OLDER_CHECK_VALUES
-                .iter()
-                .find(|(c, _)| *c == v.as_slice())
-                .map_or(0, |(_, f)| *f);
-            return Err(StoreError::UnsupportedFormat {
-                found,
-                supported: FORMAT,
+        Ok(Some(v)) => {
+            // A check record that opens but names another format was written by an
+            // older build; anything else means the key is wrong.
+            let older = OLDER_CHECK_VALUES.iter().find(|(c, _)| *c == v.as_slice());
+            return Err(match older {
+                Some((_, found)) => StoreError::UnsupportedFormat {
+                    found: *found,
+                    supported: FORMAT,
+                },
+                None => StoreError::WrongKey,
             }
             .into());
         }
-        Ok(Some(_)) => return Err(StoreError::WrongKey.into()),
         // A record there that does not open under this key means another key sealed it.
         Ok(None) if tx.raw.scan(Table::Meta)?.is_empty() => {
             return Err(StoreError::NoAccount.into())
