@@ -47,10 +47,10 @@ fn pair() -> Pair {
     let (a, b) = (Address::new("alice", 1), Address::new("bob", 1));
     let mut upload = PreKeyUpload::from_bytes(&bob.prekey_upload().unwrap().to_bytes()).unwrap();
     let first = alice
-        .encrypt(&b, b"hello", Some(&upload.take_bundle()))
+        .encrypt(&b, b"hello", Some(&upload.take_bundle()), 0)
         .unwrap();
     bob.decrypt(&a, &first.wire).unwrap();
-    let reply = bob.encrypt(&a, b"hi", None).unwrap();
+    let reply = bob.encrypt(&a, b"hi", None, 0).unwrap();
     alice.decrypt(&b, &reply.wire).unwrap();
     Pair {
         _dir: dir,
@@ -81,7 +81,7 @@ fn bench(c: &mut Criterion) {
         bench.iter(|| {
             sender_only
                 .alice
-                .encrypt(&sender_only.b, &body, None)
+                .encrypt(&sender_only.b, &body, None, 0)
                 .unwrap()
         });
     });
@@ -89,7 +89,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("decrypt_durable_one_commit_each", |bench| {
         bench.iter_custom(|iters| {
             let wires: Vec<_> = (0..iters)
-                .map(|_| p.alice.encrypt(&p.b, &body, None).unwrap().wire)
+                .map(|_| p.alice.encrypt(&p.b, &body, None, 0).unwrap().wire)
                 .collect();
             let start = Instant::now();
             for w in &wires {
@@ -108,7 +108,7 @@ fn bench(c: &mut Criterion) {
                         .map(|_| {
                             (
                                 p.a.clone(),
-                                p.alice.encrypt(&p.b, &body, None).unwrap().wire,
+                                p.alice.encrypt(&p.b, &body, None, 0).unwrap().wire,
                             )
                         })
                         .collect();
@@ -126,7 +126,7 @@ fn bench(c: &mut Criterion) {
     // Throughput figures from one direct run each, for docs/performance.md.
     let n = 500u64;
     let wires: Vec<_> = (0..n)
-        .map(|_| p.alice.encrypt(&p.b, &body, None).unwrap().wire)
+        .map(|_| p.alice.encrypt(&p.b, &body, None, 0).unwrap().wire)
         .collect();
     let start = Instant::now();
     for w in &wires {
@@ -141,7 +141,7 @@ fn bench(c: &mut Criterion) {
         .map(|_| {
             (
                 p.a.clone(),
-                p.alice.encrypt(&p.b, &body, None).unwrap().wire,
+                p.alice.encrypt(&p.b, &body, None, 0).unwrap().wire,
             )
         })
         .collect();

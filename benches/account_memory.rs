@@ -47,11 +47,11 @@ fn accounts(answered: bool) -> Accounts {
     let (a, b) = (Address::new("alice", 1), Address::new("bob", 1));
     let mut upload = PreKeyUpload::from_bytes(&bob.prekey_upload().unwrap().to_bytes()).unwrap();
     let first = alice
-        .encrypt(&b, b"hello", Some(&upload.take_bundle()))
+        .encrypt(&b, b"hello", Some(&upload.take_bundle()), 0)
         .unwrap();
     bob.decrypt(&a, &first.wire).unwrap();
     if answered {
-        let reply = bob.encrypt(&a, b"hi", None).unwrap();
+        let reply = bob.encrypt(&a, b"hi", None, 0).unwrap();
         alice.decrypt(&b, &reply.wire).unwrap();
     }
     Accounts { alice, bob, a, b }
@@ -106,7 +106,7 @@ fn main() {
             "account_round_trip",
             Box::new(|n| {
                 time_iter(n, || {
-                    let m = steady.alice.encrypt(&steady.b, &BODY, None).unwrap();
+                    let m = steady.alice.encrypt(&steady.b, &BODY, None, 0).unwrap();
                     steady.bob.decrypt(&steady.a, &m.wire).unwrap();
                     steady.bob.acknowledge(&m.id).unwrap();
                 })
@@ -137,7 +137,7 @@ fn main() {
                     || {
                         unanswered
                             .alice
-                            .encrypt(&unanswered.b, b"again", None)
+                            .encrypt(&unanswered.b, b"again", None, 0)
                             .unwrap()
                     },
                     |m| unanswered.bob.decrypt(&unanswered.a, &m.wire).unwrap(),
@@ -149,7 +149,12 @@ fn main() {
             Box::new(|n| {
                 time_batched(
                     n,
-                    || answered.alice.encrypt(&answered.b, b"again", None).unwrap(),
+                    || {
+                        answered
+                            .alice
+                            .encrypt(&answered.b, b"again", None, 0)
+                            .unwrap()
+                    },
                     |m| answered.bob.decrypt(&answered.a, &m.wire).unwrap(),
                 )
             }),

@@ -139,17 +139,17 @@ fn store_costs() -> ((f64, u64), (f64, u64)) {
         let mut upload =
             PreKeyUpload::from_bytes(&peer.prekey_upload().unwrap().to_bytes()).unwrap();
         let first = initiator
-            .encrypt(&p_addr, b"hello", Some(&upload.take_bundle()))
+            .encrypt(&p_addr, b"hello", Some(&upload.take_bundle()), 0)
             .unwrap();
         deliver(&peer, &i_addr, &first.wire);
-        let reply = peer.encrypt(&i_addr, b"hi", None).unwrap();
+        let reply = peer.encrypt(&i_addr, b"hi", None, 0).unwrap();
         deliver(&initiator, &p_addr, &reply.wire);
 
         let first = peer
-            .encrypt(&r_addr, b"hello", Some(&responder_upload.take_bundle()))
+            .encrypt(&r_addr, b"hello", Some(&responder_upload.take_bundle()), 0)
             .unwrap();
         deliver(&responder, &p_addr, &first.wire);
-        let reply = responder.encrypt(&p_addr, b"hi", None).unwrap();
+        let reply = responder.encrypt(&p_addr, b"hi", None, 0).unwrap();
         deliver(&peer, &r_addr, &reply.wire);
     }
     drop((initiator, responder));

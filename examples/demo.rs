@@ -199,6 +199,8 @@ struct Demo {
     bob: Device,
     /// Outgoing messages and their text, for status lines.
     texts: HashMap<MessageId, String>,
+    /// The last burst as the receiver shows it, in display order.
+    shown: Vec<MessageId>,
 }
 
 impl Demo {
@@ -246,10 +248,12 @@ impl Demo {
         } else {
             None
         };
-        let out = self
-            .device(from_alice)
-            .account
-            .encrypt(&to, text.as_bytes(), bundle.as_ref())?;
+        let out = self.device(from_alice).account.encrypt(
+            &to,
+            text.as_bytes(),
+            bundle.as_ref(),
+            now_ms(),
+        )?;
         self.texts.insert(out.id, text.to_owned());
         self.status_line(from_alice, &out.id)?;
         let d = self.device(from_alice);
@@ -268,8 +272,10 @@ impl Demo {
         Ok(id)
     }
 
-    /// Receives `n` messages; with `reorder`, decrypts them newest first. Each is
-    /// acknowledged to the relay only after the account committed it.
+    /// Receives `n` messages; with `reorder`, decrypts them newest first and then shows
+    /// the conversation in the order it was written (spec §10: by the clock each message
+    /// carries, never by arrival or wall time). Each is acknowledged to the relay only
+    /// after the account committed it.
     async fn receive(&mut self, to_alice: bool, n: usize, reorder: bool) -> Result<Vec<MessageId>> {
         let mut batch = Vec::new();
         for _ in 0..n {
@@ -292,11 +298,23 @@ impl Demo {
             let d = self.device(to_alice);
             let incoming = d.account.decrypt(&from, &wire)?;
             match incoming.received {
-                Received::Message { id, body } => {
+                Received::Message { id, body, .. } if !reorder => {
                     d.account.acknowledge(&id)?;
                     self.style.line(
                         name,
                         &format!("reads \"{}\" from {other}", String::from_utf8_lossy(&body)),
+                    );
+                    got.push(id);
+                }
+                Received::Message {
+                    id, body, lamport, ..
+                } => {
+                    self.style.line(
+                        name,
+                        &format!(
+                            "decrypts \"{}\" (clock {lamport})",
+                            String::from_utf8_lossy(&body)
+                        ),
                     );
                     got.push(id);
                 }
@@ -315,6 +333,31 @@ impl Demo {
             }
             // Committed: only now may the relay delete it.
             self.device(to_alice).client()?.committed(relay_id);
+        }
+        if reorder {
+            // The chat as drawn: the conversation's inbox in display order.
+            let shown = self
+                .device(to_alice)
+                .account
+                .conversation_inbox(other.as_bytes())?;
+            self.style
+                .line(name, "shows the conversation in the order it was written:");
+            for entry in &shown {
+                self.style.line(
+                    name,
+                    &format!(
+                        "  {} \"{}\" (clock {}, sent at {} ms)",
+                        entry.from,
+                        String::from_utf8_lossy(&entry.body),
+                        entry.lamport,
+                        entry.sent_at_ms
+                    ),
+                );
+            }
+            for entry in &shown {
+                self.device(to_alice).account.acknowledge(&entry.id)?;
+            }
+            self.shown = shown.iter().map(|e| e.id).collect();
         }
         Ok(got)
     }
@@ -384,6 +427,7 @@ async fn run() -> Result<()> {
             client: None,
         },
         texts: HashMap::new(),
+        shown: Vec::new(),
     };
 
     // Both open their pipes; Bob publishes prekeys, then goes offline.
@@ -454,6 +498,10 @@ async fn run() -> Result<()> {
     let mut expected = burst.clone();
     expected.reverse();
     expect(got == expected, "the whole burst arrives, newest first")?;
+    expect(
+        d.shown == burst,
+        "the burst is shown in the order it was written",
+    )?;
     d.receipt(false, ReceiptKind::Read, &got).await?;
     d.receive(true, 1, false).await?;
     for id in &burst {

@@ -86,6 +86,8 @@ pub enum ErrorKind {
     AttachmentTooLarge,
     /// Reading or writing a stream or file failed.
     Io,
+    /// An application body is shorter than its 16-byte clock prefix (spec §10).
+    InvalidBody,
 }
 
 impl ErrorKind {
@@ -131,6 +133,7 @@ impl ErrorKind {
             Self::SizeMismatch => "SizeMismatch",
             Self::AttachmentTooLarge => "AttachmentTooLarge",
             Self::Io => "Io",
+            Self::InvalidBody => "InvalidBody",
         }
     }
 }

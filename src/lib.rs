@@ -54,6 +54,7 @@
 pub mod account;
 pub mod attachment;
 pub mod bundle;
+pub mod clock;
 mod codec;
 pub mod constants;
 pub mod devices;
@@ -81,6 +82,7 @@ pub use account::{
     PreKeyUpload, Received,
 };
 pub use bundle::PreKeyBundle;
+pub use clock::{DisplayKey, LamportClock};
 pub use devices::{DeviceCertificate, DeviceError, DeviceList};
 pub use error::{BundleError, DecodeError, DecryptionError, EncryptionError, ErrorKind, KeyError};
 pub use identity::{IdentityKey, IdentityKeyPair};
@@ -94,7 +96,7 @@ pub use session::{OutgoingMessage, SendTrace, Session};
 pub use session_record::{Decrypted, SessionRecord};
 pub use status::MessageStatus;
 pub use store::{MemoryStore, SqliteStore, Store, StoreError};
-pub use wire::{ContentType, MessageId};
+pub use wire::{ApplicationBody, ContentType, MessageId};
 
 /// Re-exported so callers can name the generator trait the API takes.
 pub use rand_core;

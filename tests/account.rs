@@ -43,7 +43,7 @@ fn published(account: &Account) -> PreKeyUpload {
 
 fn message_of(incoming: &bluetick::Incoming) -> (MessageId, Vec<u8>) {
     match &incoming.received {
-        Received::Message { id, body } => (*id, body.clone()),
+        Received::Message { id, body, .. } => (*id, body.clone()),
         other => panic!("expected a message, got {other:?}"),
     }
 }
@@ -70,14 +70,14 @@ fn a_whole_conversation_with_ticks() {
 
     // One grey tick: Pending, then Sent once the relay acknowledges.
     let m1 = alice
-        .encrypt(&b, b"hi bob", Some(&bob_on_relay.take_bundle()))
+        .encrypt(&b, b"hi bob", Some(&bob_on_relay.take_bundle()), 0)
         .unwrap();
     assert_eq!(
         alice.message_status(&m1.id).unwrap(),
         Some(MessageStatus::Pending)
     );
     assert_eq!(alice.mark_sent(&m1.id).unwrap(), MessageStatus::Sent);
-    let m2 = alice.encrypt(&b, b"are you there?", None).unwrap();
+    let m2 = alice.encrypt(&b, b"are you there?", None, 0).unwrap();
     alice.mark_sent(&m2.id).unwrap();
 
     let got = bob.decrypt(&a, &m1.wire).unwrap();
@@ -115,9 +115,9 @@ fn a_whole_conversation_with_ticks() {
     );
 
     // Replies both ways.
-    let r = bob.encrypt(&a, b"yes!", None).unwrap();
+    let r = bob.encrypt(&a, b"yes!", None, 0).unwrap();
     assert_eq!(message_of(&alice.decrypt(&b, &r.wire).unwrap()).1, b"yes!");
-    let m3 = alice.encrypt(&b, b"great", None).unwrap();
+    let m3 = alice.encrypt(&b, b"great", None, 0).unwrap();
     assert_eq!(message_of(&bob.decrypt(&a, &m3.wire).unwrap()).1, b"great");
 
     // Safety numbers agree.
@@ -136,7 +136,7 @@ fn receipts_out_of_order_and_twice_only_move_forward() {
     let (alice, bob) = (memory_account(), memory_account());
     let (a, b) = (Address::new("alice", 1), Address::new("bob", 1));
     let m = alice
-        .encrypt(&b, b"x", Some(&published(&bob).take_bundle()))
+        .encrypt(&b, b"x", Some(&published(&bob).take_bundle()), 0)
         .unwrap();
     bob.decrypt(&a, &m.wire).unwrap();
     let delivered = bob
@@ -241,7 +241,12 @@ fn invalid_receipts_are_rejected_and_change_nothing() {
     for body in [&b"one"[..], b"two"] {
         let bundle = bob.bundle();
         let m = alice
-            .encrypt(&b, body, if ids.is_empty() { Some(&bundle) } else { None })
+            .encrypt(
+                &b,
+                body,
+                if ids.is_empty() { Some(&bundle) } else { None },
+                0,
+            )
             .unwrap();
         bob.receive(&a, &m.wire);
         ids.push(m.id);
@@ -249,7 +254,7 @@ fn invalid_receipts_are_rejected_and_change_nothing() {
     ids.sort();
     // Alice also sent a message to Carol: its id is not Bob's to acknowledge.
     let to_carol = alice
-        .encrypt(&c, b"for carol", Some(&published(&carol).take_bundle()))
+        .encrypt(&c, b"for carol", Some(&published(&carol).take_bundle()), 0)
         .unwrap();
 
     let statuses = |alice: &Account| {
@@ -336,9 +341,9 @@ fn a_receipt_replayed_into_another_conversation_is_rejected() {
         Address::new("bob", 1),
         Address::new("carol", 1),
     );
-    let m = alice.encrypt(&b, b"hi", Some(&bob.bundle())).unwrap();
+    let m = alice.encrypt(&b, b"hi", Some(&bob.bundle()), 0).unwrap();
     bob.receive(&a, &m.wire);
-    let mc = carol.encrypt(&b, b"hello", Some(&bob.bundle())).unwrap();
+    let mc = carol.encrypt(&b, b"hello", Some(&bob.bundle()), 0).unwrap();
     bob.receive(&c, &mc.wire);
     let body = bob.body(alice.identity(), &[m.id]);
     let replayed = bob.send_receipt_body(&c, &body);
@@ -362,7 +367,7 @@ fn receipts_can_only_be_created_for_received_messages() {
     let (alice, bob) = (memory_account(), memory_account());
     let (a, b) = (Address::new("alice", 1), Address::new("bob", 1));
     let m = alice
-        .encrypt(&b, b"x", Some(&published(&bob).take_bundle()))
+        .encrypt(&b, b"x", Some(&published(&bob).take_bundle()), 0)
         .unwrap();
     bob.decrypt(&a, &m.wire).unwrap();
     assert!(matches!(
@@ -388,7 +393,7 @@ fn sqlite_account_persists_across_close_and_reopen() {
         let bob =
             Account::create(Box::new(SqliteStore::open(&pb).unwrap()), &key(2), small()).unwrap();
         let m1 = alice
-            .encrypt(&b, b"before", Some(&published(&bob).take_bundle()))
+            .encrypt(&b, b"before", Some(&published(&bob).take_bundle()), 0)
             .unwrap();
         bob.decrypt(&a, &m1.wire).unwrap();
         (m1, *bob.identity())
@@ -405,7 +410,7 @@ fn sqlite_account_persists_across_close_and_reopen() {
         bob.decrypt(&a, &m1.wire),
         Err(AccountError::AlreadyReceived(_))
     ));
-    let r = bob.encrypt(&a, b"after reopen", None).unwrap();
+    let r = bob.encrypt(&a, b"after reopen", None, 0).unwrap();
     assert_eq!(
         message_of(&alice.decrypt(&b, &r.wire).unwrap()).1,
         b"after reopen"
@@ -498,19 +503,19 @@ fn a_changed_identity_needs_the_apps_trust() {
     let b = Address::new("bob", 1);
     let bob1 = memory_account();
     alice
-        .encrypt(&b, b"x", Some(&published(&bob1).take_bundle()))
+        .encrypt(&b, b"x", Some(&published(&bob1).take_bundle()), 0)
         .unwrap();
     // Bob reinstalls: a new identity under the same address.
     let bob2 = memory_account();
     let err = alice
-        .encrypt(&b, b"y", Some(&published(&bob2).take_bundle()))
+        .encrypt(&b, b"y", Some(&published(&bob2).take_bundle()), 0)
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::UntrustedIdentity);
     assert_eq!(alice.peer_identity(&b).unwrap(), Some(*bob1.identity()));
     // The app's policy accepts it (or the user compared safety numbers).
     alice.set_identity_policy(Box::new(|_, _, _| true));
     alice
-        .encrypt(&b, b"y", Some(&published(&bob2).take_bundle()))
+        .encrypt(&b, b"y", Some(&published(&bob2).take_bundle()), 0)
         .unwrap();
     assert_eq!(alice.peer_identity(&b).unwrap(), Some(*bob2.identity()));
 }
@@ -519,7 +524,7 @@ fn a_changed_identity_needs_the_apps_trust() {
 fn no_session_error_tells_the_app_to_fetch_a_bundle() {
     let alice = memory_account();
     let err = alice
-        .encrypt(&Address::new("bob", 1), b"x", None)
+        .encrypt(&Address::new("bob", 1), b"x", None, 0)
         .unwrap_err();
     assert!(matches!(err, AccountError::NoSession(_)));
     assert!(err.to_string().contains("fetch the peer's prekey bundle"));
@@ -541,7 +546,9 @@ fn prekeys_run_low_are_replenished_and_rotation_keeps_old_keys_for_a_while() {
     let mut replenish_seen = false;
     for i in 0..3 {
         let alice = memory_account();
-        let m = alice.encrypt(&b, b"x", Some(&relay.take_bundle())).unwrap();
+        let m = alice
+            .encrypt(&b, b"x", Some(&relay.take_bundle()), 0)
+            .unwrap();
         let got = bob
             .decrypt(&Address::new(format!("alice{i}"), 1), &m.wire)
             .unwrap();
@@ -562,7 +569,7 @@ fn prekeys_run_low_are_replenished_and_rotation_keeps_old_keys_for_a_while() {
     assert!(last_resort.one_time_prekey.is_none());
     let late = memory_account();
     let in_flight = late
-        .encrypt(&b, b"sent before rotation", Some(&last_resort))
+        .encrypt(&b, b"sent before rotation", Some(&last_resort), 0)
         .unwrap();
 
     let fresh = bob.replenish_prekeys().unwrap();
@@ -587,7 +594,9 @@ fn prekeys_run_low_are_replenished_and_rotation_keeps_old_keys_for_a_while() {
     // After the grace period they are deleted, and a message still using them fails with
     // an error that says what to do.
     let later = memory_account();
-    let stale = later.encrypt(&b, b"too late", Some(&last_resort)).unwrap();
+    let stale = later
+        .encrypt(&b, b"too late", Some(&last_resort), 0)
+        .unwrap();
     assert_eq!(bob.prune_retired_prekeys(2_000, 1_000).unwrap(), 2);
     let err = bob
         .decrypt(&Address::new("later", 1), &stale.wire)
@@ -596,7 +605,7 @@ fn prekeys_run_low_are_replenished_and_rotation_keeps_old_keys_for_a_while() {
     // New bundles use the new keys.
     let newer = memory_account();
     let m = newer
-        .encrypt(&b, b"new keys", Some(&relay.take_bundle()))
+        .encrypt(&b, b"new keys", Some(&relay.take_bundle()), 0)
         .unwrap();
     bob.decrypt(&Address::new("newer", 1), &m.wire).unwrap();
 }
@@ -616,11 +625,11 @@ fn eight_threads_on_shared_accounts_decrypt_every_message_exactly_once() {
     );
     // Sessions first, so every thread finds one.
     let first_b = alice
-        .encrypt(&b, b"start", Some(&published(&bob).take_bundle()))
+        .encrypt(&b, b"start", Some(&published(&bob).take_bundle()), 0)
         .unwrap();
     bob.decrypt(&a, &first_b.wire).unwrap();
     let first_c = alice
-        .encrypt(&c, b"start", Some(&published(&carol).take_bundle()))
+        .encrypt(&c, b"start", Some(&published(&carol).take_bundle()), 0)
         .unwrap();
     carol.decrypt(&a, &first_c.wire).unwrap();
 
@@ -644,7 +653,7 @@ fn eight_threads_on_shared_accounts_decrypt_every_message_exactly_once() {
             s.spawn(move || {
                 for i in 0..N {
                     let body = format!("t{t} m{i}").into_bytes();
-                    let m = alice.encrypt(&b, &body, None).unwrap();
+                    let m = alice.encrypt(&b, &body, None, 0).unwrap();
                     sent.lock().unwrap().insert(m.id);
                     q.lock().unwrap().push((m.wire, body));
                 }
@@ -657,7 +666,7 @@ fn eight_threads_on_shared_accounts_decrypt_every_message_exactly_once() {
                     let body = format!("carol m{i}").into_bytes();
                     q.lock()
                         .unwrap()
-                        .push((alice.encrypt(&c, &body, None).unwrap().wire, body));
+                        .push((alice.encrypt(&c, &body, None, 0).unwrap().wire, body));
                 }
             });
         }
@@ -763,13 +772,13 @@ fn a_batch_commits_once_and_each_message_succeeds_or_fails_alone() {
     for i in 0..20u8 {
         let bundle = relay.take_bundle();
         let m = alice
-            .encrypt(&b, &[i], (i == 0).then_some(&bundle))
+            .encrypt(&b, &[i], (i == 0).then_some(&bundle), 0)
             .unwrap();
         ids.push(m.id);
         batch.push((a.clone(), m.wire));
     }
     let mc = carol
-        .encrypt(&b, b"from carol", Some(&relay.take_bundle()))
+        .encrypt(&b, b"from carol", Some(&relay.take_bundle()), 0)
         .unwrap();
     batch.push((c.clone(), mc.wire));
     // A tampered copy in the middle, and a duplicate at the end.
@@ -805,7 +814,7 @@ fn a_batch_commits_once_and_each_message_succeeds_or_fails_alone() {
     .unwrap();
     assert_eq!(bob.inbox().unwrap().len(), 21);
     // The tampered message's genuine twin was in the batch; the session is intact.
-    let next = alice.encrypt(&b, b"after the batch", None).unwrap();
+    let next = alice.encrypt(&b, b"after the batch", None, 0).unwrap();
     assert_eq!(
         message_of(&bob.decrypt(&a, &next.wire).unwrap()).1,
         b"after the batch"

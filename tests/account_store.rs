@@ -119,22 +119,27 @@ fn a_message_rewrites_only_the_rows_it_changed() {
     let bob = Account::create(Box::new(store.clone()), &key(), config()).unwrap();
     // Forty-one sessions from Alice: Bob holds the current one and forty archived.
     for i in 0..41u8 {
-        let m = alice.encrypt(&b, &[i], Some(&bundle_of(&bob))).unwrap();
+        let m = alice.encrypt(&b, &[i], Some(&bundle_of(&bob)), 0).unwrap();
         bob.decrypt(&a, &m.wire).unwrap();
     }
-    let reply = bob.encrypt(&a, b"reply", None).unwrap();
+    let reply = bob.encrypt(&a, b"reply", None, 0).unwrap();
     alice.decrypt(&b, &reply.wire).unwrap();
 
-    let m = alice.encrypt(&b, b"one more", None).unwrap();
+    let m = alice.encrypt(&b, b"one more", None, 0).unwrap();
     bob.decrypt(&a, &m.wire).unwrap();
     let written = store.last_written();
-    // The session's row, the index (the message started a new chain, which routing needs)
-    // and the inbox entry: no archived session, which a whole-record blob rewrote on every
+    // The session's row, the index (the message started a new chain, which routing needs),
+    // the conversation's clock (8 bytes) and the inbox entry: no archived session, which a whole-record blob rewrote on every
     // message (41 sessions of about 470 bytes each, and their skipped keys).
     let tables: Vec<Table> = written.iter().map(|(t, _)| *t).collect();
     assert_eq!(
         tables,
-        vec![Table::SessionStates, Table::Sessions, Table::Inbox]
+        vec![
+            Table::SessionStates,
+            Table::Sessions,
+            Table::Conversations,
+            Table::Inbox
+        ]
     );
     let (_, state) = written[0];
     let (_, index) = written[1];
@@ -142,10 +147,20 @@ fn a_message_rewrites_only_the_rows_it_changed() {
     assert!(index < 41 * 110, "{written:?}");
 
     // A steady message on the same chain does not even rewrite the index.
-    let m = alice.encrypt(&b, b"and another", None).unwrap();
+    let m = alice.encrypt(&b, b"and another", None, 0).unwrap();
     bob.decrypt(&a, &m.wire).unwrap();
     let tables: Vec<Table> = store.last_written().iter().map(|(t, _)| *t).collect();
-    assert_eq!(tables, vec![Table::SessionStates, Table::Inbox]);
+    assert_eq!(
+        tables,
+        vec![Table::SessionStates, Table::Conversations, Table::Inbox]
+    );
+    // A message older than the clock (delivered late) leaves the clock row alone.
+    let late = alice.encrypt(&b, b"late", None, 0).unwrap();
+    let newer = alice.encrypt(&b, b"newer", None, 0).unwrap();
+    bob.decrypt(&a, &newer.wire).unwrap();
+    bob.decrypt(&a, &late.wire).unwrap();
+    let tables: Vec<Table> = store.last_written().iter().map(|(t, _)| *t).collect();
+    assert!(!tables.contains(&Table::Conversations), "{tables:?}");
 }
 
 #[test]
@@ -156,12 +171,14 @@ fn one_peer_cannot_make_the_store_hold_more_than_its_skipped_key_budget() {
     let bob = Account::create(Box::new(store.clone()), &key(), config()).unwrap();
     // Five sessions, each leaving 2000 skipped keys behind: 10,000 keys without a budget.
     for round in 0..5u8 {
-        let first = alice.encrypt(&b, &[round], Some(&bundle_of(&bob))).unwrap();
+        let first = alice
+            .encrypt(&b, &[round], Some(&bundle_of(&bob)), 0)
+            .unwrap();
         bob.decrypt(&a, &first.wire).unwrap();
         for _ in 0..2000 {
-            alice.encrypt(&b, b"lost", None).unwrap();
+            alice.encrypt(&b, b"lost", None, 0).unwrap();
         }
-        let last = alice.encrypt(&b, b"arrives", None).unwrap();
+        let last = alice.encrypt(&b, b"arrives", None, 0).unwrap();
         bob.decrypt(&a, &last.wire).unwrap();
     }
     // A skipped key costs 36 bytes stored; 4000 of them, and the rows around them, fit in
@@ -181,12 +198,14 @@ fn a_long_run_keeps_the_store_size_flat() {
     let bob_store = Arc::new(MemoryStore::new());
     let alice = Account::create(Box::new(alice_store.clone()), &key(), config()).unwrap();
     let bob = Account::create(Box::new(bob_store.clone()), &key(), config()).unwrap();
-    let first = alice.encrypt(&b, b"hello", Some(&bundle_of(&bob))).unwrap();
+    let first = alice
+        .encrypt(&b, b"hello", Some(&bundle_of(&bob)), 0)
+        .unwrap();
     bob.decrypt(&a, &first.wire).unwrap();
     bob.acknowledge(&first.id).unwrap();
     let round = |n: usize| {
         for _ in 0..n {
-            let m = alice.encrypt(&b, b"a message", None).unwrap();
+            let m = alice.encrypt(&b, b"a message", None, 0).unwrap();
             alice.mark_sent(&m.id).unwrap();
             bob.decrypt(&a, &m.wire).unwrap();
             bob.acknowledge(&m.id).unwrap();
@@ -218,7 +237,7 @@ fn accepted_base_keys_go_with_their_signed_prekey() {
     let store = Arc::new(MemoryStore::new());
     let bob = Account::create(Box::new(store.clone()), &key(), config()).unwrap();
     for i in 0..3u8 {
-        let m = alice.encrypt(&b, &[i], Some(&bundle_of(&bob))).unwrap();
+        let m = alice.encrypt(&b, &[i], Some(&bundle_of(&bob)), 0).unwrap();
         bob.decrypt(&a, &m.wire).unwrap();
     }
     assert_eq!(shape(&store).get("base_keys").unwrap().0, 3);
@@ -254,7 +273,7 @@ fn a_damaged_row_key_is_corrupt_never_an_empty_slot() {
         let alice = Account::create(Box::new(MemoryStore::new()), &key(), config()).unwrap();
         let store = Arc::new(MemoryStore::new());
         let bob = Account::create(Box::new(store.clone()), &key(), config()).unwrap();
-        let m = alice.encrypt(&b, b"hi", Some(&bundle_of(&bob))).unwrap();
+        let m = alice.encrypt(&b, b"hi", Some(&bundle_of(&bob)), 0).unwrap();
         bob.decrypt(&a, &m.wire).unwrap();
         flip_row_key(&store, table);
 
@@ -268,15 +287,15 @@ fn a_damaged_row_key_is_corrupt_never_an_empty_slot() {
     let alice = Account::create(Box::new(MemoryStore::new()), &key(), config()).unwrap();
     let store = Arc::new(MemoryStore::new());
     let bob = Account::create(Box::new(store.clone()), &key(), config()).unwrap();
-    let m = alice.encrypt(&b, b"hi", Some(&bundle_of(&bob))).unwrap();
+    let m = alice.encrypt(&b, b"hi", Some(&bundle_of(&bob)), 0).unwrap();
     bob.decrypt(&a, &m.wire).unwrap();
     flip_row_key(&store, Table::SessionStates);
-    let again = alice.encrypt(&b, b"again", None).unwrap();
+    let again = alice.encrypt(&b, b"again", None, 0).unwrap();
     let before = store.dump();
     let err = bob.decrypt(&a, &again.wire).unwrap_err();
     assert_eq!(corrupt_table(err), "session_states");
     assert_eq!(store.dump(), before);
-    let err = bob.encrypt(&a, b"reply", None).unwrap_err();
+    let err = bob.encrypt(&a, b"reply", None, 0).unwrap_err();
     assert_eq!(corrupt_table(err), "session_states");
 }
 
@@ -286,7 +305,7 @@ fn a_redelivery_names_the_identity_that_sent_it() {
     let alice = Account::create(Box::new(MemoryStore::new()), &key(), config()).unwrap();
     let bob = Account::create(Box::new(MemoryStore::new()), &key(), config()).unwrap();
     let m = alice
-        .encrypt(&b, b"before", Some(&bundle_of(&bob)))
+        .encrypt(&b, b"before", Some(&bundle_of(&bob)), 0)
         .unwrap();
     let first = bob.decrypt(&a, &m.wire).unwrap();
     assert_eq!(first.sender, *alice.identity());
@@ -295,7 +314,7 @@ fn a_redelivery_names_the_identity_that_sent_it() {
     let reinstalled = Account::create(Box::new(MemoryStore::new()), &key(), config()).unwrap();
     bob.set_identity_policy(Box::new(|_, _, _| true));
     let n = reinstalled
-        .encrypt(&b, b"after", Some(&bundle_of(&bob)))
+        .encrypt(&b, b"after", Some(&bundle_of(&bob)), 0)
         .unwrap();
     bob.decrypt(&a, &n.wire).unwrap();
     assert_eq!(

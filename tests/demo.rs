@@ -73,6 +73,43 @@ fn the_demo_plays_the_whole_conversation() {
     }
     assert_eq!(text.matches("✓✓ read").count(), 6, "{text}");
 
+    // The burst is decrypted newest first and shown in the order it was written.
+    let burst = [
+        "Perfect.",
+        "I'll bring the tickets.",
+        "And the umbrella.",
+        "See you!",
+    ];
+    let lines: Vec<&str> = text.lines().collect();
+    let decrypted: Vec<usize> = burst
+        .iter()
+        .map(|t| {
+            lines
+                .iter()
+                .position(|l| l.contains("decrypts") && l.contains(t))
+                .unwrap_or_else(|| panic!("{t} not decrypted:\n{text}"))
+        })
+        .collect();
+    assert!(decrypted.windows(2).all(|w| w[0] > w[1]), "{text}");
+    let header = lines
+        .iter()
+        .position(|l| l.contains("shows the conversation in the order it was written"))
+        .unwrap_or_else(|| panic!("no conversation view:\n{text}"));
+    // The view's lines, skipping the relay's, which its own process prints meanwhile.
+    let view: Vec<&str> = lines[header + 1..]
+        .iter()
+        .copied()
+        .filter(|l| l.trim_start().starts_with("bob"))
+        .take(burst.len())
+        .collect();
+    for (i, t) in burst.iter().enumerate() {
+        let line = view[i];
+        assert!(
+            line.contains(t) && line.contains("alice.1"),
+            "line {i} of the view is {line:?}, not {t:?}:\n{text}"
+        );
+    }
+
     // The relay's own log lines report addresses, sizes and ids only.
     let bodies = [
         "Lunch", "12:30", "Perfect", "tickets", "umbrella", "See you", "Transfer",

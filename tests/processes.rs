@@ -169,7 +169,12 @@ fn crash_child(dir: &Path, target: usize) -> ExitCode {
                         None
                     };
                     let m = alice
-                        .encrypt(&bob_addr(), format!("m{sent}").as_bytes(), bundle.as_ref())
+                        .encrypt(
+                            &bob_addr(),
+                            format!("m{sent}").as_bytes(),
+                            bundle.as_ref(),
+                            0,
+                        )
                         .unwrap();
                     write_atomic(&to_bob.join(&name), &m.wire);
                     m.id
@@ -184,7 +189,7 @@ fn crash_child(dir: &Path, target: usize) -> ExitCode {
             let wire = fs::read(&path).unwrap();
             match bob.decrypt(&alice_addr(), &wire) {
                 Ok(incoming) => {
-                    let Received::Message { id, body } = incoming.received else {
+                    let Received::Message { id, body, .. } = incoming.received else {
                         return ExitCode::from(3);
                     };
                     append_line(
@@ -392,11 +397,24 @@ fn crash_test() -> Result<String, String> {
         }
     }
     let m = alice
-        .encrypt(&bob_addr(), b"after the storm", None)
+        .encrypt(&bob_addr(), b"after the storm", None, 0)
         .unwrap();
+    // Every message committed moved Alice's clock with it, crashes or not.
+    if m.lamport <= target as u64 {
+        return Err(format!(
+            "alice's clock is {} after {target} messages: an increment was lost",
+            m.lamport
+        ));
+    }
     bob.decrypt(&alice_addr(), &m.wire)
         .map_err(|e| format!("bob's session wedged: {e}"))?;
-    let r = bob.encrypt(&alice_addr(), b"still here", None).unwrap();
+    let r = bob.encrypt(&alice_addr(), b"still here", None, 0).unwrap();
+    if r.lamport <= m.lamport {
+        return Err(format!(
+            "bob's reply carries {} after receiving {}",
+            r.lamport, m.lamport
+        ));
+    }
     alice
         .decrypt(&bob_addr(), &r.wire)
         .map_err(|e| format!("alice's session wedged: {e}"))?;
@@ -438,6 +456,7 @@ fn shared_bob_child(dir: &Path, which: u64) -> ExitCode {
                     &alice_addr(),
                     format!("reply {which}.{}", n / 4).as_bytes(),
                     None,
+                    0,
                 )
                 .unwrap();
             fs::write(dir.join(format!("reply{which}_{:03}", n / 4)), r.wire).unwrap();
@@ -465,6 +484,7 @@ fn two_process_test() -> Result<String, String> {
                 &bob_addr(),
                 format!("m{i}").as_bytes(),
                 (i == 0).then_some(&bundle),
+                0,
             )
             .unwrap();
         fs::write(dir.join(format!("m{i:03}")), m.wire).unwrap();
@@ -496,23 +516,48 @@ fn two_process_test() -> Result<String, String> {
             bodies.len()
         ));
     }
-    // Both processes' replies decrypt, each once: neither reused the other's chain state.
+    // Alice wrote m0..m39 in order: that is their display order, whatever order the two
+    // processes took them in.
+    let shown: Vec<Vec<u8>> = bob
+        .conversation_inbox(b"alice")
+        .unwrap()
+        .into_iter()
+        .map(|e| e.body)
+        .collect();
+    let written: Vec<Vec<u8>> = (0..SHARED_MESSAGES)
+        .map(|i| format!("m{i}").into_bytes())
+        .collect();
+    if shown != written {
+        return Err("bob's conversation is not in the order alice wrote it".into());
+    }
+    // Both processes' replies decrypt, each once: neither reused the other's chain state,
+    // and each took its own tick of the shared clock.
     let mut replies = 0;
+    let mut reply_clocks = HashSet::new();
     for path in sorted_files(dir).into_iter().filter(|p| {
         p.file_name()
             .unwrap()
             .to_string_lossy()
             .starts_with("reply")
     }) {
-        alice
+        let got = alice
             .decrypt(&bob_addr(), &fs::read(&path).unwrap())
             .map_err(|e| format!("{}: {e}", path.display()))?;
+        if let Received::Message { lamport, .. } = got.received {
+            reply_clocks.insert(lamport);
+        }
         replies += 1;
     }
     if replies != 2 * REPLIES_PER_PROCESS {
         return Err(format!("{replies} replies"));
     }
-    let m = alice.encrypt(&bob_addr(), b"one more", None).unwrap();
+    if reply_clocks.len() != replies {
+        return Err(format!(
+            "{replies} replies carry only {} distinct clock values: the processes lost a tick",
+            reply_clocks.len()
+        ));
+    }
+    let m = alice.encrypt(&bob_addr(), b"one more", None, 0).unwrap();
     bob.decrypt(&alice_addr(), &m.wire)
         .map_err(|e| format!("bob's session was rolled back: {e}"))?;
     Ok(format!(

@@ -168,7 +168,7 @@ fn message_content_and_message_keys_are_not_in_debug_output() {
     );
     let mut upload = b.prekey_upload().unwrap();
     let m = a
-        .encrypt(&ba, secret_text, Some(&upload.take_bundle()))
+        .encrypt(&ba, secret_text, Some(&upload.take_bundle()), 0)
         .unwrap();
     let incoming = b.decrypt(&aa, &m.wire).unwrap();
     let text = format!("{incoming:?} {:?} {a:?}", b.inbox().unwrap());

@@ -60,7 +60,10 @@ KEM_CT_LEN = 1568
 KEM_Q = 3329
 P25519 = 2**255 - 19
 PAD_BLOCK = 64
-CONTENT_TYPES = (0x01, 0x02)
+CONTENT_APPLICATION = 0x01
+CONTENT_TYPES = (CONTENT_APPLICATION, 0x02)
+# An application body starts with its clock: lamport (u64) || sent_at_ms (u64) (spec §10).
+APPLICATION_BODY_PREFIX = 16
 
 MAX_SKIP = 2000
 MAX_STORED_SKIPPED = 2000
@@ -430,6 +433,22 @@ def unpad_plaintext(padded: bytes) -> tuple[int, bytes]:
     if content[0] not in CONTENT_TYPES:
         raise Reject("UnknownContentType", f"0x{content[0]:02x}")
     return content[0], content[1:-1]
+
+
+def parse_application_body(body: bytes) -> tuple[int, int, bytes]:
+    """-> (lamport, sent_at_ms, data) of an application body (spec §10)."""
+    if len(body) < APPLICATION_BODY_PREFIX:
+        raise Reject("InvalidBody", f"{len(body)} bytes, shorter than the 16-byte clock")
+    return (int.from_bytes(body[:8], "big"), int.from_bytes(body[8:16], "big"),
+            body[APPLICATION_BODY_PREFIX:])
+
+
+def run_invalid_application_body(inp) -> None:
+    """A decrypted, padded plaintext whose application body the account reads."""
+    content_type, body = unpad_plaintext(unhex(inp))
+    if content_type != CONTENT_APPLICATION:
+        raise Reject("NotApplication", f"content type 0x{content_type:02x}")
+    parse_application_body(body)
 
 
 def encode_header(dh: bytes, pn: int, n: int) -> bytes:
@@ -1049,6 +1068,7 @@ INVALID_KINDS: dict[str, Callable] = {
     "bundle": lambda inp: verify_bundle(decode_bundle(unhex(inp))),
     "wire": lambda inp: parse_wire(unhex(inp)),
     "plaintext": lambda inp: unpad_plaintext(unhex(inp)),
+    "application_body": run_invalid_application_body,
     "receipt": run_invalid_receipt,
     "session": run_invalid_session,
     "attachment": run_invalid_attachment,

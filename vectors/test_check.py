@@ -158,6 +158,18 @@ def test_padding_parser_rejects_bad_padding():
     rejects("UnknownContentType", check.unpad_plaintext, b"\x03\x80" + bytes(62))
 
 
+def test_application_bodies_carry_their_clock():
+    body = (7).to_bytes(8, "big") + (1234).to_bytes(8, "big") + b"hi"
+    assert check.parse_application_body(body) == (7, 1234, b"hi")
+    assert check.parse_application_body(body[:16]) == (7, 1234, b"")
+    for n in (0, 1, 8, 15):
+        rejects("InvalidBody", check.parse_application_body, body[:n])
+        rejects("InvalidBody", check.run_invalid_application_body,
+                check.pad_plaintext(1, body[:n]).hex())
+    # A whole clock is accepted, so such a case would be flagged as not rejected.
+    check.run_invalid_application_body(check.pad_plaintext(1, body[:16]).hex())
+
+
 def test_wire_parser_rejections():
     alice, _ = parties(1)
     wire = alice.send(1, b"hello").wire

@@ -2,6 +2,7 @@
 accounts, a bundle from the relay's copy of Bob's upload, a message, a read receipt."""
 
 import os
+import time
 import tempfile
 
 from bluetick import Account, AccountConfig, Address, MessageStatus, PreKeyUpload, ReceiptKind
@@ -12,7 +13,7 @@ with tempfile.TemporaryDirectory() as d:
             Account.create_memory(os.urandom(32), AccountConfig()) as bob:
         a, b = Address(user=b"alice", device=1), Address(user=b"bob", device=1)
         relay = PreKeyUpload.from_bytes(bob.prekey_upload().to_bytes())  # what Bob uploaded
-        hello = alice.encrypt(b, b"hi Bob", relay.take_bundle())
+        hello = alice.encrypt(b, b"hi Bob", relay.take_bundle(), int(time.time() * 1000))
         alice.mark_sent(hello.id)
         got = bob.decrypt(a, hello.wire)
         assert got.received.body == b"hi Bob"

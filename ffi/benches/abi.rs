@@ -32,11 +32,18 @@ fn rust_pair(answered: bool) -> (Account, Account) {
     let bob = Account::create(Box::new(MemoryStore::new()), &key, config).unwrap();
     let mut upload = PreKeyUpload::from_bytes(&bob.prekey_upload().unwrap().to_bytes()).unwrap();
     let m = alice
-        .encrypt(&Address::new("bob", 1), b"hi", Some(&upload.take_bundle()))
+        .encrypt(
+            &Address::new("bob", 1),
+            b"hi",
+            Some(&upload.take_bundle()),
+            0,
+        )
         .unwrap();
     bob.decrypt(&Address::new("alice", 1), &m.wire).unwrap();
     if answered {
-        let r = bob.encrypt(&Address::new("alice", 1), b"hi", None).unwrap();
+        let r = bob
+            .encrypt(&Address::new("alice", 1), b"hi", None, 0)
+            .unwrap();
         alice.decrypt(&Address::new("bob", 1), &r.wire).unwrap();
     }
     (alice, bob)
@@ -68,6 +75,7 @@ fn c_pair(answered: bool) -> (*mut bt_account, *mut bt_account) {
             bt_prekey_upload_take_bundle(upload.ptr, upload.len, &mut rest, &mut bundle),
             bt_status::BT_OK
         );
+        let mut lamport = 0u64;
         let status = bt_account_encrypt(
             alice,
             b"bob".as_ptr(),
@@ -77,8 +85,10 @@ fn c_pair(answered: bool) -> (*mut bt_account, *mut bt_account) {
             2,
             bundle.ptr,
             bundle.len,
+            0,
             id.as_mut_ptr(),
             &mut wire,
+            &mut lamport,
         );
         assert_eq!(status, bt_status::BT_OK);
         let mut incoming = core::mem::zeroed::<bt_incoming>();
@@ -106,7 +116,9 @@ fn c_pair(answered: bool) -> (*mut bt_account, *mut bt_account) {
 }
 
 fn rust_round(alice: &Account, bob: &Account, body: &[u8]) {
-    let m = alice.encrypt(&Address::new("bob", 1), body, None).unwrap();
+    let m = alice
+        .encrypt(&Address::new("bob", 1), body, None, 0)
+        .unwrap();
     let got = bob.decrypt(&Address::new("alice", 1), &m.wire).unwrap();
     bob.acknowledge(&m.id).unwrap();
     std::hint::black_box(got);
@@ -130,6 +142,7 @@ fn c_send(
         len: 0,
     };
     let mut id = [0u8; 16];
+    let mut lamport = 0u64;
     // SAFETY: live handles, valid inputs, writable outs; buffers freed once.
     unsafe {
         let s = bt_account_encrypt(
@@ -141,8 +154,10 @@ fn c_send(
             body.len(),
             core::ptr::null(),
             0,
+            0,
             id.as_mut_ptr(),
             &mut wire,
+            &mut lamport,
         );
         assert_eq!(s, bt_status::BT_OK);
         let mut incoming = core::mem::zeroed::<bt_incoming>();

@@ -58,7 +58,11 @@
 // `out_id` before `out_wire`; `bt_session_new` / `bt_session_from_bytes`;
 // `bt_session_start_session`; `bt_prekeys_add_*_prekey`), and `bt_status` is an
 // `int32_t`.
-#define BT_ABI_VERSION 2
+//
+// Version 3: application messages carry a Lamport clock and the send time (spec §10):
+// `bt_account_encrypt` takes `now_ms` and writes `out_lamport`; `bt_incoming` and
+// `bt_inbox_entry` end with `lamport` and `sent_at_ms`; `BT_INVALID_BODY` is new.
+#define BT_ABI_VERSION 3
 
 // The length of a storage key, of identity keys, and of a `bt_account_identity` output.
 #define BT_KEY_LEN 32
@@ -312,6 +316,9 @@ enum bt_status
   BT_ATTACHMENT_TOO_LARGE = 38,
   // Reading or writing a file failed (path, permissions, free space).
   BT_IO = 39,
+  // An application message decrypted to a body shorter than its 16-byte clock prefix
+  // (spec §10): refused, nothing stored; the next genuine message still decrypts.
+  BT_INVALID_BODY = 40,
   // A pointer argument that must not be null was null (or a byte pointer was null with a
   // non-zero length).
   BT_NULL_ARGUMENT = 100,
@@ -438,10 +445,17 @@ typedef struct {
   size_t user_len;
   // The sender's device.
   uint32_t device;
-  // The message body (`body_len` bytes).
+  // The message body (`body_len` bytes): what the sender's app sent, without the
+  // 16-byte clock prefix.
   const uint8_t *body;
   // The length of `body`.
   size_t body_len;
+  // The Lamport value the message carried: its place in the conversation's display
+  // order (spec §10).
+  uint64_t lamport;
+  // The sender's wall clock when it sent the message (ms since the Unix epoch), to
+  // show to a person and never to order by.
+  uint64_t sent_at_ms;
 } bt_inbox_entry;
 
 // What `bt_account_decrypt` received. The caller owns the two buffers inside and frees
@@ -468,6 +482,12 @@ typedef struct {
   // Set when this message used up one-time prekeys and fewer than the low-water mark
   // remain: call `bt_account_replenish_prekeys` and upload the result.
   bool replenish_prekeys;
+  // For a message, the Lamport value it carried: its place in the conversation's display
+  // order (spec §10); 0 for a receipt.
+  uint64_t lamport;
+  // For a message, the sender's wall clock when it sent it (ms since the Unix epoch), to
+  // show to a person and never to order by; 0 for a receipt.
+  uint64_t sent_at_ms;
 } bt_incoming;
 
 // One message of a batch for `bt_account_decrypt_batch`: the peer it came from and its
@@ -890,6 +910,32 @@ void bt_buffer_free(bt_buffer *buf);
 // `account` a live handle or null; `out` null or a writable `bt_inbox *`.
 bt_status bt_account_inbox(const bt_account *account, bt_inbox **out);
 
+// Takes a snapshot of the unacknowledged messages of the conversation with the user
+// `(user, user_len)` (every device of that user) into a new handle `*out`, freed by
+// `bt_inbox_free`; null on failure. The entries are in the conversation's display order
+// (spec §10): ascending `(lamport, sender user id (shorter first, then bytewise), sender
+// device)`, the same on every device, whatever order the relay delivered them in.
+//
+// # Safety
+// `account` a live handle or null; `(user, user_len)` as a byte input (at most 1024
+// bytes); `out` null or a writable `bt_inbox *`.
+bt_status bt_account_conversation_inbox(const bt_account *account,
+                                        const uint8_t *user,
+                                        size_t user_len,
+                                        bt_inbox **out);
+
+// The Lamport counter of the conversation with the user `(user, user_len)` into
+// `*out_lamport` (spec §10): the value of the last message sent or the largest received,
+// 0 before the first.
+//
+// # Safety
+// `account` a live handle or null; `(user, user_len)` as a byte input (at most 1024
+// bytes); `out_lamport` null or a writable `uint64_t`.
+bt_status bt_account_conversation_clock(const bt_account *account,
+                                        const uint8_t *user,
+                                        size_t user_len,
+                                        uint64_t *out_lamport);
+
 // The number of entries in the snapshot; 0 for null.
 //
 // # Safety
@@ -917,13 +963,18 @@ void bt_inbox_free(bt_inbox *inbox);
 // session (`BT_NO_SESSION` if there is none: fetch the peer's bundle). The message is
 // recorded as `BT_MESSAGE_PENDING` until `bt_account_mark_sent`.
 //
+// The message carries the conversation's next Lamport value and `now_ms`, the caller's
+// wall clock (ms since the Unix epoch), which the receiver shows as the time it was sent
+// (spec §10).
+//
 // Outputs: `out_id` (16 bytes) receives the message id; `*out_wire` the wire bytes to hand
-// to the relay (free with `bt_buffer_free`; empty on failure).
+// to the relay (free with `bt_buffer_free`; empty on failure); `*out_lamport` the Lamport
+// value the message carries, its place in the conversation's display order (0 on failure).
 //
 // # Safety
 // `account` a live handle or null. Each `(ptr, len)` input is null only with len 0, else
 // `len` readable bytes, borrowed for the call. `out_id` null or 16 writable bytes;
-// `out_wire` null or a writable `bt_buffer`.
+// `out_wire` null or a writable `bt_buffer`; `out_lamport` null or a writable `uint64_t`.
 bt_status bt_account_encrypt(const bt_account *account,
                              const uint8_t *user,
                              size_t user_len,
@@ -932,8 +983,10 @@ bt_status bt_account_encrypt(const bt_account *account,
                              size_t body_len,
                              const uint8_t *bundle,
                              size_t bundle_len,
+                             uint64_t now_ms,
                              uint8_t *out_id,
-                             bt_buffer *out_wire);
+                             bt_buffer *out_wire,
+                             uint64_t *out_lamport);
 
 // Records the relay's acknowledgement of the outgoing message `id` (16 bytes): its status
 // becomes at least `BT_MESSAGE_SENT`; `*out_status` receives the status now.

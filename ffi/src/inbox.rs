@@ -40,10 +40,17 @@ pub struct bt_inbox_entry {
     pub user_len: usize,
     /// The sender's device.
     pub device: u32,
-    /// The message body (`body_len` bytes).
+    /// The message body (`body_len` bytes): what the sender's app sent, without the
+    /// 16-byte clock prefix.
     pub body: *const u8,
     /// The length of `body`.
     pub body_len: usize,
+    /// The Lamport value the message carried: its place in the conversation's display
+    /// order (spec §10).
+    pub lamport: u64,
+    /// The sender's wall clock when it sent the message (ms since the Unix epoch), to
+    /// show to a person and never to order by.
+    pub sent_at_ms: u64,
 }
 
 /// Takes a snapshot of the inbox (received messages not yet acknowledged; after a crash,
@@ -67,6 +74,65 @@ pub unsafe extern "C" fn bt_account_inbox(
         };
         let entries = account.account.inbox()?;
         *out = bt_inbox { entries }.into_raw();
+        Ok(())
+    })
+}
+
+/// Takes a snapshot of the unacknowledged messages of the conversation with the user
+/// `(user, user_len)` (every device of that user) into a new handle `*out`, freed by
+/// `bt_inbox_free`; null on failure. The entries are in the conversation's display order
+/// (spec §10): ascending `(lamport, sender user id (shorter first, then bytewise), sender
+/// device)`, the same on every device, whatever order the relay delivered them in.
+///
+/// # Safety
+/// `account` a live handle or null; `(user, user_len)` as a byte input (at most 1024
+/// bytes); `out` null or a writable `bt_inbox *`.
+#[no_mangle]
+pub unsafe extern "C" fn bt_account_conversation_inbox(
+    account: *const bt_account,
+    user: *const u8,
+    user_len: usize,
+    out: *mut *mut bt_inbox,
+) -> bt_status {
+    boundary(|| {
+        // SAFETY: the caller's guarantees, as documented above.
+        let (out, account, peer) = unsafe {
+            (
+                ptr::out(out, "out", core::ptr::null_mut())?,
+                bt_account::borrow(account)?,
+                ptr::address(user, user_len, 0)?,
+            )
+        };
+        let entries = account.account.conversation_inbox(&peer.user)?;
+        *out = bt_inbox { entries }.into_raw();
+        Ok(())
+    })
+}
+
+/// The Lamport counter of the conversation with the user `(user, user_len)` into
+/// `*out_lamport` (spec §10): the value of the last message sent or the largest received,
+/// 0 before the first.
+///
+/// # Safety
+/// `account` a live handle or null; `(user, user_len)` as a byte input (at most 1024
+/// bytes); `out_lamport` null or a writable `uint64_t`.
+#[no_mangle]
+pub unsafe extern "C" fn bt_account_conversation_clock(
+    account: *const bt_account,
+    user: *const u8,
+    user_len: usize,
+    out_lamport: *mut u64,
+) -> bt_status {
+    boundary(|| {
+        // SAFETY: the caller's guarantees, as documented above.
+        let (out, account, peer) = unsafe {
+            (
+                ptr::out(out_lamport, "out_lamport", 0)?,
+                bt_account::borrow(account)?,
+                ptr::address(user, user_len, 0)?,
+            )
+        };
+        *out = account.account.conversation_clock(&peer.user)?;
         Ok(())
     })
 }
@@ -103,6 +169,8 @@ pub unsafe extern "C" fn bt_inbox_get(
             device: 0,
             body: core::ptr::null(),
             body_len: 0,
+            lamport: 0,
+            sent_at_ms: 0,
         };
         // SAFETY: the caller's guarantees, as documented above.
         let (out, inbox) = unsafe { (ptr::out(out, "out", empty)?, bt_inbox::borrow(inbox)?) };
@@ -119,6 +187,8 @@ pub unsafe extern "C" fn bt_inbox_get(
             device: entry.from.device,
             body: entry.body.as_ptr(),
             body_len: entry.body.len(),
+            lamport: entry.lamport,
+            sent_at_ms: entry.sent_at_ms,
         };
         Ok(())
     })
@@ -146,6 +216,8 @@ mod tests {
             entries: vec![InboxEntry {
                 id: MessageId([4; 16]),
                 from: Address::new("alice", 2),
+                lamport: 9,
+                sent_at_ms: 1_234,
                 body: b"hello".to_vec(),
             }],
         }
@@ -160,6 +232,7 @@ mod tests {
             assert_eq!(core::slice::from_raw_parts(e.user, e.user_len), b"alice");
             assert_eq!(core::slice::from_raw_parts(e.body, e.body_len), b"hello");
             assert_eq!(e.device, 2);
+            assert_eq!((e.lamport, e.sent_at_ms), (9, 1_234));
             let mut past = core::mem::MaybeUninit::<bt_inbox_entry>::uninit();
             assert_eq!(
                 bt_inbox_get(inbox, 1, past.as_mut_ptr()),

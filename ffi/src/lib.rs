@@ -70,7 +70,11 @@ pub use status::*;
 /// `out_id` before `out_wire`; `bt_session_new` / `bt_session_from_bytes`;
 /// `bt_session_start_session`; `bt_prekeys_add_*_prekey`), and `bt_status` is an
 /// `int32_t`.
-pub const BT_ABI_VERSION: u32 = 2;
+///
+/// Version 3: application messages carry a Lamport clock and the send time (spec §10):
+/// `bt_account_encrypt` takes `now_ms` and writes `out_lamport`; `bt_incoming` and
+/// `bt_inbox_entry` end with `lamport` and `sent_at_ms`; `BT_INVALID_BODY` is new.
+pub const BT_ABI_VERSION: u32 = 3;
 
 /// The ABI version of the loaded library; equal to `BT_ABI_VERSION` of the header it was
 /// built with.

@@ -64,6 +64,12 @@ pub struct bt_incoming {
     /// Set when this message used up one-time prekeys and fewer than the low-water mark
     /// remain: call `bt_account_replenish_prekeys` and upload the result.
     pub replenish_prekeys: bool,
+    /// For a message, the Lamport value it carried: its place in the conversation's display
+    /// order (spec §10); 0 for a receipt.
+    pub lamport: u64,
+    /// For a message, the sender's wall clock when it sent it (ms since the Unix epoch), to
+    /// show to a person and never to order by; 0 for a receipt.
+    pub sent_at_ms: u64,
 }
 
 impl bt_incoming {
@@ -76,6 +82,8 @@ impl bt_incoming {
         timestamp_ms: 0,
         updates: bt_buffer::EMPTY,
         replenish_prekeys: false,
+        lamport: 0,
+        sent_at_ms: 0,
     };
 }
 
@@ -90,13 +98,18 @@ fn message_id(bytes: &[u8; BT_MESSAGE_ID_LEN]) -> MessageId {
 /// session (`BT_NO_SESSION` if there is none: fetch the peer's bundle). The message is
 /// recorded as `BT_MESSAGE_PENDING` until `bt_account_mark_sent`.
 ///
+/// The message carries the conversation's next Lamport value and `now_ms`, the caller's
+/// wall clock (ms since the Unix epoch), which the receiver shows as the time it was sent
+/// (spec §10).
+///
 /// Outputs: `out_id` (16 bytes) receives the message id; `*out_wire` the wire bytes to hand
-/// to the relay (free with `bt_buffer_free`; empty on failure).
+/// to the relay (free with `bt_buffer_free`; empty on failure); `*out_lamport` the Lamport
+/// value the message carries, its place in the conversation's display order (0 on failure).
 ///
 /// # Safety
 /// `account` a live handle or null. Each `(ptr, len)` input is null only with len 0, else
 /// `len` readable bytes, borrowed for the call. `out_id` null or 16 writable bytes;
-/// `out_wire` null or a writable `bt_buffer`.
+/// `out_wire` null or a writable `bt_buffer`; `out_lamport` null or a writable `uint64_t`.
 #[no_mangle]
 pub unsafe extern "C" fn bt_account_encrypt(
     account: *const bt_account,
@@ -107,14 +120,17 @@ pub unsafe extern "C" fn bt_account_encrypt(
     body_len: usize,
     bundle: *const u8,
     bundle_len: usize,
+    now_ms: u64,
     out_id: *mut u8,
     out_wire: *mut bt_buffer,
+    out_lamport: *mut u64,
 ) -> bt_status {
     boundary(|| {
         // SAFETY: the caller's guarantees, as documented above (for every call below).
-        let (out_wire, out_id, account, peer, body, bundle) = unsafe {
+        let (out_wire, out_lamport, out_id, account, peer, body, bundle) = unsafe {
             (
                 ptr::out(out_wire, "out_wire", bt_buffer::EMPTY)?,
+                ptr::out(out_lamport, "out_lamport", 0)?,
                 ptr::out_array::<BT_MESSAGE_ID_LEN>(out_id, "out_id")?,
                 bt_account::borrow(account)?,
                 ptr::address(user, user_len, device)?,
@@ -127,9 +143,12 @@ pub unsafe extern "C" fn bt_account_encrypt(
         } else {
             Some(PreKeyBundle::from_bytes(bundle)?)
         };
-        let sent = account.account.encrypt(&peer, body, bundle.as_ref())?;
+        let sent = account
+            .account
+            .encrypt(&peer, body, bundle.as_ref(), now_ms)?;
         *out_id = sent.id.0;
         *out_wire = bt_buffer::from_vec(sent.wire);
+        *out_lamport = sent.lamport;
         Ok(())
     })
 }
@@ -241,10 +260,17 @@ fn incoming_of(wire: &[u8], incoming: Incoming) -> bt_incoming {
         ..bt_incoming::EMPTY
     };
     match incoming.received {
-        Received::Message { id, body } => {
+        Received::Message {
+            id,
+            lamport,
+            sent_at_ms,
+            body,
+        } => {
             result.kind = BT_INCOMING_MESSAGE;
             result.id = id.0;
             result.body = bt_buffer::from_vec(body);
+            result.lamport = lamport;
+            result.sent_at_ms = sent_at_ms;
         }
         Received::Receipt {
             kind,
@@ -658,6 +684,7 @@ mod tests {
             );
             // `out_wire` is checked and emptied first; the real buffer is freed first.
             crate::buffer::bt_buffer_free(&mut wire);
+            let mut lamport = 7u64;
             assert_eq!(
                 bt_account_encrypt(
                     core::ptr::null(),
@@ -668,12 +695,15 @@ mod tests {
                     2,
                     core::ptr::null(),
                     0,
+                    0,
                     id.as_mut_ptr(),
-                    &mut wire
+                    &mut wire,
+                    &mut lamport
                 ),
                 bt_status::BT_NULL_ARGUMENT
             );
             assert!(wire.ptr.is_null());
+            assert_eq!(lamport, 0);
             let mut inc = bt_incoming::EMPTY;
             assert_eq!(
                 bt_account_decrypt(

@@ -99,6 +99,9 @@ pub enum bt_status {
     BT_ATTACHMENT_TOO_LARGE = 38,
     /// Reading or writing a file failed (path, permissions, free space).
     BT_IO = 39,
+    /// An application message decrypted to a body shorter than its 16-byte clock prefix
+    /// (spec §10): refused, nothing stored; the next genuine message still decrypts.
+    BT_INVALID_BODY = 40,
     /// A pointer argument that must not be null was null (or a byte pointer was null with a
     /// non-zero length).
     BT_NULL_ARGUMENT = 100,
@@ -124,7 +127,7 @@ pub enum bt_status {
 }
 
 /// Every status, for lookups by number.
-pub(crate) const ALL_STATUSES: [bt_status; 47] = {
+pub(crate) const ALL_STATUSES: [bt_status; 48] = {
     use bt_status::*;
     [
         BT_OK,
@@ -167,6 +170,7 @@ pub(crate) const ALL_STATUSES: [bt_status; 47] = {
         BT_SIZE_MISMATCH,
         BT_ATTACHMENT_TOO_LARGE,
         BT_IO,
+        BT_INVALID_BODY,
         BT_NULL_ARGUMENT,
         BT_INVALID_ARGUMENT,
         BT_BUFFER,
@@ -222,6 +226,7 @@ impl bt_status {
             ErrorKind::SizeMismatch => BT_SIZE_MISMATCH,
             ErrorKind::AttachmentTooLarge => BT_ATTACHMENT_TOO_LARGE,
             ErrorKind::Io => BT_IO,
+            ErrorKind::InvalidBody => BT_INVALID_BODY,
             _ => BT_INTERNAL,
         }
     }
@@ -270,6 +275,7 @@ impl bt_status {
             BT_SIZE_MISMATCH => c"BT_SIZE_MISMATCH",
             BT_ATTACHMENT_TOO_LARGE => c"BT_ATTACHMENT_TOO_LARGE",
             BT_IO => c"BT_IO",
+            BT_INVALID_BODY => c"BT_INVALID_BODY",
             BT_NULL_ARGUMENT => c"BT_NULL_ARGUMENT",
             BT_INVALID_ARGUMENT => c"BT_INVALID_ARGUMENT",
             BT_BUFFER => c"BT_BUFFER",
@@ -316,7 +322,7 @@ mod tests {
     }
 
     /// Every kind the core declares, in its declaration order.
-    const KINDS: [ErrorKind; 39] = [
+    const KINDS: [ErrorKind; 40] = [
         ErrorKind::Truncated,
         ErrorKind::TrailingBytes,
         ErrorKind::UnknownMessageType,
@@ -356,6 +362,7 @@ mod tests {
         ErrorKind::SizeMismatch,
         ErrorKind::AttachmentTooLarge,
         ErrorKind::Io,
+        ErrorKind::InvalidBody,
     ];
 
     #[test]
@@ -376,7 +383,7 @@ mod tests {
             assert!(s.name().to_str().unwrap().starts_with("BT_"));
         }
         assert_eq!(bt_status::from_number(-1), None);
-        assert_eq!(bt_status::from_number(40), None);
+        assert_eq!(bt_status::from_number(41), None);
         assert_eq!(bt_status::BT_NULL_ARGUMENT as c_int, 100);
         assert_eq!(bt_status::BT_INTERNAL as c_int, 104);
         assert_eq!(bt_status::BT_RELAY_NOT_CONNECTED as c_int, 106);

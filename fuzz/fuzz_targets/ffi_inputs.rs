@@ -38,6 +38,8 @@ fuzz_target!(|data: &[u8]| {
     // The first byte picks the split point, so arguments get every length.
     let Some((&split, rest)) = data.split_first() else { return };
     let at = usize::from(split) * rest.len() / 256;
+    // Any send time is valid: the first 8 bytes, when there are that many.
+    let ts_of = |r: &[u8]| r.get(..8).map_or(0, |b| u64::from_be_bytes(b.try_into().unwrap_or([0; 8])));
     let (a, b) = rest.split_at(at);
     let acc = account();
     let mut id = [0u8; 16];
@@ -57,8 +59,13 @@ fuzz_target!(|data: &[u8]| {
         let mut incoming = core::mem::zeroed::<bt_incoming>();
         known(bt_account_decrypt(acc, a.as_ptr(), a.len(), 1, b.as_ptr(), b.len(), &mut incoming));
         bt_incoming_free(&mut incoming);
-        known(bt_account_encrypt(acc, b"peer".as_ptr(), 4, 1, a.as_ptr(), a.len(), b.as_ptr(), b.len(), id.as_mut_ptr(), &mut buf));
+        let mut lamport = 0u64;
+        known(bt_account_encrypt(acc, b"peer".as_ptr(), 4, 1, a.as_ptr(), a.len(), b.as_ptr(), b.len(), ts_of(rest), id.as_mut_ptr(), &mut buf, &mut lamport));
         bt_buffer_free(&mut buf);
+        let mut inbox = core::ptr::null_mut();
+        known(bt_account_conversation_inbox(acc, a.as_ptr(), a.len(), &mut inbox));
+        bt_inbox_free(inbox);
+        known(bt_account_conversation_clock(acc, a.as_ptr(), a.len(), &mut lamport));
 
         let mut session = core::ptr::null_mut();
         if bt_session_from_bytes(rest.as_ptr(), rest.len(), &mut session) == bt_status::BT_OK {

@@ -73,7 +73,7 @@ fuzz_target!(|data: &[u8]| {
                 counter += 1;
                 let body = counter.to_be_bytes().to_vec();
                 let use_bundle = from_alice && bundle.is_some();
-                let result = me.account.encrypt(&peer.address, &body, if use_bundle { bundle.as_ref() } else { None });
+                let result = me.account.encrypt(&peer.address, &body, if use_bundle { bundle.as_ref() } else { None }, 0);
                 match result {
                     Ok(out) => {
                         if use_bundle {
@@ -93,7 +93,7 @@ fuzz_target!(|data: &[u8]| {
                 let (wire, body) = me.inbound.remove(usize::from(arg) % me.inbound.len());
                 let incoming = me.account.decrypt(&peer.address, &wire).unwrap_or_else(|e| panic!("an untampered message failed: {e}"));
                 match (incoming.received, body) {
-                    (Received::Message { id, body: got }, Some(body)) => {
+                    (Received::Message { id, body: got, .. }, Some(body)) => {
                         assert_eq!(got, body);
                         me.account.acknowledge(&id).unwrap_or_else(|e| panic!("{e}"));
                         me.received_ids.push(id);

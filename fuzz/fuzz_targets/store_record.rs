@@ -11,7 +11,7 @@ use chacha20::ChaCha20Rng;
 use bluetick::rand_core::SeedableRng;
 use libfuzzer_sys::fuzz_target;
 
-const TABLES: [Table; 12] = Table::ALL;
+const TABLES: [Table; 13] = Table::ALL;
 
 fn config() -> AccountConfig {
     AccountConfig { one_time_prekeys: 1, one_time_pq_prekeys: 1, low_water_mark: 1 }
@@ -47,11 +47,13 @@ fuzz_target!(|data: &[u8]| {
     let Ok(account) = Account::open_with_rng(Box::new(store.clone()), &storage_key, config(), rng) else { return };
     let peer = Address::new("peer", 1);
     let _ = account.inbox();
+    let _ = account.conversation_inbox(b"peer");
+    let _ = account.conversation_clock(b"peer");
     let _ = account.prekey_upload();
     let _ = account.prekey_counts();
     let _ = account.message_status(&MessageId([7; 16]));
     let _ = account.peer_identity(&peer);
-    let _ = account.encrypt(&peer, b"x", None);
+    let _ = account.encrypt(&peer, b"x", None, 0);
     let _ = account.replenish_prekeys();
     let _ = account.rotate_signed_prekey(5);
     let _ = account.prune_retired_prekeys(10, 1);

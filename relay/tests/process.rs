@@ -118,7 +118,9 @@ async fn relay_killed_mid_conversation_and_restarted_loses_and_doubles_nothing()
                         // As an app does: store the message, then acknowledge it to the
                         // account, and only then to the relay.
                         Ok(inc) => match inc.received {
-                            Received::Message { id: stored, body } => {
+                            Received::Message {
+                                id: stored, body, ..
+                            } => {
                                 assert_eq!(stored, id, "the relay's id is the message's id");
                                 bodies.push((id, body));
                                 bob.acknowledge(&stored).unwrap();
@@ -144,6 +146,7 @@ async fn relay_killed_mid_conversation_and_restarted_loses_and_doubles_nothing()
                     &b,
                     format!("message {i}").as_bytes(),
                     (i == 0).then_some(&bundle),
+                    0,
                 )
                 .unwrap();
             ids.push(ca.send(vec![b.clone()], out.wire));
@@ -270,7 +273,7 @@ async fn relay_database_and_log_hold_no_plaintext_and_no_key_material() {
         let mut wires = Vec::new();
         for (i, text) in bodies[..3].iter().enumerate() {
             let out = alice
-                .encrypt(&b, text.as_bytes(), (i == 0).then_some(&bundle))
+                .encrypt(&b, text.as_bytes(), (i == 0).then_some(&bundle), 0)
                 .unwrap();
             wires.push(out.wire.clone());
             let id = ca.send(vec![b.clone()], out.wire);
@@ -286,7 +289,7 @@ async fn relay_database_and_log_hold_no_plaintext_and_no_key_material() {
             ids.push(id);
         }
         let read = bob.create_receipt(&a, ReceiptKind::Read, &ids, 9).unwrap();
-        let reply = bob.encrypt(&a, bodies[3].as_bytes(), None).unwrap();
+        let reply = bob.encrypt(&a, bodies[3].as_bytes(), None, 0).unwrap();
         wires.push(reply.wire.clone());
         for w in [read.wire, reply.wire] {
             let id = cb.send(vec![a.clone()], w);

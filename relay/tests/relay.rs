@@ -43,7 +43,7 @@ async fn ticks_end_to_end_pending_sent_delivered_read() {
         upload(&mut cb, &bob).await;
 
         let bundle = bundle(&mut ca, &b).await;
-        let out = alice.encrypt(&b, b"hi Bob", Some(&bundle)).unwrap();
+        let out = alice.encrypt(&b, b"hi Bob", Some(&bundle), 0).unwrap();
         assert_eq!(
             alice.message_status(&out.id).unwrap(),
             Some(MessageStatus::Pending)
@@ -98,7 +98,7 @@ async fn offline_device_gets_its_queue_in_order_when_back() {
         let mut ids = Vec::new();
         for (i, text) in ["one", "two", "three"].iter().enumerate() {
             let out = alice
-                .encrypt(&b, text.as_bytes(), (i == 0).then_some(&bundle))
+                .encrypt(&b, text.as_bytes(), (i == 0).then_some(&bundle), 0)
                 .unwrap();
             let id = ca.send(vec![b.clone()], out.wire);
             sent(&mut ca, id).await;
@@ -152,7 +152,7 @@ async fn a_device_cannot_read_another_devices_queue_or_take_its_address() {
         let mut ca = client(&relay.url, &a, &alice);
         ready(&mut ca).await;
         let out = alice
-            .encrypt(&b, b"for Bob only", Some(&bundle(&mut ca, &b).await))
+            .encrypt(&b, b"for Bob only", Some(&bundle(&mut ca, &b).await), 0)
             .unwrap();
         let id = ca.send(vec![b.clone()], out.wire);
         sent(&mut ca, id).await;

@@ -6,7 +6,7 @@ use super::Address;
 use crate::error::{BundleError, DecodeError, DecryptionError, EncryptionError, ErrorKind};
 use crate::receipt::ReceiptError;
 use crate::store::StoreError;
-use crate::wire::MessageId;
+use crate::wire::{InvalidBody, MessageId};
 
 /// An account operation failed; nothing it would have written was written.
 #[derive(Debug, Error)]
@@ -47,6 +47,10 @@ pub enum AccountError {
     /// An address's user id is too long.
     #[error("the address user id is longer than 1024 bytes")]
     InvalidAddress,
+    /// An application message decrypted to a body without its clock (spec §10): the
+    /// message counts as failed and nothing was stored.
+    #[error("{0}")]
+    InvalidBody(#[from] InvalidBody),
 }
 
 impl AccountError {
@@ -64,6 +68,7 @@ impl AccountError {
             Self::AlreadyReceived(_) => ErrorKind::AlreadyReceived,
             Self::UnknownMessage(_) => ErrorKind::UnknownMessage,
             Self::InvalidAddress => ErrorKind::InvalidValue,
+            Self::InvalidBody(e) => e.kind(),
         }
     }
 }

@@ -1,12 +1,15 @@
 //! Sending, receiving, receipts, statuses and the inbox.
 
+use zeroize::Zeroizing;
+
 use super::records::{
-    decode_inbox, load_inbox, load_outgoing, retain, save_inbox, save_outgoing, OutgoingRecord,
-    Ring,
+    decode_inbox, direct_conversation, load_clock, load_inbox, load_outgoing, retain, save_clock,
+    save_inbox, save_outgoing, InboxRecord, OutgoingRecord, Ring,
 };
 use super::session_rows::{LoadedSession, PeerSessions};
 use super::{prekeys, Account, AccountError, Address};
 use crate::bundle::PreKeyBundle;
+use crate::clock::DisplayKey;
 use crate::error::{DecryptionError, EncryptionError, KeyError};
 use crate::identity::IdentityKey;
 use crate::prekey_store::PreKeyUse;
@@ -14,7 +17,7 @@ use crate::receipt::{Receipt, ReceiptKind};
 use crate::session::Session;
 use crate::status::MessageStatus;
 use crate::store::{BufferedTx, SealedTx, Table};
-use crate::wire::{ContentType, Message, MessageId, PreKeyMessage, WireMessage};
+use crate::wire::{ApplicationBody, ContentType, Message, MessageId, PreKeyMessage, WireMessage};
 
 /// What a session opened: the content, and the peer identity of that session.
 struct Opened {
@@ -30,6 +33,9 @@ pub struct Outgoing {
     pub id: MessageId,
     /// The wire bytes.
     pub wire: Vec<u8>,
+    /// The Lamport value it carries (spec §10), which places it in the conversation's
+    /// display order; 0 for a receipt, which carries none.
+    pub lamport: u64,
 }
 
 /// What a decrypted message carried. Its `Debug` shows a body's length, not the body.
@@ -39,7 +45,12 @@ pub enum Received {
     Message {
         /// Its id.
         id: MessageId,
-        /// The body.
+        /// The Lamport value it carried: its place in the conversation (spec §10).
+        lamport: u64,
+        /// The sender's wall clock when it sent it (ms since the Unix epoch), to show to
+        /// a person; never for ordering.
+        sent_at_ms: u64,
+        /// What the sender's app sent (the body without its 16-byte clock prefix).
         body: Vec<u8>,
     },
     /// A receipt, already applied to the statuses of the messages it names.
@@ -74,18 +85,37 @@ pub struct Incoming {
 pub struct InboxEntry {
     /// Its id.
     pub id: MessageId,
-    /// The peer it came from.
+    /// The peer it came from: the sender's address.
     pub from: Address,
-    /// The body.
+    /// The Lamport value it carried: its place in the conversation (spec §10).
+    pub lamport: u64,
+    /// The sender's wall clock when it sent it (ms since the Unix epoch), to show to a
+    /// person; never for ordering.
+    pub sent_at_ms: u64,
+    /// What the sender's app sent (the body without its 16-byte clock prefix).
     pub body: Vec<u8>,
+}
+
+impl InboxEntry {
+    /// Its place in the conversation's display order (spec §10).
+    pub fn display_key(&self) -> DisplayKey<'_> {
+        DisplayKey::new(self.lamport, &self.from)
+    }
 }
 
 impl core::fmt::Debug for Received {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            Self::Message { id, body } => f
+            Self::Message {
+                id,
+                lamport,
+                sent_at_ms,
+                body,
+            } => f
                 .debug_struct("Message")
                 .field("id", id)
+                .field("lamport", lamport)
+                .field("sent_at_ms", sent_at_ms)
                 .field("body_len", &body.len())
                 .finish(),
             Self::Receipt {
@@ -104,10 +134,18 @@ impl core::fmt::Debug for Received {
 
 impl core::fmt::Debug for InboxEntry {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let Self { id, from, body } = self;
+        let Self {
+            id,
+            from,
+            lamport,
+            sent_at_ms,
+            body,
+        } = self;
         f.debug_struct("InboxEntry")
             .field("id", id)
             .field("from", from)
+            .field("lamport", lamport)
+            .field("sent_at_ms", sent_at_ms)
             .field("body_len", &body.len())
             .finish()
     }
@@ -125,15 +163,30 @@ impl Account {
     /// Encrypts `body` for `peer`. With a `bundle` (fetched from the relay) it starts a new
     /// session first; without one it uses the current session. The message is recorded as
     /// `Pending` until [`Account::mark_sent`].
+    ///
+    /// The message carries the conversation's next Lamport value (spec §10, returned in
+    /// [`Outgoing::lamport`]) and `now_ms`, the caller's wall clock in milliseconds since
+    /// the Unix epoch, which the receiver shows as the time it was sent; the clock is
+    /// stored in the same transaction as the session.
     pub fn encrypt(
         &self,
         peer: &Address,
         body: &[u8],
         bundle: Option<&PreKeyBundle>,
+        now_ms: u64,
     ) -> Result<Outgoing, AccountError> {
         check_address(peer)?;
         let _guard = self.peer_locks.lock(peer);
+        let conversation = direct_conversation(&peer.user);
         self.transaction(|tx| {
+            let mut clock = load_clock(tx, &conversation)?;
+            let lamport = clock.send();
+            let app_body = ApplicationBody {
+                lamport,
+                sent_at_ms: now_ms,
+                data: body,
+            }
+            .to_bytes();
             let mut sessions = PeerSessions::load(tx, peer)?;
             let mut loaded = match bundle {
                 Some(bundle) => {
@@ -143,13 +196,17 @@ impl Account {
                 }
                 None => current_session(tx, &sessions, peer)?,
             };
-            let out = match loaded.session.encrypt(ContentType::Application, body, None) {
+            let out = match loaded
+                .session
+                .encrypt(ContentType::Application, &app_body, None)
+            {
                 Err(EncryptionError::NoSession) => {
                     return Err(AccountError::NoSession(peer.clone()))
                 }
                 other => other?,
             };
             sessions.commit(tx, loaded)?;
+            save_clock(tx, &conversation, clock)?;
             let id = out.id();
             save_outgoing(
                 tx,
@@ -162,7 +219,11 @@ impl Account {
             if let Some(forgotten) = retain(tx, Ring::Outgoing, &id)? {
                 tx.delete(Table::Outgoing, forgotten.as_bytes())?;
             }
-            Ok(Outgoing { id, wire: out.wire })
+            Ok(Outgoing {
+                id,
+                wire: out.wire,
+                lamport,
+            })
         })
     }
 
@@ -243,12 +304,14 @@ impl Account {
             // The inbox says whether it is still there, only on this path.
             Err(e) => match load_inbox(tx, &id)? {
                 Some(entry) if entry.peer == *peer => {
-                    let body = entry.body.ok_or(AccountError::AlreadyReceived(id))?;
+                    let body = entry.data.ok_or(AccountError::AlreadyReceived(id))?;
                     Ok(Incoming {
                         from: peer.clone(),
                         sender: entry.sender,
                         received: Received::Message {
                             id,
+                            lamport: entry.lamport,
+                            sent_at_ms: entry.sent_at_ms,
                             body: body.to_vec(),
                         },
                         replenish_prekeys: false,
@@ -288,10 +351,29 @@ impl Account {
         }
         let received = match decrypted.content_type {
             ContentType::Application => {
-                save_inbox(tx, &id, peer, &decrypted.sender, Some(&decrypted.body))?;
+                let body = Zeroizing::new(decrypted.body);
+                // A body without its clock fails the whole message: nothing is committed.
+                let app = ApplicationBody::parse(&body)?;
+                let conversation = direct_conversation(&peer.user);
+                let mut clock = load_clock(tx, &conversation)?;
+                let before = clock;
+                clock.receive(app.lamport);
+                if clock != before {
+                    save_clock(tx, &conversation, clock)?;
+                }
+                let record = InboxRecord {
+                    peer: peer.clone(),
+                    sender: decrypted.sender,
+                    lamport: app.lamport,
+                    sent_at_ms: app.sent_at_ms,
+                    data: Some(Zeroizing::new(app.data.to_vec())),
+                };
+                save_inbox(tx, &id, &record)?;
                 Received::Message {
                     id,
-                    body: decrypted.body,
+                    lamport: app.lamport,
+                    sent_at_ms: app.sent_at_ms,
+                    body: app.data.to_vec(),
                 }
             }
             ContentType::Receipt => {
@@ -424,11 +506,12 @@ impl Account {
     /// drop the message.
     pub fn acknowledge(&self, id: &MessageId) -> Result<(), AccountError> {
         self.transaction(|tx| {
-            let entry = load_inbox(tx, id)?.ok_or(AccountError::UnknownMessage(*id))?;
-            if entry.body.is_none() {
+            let mut entry = load_inbox(tx, id)?.ok_or(AccountError::UnknownMessage(*id))?;
+            if entry.data.is_none() {
                 return Ok(());
             }
-            save_inbox(tx, id, &entry.peer, &entry.sender, None)?;
+            entry.data = None;
+            save_inbox(tx, id, &entry)?;
             if let Some(forgotten) = retain(tx, Ring::Tombstones, id)? {
                 tx.delete(Table::Inbox, forgotten.as_bytes())?;
             }
@@ -438,20 +521,34 @@ impl Account {
 
     /// Received messages not yet acknowledged (after a crash, the app stores these first).
     pub fn inbox(&self) -> Result<Vec<InboxEntry>, AccountError> {
+        self.transaction(|tx| read_inbox(tx, |_| true))
+    }
+
+    /// The unacknowledged messages of the conversation with the user `peer_user` (every
+    /// device of that user), in the display order of spec §10: ascending `(lamport, sender
+    /// user id (shorter first, then bytewise), sender device id)`, the same on every
+    /// device; messages that tie on all three (only possible once a clock saturates) follow
+    /// their ids. A message written after its sender received another comes after it,
+    /// whatever order the relay delivered them in.
+    pub fn conversation_inbox(&self, peer_user: &[u8]) -> Result<Vec<InboxEntry>, AccountError> {
+        check_address(&Address::new(peer_user, 0))?;
         self.transaction(|tx| {
-            let mut out = Vec::new();
-            for (key, value) in tx.scan(Table::Inbox)? {
-                let record = decode_inbox(&value)?;
-                if let (Some(body), Ok(id)) = (record.body, <[u8; 16]>::try_from(key.as_slice())) {
-                    out.push(InboxEntry {
-                        id: MessageId(id),
-                        from: record.peer,
-                        body: body.to_vec(),
-                    });
-                }
-            }
-            Ok(out)
+            let mut entries = read_inbox(tx, |peer| peer.user == peer_user)?;
+            entries.sort_by(|a, b| {
+                a.display_key()
+                    .cmp(&b.display_key())
+                    .then_with(|| a.id.cmp(&b.id))
+            });
+            Ok(entries)
         })
+    }
+
+    /// The Lamport counter of the conversation with the user `peer_user` (spec §10): the
+    /// value of the last message sent or the largest received, 0 before the first.
+    pub fn conversation_clock(&self, peer_user: &[u8]) -> Result<u64, AccountError> {
+        check_address(&Address::new(peer_user, 0))?;
+        let conversation = direct_conversation(peer_user);
+        self.transaction(|tx| Ok(load_clock(tx, &conversation)?.value()))
     }
 
     /// Encrypts a receipt for messages received from `peer`: delivery or read, signed or
@@ -483,9 +580,34 @@ impl Account {
             Ok(Outgoing {
                 id: out.id(),
                 wire: out.wire,
+                lamport: 0,
             })
         })
     }
+}
+
+/// The inbox entries (not tombstones) whose sender `keep` accepts.
+fn read_inbox(
+    tx: &mut SealedTx<'_>,
+    keep: impl Fn(&Address) -> bool,
+) -> Result<Vec<InboxEntry>, AccountError> {
+    let mut out = Vec::new();
+    for (key, value) in tx.scan(Table::Inbox)? {
+        let record = decode_inbox(&value)?;
+        if !keep(&record.peer) {
+            continue;
+        }
+        if let (Some(data), Ok(id)) = (record.data, <[u8; 16]>::try_from(key.as_slice())) {
+            out.push(InboxEntry {
+                id: MessageId(id),
+                from: record.peer,
+                lamport: record.lamport,
+                sent_at_ms: record.sent_at_ms,
+                body: data.to_vec(),
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// The current session with `peer`, without its skipped keys (sending needs none).

@@ -83,10 +83,15 @@ impl core::fmt::Debug for Account {
 
 const IDENTITY_KEY: &[u8] = b"identity";
 const CHECK_KEY: &[u8] = b"check";
-/// The check record names the account format: 2 stores a peer's sessions as rows.
-const CHECK_VALUE: &[u8] = b"Bluetick account store v2";
-const FORMAT: u8 = 2;
-const FORMAT_1_CHECK_VALUE: &[u8] = b"Bluetick account store v1";
+/// The check record names the account format: 2 stores a peer's sessions as rows; 3 keeps
+/// a Lamport clock per conversation and each inbox entry's clock (spec §10).
+const CHECK_VALUE: &[u8] = b"Bluetick account store v3";
+const FORMAT: u8 = 3;
+/// The check records of older formats, which this build recognises and refuses.
+const OLDER_CHECK_VALUES: [(&[u8], u8); 2] = [
+    (b"Bluetick account store v1", 1),
+    (b"Bluetick account store v2", 2),
+];
 
 impl Account {
     /// Creates an account in an empty store: a new identity, a signed prekey, a last-resort
@@ -333,14 +338,19 @@ fn read_identity(
 ) -> Result<IdentityKeyPair, AccountError> {
     match tx.get(Table::Meta, CHECK_KEY) {
         Ok(Some(v)) if v.as_slice() == CHECK_VALUE => {}
-        Ok(Some(v)) if v.as_slice() == FORMAT_1_CHECK_VALUE => {
-            return Err(StoreError::UnsupportedFormat {
-                found: 1,
-                supported: FORMAT,
+        Ok(Some(v)) => {
+            // A check record that opens but names another format was written by an
+            // older build; anything else means the key is wrong.
+            let older = OLDER_CHECK_VALUES.iter().find(|(c, _)| *c == v.as_slice());
+            return Err(match older {
+                Some((_, found)) => StoreError::UnsupportedFormat {
+                    found: *found,
+                    supported: FORMAT,
+                },
+                None => StoreError::WrongKey,
             }
-            .into())
+            .into());
         }
-        Ok(Some(_)) => return Err(StoreError::WrongKey.into()),
         // A record there that does not open under this key means another key sealed it.
         Ok(None) if tx.raw.scan(Table::Meta)?.is_empty() => {
             return Err(StoreError::NoAccount.into())
@@ -364,4 +374,34 @@ fn verify_rows(tx: &mut SealedTx<'_>) -> Result<(), AccountError> {
         tx.scan(table)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::store::MemoryStore;
+
+    #[test]
+    fn a_store_of_an_older_format_is_refused_with_its_format() -> Result<(), AccountError> {
+        let key = Secret32::from_slice(&[3; 32]).ok_or(AccountError::InvalidAddress)?;
+        let store = Arc::new(MemoryStore::new());
+        let config = AccountConfig::default();
+        let account = Account::create(Box::new(Arc::clone(&store)), &key, config)?;
+        account.verify_store()?;
+        for (check, found) in OLDER_CHECK_VALUES {
+            account.transaction(|tx| Ok(tx.put(Table::Meta, CHECK_KEY, check)?))?;
+            let reopened = Account::open(Box::new(Arc::clone(&store)), &key, config);
+            assert!(
+                matches!(
+                    reopened,
+                    Err(AccountError::Store(StoreError::UnsupportedFormat { found: f, supported }))
+                        if (f, supported) == (found, FORMAT)
+                ),
+                "format {found} opened as {reopened:?}"
+            );
+        }
+        Ok(())
+    }
 }

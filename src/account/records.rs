@@ -4,6 +4,7 @@
 use super::{AccountError, Address};
 use zeroize::Zeroizing;
 
+use crate::clock::LamportClock;
 use crate::codec::{Reader, Writer};
 use crate::constants::{MAX_INBOX_TOMBSTONES, MAX_OUTGOING_STATUSES};
 use crate::identity::IdentityKey;
@@ -64,14 +65,20 @@ pub(crate) fn save_outgoing(
     Ok(())
 }
 
-/// `acknowledged (flag) || sender IK (32) || sender IKx (32) || peer address || [body]`: the body is dropped
-/// on acknowledgement, leaving a tombstone that recognises a redelivery and lets the app
-/// send receipts for the message later; tombstones are bounded by [`Ring::Tombstones`].
+/// `acknowledged (flag) || sender IK (32) || sender IKx (32) || peer address || lamport (u64)
+/// || sent_at_ms (u64) || [data]`: the data is dropped on acknowledgement, leaving a
+/// tombstone that recognises a redelivery and lets the app send receipts for the message
+/// later; tombstones are bounded by [`Ring::Tombstones`].
 pub(crate) struct InboxRecord {
     pub(crate) peer: Address,
     /// The identity of the session that delivered the message.
     pub(crate) sender: IdentityKey,
-    pub(crate) body: Option<Zeroizing<Vec<u8>>>,
+    /// The Lamport value the message carried (spec §10).
+    pub(crate) lamport: u64,
+    /// The sender's wall clock when it sent the message.
+    pub(crate) sent_at_ms: u64,
+    /// The application data (the body without its clock), until acknowledged.
+    pub(crate) data: Option<Zeroizing<Vec<u8>>>,
 }
 
 pub(crate) fn load_inbox(
@@ -93,28 +100,77 @@ pub(crate) fn decode_inbox(bytes: &[u8]) -> Result<InboxRecord, AccountError> {
     // form, as sessions keep it, so reading it back costs no point decoding.
     let sender = IdentityKey::from_stored(ed, x);
     let peer = Address::read(&mut r).map_err(|_| corrupt(Table::Inbox))?;
-    let body = (!acknowledged).then(|| Zeroizing::new(r.rest().to_vec()));
-    Ok(InboxRecord { peer, sender, body })
+    let lamport = r.u64().map_err(|_| corrupt(Table::Inbox))?;
+    let sent_at_ms = r.u64().map_err(|_| corrupt(Table::Inbox))?;
+    let data = (!acknowledged).then(|| Zeroizing::new(r.rest().to_vec()));
+    Ok(InboxRecord {
+        peer,
+        sender,
+        lamport,
+        sent_at_ms,
+        data,
+    })
 }
 
 pub(crate) fn save_inbox(
     tx: &mut SealedTx<'_>,
     id: &MessageId,
-    peer: &Address,
-    sender: &IdentityKey,
-    body: Option<&[u8]>,
+    record: &InboxRecord,
 ) -> Result<(), AccountError> {
-    let peer = peer.to_bytes();
-    let len = 1 + 64 + peer.len() + body.map_or(0, <[u8]>::len);
+    let peer = record.peer.to_bytes();
+    let data = record.data.as_deref().map(Vec::as_slice);
+    let len = 1 + 64 + peer.len() + 16 + data.map_or(0, <[u8]>::len);
     let mut v = Zeroizing::new(Vec::with_capacity(len));
-    v.push(u8::from(body.is_none()));
-    v.put(sender.as_bytes());
-    v.put(sender.x25519());
+    v.push(u8::from(data.is_none()));
+    v.put(record.sender.as_bytes());
+    v.put(record.sender.x25519());
     v.put(&peer);
-    if let Some(body) = body {
-        v.put(body);
+    v.put_u64(record.lamport);
+    v.put_u64(record.sent_at_ms);
+    if let Some(data) = data {
+        v.put(data);
     }
     tx.put(Table::Inbox, id.as_bytes(), &v)?;
+    Ok(())
+}
+
+/// The key of the conversation between this account's user and `peer_user` (spec §10):
+/// `0x01 || user id`. Groups (§12) will key theirs `0x02 || group id`.
+pub(crate) fn direct_conversation(peer_user: &[u8]) -> Vec<u8> {
+    let mut key = Vec::with_capacity(1 + peer_user.len());
+    key.push(CONVERSATION_DIRECT);
+    key.put(peer_user);
+    key
+}
+
+const CONVERSATION_DIRECT: u8 = 0x01;
+
+/// The Lamport clock of a conversation (zero before its first message): `lamport (u64)`.
+pub(crate) fn load_clock(
+    tx: &mut SealedTx<'_>,
+    conversation: &[u8],
+) -> Result<LamportClock, AccountError> {
+    match tx.get(Table::Conversations, conversation)? {
+        None => Ok(LamportClock::default()),
+        Some(b) => Ok(LamportClock::new(u64::from_be_bytes(
+            b.as_slice()
+                .try_into()
+                .map_err(|_| corrupt(Table::Conversations))?,
+        ))),
+    }
+}
+
+/// Stores a conversation's clock, in the transaction of the message that moved it.
+pub(crate) fn save_clock(
+    tx: &mut SealedTx<'_>,
+    conversation: &[u8],
+    clock: LamportClock,
+) -> Result<(), AccountError> {
+    tx.put(
+        Table::Conversations,
+        conversation,
+        &clock.value().to_be_bytes(),
+    )?;
     Ok(())
 }
 

@@ -50,11 +50,13 @@ pub enum Table {
     Inbox,
     /// Rings of message ids bounding how many outgoing statuses and tombstones are kept.
     Retention,
+    /// Per conversation, its Lamport counter (spec §10).
+    Conversations,
 }
 
 impl Table {
     /// Every table.
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 13] = [
         Self::Meta,
         Self::SignedPreKeys,
         Self::PqPreKeys,
@@ -67,6 +69,7 @@ impl Table {
         Self::Outgoing,
         Self::Inbox,
         Self::Retention,
+        Self::Conversations,
     ];
 
     /// The table's name, bound into every record's associated data.
@@ -84,6 +87,7 @@ impl Table {
             Self::Outgoing => "outgoing",
             Self::Inbox => "inbox",
             Self::Retention => "retention",
+            Self::Conversations => "conversations",
         }
     }
 }

@@ -1,5 +1,7 @@
-//! Wire messages (spec §5): strict parsers that never panic, and the encoders.
+//! Wire messages (spec §5) and the application body (§10): strict parsers that never
+//! panic, and the encoders.
 
+pub mod body;
 pub mod header;
 pub mod message;
 pub mod message_id;
@@ -9,6 +11,7 @@ pub mod prekey_message;
 use crate::constants::{MESSAGE_TYPE, PREKEY_MESSAGE_TYPE};
 use crate::error::DecodeError;
 
+pub use body::{ApplicationBody, InvalidBody};
 pub use header::Header;
 pub use message::Message;
 pub use message_id::MessageId;

@@ -650,6 +650,16 @@ pub(crate) fn evaluate_invalid(kind: &str, input: &Value) -> Result<(), ErrorKin
         "plaintext" => plaintext::unpad(&unh(input))
             .map(|_| ())
             .map_err(|e| e.kind()),
+        // A decrypted plaintext of an application message whose body the account reads
+        // (spec §10): it must carry `lamport (u64) || sent_at_ms (u64)`.
+        "application_body" => {
+            let padded = unh(input);
+            let (content_type, body) = plaintext::unpad(&padded).map_err(|e| e.kind())?;
+            assert_eq!(content_type, ContentType::Application);
+            bluetick::ApplicationBody::parse(body)
+                .map(|_| ())
+                .map_err(|e| e.kind())
+        }
         "receipt" => {
             let r = Receipt::parse(&unh(&input["body"])).map_err(|e| e.kind())?;
             let signer = IdentityKey::from_slice(&unh(&input["signer_identity_public"])).unwrap();
@@ -983,6 +993,25 @@ fn gen_invalid() -> Value {
         )),
         E::UnknownContentType,
     );
+
+    // Application bodies shorter than their clock (spec §10, from revision 2), as the
+    // padded plaintexts they decrypt to.
+    for (name, body) in [
+        ("application_body_empty", &[][..]),
+        ("application_body_one_byte", &[0x01][..]),
+        (
+            "application_body_lamport_only",
+            &[0, 0, 0, 0, 0, 0, 0, 7][..],
+        ),
+        ("application_body_15_bytes", &[0x2a; 15][..]),
+    ] {
+        v.add(
+            name,
+            "application_body",
+            h(&plaintext::pad(ContentType::Application, body)),
+            E::InvalidBody,
+        );
+    }
 
     // Receipts: Bob acknowledges messages Alice sent him.
     let alice = identity(&h(&rng.bytes(32)));

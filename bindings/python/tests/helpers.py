@@ -14,7 +14,7 @@ def publish(account: Account) -> PreKeyUpload:
 
 def send_first(sender: Account, to: Address, relay: PreKeyUpload, body: bytes) -> Outgoing:
     """Encrypts the first message to a peer from a bundle the relay hands out."""
-    return sender.encrypt(to, body, relay.take_bundle())
+    return sender.encrypt(to, body, relay.take_bundle(), 0)
 
 
 def raises(family, kind, call, *args):

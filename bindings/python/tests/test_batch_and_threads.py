@@ -15,7 +15,7 @@ def test_decrypt_batch_gives_a_result_or_an_error_per_message(memory_account):
     alice, bob = memory_account(TINY, KEY_ALICE), memory_account(SMALL)
     relay = publish(bob)
     sent = [send_first(alice, BOB, relay, b"one")]
-    sent += [alice.encrypt(BOB, body, None) for body in (b"two", b"three")]
+    sent += [alice.encrypt(BOB, body, None, 0) for body in (b"two", b"three")]
     tampered = bytearray(sent[1].wire)
     tampered[-1] ^= 1
     mallory = Address(user=b"mallory", device=1)
@@ -49,7 +49,7 @@ def test_threads_share_one_account(memory_account):
     assert bob.decrypt(ALICE, start.wire).received.body == b"start"
 
     def send_many(t):
-        return [alice.encrypt(BOB, f"t{t} m{i}".encode(), None) for i in range(10)]
+        return [alice.encrypt(BOB, f"t{t} m{i}".encode(), None, 0) for i in range(10)]
 
     with ThreadPoolExecutor(4) as pool:
         per_thread = list(pool.map(send_many, range(4)))

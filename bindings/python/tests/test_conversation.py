@@ -24,13 +24,15 @@ def test_two_accounts_converse_persist_and_reopen(tmp_path):
         assert len(bundle) == 1806
 
         # PQXDH from the bundle, then two more messages in that session.
-        m1 = alice.encrypt(BOB, b"hi bob", bundle)
+        m1 = alice.encrypt(BOB, b"hi bob", bundle, 1001)
+        assert m1.lamport == 1
         id1 = m1.id
         assert alice.message_status(id1) == MessageStatus.PENDING
         assert alice.mark_sent(id1) == MessageStatus.SENT
         assert bluetick.message_id_of(m1.wire) == id1
-        m2 = alice.encrypt(BOB, b"second", None)
-        m3 = alice.encrypt(BOB, b"third", None)
+        m2 = alice.encrypt(BOB, b"second", None, 1002)
+        m3 = alice.encrypt(BOB, b"third", None, 1003)
+        assert (m2.lamport, m3.lamport) == (2, 3)
         id2, id3 = m2.id, m3.id
         alice.mark_sent(id2)
         alice.mark_sent(id3)
@@ -40,6 +42,7 @@ def test_two_accounts_converse_persist_and_reopen(tmp_path):
         assert first.received.is_MESSAGE()
         assert (first.received.id, first.received.body, first.sender) == (id1, b"hi bob", alice_key)
         assert first._from == ALICE
+        assert (first.received.lamport, first.received.sent_at_ms) == (1, 1001)
         assert bob.decrypt(ALICE, m3.wire).received.body == b"third"
         assert bob.decrypt(ALICE, m2.wire).received.body == b"second"
 
@@ -48,6 +51,12 @@ def test_two_accounts_converse_persist_and_reopen(tmp_path):
         assert sorted(e.body for e in inbox) == [b"hi bob", b"second", b"third"]
         assert {(e._from.user, e._from.device) for e in inbox} == {(b"alice", 1)}
         assert {e.id for e in inbox} == {id1, id2, id3}
+        # The conversation lists them as Alice wrote them, though the third came first.
+        shown = bob.conversation_inbox(b"alice")
+        assert [(e.body, e.lamport, e.sent_at_ms) for e in shown] == [
+            (b"hi bob", 1, 1001), (b"second", 2, 1002), (b"third", 3, 1003)]
+        assert bob.conversation_inbox(b"carol") == []
+        assert bob.conversation_clock(b"alice") == 3
 
         # Receipts: delivered for all three (ids in any order), read for the first. The
         # read one arrives first; the delivery receipt must not move it back.
@@ -70,7 +79,7 @@ def test_two_accounts_converse_persist_and_reopen(tmp_path):
         assert alice.mark_sent(id1) == MessageStatus.READ
 
         # A reply the other way, and safety numbers that agree.
-        reply = bob.encrypt(ALICE, b"yes!", None)
+        reply = bob.encrypt(ALICE, b"yes!", None, 0)
         assert alice.decrypt(BOB, reply.wire).received.body == b"yes!"
         number = alice.safety_number(BOB)
         assert number is not None and len(number) == 60 and number.isdigit()
@@ -103,7 +112,7 @@ def test_two_accounts_converse_persist_and_reopen(tmp_path):
         assert [e.id for e in bob.inbox()] == [id3]
         raises(AccountError.AlreadyReceived, ErrorKind.ALREADY_RECEIVED, bob.decrypt, ALICE, m1.wire)
 
-        after = bob.encrypt(ALICE, b"after reopen", None)
+        after = bob.encrypt(ALICE, b"after reopen", None, 0)
         assert alice.decrypt(BOB, after.wire).received.body == b"after reopen"
 
         # Deniable receipts move statuses too.
@@ -120,7 +129,7 @@ def test_two_accounts_converse_persist_and_reopen(tmp_path):
         raises(AccountError.UnknownMessage, ErrorKind.UNKNOWN_MESSAGE,
                bob.create_receipt, ALICE, ReceiptKind.READ, [unknown], 0)
         raises(AccountError.Receipt, ErrorKind.INVALID_ID_COUNT, bob.create_receipt, ALICE, ReceiptKind.READ, [], 0)
-        e = raises(AccountError.NoSession, ErrorKind.NO_SESSION, alice.encrypt, CAROL, b"x", None)
+        e = raises(AccountError.NoSession, ErrorKind.NO_SESSION, alice.encrypt, CAROL, b"x", None, 0)
         assert "bundle" in str(e)
 
 
@@ -129,20 +138,20 @@ def test_damaged_input_raises_its_own_error_and_changes_nothing(memory_account):
     bundle = publish(bob).take_bundle()
 
     # Bundles: truncated, trailing bytes, wrong version, forged signature.
-    raises(AccountError.Bundle, ErrorKind.TRUNCATED, alice.encrypt, BOB, b"x", bundle[:-1])
-    raises(AccountError.Bundle, ErrorKind.TRAILING_BYTES, alice.encrypt, BOB, b"x", bundle + b"\0")
-    raises(AccountError.Bundle, ErrorKind.UNSUPPORTED_VERSION, alice.encrypt, BOB, b"x", b"\x02" + bundle[1:])
+    raises(AccountError.Bundle, ErrorKind.TRUNCATED, alice.encrypt, BOB, b"x", bundle[:-1], 0)
+    raises(AccountError.Bundle, ErrorKind.TRAILING_BYTES, alice.encrypt, BOB, b"x", bundle + b"\0", 0)
+    raises(AccountError.Bundle, ErrorKind.UNSUPPORTED_VERSION, alice.encrypt, BOB, b"x", b"\x02" + bundle[1:], 0)
     forged = bytearray(bundle)
     forged[1 + 32 + 4 + 32] ^= 1  # the signed prekey's signature
-    raises(AccountError.Bundle, ErrorKind.BAD_SIGNATURE, alice.encrypt, BOB, b"x", bytes(forged))
+    raises(AccountError.Bundle, ErrorKind.BAD_SIGNATURE, alice.encrypt, BOB, b"x", bytes(forged), 0)
     assert alice.peer_identity(BOB) is None  # nothing was trusted
 
     # A genuine exchange, so the next message is a plain Message.
-    first = alice.encrypt(BOB, b"first", bundle)
+    first = alice.encrypt(BOB, b"first", bundle, 0)
     assert bob.decrypt(ALICE, first.wire).received.body == b"first"
-    ok = bob.encrypt(ALICE, b"ok", None)
+    ok = bob.encrypt(ALICE, b"ok", None, 0)
     assert alice.decrypt(BOB, ok.wire).received.body == b"ok"
-    sent = alice.encrypt(BOB, b"second", None)
+    sent = alice.encrypt(BOB, b"second", None, 0)
     wire = sent.wire
 
     D = AccountError.Decryption
@@ -173,7 +182,7 @@ def test_a_damaged_store_is_reported_as_corrupt(tmp_path):
     with Account.create_sqlite(alice_db, KEY_ALICE, SMALL) as alice, Account.create_sqlite(
         bob_db, KEY_BOB, SMALL
     ) as bob:
-        bob.decrypt(ALICE, alice.encrypt(BOB, b"hi bob", publish(bob).take_bundle()).wire)
+        bob.decrypt(ALICE, alice.encrypt(BOB, b"hi bob", publish(bob).take_bundle(), 0).wire)
         bob.verify_store()
         with sqlite3.connect(bob_db) as db:
             key, = db.execute("SELECT key FROM records WHERE tbl = 'sessions'").fetchone()

@@ -33,16 +33,17 @@ def test_invalid_arguments(tmp_path, memory_account):
     raises(AccountError.Store, ErrorKind.NO_ACCOUNT, Account.open_sqlite, str(tmp_path / "empty.db"), KEY_BOB, TINY)
     account = memory_account(TINY)
     raises(AccountError.InvalidArgument, ErrorKind.INVALID_VALUE, account.encrypt,
-           bluetick.Address(user=b"u" * 1025, device=1), b"x", None)
+           bluetick.Address(user=b"u" * 1025, device=1), b"x", None, 0)
+    raises(AccountError.InvalidArgument, ErrorKind.INVALID_VALUE, account.conversation_inbox, b"u" * 1025)
     raises(AccountError.InvalidArgument, ErrorKind.INVALID_IDENTITY_KEY, account.trust_identity, BOB, bytes([0xFF]) * 32)
     e = raises(AccountError.InvalidArgument, ErrorKind.INVALID_ARGUMENT, account.mark_sent, bytes(15))
     assert "16 bytes" in str(e)
     e = raises(AccountError.InvalidArgument, ErrorKind.INVALID_IDENTITY_KEY, account.trust_identity, BOB, bytes(31))
     assert "32 bytes" in str(e)
     with pytest.raises(Exception):  # the device is a u32
-        account.encrypt(bluetick.Address(user=b"bob", device=-1), b"x", None)
+        account.encrypt(bluetick.Address(user=b"bob", device=-1), b"x", None, 0)
     with pytest.raises(TypeError):
-        account.encrypt(BOB, "a str body", None)
+        account.encrypt(BOB, "a str body", None, 0)
 
 
 def test_protocol_layer_arguments():

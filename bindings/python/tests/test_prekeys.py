@@ -27,7 +27,7 @@ def test_relay_helpers_on_an_upload(memory_account):
 
     # Merging a replenish upload puts the consumed one-time prekey back.
     alice = memory_account(TINY)
-    sent = alice.encrypt(BOB, b"x", bundle)
+    sent = alice.encrypt(BOB, b"x", bundle, 0)
     bob.decrypt(ALICE, sent.wire)
     upload.merge(bob.replenish_prekeys())
     upload.verify()
@@ -51,7 +51,7 @@ def test_prekeys_run_low_are_replenished_and_rotated_keys_decrypt_until_pruned(m
     # With no one-time keys left the relay hands out the last-resort PQ prekey.
     last_resort = relay.take_bundle()
     assert len(last_resort) == 1770
-    in_flight = memory_account(TINY).encrypt(BOB, b"sent before rotation", last_resort)
+    in_flight = memory_account(TINY).encrypt(BOB, b"sent before rotation", last_resort, 0)
     relay.merge(bob.replenish_prekeys())
     counts = bob.prekey_counts()
     assert counts.one_time_prekeys == 3 and not counts.low
@@ -60,7 +60,7 @@ def test_prekeys_run_low_are_replenished_and_rotated_keys_decrypt_until_pruned(m
     # Pruning is (now, keep), as in Rust: retired at 1000, kept 1000 ms.
     assert bob.prune_retired_prekeys(1500, 1000) == 0
     assert bob.decrypt(Address(user=b"late", device=1), in_flight.wire).received.body == b"sent before rotation"
-    stale = memory_account(TINY).encrypt(BOB, b"too late", last_resort)
+    stale = memory_account(TINY).encrypt(BOB, b"too late", last_resort, 0)
     assert bob.prune_retired_prekeys(2000, 1000) == 2
     raises(AccountError.Decryption, ErrorKind.UNKNOWN_PRE_KEY, bob.decrypt, Address(user=b"later", device=1), stale.wire)
     fresh = send_first(memory_account(TINY), BOB, relay, b"new keys")

@@ -105,7 +105,7 @@ def test_two_clients_through_a_fake_relay(memory_account):
     a.receive(bundle_answer(request, bob_at_relay.take_bundle()), alice)
     [bundle] = a.drain_events()
     assert bundle.is_BUNDLE() and bundle.request == request and bundle.certificate is None
-    first = alice.encrypt(BOB, b"hello bob", bundle.bundle)
+    first = alice.encrypt(BOB, b"hello bob", bundle.bundle, 1000)
     assert a.send([BOB], first.wire) == first.id
     [frame] = a.drain_transmit()
     to, wire = parse_send(frame)
@@ -129,7 +129,7 @@ def test_two_clients_through_a_fake_relay(memory_account):
     assert parse_ack(ack) == [first.id]
 
     # A second send lost with the pipe goes out again after the reconnect.
-    second = alice.encrypt(BOB, b"again", None)
+    second = alice.encrypt(BOB, b"again", None, 2000)
     a.send([BOB], second.wire)
     a.drain_transmit()
     assert a.disconnected(1_000) == 100

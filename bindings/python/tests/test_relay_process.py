@@ -177,7 +177,7 @@ def test_a_conversation_through_the_relay_process(relay_url, memory_account):
     fetch = alice.client.fetch_bundle(BOB)
     alice.flush()
     bundle = alice.next(lambda e: e.is_BUNDLE() and e.request == fetch)
-    first = alice.account.encrypt(BOB, b"hello bob", bundle.bundle)
+    first = alice.account.encrypt(BOB, b"hello bob", bundle.bundle, 1000)
     alice.client.send([BOB], first.wire)
     alice.flush()
     alice.next(lambda e: e.is_SENT() and e.id == first.id)
@@ -195,7 +195,7 @@ def test_a_conversation_through_the_relay_process(relay_url, memory_account):
     # own reconnect.
     bob.disconnect()
     alice.disconnect()
-    second = alice.account.encrypt(BOB, b"while you were away", None)
+    second = alice.account.encrypt(BOB, b"while you were away", None, 2000)
     alice.client.send([BOB], second.wire)
     assert alice.client.outbox_len() == 1
     alice.connect()

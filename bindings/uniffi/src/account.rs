@@ -207,12 +207,15 @@ impl Account {
 
     /// Encrypts `body` for `peer`. With a `bundle` (its bytes, from the relay) a new session
     /// starts first (PQXDH); without one the current session is used. The message is
-    /// `Pending` until `mark_sent`.
+    /// `Pending` until `mark_sent`. It carries the conversation's next Lamport value
+    /// (returned in `lamport`) and `now_ms`, the caller's wall clock in ms since the Unix
+    /// epoch, which the receiver shows as the time it was sent (spec §10).
     pub fn encrypt(
         &self,
         peer: Address,
         body: Vec<u8>,
         bundle: Option<Vec<u8>>,
+        now_ms: u64,
     ) -> Result<Outgoing, AccountError> {
         let bundle = bundle
             .map(|b| PreKeyBundle::from_bytes(&b))
@@ -220,7 +223,7 @@ impl Account {
             .map_err(AccountError::from)?;
         Ok(self
             .inner()?
-            .encrypt(&self::peer(&peer), &body, bundle.as_ref())?
+            .encrypt(&self::peer(&peer), &body, bundle.as_ref(), now_ms)?
             .into())
     }
 
@@ -272,6 +275,25 @@ impl Account {
     /// Received messages not yet acknowledged.
     pub fn inbox(&self) -> Result<Vec<InboxEntry>, AccountError> {
         Ok(self.inner()?.inbox()?.into_iter().map(Into::into).collect())
+    }
+
+    /// The unacknowledged messages of the conversation with the user `peer_user` (every
+    /// device of that user), in the display order of spec §10: ascending `(lamport, sender
+    /// user id (shorter first, then bytewise), sender device)`, the same on every device,
+    /// whatever order the relay delivered them in.
+    pub fn conversation_inbox(&self, peer_user: Vec<u8>) -> Result<Vec<InboxEntry>, AccountError> {
+        Ok(self
+            .inner()?
+            .conversation_inbox(&peer_user)?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    /// The Lamport counter of the conversation with the user `peer_user` (spec §10): the
+    /// value of the last message sent or the largest received, 0 before the first.
+    pub fn conversation_clock(&self, peer_user: Vec<u8>) -> Result<u64, AccountError> {
+        Ok(self.inner()?.conversation_clock(&peer_user)?)
     }
 
     /// Encrypts a receipt of `kind` for messages received from `peer` (16-byte ids).

@@ -89,6 +89,9 @@ pub enum ErrorKind {
     AttachmentTooLarge,
     /// Reading or writing a stream or file failed.
     Io,
+    /// An application body is shorter than its 16-byte clock prefix (spec §10): the
+    /// message was refused and nothing stored.
+    InvalidBody,
     /// An argument has the wrong length or value (checked before anything runs).
     InvalidArgument,
     /// The account was closed with `close_store`.
@@ -140,6 +143,7 @@ impl From<bluetick::ErrorKind> for ErrorKind {
             K::SizeMismatch => Self::SizeMismatch,
             K::AttachmentTooLarge => Self::AttachmentTooLarge,
             K::Io => Self::Io,
+            K::InvalidBody => Self::InvalidBody,
             _ => Self::Other,
         }
     }
@@ -284,6 +288,8 @@ impl From<bluetick::AccountError> for AccountError {
             E::AlreadyReceived(_) => Self::AlreadyReceived { kind, detail },
             E::UnknownMessage(_) => Self::UnknownMessage { kind, detail },
             E::InvalidAddress => Self::InvalidArgument { kind, detail },
+            // The message counts as failed, as one that does not decrypt.
+            E::InvalidBody(_) => Self::Decryption { kind, detail },
             _ => Self::Store { kind, detail },
         }
     }
@@ -551,6 +557,7 @@ mod tests {
             K::SizeMismatch,
             K::AttachmentTooLarge,
             K::Io,
+            K::InvalidBody,
         ];
         for k in all {
             assert_eq!(format!("{:?}", ErrorKind::from(k)), k.name());

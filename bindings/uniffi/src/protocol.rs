@@ -287,6 +287,8 @@ impl Session {
         Ok(Outgoing {
             id: sent.id().0.to_vec(),
             wire: sent.wire,
+            // The session layer carries any body; only the account stamps a clock (§10).
+            lamport: 0,
         })
     }
 

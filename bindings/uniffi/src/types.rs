@@ -65,6 +65,9 @@ pub struct Outgoing {
     pub id: Vec<u8>,
     /// The wire bytes.
     pub wire: Vec<u8>,
+    /// The Lamport value it carries (spec §10): its place in the conversation's display
+    /// order; 0 for what carries no clock (a receipt, a bare session's message).
+    pub lamport: u64,
 }
 
 impl From<bluetick::Outgoing> for Outgoing {
@@ -72,6 +75,7 @@ impl From<bluetick::Outgoing> for Outgoing {
         Self {
             id: o.id.0.to_vec(),
             wire: o.wire,
+            lamport: o.lamport,
         }
     }
 }
@@ -196,7 +200,12 @@ pub enum Received {
     Message {
         /// Its 16-byte id.
         id: Vec<u8>,
-        /// The body.
+        /// The Lamport value it carried: its place in the conversation (spec §10).
+        lamport: u64,
+        /// The sender's wall clock when it sent it (ms since the Unix epoch), to show to a
+        /// person; never for ordering.
+        sent_at_ms: u64,
+        /// What the sender's app sent (without the 16-byte clock prefix).
         body: Vec<u8>,
     },
     /// A receipt, already applied to the statuses of the messages it names.
@@ -213,9 +222,16 @@ pub enum Received {
 impl core::fmt::Debug for Received {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            Self::Message { id, body } => f
+            Self::Message {
+                id,
+                lamport,
+                sent_at_ms,
+                body,
+            } => f
                 .debug_struct("Message")
                 .field("id", id)
+                .field("lamport", lamport)
+                .field("sent_at_ms", sent_at_ms)
                 .field("body_len", &body.len())
                 .finish(),
             Self::Receipt {
@@ -235,8 +251,15 @@ impl core::fmt::Debug for Received {
 impl From<CoreReceived> for Received {
     fn from(r: CoreReceived) -> Self {
         match r {
-            CoreReceived::Message { id, body } => Self::Message {
+            CoreReceived::Message {
+                id,
+                lamport,
+                sent_at_ms,
+                body,
+            } => Self::Message {
                 id: id.0.to_vec(),
+                lamport,
+                sent_at_ms,
                 body,
             },
             CoreReceived::Receipt {
@@ -287,18 +310,31 @@ impl From<bluetick::Incoming> for Incoming {
 pub struct InboxEntry {
     /// Its 16-byte id.
     pub id: Vec<u8>,
-    /// The peer it came from.
+    /// The peer it came from: the sender's address.
     pub from: Address,
-    /// The body.
+    /// The Lamport value it carried: its place in the conversation (spec §10).
+    pub lamport: u64,
+    /// The sender's wall clock when it sent it (ms since the Unix epoch), to show to a
+    /// person; never for ordering.
+    pub sent_at_ms: u64,
+    /// What the sender's app sent (without the 16-byte clock prefix).
     pub body: Vec<u8>,
 }
 
 impl core::fmt::Debug for InboxEntry {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let Self { id, from, body } = self;
+        let Self {
+            id,
+            from,
+            lamport,
+            sent_at_ms,
+            body,
+        } = self;
         f.debug_struct("InboxEntry")
             .field("id", id)
             .field("from", from)
+            .field("lamport", lamport)
+            .field("sent_at_ms", sent_at_ms)
             .field("body_len", &body.len())
             .finish()
     }
@@ -309,6 +345,8 @@ impl From<bluetick::InboxEntry> for InboxEntry {
         Self {
             id: e.id.0.to_vec(),
             from: e.from.into(),
+            lamport: e.lamport,
+            sent_at_ms: e.sent_at_ms,
             body: e.body,
         }
     }

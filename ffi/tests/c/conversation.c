@@ -72,6 +72,8 @@ static void test_versions_and_names(void) {
   CHECK(strcmp(bt_status_name(12345), "BT_UNKNOWN_STATUS") == 0);
   CHECK(strcmp(bt_status_name(-1), "BT_UNKNOWN_STATUS") == 0);
   CHECK(BT_OK == 0 && BT_TRUNCATED == 1 && BT_UNKNOWN_MESSAGE == 35 && BT_INTERNAL == 104);
+  CHECK(BT_INVALID_BODY == 40);
+  CHECK(strcmp(bt_status_name(BT_INVALID_BODY), "BT_INVALID_BODY") == 0);
 }
 
 static void test_panic_is_contained(void) {
@@ -88,6 +90,7 @@ static void test_panic_is_contained(void) {
 
 /* The whole conversation, on SQLite, with a close and reopen in the middle. */
 static void test_conversation(void) {
+  uint64_t lamport = 0; /* the Lamport value of the last message encrypted */
   char alice_db[256], bob_db[256];
   bt_account *alice = NULL, *bob = NULL;
   relay_device bob_on_relay = {{NULL, 0}};
@@ -115,16 +118,19 @@ static void test_conversation(void) {
   MUST(relay_fetch(&bob_on_relay, &bundle));
   CHECK(bundle.len == 1806); /* with a one-time prekey */
   MUST(bt_account_encrypt(alice, USER("bob"), 1, (const uint8_t *)"hi bob", 6, bundle.ptr,
-                          bundle.len, id1, &m1));
+                          bundle.len, 1001, id1, &m1, &lamport));
+  CHECK(lamport == 1);
   CHECK(status_of(alice, id1) == BT_MESSAGE_PENDING);
   MUST(bt_account_mark_sent(alice, id1, &status));
   CHECK(status == BT_MESSAGE_SENT);
   MUST(bt_message_id_of(m1.ptr, m1.len, tmp_id));
   CHECK(memcmp(tmp_id, id1, 16) == 0);
-  MUST(bt_account_encrypt(alice, USER("bob"), 1, (const uint8_t *)"second", 6, NULL, 0, id2,
-                          &m2));
-  MUST(bt_account_encrypt(alice, USER("bob"), 1, (const uint8_t *)"third", 5, NULL, 0, id3,
-                          &m3));
+  MUST(bt_account_encrypt(alice, USER("bob"), 1, (const uint8_t *)"second", 6, NULL, 0, 1002,
+                          id2, &m2, &lamport));
+  CHECK(lamport == 2);
+  MUST(bt_account_encrypt(alice, USER("bob"), 1, (const uint8_t *)"third", 5, NULL, 0, 1003,
+                          id3, &m3, &lamport));
+  CHECK(lamport == 3);
   MUST(bt_account_mark_sent(alice, id2, &status));
   MUST(bt_account_mark_sent(alice, id3, &status));
 
@@ -134,6 +140,7 @@ static void test_conversation(void) {
   CHECK(bytes_equal(in.body.ptr, in.body.len, "hi bob"));
   CHECK(memcmp(in.sender, alice_key, 32) == 0);
   CHECK(memcmp(in.id, id1, 16) == 0);
+  CHECK(in.lamport == 1 && in.sent_at_ms == 1001);
   bt_incoming_free(&in);
   bt_incoming_free(&in); /* a second free of the same struct does nothing */
   expect_message(bob, "alice", &m3, id3, "third");
@@ -152,6 +159,25 @@ static void test_conversation(void) {
   CHECK_STATUS(bt_inbox_get(inbox, 3, &entry), BT_INVALID_ARGUMENT);
   CHECK(entry.body == NULL && entry.body_len == 0);
   bt_inbox_free(inbox);
+
+  /* The conversation lists them in the order Alice wrote them, though the third arrived
+   * before the second (spec §10). */
+  MUST(bt_account_conversation_inbox(bob, USER("alice"), &inbox));
+  CHECK(bt_inbox_len(inbox) == 3);
+  {
+    const char *written[3] = {"hi bob", "second", "third"};
+    for (size_t i = 0; i < 3 && i < bt_inbox_len(inbox); i++) {
+      MUST(bt_inbox_get(inbox, i, &entry));
+      CHECK(bytes_equal(entry.body, entry.body_len, written[i]));
+      CHECK(entry.lamport == i + 1 && entry.sent_at_ms == 1001 + i);
+    }
+  }
+  bt_inbox_free(inbox);
+  MUST(bt_account_conversation_inbox(bob, USER("carol"), &inbox));
+  CHECK(bt_inbox_len(inbox) == 0);
+  bt_inbox_free(inbox);
+  MUST(bt_account_conversation_clock(bob, USER("alice"), &lamport));
+  CHECK(lamport == 3);
 
   /* Receipts: delivered for all three, then read for the first; the read one is
    * delivered first (out of order) and the delivery receipt must not move it back. */
@@ -191,8 +217,9 @@ static void test_conversation(void) {
   CHECK(status == BT_MESSAGE_READ);
 
   /* A reply the other way, and safety numbers that agree. */
-  MUST(bt_account_encrypt(bob, USER("alice"), 1, (const uint8_t *)"yes!", 4, NULL, 0,
-                          reply_id, &reply));
+  MUST(bt_account_encrypt(bob, USER("alice"), 1, (const uint8_t *)"yes!", 4, NULL, 0, 0,
+                          reply_id, &reply, &lamport));
+  CHECK(lamport == 4); /* written after Bob saw Alice's third message */
   expect_message(alice, "bob", &reply, reply_id, "yes!");
   MUST(bt_account_safety_number(alice, USER("bob"), 1, sn_alice, sizeof sn_alice, &found));
   CHECK(found && strlen(sn_alice) == 60);
@@ -237,8 +264,8 @@ static void test_conversation(void) {
                BT_ALREADY_RECEIVED);
   bt_incoming_free(&in);
   bt_buffer_free(&reply);
-  MUST(bt_account_encrypt(bob, USER("alice"), 1, (const uint8_t *)"after reopen", 12, NULL, 0,
-                          reply_id, &reply));
+  MUST(bt_account_encrypt(bob, USER("alice"), 1, (const uint8_t *)"after reopen", 12, NULL, 0, 0,
+                          reply_id, &reply, &lamport));
   expect_message(alice, "bob", &reply, reply_id, "after reopen");
 
   /* Operations on unknown ids and peers. */
@@ -257,8 +284,8 @@ static void test_conversation(void) {
   CHECK_STATUS(bt_account_create_receipt(bob, USER("alice"), 1, 0x03, id3, 1, 5, rid, &reply),
                BT_INVALID_ARGUMENT);
   CHECK(reply.ptr == NULL && reply.len == 0);
-  CHECK_STATUS(bt_account_encrypt(alice, USER("carol"), 1, (const uint8_t *)"x", 1, NULL, 0,
-                                  tmp_id, &reply),
+  CHECK_STATUS(bt_account_encrypt(alice, USER("carol"), 1, (const uint8_t *)"x", 1, NULL, 0, 0,
+                                  tmp_id, &reply, &lamport),
                BT_NO_SESSION);
   CHECK(strstr(bt_last_error_message(), "bundle") != NULL);
   MUST(bt_account_create_receipt(bob, USER("alice"), 1, BT_RECEIPT_DENIABLE_READ, id3, 1, 7,
@@ -282,6 +309,7 @@ static void test_conversation(void) {
 /* Truncated, tampered and foreign input gives the status that names what is wrong, and
  * changes nothing. */
 static void test_bad_input(void) {
+  uint64_t lamport = 0; /* the Lamport value of the last message encrypted */
   bt_account *alice = memory_account(&TINY);
   bt_account *bob = memory_account(&SMALL);
   relay_device relay = {{NULL, 0}};
@@ -295,29 +323,29 @@ static void test_bad_input(void) {
   /* Bundles: truncated, trailing bytes, wrong version, bad flag, forged signature. */
   memcpy(copy, bundle.ptr, bundle.len);
   CHECK_STATUS(bt_account_encrypt(alice, USER("bob"), 1, (const uint8_t *)"x", 1, copy,
-                                  bundle.len - 1, id, &wire),
+                                  bundle.len - 1, 0, id, &wire, &lamport),
                BT_TRUNCATED);
   copy[bundle.len] = 0;
   CHECK_STATUS(bt_account_encrypt(alice, USER("bob"), 1, (const uint8_t *)"x", 1, copy,
-                                  bundle.len + 1, id, &wire),
+                                  bundle.len + 1, 0, id, &wire, &lamport),
                BT_TRAILING_BYTES);
   copy[0] = 0x02;
   CHECK_STATUS(bt_account_encrypt(alice, USER("bob"), 1, (const uint8_t *)"x", 1, copy,
-                                  bundle.len, id, &wire),
+                                  bundle.len, 0, id, &wire, &lamport),
                BT_UNSUPPORTED_VERSION);
   copy[0] = bundle.ptr[0];
   copy[1769] = 2; /* the has-one-time-prekey flag */
   CHECK_STATUS(bt_account_encrypt(alice, USER("bob"), 1, (const uint8_t *)"x", 1, copy,
-                                  bundle.len, id, &wire),
+                                  bundle.len, 0, id, &wire, &lamport),
                BT_INVALID_FLAG);
   copy[1769] = bundle.ptr[1769];
   copy[1 + 32 + 4 + 32] ^= 0x01; /* the signed prekey's signature */
   CHECK_STATUS(bt_account_encrypt(alice, USER("bob"), 1, (const uint8_t *)"x", 1, copy,
-                                  bundle.len, id, &wire),
+                                  bundle.len, 0, id, &wire, &lamport),
                BT_BAD_SIGNATURE);
   CHECK(wire.ptr == NULL);
-  CHECK_STATUS(bt_account_encrypt(alice, USER("bob"), 1, (const uint8_t *)"x", 1, NULL, 0, id,
-                                  &wire),
+  CHECK_STATUS(bt_account_encrypt(alice, USER("bob"), 1, (const uint8_t *)"x", 1, NULL, 0, 0, id,
+                                  &wire, &lamport),
                BT_NO_SESSION);
 
   /* Uploads: truncated, forged. */
@@ -334,15 +362,15 @@ static void test_bad_input(void) {
   /* Messages: a genuine one, then damaged copies of the next. */
   MUST(relay_fetch(&relay, &bundle));
   MUST(bt_account_encrypt(alice, USER("bob"), 1, (const uint8_t *)"first", 5, bundle.ptr,
-                          bundle.len, id, &wire));
+                          bundle.len, 0, id, &wire, &lamport));
   expect_message(bob, "alice", &wire, id, "first");
   bt_buffer_free(&wire);
   /* Bob answers, so Alice's next messages are plain Messages, not PreKeyMessages. */
-  MUST(bt_account_encrypt(bob, USER("alice"), 1, (const uint8_t *)"ok", 2, NULL, 0, id, &wire));
+  MUST(bt_account_encrypt(bob, USER("alice"), 1, (const uint8_t *)"ok", 2, NULL, 0, 0, id, &wire, &lamport));
   expect_message(alice, "bob", &wire, id, "ok");
   bt_buffer_free(&wire);
-  MUST(bt_account_encrypt(alice, USER("bob"), 1, (const uint8_t *)"second", 6, NULL, 0, id,
-                          &wire));
+  MUST(bt_account_encrypt(alice, USER("bob"), 1, (const uint8_t *)"second", 6, NULL, 0, 0, id,
+                          &wire, &lamport));
   CHECK(wire.len <= sizeof copy);
   memcpy(copy, wire.ptr, wire.len);
   CHECK_STATUS(bt_account_decrypt(bob, USER("alice"), 1, copy, 0, &in), BT_TRUNCATED);
@@ -374,6 +402,7 @@ static void test_bad_input(void) {
 
 /* Every pointer argument is checked; a null one gives BT_NULL_ARGUMENT and names itself. */
 static void test_null_and_invalid_arguments(void) {
+  uint64_t lamport = 0; /* the Lamport value of the last message encrypted */
   bt_account *acc = memory_account(&TINY);
   bt_account *out = (bt_account *)&out; /* garbage that must be overwritten with NULL */
   uint8_t key[32] = {0}, id[16] = {0};
@@ -414,17 +443,25 @@ static void test_null_and_invalid_arguments(void) {
   CHECK_STATUS(bt_account_safety_number(acc, USER("bob"), 1, digits, 60, &found), BT_BUFFER);
   CHECK_STATUS(bt_account_set_identity_policy(NULL, NULL, NULL), BT_NULL_ARGUMENT);
 
-  CHECK_STATUS(bt_account_encrypt(NULL, USER("bob"), 1, id, 1, NULL, 0, id, &buf),
+  CHECK_STATUS(bt_account_encrypt(NULL, USER("bob"), 1, id, 1, NULL, 0, 0, id, &buf, &lamport),
                BT_NULL_ARGUMENT);
-  CHECK_STATUS(bt_account_encrypt(acc, USER("bob"), 1, NULL, 1, NULL, 0, id, &buf),
+  CHECK_STATUS(bt_account_encrypt(acc, USER("bob"), 1, NULL, 1, NULL, 0, 0, id, &buf, &lamport),
                BT_NULL_ARGUMENT);
   CHECK(strstr(bt_last_error_message(), "body") != NULL);
-  CHECK_STATUS(bt_account_encrypt(acc, USER("bob"), 1, id, 1, NULL, 10, id, &buf),
+  CHECK_STATUS(bt_account_encrypt(acc, USER("bob"), 1, id, 1, NULL, 10, 0, id, &buf, &lamport),
                BT_NULL_ARGUMENT);
-  CHECK_STATUS(bt_account_encrypt(acc, USER("bob"), 1, id, 1, NULL, 0, NULL, &buf),
+  CHECK_STATUS(bt_account_encrypt(acc, USER("bob"), 1, id, 1, NULL, 0, 0, NULL, &buf, &lamport),
                BT_NULL_ARGUMENT);
-  CHECK_STATUS(bt_account_encrypt(acc, USER("bob"), 1, id, 1, NULL, 0, id, NULL),
+  CHECK_STATUS(bt_account_encrypt(acc, USER("bob"), 1, id, 1, NULL, 0, 0, id, NULL, &lamport),
                BT_NULL_ARGUMENT);
+  CHECK_STATUS(bt_account_encrypt(acc, USER("bob"), 1, id, 1, NULL, 0, 0, id, &buf, NULL),
+               BT_NULL_ARGUMENT);
+  CHECK(strstr(bt_last_error_message(), "out_lamport") != NULL);
+  CHECK_STATUS(bt_account_conversation_inbox(NULL, USER("bob"), &inbox), BT_NULL_ARGUMENT);
+  CHECK_STATUS(bt_account_conversation_inbox(acc, NULL, 3, &inbox), BT_NULL_ARGUMENT);
+  CHECK_STATUS(bt_account_conversation_inbox(acc, USER("bob"), NULL), BT_NULL_ARGUMENT);
+  CHECK_STATUS(bt_account_conversation_clock(acc, USER("bob"), NULL), BT_NULL_ARGUMENT);
+  CHECK_STATUS(bt_account_conversation_clock(NULL, USER("bob"), &lamport), BT_NULL_ARGUMENT);
   CHECK_STATUS(bt_account_mark_sent(acc, NULL, &status), BT_NULL_ARGUMENT);
   CHECK_STATUS(bt_account_mark_sent(acc, id, NULL), BT_NULL_ARGUMENT);
   CHECK_STATUS(bt_account_message_status(acc, id, NULL, &found), BT_NULL_ARGUMENT);
@@ -481,8 +518,12 @@ static void test_null_and_invalid_arguments(void) {
 
   /* Out-of-range arguments. */
   memset(long_user, 'u', sizeof long_user);
-  CHECK_STATUS(bt_account_encrypt(acc, (const uint8_t *)long_user, 1025, 1, id, 1, NULL, 0, id,
-                                  &buf),
+  CHECK_STATUS(bt_account_encrypt(acc, (const uint8_t *)long_user, 1025, 1, id, 1, NULL, 0, 0, id,
+                                  &buf, &lamport),
+               BT_INVALID_ARGUMENT);
+  CHECK_STATUS(bt_account_conversation_inbox(acc, (const uint8_t *)long_user, 1025, &inbox),
+               BT_INVALID_ARGUMENT);
+  CHECK_STATUS(bt_account_conversation_clock(acc, (const uint8_t *)long_user, 1025, &lamport),
                BT_INVALID_ARGUMENT);
   CHECK_STATUS(bt_account_peer_identity(acc, (const uint8_t *)long_user, 1025, 1, key, &found),
                BT_INVALID_ARGUMENT);
@@ -500,11 +541,12 @@ static void test_null_and_invalid_arguments(void) {
 
 static bt_status send_first(bt_account *from, const char *to_user, relay_device *relay,
                             const char *body, bt_buffer *wire, uint8_t id[16]) {
+  uint64_t lamport = 0; /* the Lamport value of the last message encrypted */
   bt_buffer bundle = {NULL, 0};
   bt_status s = relay_fetch(relay, &bundle);
   if (s == BT_OK) {
     s = bt_account_encrypt(from, USER(to_user), 1, (const uint8_t *)body, strlen(body),
-                           bundle.ptr, bundle.len, id, wire);
+                           bundle.ptr, bundle.len, 0, id, wire, &lamport);
   }
   bt_buffer_free(&bundle);
   return s;
@@ -513,6 +555,7 @@ static bt_status send_first(bt_account *from, const char *to_user, relay_device 
 /* One-time prekeys run low and are replenished; rotated keys keep decrypting messages in
  * flight until pruned. */
 static void test_prekey_upkeep(void) {
+  uint64_t lamport = 0; /* the Lamport value of the last message encrypted */
   bt_account *bob = memory_account(&SMALL);
   relay_device relay = {{NULL, 0}};
   bt_buffer wire = {NULL, 0}, last_resort = {NULL, 0}, in_flight = {NULL, 0},
@@ -548,7 +591,7 @@ static void test_prekey_upkeep(void) {
   {
     bt_account *late = memory_account(&TINY);
     MUST(bt_account_encrypt(late, USER("bob"), 1, (const uint8_t *)"sent before rotation", 20,
-                            last_resort.ptr, last_resort.len, in_flight_id, &in_flight));
+                            last_resort.ptr, last_resort.len, 0, in_flight_id, &in_flight, &lamport));
     bt_account_free(late);
   }
 
@@ -571,7 +614,7 @@ static void test_prekey_upkeep(void) {
   {
     bt_account *later = memory_account(&TINY);
     MUST(bt_account_encrypt(later, USER("bob"), 1, (const uint8_t *)"too late", 8,
-                            last_resort.ptr, last_resort.len, stale_id, &stale));
+                            last_resort.ptr, last_resort.len, 0, stale_id, &stale, &lamport));
     bt_account_free(later);
   }
   MUST(bt_account_prune_retired_prekeys(bob, 2000, 1000, &deleted));
@@ -595,6 +638,7 @@ static void test_prekey_upkeep(void) {
 
 /* Many messages, one commit: each succeeds or fails on its own. */
 static void test_batch(void) {
+  uint64_t lamport = 0; /* the Lamport value of the last message encrypted */
   bt_account *alice = memory_account(&TINY);
   bt_account *bob = memory_account(&SMALL);
   relay_device relay = {{NULL, 0}};
@@ -609,7 +653,7 @@ static void test_batch(void) {
   MUST(send_first(alice, "bob", &relay, bodies[0], &wires[0], ids[0]));
   for (int i = 1; i < 3; i++) {
     MUST(bt_account_encrypt(alice, USER("bob"), 1, (const uint8_t *)bodies[i],
-                            strlen(bodies[i]), NULL, 0, ids[i], &wires[i]));
+                            strlen(bodies[i]), NULL, 0, 0, ids[i], &wires[i], &lamport));
   }
   CHECK(wires[1].len <= sizeof tampered);
   memcpy(tampered, wires[1].ptr, wires[1].len);
@@ -817,12 +861,13 @@ typedef struct {
 } sender;
 
 static void *send_many(void *arg) {
+  uint64_t lamport = 0; /* the Lamport value of the last message encrypted */
   sender *s = arg;
   char body[32];
   for (int i = 0; i < PER_THREAD; i++) {
     snprintf(body, sizeof body, "t%d m%d", s->index, i);
     if (bt_account_encrypt(s->alice, USER("bob"), 1, (const uint8_t *)body, strlen(body), NULL,
-                           0, s->ids[i], &s->wires[i]) != BT_OK) {
+                           0, 0, s->ids[i], &s->wires[i], &lamport) != BT_OK) {
       s->failures++;
     }
   }

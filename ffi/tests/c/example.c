@@ -25,6 +25,8 @@ int main(void) {
   bt_buffer wire = {NULL, 0}, receipt = {NULL, 0};
   bt_incoming in = {0};
   uint8_t id[16], receipt_id[16], status;
+  uint64_t lamport = 0;                 /* the message's place in the conversation */
+  const uint64_t now_ms = 1767225600000; /* in an app: the wall clock, ms since 1970 */
   bool found = false;
   const char *text = "hello Bob";
 
@@ -39,12 +41,14 @@ int main(void) {
 
   /* Alice starts a session from the bundle and encrypts; the relay acknowledges. */
   TRY(bt_account_encrypt(alice, (const uint8_t *)"bob", 3, 1, (const uint8_t *)text,
-                         strlen(text), bundle.ptr, bundle.len, id, &wire));
+                         strlen(text), bundle.ptr, bundle.len, now_ms, id, &wire, &lamport));
   TRY(bt_account_mark_sent(alice, id, &status)); /* one grey tick */
 
   /* Bob decrypts, stores the message, acknowledges it and sends a read receipt. */
   TRY(bt_account_decrypt(bob, (const uint8_t *)"alice", 5, 1, wire.ptr, wire.len, &in));
-  printf("Bob got: %.*s\n", (int)in.body.len, (const char *)in.body.ptr);
+  printf("Bob got: %.*s (clock %llu)\n", (int)in.body.len, (const char *)in.body.ptr,
+         (unsigned long long)in.lamport);
+  if (in.lamport != lamport || in.sent_at_ms != now_ms) goto done;
   TRY(bt_account_acknowledge(bob, in.id));
   TRY(bt_account_create_receipt(bob, (const uint8_t *)"alice", 5, 1, BT_RECEIPT_READ, in.id, 1,
                                 1700000000000u, receipt_id, &receipt));

@@ -262,10 +262,11 @@ static void test_conversation_over_the_fake_relay(void) {
 
   /* A send yields a Send frame carrying the wire. */
   uint8_t id1[16], relay_id[16];
+  uint64_t lamport = 0;
   bt_buffer wire1 = {NULL, 0};
   MUST(bt_account_encrypt(alice.account, (const uint8_t *)"bob", 3, 1,
-                          (const uint8_t *)"hello bob", 9, e.bundle.ptr, e.bundle.len, id1,
-                          &wire1));
+                          (const uint8_t *)"hello bob", 9, e.bundle.ptr, e.bundle.len, 1000, id1,
+                          &wire1, &lamport));
   bt_relay_event_free(&e);
   bt_relay_recipient to_bob = {(const uint8_t *)"bob", 3, 1};
   MUST(bt_relay_client_send(alice.client, &to_bob, 1, wire1.ptr, wire1.len, relay_id));
@@ -311,7 +312,7 @@ static void test_conversation_over_the_fake_relay(void) {
   uint8_t id2[16];
   bt_buffer wire2 = {NULL, 0};
   MUST(bt_account_encrypt(alice.account, (const uint8_t *)"bob", 3, 1, (const uint8_t *)"again",
-                          5, NULL, 0, id2, &wire2));
+                          5, NULL, 0, 2000, id2, &wire2, &lamport));
   MUST(bt_relay_client_send(alice.client, &to_bob, 1, wire2.ptr, wire2.len, relay_id));
   n = drain(&alice, out, 8);
   CHECK(n == 1 && is_send(&out[0], "bob", 1, &wire2));

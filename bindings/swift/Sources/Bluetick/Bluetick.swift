@@ -613,6 +613,20 @@ public protocol AccountProtocol: AnyObject, Sendable {
     func closeStore() 
     
     /**
+     * The Lamport counter of the conversation with the user `peer_user` (spec §10): the
+     * value of the last message sent or the largest received, 0 before the first.
+     */
+    func conversationClock(peerUser: Data) throws  -> UInt64
+    
+    /**
+     * The unacknowledged messages of the conversation with the user `peer_user` (every
+     * device of that user), in the display order of spec §10: ascending `(lamport, sender
+     * user id (shorter first, then bytewise), sender device)`, the same on every device,
+     * whatever order the relay delivered them in.
+     */
+    func conversationInbox(peerUser: Data) throws  -> [InboxEntry]
+    
+    /**
      * Encrypts a receipt of `kind` for messages received from `peer` (16-byte ids).
      */
     func createReceipt(peer: Address, kind: ReceiptKind, ids: [Data], nowMs: UInt64) throws  -> Outgoing
@@ -633,9 +647,11 @@ public protocol AccountProtocol: AnyObject, Sendable {
     /**
      * Encrypts `body` for `peer`. With a `bundle` (its bytes, from the relay) a new session
      * starts first (PQXDH); without one the current session is used. The message is
-     * `Pending` until `mark_sent`.
+     * `Pending` until `mark_sent`. It carries the conversation's next Lamport value
+     * (returned in `lamport`) and `now_ms`, the caller's wall clock in ms since the Unix
+     * epoch, which the receiver shows as the time it was sent (spec §10).
      */
-    func encrypt(peer: Address, body: Data, bundle: Data?) throws  -> Outgoing
+    func encrypt(peer: Address, body: Data, bundle: Data?, nowMs: UInt64) throws  -> Outgoing
     
     /**
      * This account's 32-byte identity key.
@@ -851,6 +867,36 @@ open func closeStore()  {try! rustCall() {
 }
     
     /**
+     * The Lamport counter of the conversation with the user `peer_user` (spec §10): the
+     * value of the last message sent or the largest received, 0 before the first.
+     */
+open func conversationClock(peerUser: Data)throws  -> UInt64  {
+    return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypeAccountError_lift) {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_method_account_conversation_clock(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(peerUser),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The unacknowledged messages of the conversation with the user `peer_user` (every
+     * device of that user), in the display order of spec §10: ascending `(lamport, sender
+     * user id (shorter first, then bytewise), sender device)`, the same on every device,
+     * whatever order the relay delivered them in.
+     */
+open func conversationInbox(peerUser: Data)throws  -> [InboxEntry]  {
+    return try  FfiConverterSequenceTypeInboxEntry.lift(try rustCallWithError(FfiConverterTypeAccountError_lift) {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_method_account_conversation_inbox(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(peerUser),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Encrypts a receipt of `kind` for messages received from `peer` (16-byte ids).
      */
 open func createReceipt(peer: Address, kind: ReceiptKind, ids: [Data], nowMs: UInt64)throws  -> Outgoing  {
@@ -899,16 +945,19 @@ open func decryptBatch(messages: [BatchMessage])throws  -> [BatchOutcome]  {
     /**
      * Encrypts `body` for `peer`. With a `bundle` (its bytes, from the relay) a new session
      * starts first (PQXDH); without one the current session is used. The message is
-     * `Pending` until `mark_sent`.
+     * `Pending` until `mark_sent`. It carries the conversation's next Lamport value
+     * (returned in `lamport`) and `now_ms`, the caller's wall clock in ms since the Unix
+     * epoch, which the receiver shows as the time it was sent (spec §10).
      */
-open func encrypt(peer: Address, body: Data, bundle: Data?)throws  -> Outgoing  {
+open func encrypt(peer: Address, body: Data, bundle: Data?, nowMs: UInt64)throws  -> Outgoing  {
     return try  FfiConverterTypeOutgoing_lift(try rustCallWithError(FfiConverterTypeAccountError_lift) {
         uniffiCallStatus in
     uniffi_bluetick_uniffi_fn_method_account_encrypt(
             self.uniffiCloneHandle(),
         FfiConverterTypeAddress_lower(peer),
         FfiConverterData.lower(body),
-        FfiConverterOptionData.lower(bundle),uniffiCallStatus
+        FfiConverterOptionData.lower(bundle),
+        FfiConverterUInt64.lower(nowMs),uniffiCallStatus
     )
 })
 }
@@ -3230,11 +3279,20 @@ public struct InboxEntry: Equatable, Hashable {
      */
     public var id: Data
     /**
-     * The peer it came from.
+     * The peer it came from: the sender's address.
      */
     public var from: Address
     /**
-     * The body.
+     * The Lamport value it carried: its place in the conversation (spec §10).
+     */
+    public var lamport: UInt64
+    /**
+     * The sender's wall clock when it sent it (ms since the Unix epoch), to show to a
+     * person; never for ordering.
+     */
+    public var sentAtMs: UInt64
+    /**
+     * What the sender's app sent (without the 16-byte clock prefix).
      */
     public var body: Data
 
@@ -3245,13 +3303,22 @@ public struct InboxEntry: Equatable, Hashable {
          * Its 16-byte id.
          */id: Data, 
         /**
-         * The peer it came from.
+         * The peer it came from: the sender's address.
          */from: Address, 
         /**
-         * The body.
+         * The Lamport value it carried: its place in the conversation (spec §10).
+         */lamport: UInt64, 
+        /**
+         * The sender's wall clock when it sent it (ms since the Unix epoch), to show to a
+         * person; never for ordering.
+         */sentAtMs: UInt64, 
+        /**
+         * What the sender's app sent (without the 16-byte clock prefix).
          */body: Data) {
         self.id = id
         self.from = from
+        self.lamport = lamport
+        self.sentAtMs = sentAtMs
         self.body = body
     }
 
@@ -3273,6 +3340,8 @@ public struct FfiConverterTypeInboxEntry: FfiConverterRustBuffer {
             try InboxEntry(
                 id: FfiConverterData.read(from: &buf), 
                 from: FfiConverterTypeAddress.read(from: &buf), 
+                lamport: FfiConverterUInt64.read(from: &buf), 
+                sentAtMs: FfiConverterUInt64.read(from: &buf), 
                 body: FfiConverterData.read(from: &buf)
         )
     }
@@ -3280,6 +3349,8 @@ public struct FfiConverterTypeInboxEntry: FfiConverterRustBuffer {
     public static func write(_ value: InboxEntry, into buf: inout [UInt8]) {
         FfiConverterData.write(value.id, into: &buf)
         FfiConverterTypeAddress.write(value.from, into: &buf)
+        FfiConverterUInt64.write(value.lamport, into: &buf)
+        FfiConverterUInt64.write(value.sentAtMs, into: &buf)
         FfiConverterData.write(value.body, into: &buf)
     }
 }
@@ -3401,6 +3472,11 @@ public struct Outgoing: Equatable, Hashable {
      * The wire bytes.
      */
     public var wire: Data
+    /**
+     * The Lamport value it carries (spec §10): its place in the conversation's display
+     * order; 0 for what carries no clock (a receipt, a bare session's message).
+     */
+    public var lamport: UInt64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3410,9 +3486,14 @@ public struct Outgoing: Equatable, Hashable {
          */id: Data, 
         /**
          * The wire bytes.
-         */wire: Data) {
+         */wire: Data, 
+        /**
+         * The Lamport value it carries (spec §10): its place in the conversation's display
+         * order; 0 for what carries no clock (a receipt, a bare session's message).
+         */lamport: UInt64) {
         self.id = id
         self.wire = wire
+        self.lamport = lamport
     }
 
     
@@ -3432,13 +3513,15 @@ public struct FfiConverterTypeOutgoing: FfiConverterRustBuffer {
         return
             try Outgoing(
                 id: FfiConverterData.read(from: &buf), 
-                wire: FfiConverterData.read(from: &buf)
+                wire: FfiConverterData.read(from: &buf), 
+                lamport: FfiConverterUInt64.read(from: &buf)
         )
     }
 
     public static func write(_ value: Outgoing, into buf: inout [UInt8]) {
         FfiConverterData.write(value.id, into: &buf)
         FfiConverterData.write(value.wire, into: &buf)
+        FfiConverterUInt64.write(value.lamport, into: &buf)
     }
 }
 
@@ -4540,6 +4623,11 @@ public enum ErrorKind: Equatable, Hashable {
      */
     case io
     /**
+     * An application body is shorter than its 16-byte clock prefix (spec §10): the
+     * message was refused and nothing stored.
+     */
+    case invalidBody
+    /**
      * An argument has the wrong length or value (checked before anything runs).
      */
     case invalidArgument
@@ -4650,11 +4738,13 @@ public struct FfiConverterTypeErrorKind: FfiConverterRustBuffer {
         
         case 39: return .io
         
-        case 40: return .invalidArgument
+        case 40: return .invalidBody
         
-        case 41: return .closed
+        case 41: return .invalidArgument
         
-        case 42: return .other
+        case 42: return .closed
+        
+        case 43: return .other
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -4820,16 +4910,20 @@ public struct FfiConverterTypeErrorKind: FfiConverterRustBuffer {
             writeInt(&buf, Int32(39))
         
         
-        case .invalidArgument:
+        case .invalidBody:
             writeInt(&buf, Int32(40))
         
         
-        case .closed:
+        case .invalidArgument:
             writeInt(&buf, Int32(41))
         
         
-        case .other:
+        case .closed:
             writeInt(&buf, Int32(42))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(43))
         
         }
     }
@@ -5410,7 +5504,14 @@ public enum Received: Equatable, Hashable {
          * Its 16-byte id.
          */id: Data, 
         /**
-         * The body.
+         * The Lamport value it carried: its place in the conversation (spec §10).
+         */lamport: UInt64, 
+        /**
+         * The sender's wall clock when it sent it (ms since the Unix epoch), to show to a
+         * person; never for ordering.
+         */sentAtMs: UInt64, 
+        /**
+         * What the sender's app sent (without the 16-byte clock prefix).
          */body: Data
     )
     /**
@@ -5448,7 +5549,7 @@ public struct FfiConverterTypeReceived: FfiConverterRustBuffer {
         let variant: Int32 = try readInt(&buf)
         switch variant {
         
-        case 1: return .message(id: try FfiConverterData.read(from: &buf), body: try FfiConverterData.read(from: &buf)
+        case 1: return .message(id: try FfiConverterData.read(from: &buf), lamport: try FfiConverterUInt64.read(from: &buf), sentAtMs: try FfiConverterUInt64.read(from: &buf), body: try FfiConverterData.read(from: &buf)
         )
         
         case 2: return .receipt(kind: try FfiConverterTypeReceiptKind.read(from: &buf), timestampMs: try FfiConverterUInt64.read(from: &buf), updated: try FfiConverterSequenceTypeStatusUpdate.read(from: &buf)
@@ -5462,9 +5563,11 @@ public struct FfiConverterTypeReceived: FfiConverterRustBuffer {
         switch value {
         
         
-        case let .message(id,body):
+        case let .message(id,lamport,sentAtMs,body):
             writeInt(&buf, Int32(1))
             FfiConverterData.write(id, into: &buf)
+            FfiConverterUInt64.write(lamport, into: &buf)
+            FfiConverterUInt64.write(sentAtMs, into: &buf)
             FfiConverterData.write(body, into: &buf)
             
         
@@ -6726,6 +6829,12 @@ private let initializationResult: InitializationResult = {
     if (uniffi_bluetick_uniffi_checksum_method_account_close_store() != 48112) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_bluetick_uniffi_checksum_method_account_conversation_clock() != 40872) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_bluetick_uniffi_checksum_method_account_conversation_inbox() != 59769) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_bluetick_uniffi_checksum_method_account_create_receipt() != 5312) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -6735,7 +6844,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_bluetick_uniffi_checksum_method_account_decrypt_batch() != 49200) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_bluetick_uniffi_checksum_method_account_encrypt() != 12399) {
+    if (uniffi_bluetick_uniffi_checksum_method_account_encrypt() != 9726) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_bluetick_uniffi_checksum_method_account_identity() != 3606) {

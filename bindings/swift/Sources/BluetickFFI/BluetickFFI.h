@@ -294,6 +294,16 @@ void uniffi_bluetick_uniffi_fn_method_account_acknowledge(uint64_t ptr, RustBuff
 void uniffi_bluetick_uniffi_fn_method_account_close_store(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_CONVERSATION_CLOCK
+#define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_CONVERSATION_CLOCK
+uint64_t uniffi_bluetick_uniffi_fn_method_account_conversation_clock(uint64_t ptr, RustBuffer peer_user, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_CONVERSATION_INBOX
+#define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_CONVERSATION_INBOX
+RustBuffer uniffi_bluetick_uniffi_fn_method_account_conversation_inbox(uint64_t ptr, RustBuffer peer_user, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_CREATE_RECEIPT
 #define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_CREATE_RECEIPT
 RustBuffer uniffi_bluetick_uniffi_fn_method_account_create_receipt(uint64_t ptr, RustBuffer peer, RustBuffer kind, RustBuffer ids, uint64_t now_ms, RustCallStatus *_Nonnull out_status
@@ -311,7 +321,7 @@ RustBuffer uniffi_bluetick_uniffi_fn_method_account_decrypt_batch(uint64_t ptr, 
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_ENCRYPT
 #define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_ENCRYPT
-RustBuffer uniffi_bluetick_uniffi_fn_method_account_encrypt(uint64_t ptr, RustBuffer peer, RustBuffer body, RustBuffer bundle, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_bluetick_uniffi_fn_method_account_encrypt(uint64_t ptr, RustBuffer peer, RustBuffer body, RustBuffer bundle, uint64_t now_ms, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_IDENTITY
@@ -1022,6 +1032,18 @@ uint16_t uniffi_bluetick_uniffi_checksum_method_account_acknowledge(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_CLOSE_STORE
 #define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_CLOSE_STORE
 uint16_t uniffi_bluetick_uniffi_checksum_method_account_close_store(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_CONVERSATION_CLOCK
+#define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_CONVERSATION_CLOCK
+uint16_t uniffi_bluetick_uniffi_checksum_method_account_conversation_clock(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_CONVERSATION_INBOX
+#define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_CONVERSATION_INBOX
+uint16_t uniffi_bluetick_uniffi_checksum_method_account_conversation_inbox(void
     
 );
 #endif

@@ -12,10 +12,13 @@ final class ConversationTests: XCTestCase {
         let b = Address(user: Data("bob".utf8), device: 1)
 
         let relay = try PreKeyUpload.fromBytes(bytes: try bob.prekeyUpload().toBytes())
-        let hello = try alice.encrypt(peer: b, body: Data("hi Bob".utf8), bundle: relay.takeBundle())
+        let hello = try alice.encrypt(peer: b, body: Data("hi Bob".utf8), bundle: relay.takeBundle(),
+                                      nowMs: 1_767_225_600_000)
         XCTAssertEqual(try alice.markSent(id: hello.id), .sent)
         let got = try bob.decrypt(peer: a, wire: hello.wire)
-        guard case let .message(id, body) = got.received else { return XCTFail("not a message") }
+        guard case let .message(id, lamport, sentAtMs, body) = got.received else { return XCTFail("not a message") }
+        XCTAssertEqual(lamport, hello.lamport)
+        XCTAssertEqual(sentAtMs, 1_767_225_600_000)
         XCTAssertEqual(id, hello.id)
         XCTAssertEqual(body, Data("hi Bob".utf8))
         try bob.acknowledge(id: hello.id)

@@ -18,7 +18,7 @@ fun main() {
             val a = Address("alice".toByteArray(), 1u)
             val b = Address("bob".toByteArray(), 1u)
             val relay = PreKeyUpload.fromBytes(bob.prekeyUpload().toBytes()) // what Bob uploaded
-            val hello = alice.encrypt(b, "hi Bob".toByteArray(), relay.takeBundle())
+            val hello = alice.encrypt(b, "hi Bob".toByteArray(), relay.takeBundle(), System.currentTimeMillis().toULong())
             alice.markSent(hello.id)
             val got = bob.decrypt(a, hello.wire).received as Received.Message
             check(String(got.body) == "hi Bob")

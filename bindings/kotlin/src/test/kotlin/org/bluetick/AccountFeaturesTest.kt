@@ -25,7 +25,7 @@ class AccountFeaturesTest {
         assertEquals(PreKeyCounts(0u, 0u, true), bob.prekeyCounts())
         val lastResort = relay.takeBundle()
         assertEquals(1770, lastResort.size)
-        val inFlight = memoryAccount(TINY).encrypt(BOB, "sent before rotation".utf8(), lastResort)
+        val inFlight = memoryAccount(TINY).encrypt(BOB, "sent before rotation".utf8(), lastResort, 0uL)
         relay.merge(bob.replenishPrekeys())
         assertEquals(3u, bob.prekeyCounts().oneTimePrekeys)
         relay.merge(bob.rotateSignedPrekey(1000u))
@@ -34,7 +34,7 @@ class AccountFeaturesTest {
         // (now, keep), as in Rust: retired at 1000 and kept 1000 ms.
         assertEquals(0uL, bob.pruneRetiredPrekeys(1500u, 1000u))
         expectMessage(bob, Address("late", 1), inFlight, "sent before rotation")
-        val stale = memoryAccount(TINY).encrypt(BOB, "too late".utf8(), lastResort)
+        val stale = memoryAccount(TINY).encrypt(BOB, "too late".utf8(), lastResort, 0uL)
         assertEquals(2uL, bob.pruneRetiredPrekeys(2000u, 1000u))
         assertFails<AccountException.Decryption>(ErrorKind.UNKNOWN_PRE_KEY) { bob.decrypt(Address("later", 1), stale.wire) }
         expectMessage(bob, Address("newer", 1), sendFirst(memoryAccount(TINY), BOB, relay, "new keys"), "new keys")
@@ -62,7 +62,7 @@ class AccountFeaturesTest {
         val bob = memoryAccount(SMALL)
         val relay = publish(bob)
         val sent = listOf(sendFirst(alice, BOB, relay, "one")) +
-            listOf("two", "three").map { alice.encrypt(BOB, it.utf8(), null) }
+            listOf("two", "three").map { alice.encrypt(BOB, it.utf8(), null, 0uL) }
         val tampered = sent[1].wire.copyOf().also { it[it.size - 1] = (it[it.size - 1].toInt() xor 1).toByte() }
         val results = bob.decryptBatch(
             listOf(
@@ -131,7 +131,7 @@ class AccountFeaturesTest {
         val bob = memoryAccount(SMALL)
         expectMessage(bob, ALICE, sendFirst(alice, BOB, publish(bob), "start"), "start")
         val pool = Executors.newFixedThreadPool(4)
-        val futures = (0 until 4).map { t -> pool.submit<List<Outgoing>> { (0 until 10).map { i -> alice.encrypt(BOB, "t$t m$i".utf8(), null) } } }
+        val futures = (0 until 4).map { t -> pool.submit<List<Outgoing>> { (0 until 10).map { i -> alice.encrypt(BOB, "t$t m$i".utf8(), null, 0uL) } } }
         val perThread = futures.map { it.get() }
         pool.shutdown()
         val bodies = mutableSetOf<String>()

@@ -33,12 +33,14 @@ class ConversationTest {
                 val bundle = relay.takeBundle()
                 assertEquals(1806, bundle.size)
 
-                first = alice.encrypt(BOB, "hi bob".utf8(), bundle)
+                first = alice.encrypt(BOB, "hi bob".utf8(), bundle, 1001uL)
+                assertEquals(1uL, first.lamport)
                 assertEquals(MessageStatus.PENDING, alice.messageStatus(first.id))
                 assertEquals(MessageStatus.SENT, alice.markSent(first.id))
                 assertArrayEquals(first.id, messageIdOf(first.wire))
-                val second = alice.encrypt(BOB, "second".utf8(), null)
-                val third = alice.encrypt(BOB, "third".utf8(), null)
+                val second = alice.encrypt(BOB, "second".utf8(), null, 1002uL)
+                val third = alice.encrypt(BOB, "third".utf8(), null, 1003uL)
+                assertEquals(listOf(2uL, 3uL), listOf(second.lamport, third.lamport))
                 ids = listOf(first.id, second.id, third.id)
                 alice.markSent(second.id)
                 alice.markSent(third.id)
@@ -54,6 +56,13 @@ class ConversationTest {
                 val inbox = bob.inbox()
                 assertEquals(listOf("hi bob", "second", "third"), inbox.map { String(it.body) }.sorted())
                 assertEquals(ids.map { it.toList() }.toSet(), inbox.map { it.id.toList() }.toSet())
+                // The conversation lists them as Alice wrote them, though the third came first.
+                val shown = bob.conversationInbox("alice".utf8())
+                assertEquals(listOf("hi bob", "second", "third"), shown.map { String(it.body) })
+                assertEquals(listOf(1uL, 2uL, 3uL), shown.map { it.lamport })
+                assertEquals(listOf(1001uL, 1002uL, 1003uL), shown.map { it.sentAtMs })
+                assertTrue(bob.conversationInbox("carol".utf8()).isEmpty())
+                assertEquals(3uL, bob.conversationClock("alice".utf8()))
 
                 // Read first, then delivered: the delivery receipt must not move it back.
                 val delivered = bob.createReceipt(ALICE, ReceiptKind.DELIVERED, listOf(ids[2], ids[0], ids[1]), 1000u)
@@ -72,8 +81,9 @@ class ConversationTest {
                 assertFails<AccountException.AlreadyReceived>(ErrorKind.ALREADY_RECEIVED) { alice.decrypt(BOB, read.wire) }
                 assertEquals(MessageStatus.READ, alice.markSent(ids[0]))
 
-                val reply = bob.encrypt(ALICE, "yes!".utf8(), null)
-                expectMessage(alice, BOB, reply, "yes!")
+                val reply = bob.encrypt(ALICE, "yes!".utf8(), null, 0uL)
+                assertEquals(4uL, reply.lamport) // written after Bob saw Alice's third message
+                assertEquals(4uL, expectMessage(alice, BOB, reply, "yes!").lamport)
                 val number = alice.safetyNumber(BOB)
                 assertNotNull(number)
                 assertEquals(60, number!!.length)
@@ -113,7 +123,7 @@ class ConversationTest {
                     bob.createReceipt(ALICE, ReceiptKind.READ, listOf(), 0u)
                 }
                 val e = assertFails<AccountException.NoSession>(ErrorKind.NO_SESSION) {
-                    alice.encrypt(Address("carol", 1), "x".utf8(), null)
+                    alice.encrypt(Address("carol", 1), "x".utf8(), null, 0uL)
                 }
                 assertTrue(e.detail.contains("bundle"))
             }
@@ -125,14 +135,14 @@ class ConversationTest {
         memoryAccount(TINY, KEY_ALICE).use { alice ->
             memoryAccount().use { bob ->
                 val bundle = publish(bob).takeBundle()
-                assertFails<AccountException.Bundle>(ErrorKind.TRUNCATED) { alice.encrypt(BOB, "x".utf8(), bundle.copyOf(bundle.size - 1)) }
-                assertFails<AccountException.Bundle>(ErrorKind.TRAILING_BYTES) { alice.encrypt(BOB, "x".utf8(), bundle + 0) }
+                assertFails<AccountException.Bundle>(ErrorKind.TRUNCATED) { alice.encrypt(BOB, "x".utf8(), bundle.copyOf(bundle.size - 1), 0uL) }
+                assertFails<AccountException.Bundle>(ErrorKind.TRAILING_BYTES) { alice.encrypt(BOB, "x".utf8(), bundle + 0, 0uL) }
                 val forged = bundle.copyOf().also { it[1 + 32 + 4 + 32] = (it[1 + 32 + 4 + 32].toInt() xor 1).toByte() }
-                assertFails<AccountException.Bundle>(ErrorKind.BAD_SIGNATURE) { alice.encrypt(BOB, "x".utf8(), forged) }
+                assertFails<AccountException.Bundle>(ErrorKind.BAD_SIGNATURE) { alice.encrypt(BOB, "x".utf8(), forged, 0uL) }
 
-                expectMessage(bob, ALICE, alice.encrypt(BOB, "first".utf8(), bundle), "first")
-                expectMessage(alice, BOB, bob.encrypt(ALICE, "ok".utf8(), null), "ok")
-                val sent = alice.encrypt(BOB, "second".utf8(), null)
+                expectMessage(bob, ALICE, alice.encrypt(BOB, "first".utf8(), bundle, 0uL), "first")
+                expectMessage(alice, BOB, bob.encrypt(ALICE, "ok".utf8(), null, 0uL), "ok")
+                val sent = alice.encrypt(BOB, "second".utf8(), null, 0uL)
                 val wire = sent.wire
                 assertFails<AccountException.Decryption>(ErrorKind.TRUNCATED) { bob.decrypt(ALICE, ByteArray(0)) }
                 assertFails<AccountException.Decryption>(ErrorKind.CIPHERTEXT_TOO_SHORT) { bob.decrypt(ALICE, wire.copyOf(1 + 40 + 8)) }

@@ -35,7 +35,7 @@ class ErrorMappingTest {
         assertFails<AccountException.InvalidArgument>(ErrorKind.INVALID_ARGUMENT) { Account.createMemory(ByteArray(31), TINY) }
         val account = memoryAccount(TINY)
         assertFails<AccountException.InvalidArgument>(ErrorKind.INVALID_VALUE) {
-            account.encrypt(Address(ByteArray(1025), 1u), "x".utf8(), null)
+            account.encrypt(Address(ByteArray(1025), 1u), "x".utf8(), null, 0uL)
         }
         assertFails<AccountException.InvalidArgument>(ErrorKind.INVALID_IDENTITY_KEY) { account.trustIdentity(BOB, ByteArray(32) { -1 }) }
         val e = assertFails<AccountException.InvalidArgument>(ErrorKind.INVALID_ARGUMENT) { account.markSent(ByteArray(15)) }

@@ -91,7 +91,7 @@ class RelayClientTest {
                 val bundle = a.drainEvents().single() as RelayEvent.Bundle
                 assertEquals(request, bundle.request)
                 assertEquals(null, bundle.certificate)
-                val first = alice.encrypt(BOB, "hello bob".utf8(), bundle.bundle)
+                val first = alice.encrypt(BOB, "hello bob".utf8(), bundle.bundle, 1_000uL)
                 assertArrayEquals(first.id, a.send(listOf(BOB), first.wire))
                 val (to, wire) = Frames.parseSend(a.drainTransmit().single())
                 assertSameAddress(BOB, to)
@@ -116,7 +116,7 @@ class RelayClientTest {
                 assertArrayEquals(first.id, Frames.parseAck(b.drainTransmit().single()).single())
 
                 // A second send lost with the pipe goes out again after the reconnect.
-                val second = alice.encrypt(BOB, "again".utf8(), null)
+                val second = alice.encrypt(BOB, "again".utf8(), null, 2_000uL)
                 a.send(listOf(BOB), second.wire)
                 a.drainTransmit()
                 assertEquals(100uL, a.disconnected(1_000uL))

@@ -134,7 +134,7 @@ class RelayProcessTest {
             val fetch = alice.client.fetchBundle(BOB)
             alice.flush()
             val bundle = alice.next { it is RelayEvent.Bundle && it.request == fetch } as RelayEvent.Bundle
-            val first = alice.account.encrypt(BOB, "hello bob".utf8(), bundle.bundle)
+            val first = alice.account.encrypt(BOB, "hello bob".utf8(), bundle.bundle, 1_000uL)
             alice.client.send(listOf(BOB), first.wire)
             alice.flush()
             alice.next { it is RelayEvent.Sent && it.id.contentEquals(first.id) }
@@ -154,7 +154,7 @@ class RelayProcessTest {
             // drops too, and her outbox goes out after she reconnects.
             bob.disconnect()
             alice.disconnect()
-            val second = alice.account.encrypt(BOB, "while you were away".utf8(), null)
+            val second = alice.account.encrypt(BOB, "while you were away".utf8(), null, 2_000uL)
             alice.client.send(listOf(BOB), second.wire)
             assertEquals(1uL, alice.client.outboxLen())
             alice.connect()

@@ -23,7 +23,7 @@ fun publish(account: Account): PreKeyUpload =
 
 /** Encrypts the first message to a peer from a bundle the relay hands out. */
 fun sendFirst(from: Account, to: Address, relay: PreKeyUpload, body: String): Outgoing =
-    from.encrypt(to, body.utf8(), relay.takeBundle())
+    from.encrypt(to, body.utf8(), relay.takeBundle(), 0uL)
 
 /** Decrypts what must be an application message with this body and id. */
 fun expectMessage(to: Account, from: Address, sent: Outgoing, body: String): Received.Message {
