@@ -86,6 +86,10 @@ pub enum ErrorKind {
     AttachmentTooLarge,
     /// Reading or writing a stream or file failed.
     Io,
+    /// A device list's version is not newer than the newest one accepted (spec §11).
+    StaleDeviceList,
+    /// A device, or a device with that identity key, is not on the user's device list.
+    DeviceNotListed,
 }
 
 impl ErrorKind {
@@ -131,6 +135,8 @@ impl ErrorKind {
             Self::SizeMismatch => "SizeMismatch",
             Self::AttachmentTooLarge => "AttachmentTooLarge",
             Self::Io => "Io",
+            Self::StaleDeviceList => "StaleDeviceList",
+            Self::DeviceNotListed => "DeviceNotListed",
         }
     }
 }

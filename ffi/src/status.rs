@@ -99,6 +99,12 @@ pub enum bt_status {
     BT_ATTACHMENT_TOO_LARGE = 38,
     /// Reading or writing a file failed (path, permissions, free space).
     BT_IO = 39,
+    /// A device list whose version is not newer than the newest one accepted for its user:
+    /// keep the newer list (spec §11).
+    BT_STALE_DEVICE_LIST = 41,
+    /// A device, or a device with that identity key, is not on its user's signed device
+    /// list: refuse it until a newer list names it (spec §11).
+    BT_DEVICE_NOT_LISTED = 42,
     /// A pointer argument that must not be null was null (or a byte pointer was null with a
     /// non-zero length).
     BT_NULL_ARGUMENT = 100,
@@ -117,7 +123,7 @@ pub enum bt_status {
 }
 
 /// Every status, for lookups by number.
-pub(crate) const ALL_STATUSES: [bt_status; 45] = {
+pub(crate) const ALL_STATUSES: [bt_status; 47] = {
     use bt_status::*;
     [
         BT_OK,
@@ -160,6 +166,8 @@ pub(crate) const ALL_STATUSES: [bt_status; 45] = {
         BT_SIZE_MISMATCH,
         BT_ATTACHMENT_TOO_LARGE,
         BT_IO,
+        BT_STALE_DEVICE_LIST,
+        BT_DEVICE_NOT_LISTED,
         BT_NULL_ARGUMENT,
         BT_INVALID_ARGUMENT,
         BT_BUFFER,
@@ -213,6 +221,8 @@ impl bt_status {
             ErrorKind::SizeMismatch => BT_SIZE_MISMATCH,
             ErrorKind::AttachmentTooLarge => BT_ATTACHMENT_TOO_LARGE,
             ErrorKind::Io => BT_IO,
+            ErrorKind::StaleDeviceList => BT_STALE_DEVICE_LIST,
+            ErrorKind::DeviceNotListed => BT_DEVICE_NOT_LISTED,
             _ => BT_INTERNAL,
         }
     }
@@ -261,6 +271,8 @@ impl bt_status {
             BT_SIZE_MISMATCH => c"BT_SIZE_MISMATCH",
             BT_ATTACHMENT_TOO_LARGE => c"BT_ATTACHMENT_TOO_LARGE",
             BT_IO => c"BT_IO",
+            BT_STALE_DEVICE_LIST => c"BT_STALE_DEVICE_LIST",
+            BT_DEVICE_NOT_LISTED => c"BT_DEVICE_NOT_LISTED",
             BT_NULL_ARGUMENT => c"BT_NULL_ARGUMENT",
             BT_INVALID_ARGUMENT => c"BT_INVALID_ARGUMENT",
             BT_BUFFER => c"BT_BUFFER",
@@ -345,6 +357,8 @@ mod tests {
         ErrorKind::SizeMismatch,
         ErrorKind::AttachmentTooLarge,
         ErrorKind::Io,
+        ErrorKind::StaleDeviceList,
+        ErrorKind::DeviceNotListed,
     ];
 
     #[test]

@@ -89,6 +89,10 @@ pub enum ErrorKind {
     AttachmentTooLarge,
     /// Reading or writing a stream or file failed.
     Io,
+    /// A device list is not newer than the newest one accepted for its user.
+    StaleDeviceList,
+    /// A device, or a device with that identity key, is not on its user's device list.
+    DeviceNotListed,
     /// An argument has the wrong length or value (checked before anything runs).
     InvalidArgument,
     /// The account was closed with `close_store`.
@@ -140,6 +144,8 @@ impl From<bluetick::ErrorKind> for ErrorKind {
             K::SizeMismatch => Self::SizeMismatch,
             K::AttachmentTooLarge => Self::AttachmentTooLarge,
             K::Io => Self::Io,
+            K::StaleDeviceList => Self::StaleDeviceList,
+            K::DeviceNotListed => Self::DeviceNotListed,
             _ => Self::Other,
         }
     }
@@ -551,6 +557,8 @@ mod tests {
             K::SizeMismatch,
             K::AttachmentTooLarge,
             K::Io,
+            K::StaleDeviceList,
+            K::DeviceNotListed,
         ];
         for k in all {
             assert_eq!(format!("{:?}", ErrorKind::from(k)), k.name());
