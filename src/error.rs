@@ -88,6 +88,10 @@ pub enum ErrorKind {
     Io,
     /// An application body is shorter than its 16-byte clock prefix (spec §10).
     InvalidBody,
+    /// A device list's version is not newer than the newest one accepted (spec §11).
+    StaleDeviceList,
+    /// A device, or a device with that identity key, is not on the user's device list.
+    DeviceNotListed,
 }
 
 impl ErrorKind {
@@ -134,6 +138,8 @@ impl ErrorKind {
             Self::AttachmentTooLarge => "AttachmentTooLarge",
             Self::Io => "Io",
             Self::InvalidBody => "InvalidBody",
+            Self::StaleDeviceList => "StaleDeviceList",
+            Self::DeviceNotListed => "DeviceNotListed",
         }
     }
 }

@@ -206,3 +206,59 @@ fn every_vector_file_is_listed() {
         assert!(dir().join(f).exists(), "{f} missing");
     }
 }
+
+#[test]
+fn device_vectors_replay() {
+    let file = load("devices.json");
+    let cases = file["cases"].as_array().unwrap();
+    assert!(cases.len() >= 3);
+    for case in cases {
+        let pinned =
+            bluetick::IdentityKey::from_slice(&unh(&case["user_identity_public"])).unwrap();
+        // The primary is one of the devices, and leads the list.
+        assert_eq!(
+            case["devices"][0]["identity_seed"],
+            case["user_identity_seed"]
+        );
+        let list = bluetick::DeviceList::from_bytes(&unh(&case["device_list"])).unwrap();
+        list.verify(&pinned).unwrap();
+        assert_eq!(list.version, case["version"].as_u64().unwrap());
+        assert_eq!(list.user, unh(&case["user_id"]));
+        let devices = case["devices"].as_array().unwrap();
+        let certificates = case["certificates"].as_array().unwrap();
+        assert_eq!(devices.len(), certificates.len());
+        for (device, cert) in devices.iter().zip(certificates) {
+            let cert = bluetick::DeviceCertificate::from_bytes(&unh(cert)).unwrap();
+            cert.verify(&pinned).unwrap();
+            assert_eq!(
+                u64::from(cert.device),
+                device["device_id"].as_u64().unwrap()
+            );
+            assert_eq!(
+                cert.identity.as_bytes()[..],
+                unh(&device["identity_public"])[..]
+            );
+            list.check_device(cert.device, &cert.identity).unwrap();
+        }
+        // The same inputs sign the same bytes again.
+        let user = vectors_gen::devices::User {
+            user: unh(&case["user_id"]),
+            devices: devices
+                .iter()
+                .map(|d| {
+                    (
+                        d["device_id"].as_u64().unwrap() as u32,
+                        unh(&d["identity_seed"]),
+                    )
+                })
+                .collect(),
+        };
+        let again = vectors_gen::devices::device_case(
+            case["name"].as_str().unwrap(),
+            &user,
+            case["version"].as_u64().unwrap(),
+            case["issued_at_ms"].as_u64().unwrap(),
+        );
+        assert_eq!(&again, case);
+    }
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Independent checker for Bluetick's protocol-v1 test vectors.
 
-Replays every vector file beside this script (pqxdh, kdf, session, receipts, invalid)
+Replays every vector file beside this script (pqxdh, kdf, session, receipts, invalid,
+attachments, devices)
 from its inputs with a second implementation of the protocol written from
 shared/design/protocol-v1.md and vectors/FORMAT.md, and compares every result byte.
 
@@ -46,6 +47,10 @@ SPK_CONTEXT = b"Bluetick_SignedPreKey_v1"
 PQPK_CONTEXT = b"Bluetick_PqPreKey_v1"
 RECEIPT_CONTEXT = b"Bluetick_Receipt_v1"
 MESSAGE_ID_CONTEXT = b"Bluetick_MessageId_v1"
+DEVICE_CERTIFICATE_CONTEXT = b"Bluetick_DeviceCertificate_v1"
+DEVICE_LIST_CONTEXT = b"Bluetick_DeviceList_v1"
+MAX_USER_ID_LEN = 64
+MAX_DEVICES = 16
 
 EC_TAG = 0x05
 KEM_TAG = 0x0A
@@ -1048,6 +1053,151 @@ def run_invalid_receipt(inp: dict) -> None:
                    unhex(inp["receiver_identity_public"]), {unhex(i) for i in inp["sent_ids"]})
 
 
+# --- Users with several devices (spec §11) ------------------------------------------------
+
+@dataclass
+class DeviceList:
+    user: bytes
+    version: int
+    devices: list  # [(device id, IK_dev)], the primary first
+    signed: bytes
+    signature: bytes
+
+
+@dataclass
+class DeviceCertificate:
+    user: bytes
+    device: int
+    identity: bytes
+    issued_at_ms: int
+    signed: bytes
+    signature: bytes
+
+
+def read_user_id(r: Reader) -> bytes:
+    n = r.u8()
+    if not 1 <= n <= MAX_USER_ID_LEN:
+        raise Reject("InvalidValue", f"user id of {n} bytes")
+    return r.take(n)
+
+
+def parse_device_list(data: bytes) -> DeviceList:
+    r = Reader(data)
+    user = read_user_id(r)
+    version = r.u64()
+    count = r.u8()
+    if not 1 <= count <= MAX_DEVICES:
+        raise Reject("InvalidValue", f"{count} devices")
+    devices = []
+    for _ in range(count):
+        device = r.u32()
+        key = r.take(32)
+        validate_identity_key(key)
+        devices.append((device, key))
+    ids = [d for d, _ in devices]
+    if len(set(ids)) != len(ids):
+        raise Reject("InvalidValue", "a device is named twice")
+    signed = data[:r.pos]
+    signature = r.take(64)
+    r.finish()
+    return DeviceList(user, version, devices, signed, signature)
+
+
+def verify_device_list(lst: DeviceList, pinned_user_identity: bytes) -> None:
+    # The first entry is the primary, whose key is the user identity that signs the list.
+    if lst.devices[0][1] != pinned_user_identity:
+        raise Reject("UntrustedIdentity", "the list is led by another user identity")
+    verify_signature(pinned_user_identity, DEVICE_LIST_CONTEXT + lst.signed, lst.signature)
+
+
+def verify_device_list_update(new: DeviceList, current: DeviceList) -> None:
+    if new.user != current.user:
+        raise Reject("InvalidValue", "another user's list")
+    verify_device_list(new, current.devices[0][1])
+    if new.version <= current.version:
+        raise Reject("StaleDeviceList", f"version {new.version} after {current.version}")
+
+
+def check_listed_device(lst: DeviceList, device: int, identity: bytes) -> None:
+    if (device, identity) not in lst.devices:
+        raise Reject("DeviceNotListed", f"device {device}")
+
+
+def parse_device_certificate(data: bytes) -> DeviceCertificate:
+    r = Reader(data)
+    user = read_user_id(r)
+    device = r.u32()
+    identity = r.take(32)
+    validate_identity_key(identity)
+    issued_at_ms = r.u64()
+    signed = data[:r.pos]
+    signature = r.take(64)
+    r.finish()
+    return DeviceCertificate(user, device, identity, issued_at_ms, signed, signature)
+
+
+def sign_device_list(primary: Identity, user: bytes, version: int, devices: list) -> bytes:
+    signed = bytes([len(user)]) + user + struct.pack(">Q", version) + bytes([len(devices)])
+    for device, key in devices:
+        signed += u32(device) + key
+    return signed + primary.sign(DEVICE_LIST_CONTEXT + signed)
+
+
+def sign_device_certificate(primary: Identity, user: bytes, device: int, identity: bytes,
+                            issued_at_ms: int) -> bytes:
+    signed = bytes([len(user)]) + user + u32(device) + identity + struct.pack(">Q", issued_at_ms)
+    return signed + primary.sign(DEVICE_CERTIFICATE_CONTEXT + signed)
+
+
+def check_device_case(case: dict, c: CaseCheck) -> None:
+    user = unhex(case["user_id"])
+    primary = Identity(unhex(case["user_identity_seed"]))
+    if "user_identity_public" in case:
+        c.expect(case, "user_identity_public", primary.public)
+    devices = []
+    for d in case["devices"]:
+        identity = Identity(unhex(d["identity_seed"]))
+        if "identity_public" in d:
+            c.expect(d, "identity_public", identity.public)
+        devices.append((d["device_id"], identity.public))
+    if not devices or devices[0][1] != primary.public:
+        c.problem("devices", "the primary (the user identity seed) must lead the list")
+        return
+    c.expect(case, "device_list", sign_device_list(primary, user, case["version"], devices))
+    expected = [sign_device_certificate(primary, user, d, k, case["issued_at_ms"])
+                for d, k in devices]
+    got = [unhex(x) for x in case["certificates"]]
+    if got != expected:
+        c.problem("certificates", "differ from the certificates the primary signs")
+    # And what was signed verifies, as a receiver checks it.
+    lst = parse_device_list(unhex(case["device_list"]))
+    verify_device_list(lst, primary.public)
+    for cert in got:
+        parsed = parse_device_certificate(cert)
+        verify_signature(primary.public, DEVICE_CERTIFICATE_CONTEXT + parsed.signed,
+                         parsed.signature)
+        check_listed_device(lst, parsed.device, parsed.identity)
+
+
+def run_invalid_device(kind: str) -> Callable:
+    def run(inp: dict) -> None:
+        pinned = unhex(inp["user_identity_public"])
+        if kind == "device_certificate":
+            cert = parse_device_certificate(unhex(inp["certificate"]))
+            verify_signature(pinned, DEVICE_CERTIFICATE_CONTEXT + cert.signed, cert.signature)
+            return
+        if kind == "device_list_update":
+            current = parse_device_list(unhex(inp["current"]))
+            verify_device_list(current, pinned)
+            verify_device_list_update(parse_device_list(unhex(inp["device_list"])), current)
+            return
+        lst = parse_device_list(unhex(inp["device_list"]))
+        verify_device_list(lst, pinned)
+        if kind == "device_check":
+            check_listed_device(lst, inp["device_id"], unhex(inp["device_identity_public"]))
+    return run
+
+
 def run_invalid_session(inp: dict) -> None:
     alice, bob = build_parties(inp["pqxdh"], inp["alice_ratchet_privates"],
                                inp["bob_ratchet_privates"])
@@ -1073,6 +1223,10 @@ INVALID_KINDS: dict[str, Callable] = {
     "session": run_invalid_session,
     "attachment": run_invalid_attachment,
     "attachment_pointer": lambda inp: parse_attachment_pointer(unhex(inp)),
+    "device_list": run_invalid_device("device_list"),
+    "device_list_update": run_invalid_device("device_list_update"),
+    "device_check": run_invalid_device("device_check"),
+    "device_certificate": run_invalid_device("device_certificate"),
 }
 
 
@@ -1135,6 +1289,7 @@ VECTOR_FILES = {
     "receipts.json": cases_of(check_receipt_case),
     "invalid.json": cases_of(check_invalid_case),
     "attachments.json": attachment_cases,
+    "devices.json": cases_of(check_device_case),
 }
 
 SPEC_REVISION = 2

@@ -344,6 +344,38 @@ def test_attachment_rejections_are_named():
     rejects("AttachmentTooLarge", check.parse_attachment_pointer, huge)
 
 
+def test_device_lists_verify_and_their_rejections_are_named():
+    primary, phone, laptop = (check.Identity(bytes([i]) * 32) for i in (1, 2, 3))
+    devices = [(1, primary.public), (2, phone.public)]
+    v3 = check.parse_device_list(check.sign_device_list(primary, b"dana", 3, devices))
+    check.verify_device_list(v3, primary.public)
+    check.check_listed_device(v3, 2, phone.public)
+    rejects("DeviceNotListed", check.check_listed_device, v3, 3, laptop.public)
+    rejects("DeviceNotListed", check.check_listed_device, v3, 2, laptop.public)
+    rejects("UntrustedIdentity", check.verify_device_list, v3, phone.public)
+    v4 = check.parse_device_list(
+        check.sign_device_list(primary, b"dana", 4, devices + [(3, laptop.public)]))
+    check.verify_device_list_update(v4, v3)
+    rejects("StaleDeviceList", check.verify_device_list_update, v3, v4)
+    forged = check.sign_device_list(phone, b"dana", 9, [(1, primary.public)])
+    rejects("BadSignature", check.verify_device_list, check.parse_device_list(forged),
+            primary.public)
+    raw = check.sign_device_list(primary, b"dana", 3, devices)
+    rejects("Truncated", check.parse_device_list, raw[:-1])
+    rejects("TrailingBytes", check.parse_device_list, raw + b"\x00")
+    many = [(i, primary.public) for i in range(17)]
+    rejects("InvalidValue", check.parse_device_list,
+            check.sign_device_list(primary, b"dana", 3, many))
+    twice = check.sign_device_list(primary, b"dana", 3, devices + [(2, laptop.public)])
+    rejects("InvalidValue", check.parse_device_list, twice)
+    cert = check.sign_device_certificate(primary, b"dana", 2, phone.public, 5)
+    parsed = check.parse_device_certificate(cert)
+    check.verify_signature(primary.public, check.DEVICE_CERTIFICATE_CONTEXT + parsed.signed,
+                           parsed.signature)
+    rejects("BadSignature", check.verify_signature, phone.public,
+            check.DEVICE_CERTIFICATE_CONTEXT + parsed.signed, parsed.signature)
+
+
 # --- The checker as a whole -------------------------------------------------------------------
 
 def make_vectors(folder: Path) -> None:
@@ -399,6 +431,21 @@ def make_vectors(folder: Path) -> None:
                               "plaintext_rule": "i mod 251", "pointer": pointer.hex(),
                               "blob": [{"genuine": [0, len(blob)]}, {"hex": "00"}]}})
     (folder / "attachments.json").write_text(json.dumps({"revision": 2, "cases": [attachment]}))
+    primary, phone = check.Identity(b"\x0c" * 32), check.Identity(b"\x0d" * 32)
+    listed = [(1, primary.public), (2, phone.public)]
+    device_case = {
+        "name": "u", "user_id": b"erin".hex(), "user_identity_seed": "0c" * 32, "version": 2,
+        "issued_at_ms": 9,
+        "devices": [{"device_id": 1, "identity_seed": "0c" * 32},
+                    {"device_id": 2, "identity_seed": "0d" * 32}],
+        "device_list": check.sign_device_list(primary, b"erin", 2, listed).hex(),
+        "certificates": [check.sign_device_certificate(primary, b"erin", d, k, 9).hex()
+                         for d, k in listed]}
+    invalid.append({"name": "g", "kind": "device_check", "error": "DeviceNotListed",
+                    "input": {"device_list": device_case["device_list"],
+                              "user_identity_public": primary.public.hex(), "device_id": 3,
+                              "device_identity_public": phone.public.hex()}})
+    (folder / "devices.json").write_text(json.dumps({"revision": 2, "cases": [device_case]}))
     for name, data in (("pqxdh", {"cases": [pq_case]}), ("kdf", kdf),
                        ("session", {"cases": [session]}), ("receipts", {"cases": [receipt]}),
                        ("invalid", {"cases": invalid})):
@@ -414,7 +461,7 @@ def test_checker_passes_consistent_vectors_and_flags_a_changed_byte(tmp_path):
     make_vectors(tmp_path)
     ok = run_checker(tmp_path)
     assert ok.returncode == 0, ok.stdout
-    assert ok.stdout.strip().splitlines()[-1] == "check.py: 11 passed, 0 failed"
+    assert ok.stdout.strip().splitlines()[-1] == "check.py: 13 passed, 0 failed"
 
     session = json.loads((tmp_path / "session.json").read_text())
     send = session["cases"][0]["steps"][1]["send"]
@@ -425,12 +472,16 @@ def test_checker_passes_consistent_vectors_and_flags_a_changed_byte(tmp_path):
     attachments["revision"] = 1
     attachments["cases"][0]["chunks"][1]["ciphertext_hex_prefix"] = "00"
     (tmp_path / "attachments.json").write_text(json.dumps(attachments))
+    devices = json.loads((tmp_path / "devices.json").read_text())
+    devices["cases"][0]["version"] = 3
+    (tmp_path / "devices.json").write_text(json.dumps(devices))
     bad = run_checker(tmp_path)
     assert bad.returncode == 1
     assert "session.json: #0 s: steps[1].send.wire:" in bad.stdout
     assert "kdf.json: file missing" in bad.stdout
     assert "attachments.json: revision 1, this checker implements revision 2" in bad.stdout
     assert "attachments.json: #0 a: chunks[1].ciphertext_hex_prefix:" in bad.stdout
+    assert "devices.json: #0 u: device_list:" in bad.stdout
 
 
 @pytest.mark.skipif(not all((HERE / f).is_file() for f in check.VECTOR_FILES),

@@ -319,6 +319,12 @@ enum bt_status
   // An application message decrypted to a body shorter than its 16-byte clock prefix
   // (spec §10): refused, nothing stored; the next genuine message still decrypts.
   BT_INVALID_BODY = 40,
+  // A device list whose version is not newer than the newest one accepted for its user:
+  // keep the newer list (spec §11).
+  BT_STALE_DEVICE_LIST = 41,
+  // A device, or a device with that identity key, is not on its user's signed device
+  // list: refuse it until a newer list names it (spec §11).
+  BT_DEVICE_NOT_LISTED = 42,
   // A pointer argument that must not be null was null (or a byte pointer was null with a
   // non-zero length).
   BT_NULL_ARGUMENT = 100,

@@ -102,6 +102,12 @@ pub enum bt_status {
     /// An application message decrypted to a body shorter than its 16-byte clock prefix
     /// (spec §10): refused, nothing stored; the next genuine message still decrypts.
     BT_INVALID_BODY = 40,
+    /// A device list whose version is not newer than the newest one accepted for its user:
+    /// keep the newer list (spec §11).
+    BT_STALE_DEVICE_LIST = 41,
+    /// A device, or a device with that identity key, is not on its user's signed device
+    /// list: refuse it until a newer list names it (spec §11).
+    BT_DEVICE_NOT_LISTED = 42,
     /// A pointer argument that must not be null was null (or a byte pointer was null with a
     /// non-zero length).
     BT_NULL_ARGUMENT = 100,
@@ -127,7 +133,7 @@ pub enum bt_status {
 }
 
 /// Every status, for lookups by number.
-pub(crate) const ALL_STATUSES: [bt_status; 48] = {
+pub(crate) const ALL_STATUSES: [bt_status; 50] = {
     use bt_status::*;
     [
         BT_OK,
@@ -171,6 +177,8 @@ pub(crate) const ALL_STATUSES: [bt_status; 48] = {
         BT_ATTACHMENT_TOO_LARGE,
         BT_IO,
         BT_INVALID_BODY,
+        BT_STALE_DEVICE_LIST,
+        BT_DEVICE_NOT_LISTED,
         BT_NULL_ARGUMENT,
         BT_INVALID_ARGUMENT,
         BT_BUFFER,
@@ -227,6 +235,8 @@ impl bt_status {
             ErrorKind::AttachmentTooLarge => BT_ATTACHMENT_TOO_LARGE,
             ErrorKind::Io => BT_IO,
             ErrorKind::InvalidBody => BT_INVALID_BODY,
+            ErrorKind::StaleDeviceList => BT_STALE_DEVICE_LIST,
+            ErrorKind::DeviceNotListed => BT_DEVICE_NOT_LISTED,
             _ => BT_INTERNAL,
         }
     }
@@ -276,6 +286,8 @@ impl bt_status {
             BT_ATTACHMENT_TOO_LARGE => c"BT_ATTACHMENT_TOO_LARGE",
             BT_IO => c"BT_IO",
             BT_INVALID_BODY => c"BT_INVALID_BODY",
+            BT_STALE_DEVICE_LIST => c"BT_STALE_DEVICE_LIST",
+            BT_DEVICE_NOT_LISTED => c"BT_DEVICE_NOT_LISTED",
             BT_NULL_ARGUMENT => c"BT_NULL_ARGUMENT",
             BT_INVALID_ARGUMENT => c"BT_INVALID_ARGUMENT",
             BT_BUFFER => c"BT_BUFFER",
@@ -322,7 +334,7 @@ mod tests {
     }
 
     /// Every kind the core declares, in its declaration order.
-    const KINDS: [ErrorKind; 40] = [
+    const KINDS: [ErrorKind; 42] = [
         ErrorKind::Truncated,
         ErrorKind::TrailingBytes,
         ErrorKind::UnknownMessageType,
@@ -363,6 +375,8 @@ mod tests {
         ErrorKind::AttachmentTooLarge,
         ErrorKind::Io,
         ErrorKind::InvalidBody,
+        ErrorKind::StaleDeviceList,
+        ErrorKind::DeviceNotListed,
     ];
 
     #[test]
@@ -383,7 +397,7 @@ mod tests {
             assert!(s.name().to_str().unwrap().starts_with("BT_"));
         }
         assert_eq!(bt_status::from_number(-1), None);
-        assert_eq!(bt_status::from_number(41), None);
+        assert_eq!(bt_status::from_number(43), None);
         assert_eq!(bt_status::BT_NULL_ARGUMENT as c_int, 100);
         assert_eq!(bt_status::BT_INTERNAL as c_int, 104);
         assert_eq!(bt_status::BT_RELAY_NOT_CONNECTED as c_int, 106);

@@ -2,6 +2,8 @@
 
 use thiserror::Error;
 
+use crate::error::ErrorKind;
+
 /// A device certificate or device list that does not parse or verify.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
 pub enum DeviceError {
@@ -37,4 +39,31 @@ pub enum DeviceError {
         /// The newest version already accepted.
         newest: u64,
     },
+    /// The device is not on the list: a relay may not add a device to a user.
+    #[error("device {0} is not on the user's device list; accept it only from a newer signed list that names it")]
+    NotListed(u32),
+    /// The list names the device with another identity key: a changed device key needs a
+    /// new signed list.
+    #[error("device {0} presents an identity key other than the one its user's device list names; wait for a newer signed list")]
+    KeyChanged(u32),
+}
+
+impl DeviceError {
+    /// The flat kind of this error, as the C ABI and the test vectors name it.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Truncated => ErrorKind::Truncated,
+            Self::TrailingBytes => ErrorKind::TrailingBytes,
+            Self::InvalidUserId | Self::InvalidDeviceCount | Self::DuplicateDevice(_) => {
+                ErrorKind::InvalidValue
+            }
+            Self::InvalidIdentityKey => ErrorKind::InvalidIdentityKey,
+            // A list led by another key is the word of another user identity: that goes
+            // through the identity policy, as a changed identity does.
+            Self::PrimaryMismatch => ErrorKind::UntrustedIdentity,
+            Self::BadSignature => ErrorKind::BadSignature,
+            Self::StaleVersion { .. } => ErrorKind::StaleDeviceList,
+            Self::NotListed(_) | Self::KeyChanged(_) => ErrorKind::DeviceNotListed,
+        }
+    }
 }

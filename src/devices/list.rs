@@ -109,6 +109,17 @@ impl DeviceList {
             .map(|(_, k)| k)
     }
 
+    /// Accepts `device` with `identity` only if this list names that device with that key:
+    /// a relay cannot add a ghost device, and a changed device key is refused until a newer
+    /// signed list names it. Call it on a list that verified under the pinned user identity.
+    pub fn check_device(&self, device: u32, identity: &IdentityKey) -> Result<(), DeviceError> {
+        match self.device_key(device) {
+            None => Err(DeviceError::NotListed(device)),
+            Some(listed) if listed != identity => Err(DeviceError::KeyChanged(device)),
+            Some(_) => Ok(()),
+        }
+    }
+
     /// Verifies the list under the pinned user identity: its first entry must be that
     /// identity and the signature must verify under it (strict Ed25519).
     pub fn verify(&self, user_identity: &IdentityKey) -> Result<(), DeviceError> {
@@ -193,6 +204,32 @@ mod tests {
         for n in 0..bytes.len() {
             assert!(DeviceList::from_bytes(&bytes[..n]).is_err());
         }
+    }
+
+    #[test]
+    fn only_listed_devices_with_their_listed_keys_are_accepted() {
+        let k = keys(3);
+        let list = DeviceList::sign(
+            &k[0],
+            b"alice",
+            1,
+            vec![(1, *k[0].public()), (2, *k[1].public())],
+        )
+        .unwrap();
+        list.check_device(1, k[0].public()).unwrap();
+        list.check_device(2, k[1].public()).unwrap();
+        assert_eq!(
+            list.check_device(3, k[2].public()),
+            Err(DeviceError::NotListed(3))
+        );
+        assert_eq!(
+            list.check_device(2, k[2].public()),
+            Err(DeviceError::KeyChanged(2))
+        );
+        assert_eq!(
+            DeviceError::NotListed(3).kind(),
+            crate::ErrorKind::DeviceNotListed
+        );
     }
 
     #[test]

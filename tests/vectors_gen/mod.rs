@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub(crate) mod attachments;
+pub(crate) mod devices;
 pub(crate) mod rngs;
 
 use bluetick::hazmat;
@@ -20,13 +21,14 @@ use serde_json::{json, Value};
 
 use rngs::{RecordingRng, ScriptedRng};
 
-pub(crate) const FILES: [&str; 6] = [
+pub(crate) const FILES: [&str; 7] = [
     "pqxdh.json",
     "kdf.json",
     "session.json",
     "receipts.json",
     "invalid.json",
     "attachments.json",
+    "devices.json",
 ];
 
 pub(crate) fn h(bytes: &[u8]) -> Value {
@@ -692,6 +694,9 @@ pub(crate) fn evaluate_invalid(kind: &str, input: &Value) -> Result<(), ErrorKin
             Ok(())
         }
         "attachment" | "attachment_pointer" => attachments::evaluate(kind, input),
+        "device_list" | "device_list_update" | "device_check" | "device_certificate" => {
+            devices::evaluate(kind, input)
+        }
         other => panic!("unknown invalid kind {other}"),
     }
 }
@@ -1228,6 +1233,11 @@ fn gen_invalid() -> Value {
         v.add(&name, kind, input, error);
     }
 
+    // Device lists and certificates (revision 2, §11).
+    for (name, kind, input, error) in devices::invalid_cases() {
+        v.add(&name, kind, input, error);
+    }
+
     json!({ "cases": v.cases })
 }
 
@@ -1243,6 +1253,7 @@ pub(crate) fn generate_all() -> Vec<(&'static str, String)> {
         gen_receipts(),
         gen_invalid(),
         attachments::gen_attachments(),
+        devices::gen_devices(),
     ];
     FILES
         .iter()

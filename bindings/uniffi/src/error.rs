@@ -92,6 +92,10 @@ pub enum ErrorKind {
     /// An application body is shorter than its 16-byte clock prefix (spec §10): the
     /// message was refused and nothing stored.
     InvalidBody,
+    /// A device list is not newer than the newest one accepted for its user.
+    StaleDeviceList,
+    /// A device, or a device with that identity key, is not on its user's device list.
+    DeviceNotListed,
     /// An argument has the wrong length or value (checked before anything runs).
     InvalidArgument,
     /// The account was closed with `close_store`.
@@ -144,6 +148,8 @@ impl From<bluetick::ErrorKind> for ErrorKind {
             K::AttachmentTooLarge => Self::AttachmentTooLarge,
             K::Io => Self::Io,
             K::InvalidBody => Self::InvalidBody,
+            K::StaleDeviceList => Self::StaleDeviceList,
+            K::DeviceNotListed => Self::DeviceNotListed,
             _ => Self::Other,
         }
     }
@@ -558,6 +564,8 @@ mod tests {
             K::AttachmentTooLarge,
             K::Io,
             K::InvalidBody,
+            K::StaleDeviceList,
+            K::DeviceNotListed,
         ];
         for k in all {
             assert_eq!(format!("{:?}", ErrorKind::from(k)), k.name());

@@ -4628,6 +4628,14 @@ public enum ErrorKind: Equatable, Hashable {
      */
     case invalidBody
     /**
+     * A device list is not newer than the newest one accepted for its user.
+     */
+    case staleDeviceList
+    /**
+     * A device, or a device with that identity key, is not on its user's device list.
+     */
+    case deviceNotListed
+    /**
      * An argument has the wrong length or value (checked before anything runs).
      */
     case invalidArgument
@@ -4740,11 +4748,15 @@ public struct FfiConverterTypeErrorKind: FfiConverterRustBuffer {
         
         case 40: return .invalidBody
         
-        case 41: return .invalidArgument
+        case 41: return .staleDeviceList
         
-        case 42: return .closed
+        case 42: return .deviceNotListed
         
-        case 43: return .other
+        case 43: return .invalidArgument
+        
+        case 44: return .closed
+        
+        case 45: return .other
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -4914,16 +4926,24 @@ public struct FfiConverterTypeErrorKind: FfiConverterRustBuffer {
             writeInt(&buf, Int32(40))
         
         
-        case .invalidArgument:
+        case .staleDeviceList:
             writeInt(&buf, Int32(41))
         
         
-        case .closed:
+        case .deviceNotListed:
             writeInt(&buf, Int32(42))
         
         
-        case .other:
+        case .invalidArgument:
             writeInt(&buf, Int32(43))
+        
+        
+        case .closed:
+            writeInt(&buf, Int32(44))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(45))
         
         }
     }
