@@ -161,7 +161,9 @@ async fn run(
         if wait > 0 {
             tokio::time::sleep(Duration::from_millis(wait)).await;
         }
-        let url = urls.get(node % urls.len().max(1)).map_or("", String::as_str);
+        let url = urls
+            .get(node % urls.len().max(1))
+            .map_or("", String::as_str);
         if let Some(ws) = connect(url, tls.as_ref()).await {
             shared.with(|c| c.connected());
             pipe(&shared, ws, signer.as_ref(), &events).await;

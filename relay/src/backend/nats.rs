@@ -200,23 +200,26 @@ impl NatsBackend {
             })
             .await
             .map_err(nats)?;
-        let kv = match js.get_key_value(DIRECTORY_BUCKET).await {
-            Ok(kv) => kv,
-            Err(_) => match js
-                .create_key_value(kv::Config {
-                    bucket: DIRECTORY_BUCKET.to_owned(),
-                    history: 1,
-                    storage: stream::StorageType::File,
-                    num_replicas: config.replicas,
-                    ..Default::default()
-                })
-                .await
-            {
-                Ok(kv) => kv,
-                // Another node created it meanwhile.
-                Err(_) => js.get_key_value(DIRECTORY_BUCKET).await.map_err(nats)?,
-            },
-        };
+        // The bucket's stream is laid out as the key-value convention says (what
+        // `create_key_value` would make), created directly so that a 2.9 server, whose
+        // account information this client version does not read, is served too.
+        js.get_or_create_stream(stream::Config {
+            name: format!("KV_{DIRECTORY_BUCKET}"),
+            subjects: vec![format!("$KV.{DIRECTORY_BUCKET}.>")],
+            max_messages_per_subject: 1,
+            max_bytes: -1,
+            max_message_size: -1,
+            storage: stream::StorageType::File,
+            allow_rollup: true,
+            deny_delete: true,
+            allow_direct: true,
+            discard: stream::DiscardPolicy::New,
+            num_replicas: config.replicas,
+            ..Default::default()
+        })
+        .await
+        .map_err(nats)?;
+        let kv = js.get_key_value(DIRECTORY_BUCKET).await.map_err(nats)?;
         Ok(Self {
             rt: tokio::runtime::Handle::current(),
             client,
