@@ -521,3 +521,89 @@ async fn a_nats_restart_loses_nothing_acknowledged() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_node_nats_cluster_keeps_serving_when_one_nats_node_dies() {
+    let Some(bin) = nats_or_skip("three_node_nats_cluster_keeps_serving_when_one_nats_node_dies")
+    else {
+        return;
+    };
+    bounded(async {
+        const N: usize = 20;
+        let dir = tempfile::tempdir().unwrap();
+        let routes: Vec<u16> = (0..3).map(|_| common::nats::free_port()).collect();
+        let mut servers: Vec<NatsServer> = (0..3)
+            .map(|i| {
+                NatsServer::start_node(
+                    &bin,
+                    &dir.path().join(format!("nats{i}")),
+                    &format!("n{i}"),
+                    Some(routes[i]),
+                    routes.clone(),
+                )
+            })
+            .collect();
+        // Until the cluster has elected its JetStream leader, creating the replicated
+        // stream fails: wait for it.
+        let config = NatsConfig {
+            servers: servers.iter().map(NatsServer::url).collect(),
+            replicas: 3,
+            limits: QueueLimits::default(),
+        };
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        let probe = loop {
+            match NatsBackend::connect(&config).await {
+                Ok(b) => break Arc::new(b),
+                Err(e) => {
+                    assert!(
+                        tokio::time::Instant::now() < deadline,
+                        "the cluster did not form: {e}"
+                    );
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
+        };
+        let log = dir.path().join("relay.log");
+        // Each relay node knows every NATS node and starts on a different one.
+        let nats_a = format!("{},{}", servers[0].url(), servers[1].url());
+        let nats_b = format!("{},{}", servers[1].url(), servers[0].url());
+        let node1 = RelayNode::start(RELAY, &nats_a, 3, &log);
+        let node2 = RelayNode::start(RELAY, &nats_b, 3, &log);
+        let (alice, bob) = (account(), account());
+        let (a, b) = (Address::new("alice", 1), Address::new("bob", 1));
+        let mut ca = client(&node1.url(), &a, &alice);
+        let mut cb = client(&node2.url(), &b, &bob);
+        ready(&mut ca).await;
+        ready(&mut cb).await;
+        upload(&mut cb, &bob).await;
+        let bundle_b = bundle(&mut ca, &b).await;
+        let to_bob = receive(cb, Arc::clone(&bob), N);
+        let mut ids = Vec::new();
+        for i in 0..N {
+            let out = alice
+                .encrypt(
+                    &b,
+                    format!("c{i}").as_bytes(),
+                    (i == 0).then_some(&bundle_b),
+                )
+                .unwrap();
+            ids.push(ca.send(vec![b.clone()], out.wire));
+            if i == N / 2 {
+                // One of three NATS nodes dies: the others hold a quorum of every replica.
+                servers[2].kill();
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        all_sent(&mut ca, &alice, &ids).await;
+        let (got, redelivered, _cb) = tokio::time::timeout(WAIT, to_bob)
+            .await
+            .expect("Bob did not get every message")
+            .unwrap();
+        check_exactly_once(&got, &ids, "c");
+        assert_eq!(redelivered, 0);
+        wait_drained(&probe, &b).await;
+        drop((node1, node2, probe));
+        servers.clear();
+    })
+    .await;
+}
