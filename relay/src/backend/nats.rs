@@ -38,6 +38,8 @@ pub const DIRECTORY_BUCKET: &str = "bluetick_directory";
 /// the NATS server's memory, so it is shorter than the SQLite backend's 30 days; a resend
 /// after it is one more delivery that the device's account refuses as a duplicate).
 pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(3600);
+/// How long a send is tried again while NATS fails (a cluster electing a leader).
+const RETRY_FOR: Duration = Duration::from_secs(10);
 /// Compare-and-set attempts before a contended update gives up.
 const CAS_ATTEMPTS: usize = 64;
 /// Acknowledged ids looked for at the head of a device's queue when this node has not
@@ -352,6 +354,70 @@ impl NatsBackend {
         }
         Ok(found)
     }
+
+    /// One attempt of [`RelayBackend::enqueue`].
+    async fn enqueue_once(
+        &self,
+        sender: &Address,
+        recipients: &[Address],
+        id: &MessageId,
+        wire: &[u8],
+        limits: &QueueLimits,
+    ) -> Result<(), EnqueueError> {
+        let backend = |e: BackendError| EnqueueError::Backend(e.to_string());
+        let len = wire.len() as u64;
+        {
+            // Every recipient is checked before anything is stored, so a refused send is
+            // stored for none. Past the checks, a failure leaves some copies stored: the
+            // device resends, and the message ids make the resend store only the rest.
+            let mut users: HashMap<&[u8], Vec<(u32, [u8; 32])>> = HashMap::new();
+            for to in recipients {
+                if !users.contains_key(to.user.as_slice()) {
+                    users.insert(&to.user, self.user(&to.user).await.map_err(backend)?);
+                }
+                let bound = users
+                    .get(to.user.as_slice())
+                    .is_some_and(|d| d.iter().any(|(d, _)| *d == to.device));
+                if !bound {
+                    return Err(EnqueueError::UnknownRecipient(to.clone()));
+                }
+                let usage = self
+                    .entry(&device_key("usage", to))
+                    .await
+                    .map_err(backend)?
+                    .map(|(v, _)| parse_usage(&v))
+                    .transpose()
+                    .map_err(backend)?
+                    .unwrap_or((0, 0));
+                if usage.0.saturating_add(1) > limits.max_count
+                    || usage.1.saturating_add(len) > limits.max_bytes
+                {
+                    return Err(EnqueueError::QueueFull(to.clone()));
+                }
+            }
+            let payload = encode_queued(id, sender, wire);
+            for to in recipients {
+                let publish = jetstream::message::PublishMessage::build()
+                    .payload(payload.clone())
+                    .message_id(format!("{}.{}", device_key("q", to), hex(id.as_bytes())));
+                let ack = self
+                    .js
+                    .send_publish(queue_subject(to), publish)
+                    .await
+                    .map_err(|e| EnqueueError::Backend(e.to_string()))?
+                    .await
+                    .map_err(|e| EnqueueError::Backend(e.to_string()))?;
+                if ack.duplicate {
+                    continue; // a resend: stored once
+                }
+                let counted = i64::try_from(len).unwrap_or(i64::MAX);
+                self.usage_add(to, 1, counted).await.map_err(backend)?;
+                // Wake the node holding the device's pipe, wherever it is.
+                let _ = self.client.publish(push_subject(to), Bytes::new()).await;
+            }
+            Ok(())
+        }
+    }
 }
 
 impl RelayBackend for NatsBackend {
@@ -473,59 +539,18 @@ impl RelayBackend for NatsBackend {
         _now_ms: u64,
         limits: &QueueLimits,
     ) -> Result<(), EnqueueError> {
-        let backend = |e: BackendError| EnqueueError::Backend(e.to_string());
-        let len = wire.len() as u64;
-        self.run(async {
-            // Every recipient is checked before anything is stored, so a refused send is
-            // stored for none. Past the checks, a failure leaves some copies stored: the
-            // device resends, and the message ids make the resend store only the rest.
-            let mut users: HashMap<&[u8], Vec<(u32, [u8; 32])>> = HashMap::new();
-            for to in recipients {
-                if !users.contains_key(to.user.as_slice()) {
-                    users.insert(&to.user, self.user(&to.user).await.map_err(backend)?);
+        // While a NATS cluster elects a new leader for the stream or the bucket (a NATS
+        // node died), requests fail for a few seconds: the send is tried again, which
+        // the message ids make safe, before the device is told it failed.
+        let deadline = std::time::Instant::now() + RETRY_FOR;
+        loop {
+            match self.run(self.enqueue_once(sender, recipients, id, wire, limits)) {
+                Err(EnqueueError::Backend(_)) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(200));
                 }
-                let bound = users
-                    .get(to.user.as_slice())
-                    .is_some_and(|d| d.iter().any(|(d, _)| *d == to.device));
-                if !bound {
-                    return Err(EnqueueError::UnknownRecipient(to.clone()));
-                }
-                let usage = self
-                    .entry(&device_key("usage", to))
-                    .await
-                    .map_err(backend)?
-                    .map(|(v, _)| parse_usage(&v))
-                    .transpose()
-                    .map_err(backend)?
-                    .unwrap_or((0, 0));
-                if usage.0.saturating_add(1) > limits.max_count
-                    || usage.1.saturating_add(len) > limits.max_bytes
-                {
-                    return Err(EnqueueError::QueueFull(to.clone()));
-                }
+                outcome => return outcome,
             }
-            let payload = encode_queued(id, sender, wire);
-            for to in recipients {
-                let publish = jetstream::message::PublishMessage::build()
-                    .payload(payload.clone())
-                    .message_id(format!("{}.{}", device_key("q", to), hex(id.as_bytes())));
-                let ack = self
-                    .js
-                    .send_publish(queue_subject(to), publish)
-                    .await
-                    .map_err(|e| EnqueueError::Backend(e.to_string()))?
-                    .await
-                    .map_err(|e| EnqueueError::Backend(e.to_string()))?;
-                if ack.duplicate {
-                    continue; // a resend: stored once
-                }
-                let counted = i64::try_from(len).unwrap_or(i64::MAX);
-                self.usage_add(to, 1, counted).await.map_err(backend)?;
-                // Wake the node holding the device's pipe, wherever it is.
-                let _ = self.client.publish(push_subject(to), Bytes::new()).await;
-            }
-            Ok(())
-        })
+        }
     }
 
     fn pending(
