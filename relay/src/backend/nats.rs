@@ -418,6 +418,46 @@ impl NatsBackend {
             Ok(())
         }
     }
+
+    /// One attempt of [`RelayBackend::acknowledge`].
+    async fn acknowledge_once(
+        &self,
+        recipient: &Address,
+        ids: &[MessageId],
+    ) -> Result<usize, BackendError> {
+        {
+            let mut positions = Vec::new();
+            let mut missing = Vec::new();
+            for id in ids {
+                match self.forget(recipient, id) {
+                    Some(p) => positions.push(p),
+                    None if !missing.contains(id) => missing.push(*id),
+                    None => {}
+                }
+            }
+            if !missing.is_empty() {
+                positions.extend(self.scan(recipient, &missing).await?.into_values());
+            }
+            let mut n = 0usize;
+            for (seq, len) in positions {
+                // Erased only now, after the device's commit; `false` when another node
+                // erased it first.
+                let erased = match self.queue.delete_message(seq).await {
+                    Ok(erased) => erased,
+                    Err(e) if matches!(e.kind(), stream::DeleteMessageErrorKind::JetStream(_)) => {
+                        false // no such message any more
+                    }
+                    Err(e) => return Err(nats(e)),
+                };
+                if erased {
+                    let counted = i64::try_from(len).unwrap_or(i64::MAX);
+                    self.usage_add(recipient, -1, -counted).await?;
+                    n += 1;
+                }
+            }
+            Ok(n)
+        }
+    }
 }
 
 impl RelayBackend for NatsBackend {
@@ -596,38 +636,17 @@ impl RelayBackend for NatsBackend {
     }
 
     fn acknowledge(&self, recipient: &Address, ids: &[MessageId]) -> Result<usize, BackendError> {
-        self.run(async {
-            let mut positions = Vec::new();
-            let mut missing = Vec::new();
-            for id in ids {
-                match self.forget(recipient, id) {
-                    Some(p) => positions.push(p),
-                    None if !missing.contains(id) => missing.push(*id),
-                    None => {}
+        // Tried again while NATS fails, as sends are: an acknowledgement lost here would
+        // leave the message to be delivered once more.
+        let deadline = std::time::Instant::now() + RETRY_FOR;
+        loop {
+            match self.run(self.acknowledge_once(recipient, ids)) {
+                Err(BackendError::Nats(_)) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(200));
                 }
+                outcome => return outcome,
             }
-            if !missing.is_empty() {
-                positions.extend(self.scan(recipient, &missing).await?.into_values());
-            }
-            let mut n = 0usize;
-            for (seq, len) in positions {
-                // Erased only now, after the device's commit; `false` when another node
-                // erased it first.
-                let erased = match self.queue.delete_message(seq).await {
-                    Ok(erased) => erased,
-                    Err(e) if matches!(e.kind(), stream::DeleteMessageErrorKind::JetStream(_)) => {
-                        false // no such message any more
-                    }
-                    Err(e) => return Err(nats(e)),
-                };
-                if erased {
-                    let counted = i64::try_from(len).unwrap_or(i64::MAX);
-                    self.usage_add(recipient, -1, -counted).await?;
-                    n += 1;
-                }
-            }
-            Ok(n)
-        })
+        }
     }
 
     fn queued(&self, recipient: &Address) -> Result<u64, BackendError> {
