@@ -295,6 +295,9 @@ async fn wait_drained(b: &Arc<NatsBackend>, who: &Address) {
     }
 }
 
+/// The inbox's ids and bodies, the number of redeliveries, and the client.
+type Inbox = (Vec<(MessageId, String)>, usize, RelayClient);
+
 /// Commits what arrives until `n` distinct messages are in the account's inbox. A
 /// redelivery (its acknowledgement was lost with a killed node) finds its id already in
 /// the inbox (the account hands the stored entry back) and is acknowledged again; it is
@@ -304,7 +307,7 @@ fn receive(
     mut c: RelayClient,
     account: Arc<Account>,
     n: usize,
-) -> tokio::task::JoinHandle<(Vec<(MessageId, String)>, usize, RelayClient)> {
+) -> tokio::task::JoinHandle<Inbox> {
     tokio::spawn(async move {
         let mut bodies = Vec::new();
         let mut seen = HashSet::new();

@@ -48,6 +48,9 @@ const ACK_SCAN: usize = 256;
 /// Devices whose delivered-but-unacknowledged positions this node remembers.
 const MAX_TRACKED_DEVICES: usize = 100_000;
 
+/// Stream position and wire length of each delivered message, by id.
+type Positions = HashMap<MessageId, (u64, u64)>;
+
 /// How to reach NATS and how to lay out the stream and the bucket.
 #[derive(Debug, Clone)]
 pub struct NatsConfig {
@@ -67,7 +70,7 @@ pub struct NatsBackend {
     queue: stream::Stream,
     kv: kv::Store,
     /// Stream positions and sizes of messages this node delivered, until acknowledged.
-    delivered: Mutex<HashMap<Address, HashMap<MessageId, (u64, u64)>>>,
+    delivered: Mutex<HashMap<Address, Positions>>,
 }
 
 impl core::fmt::Debug for NatsBackend {
@@ -329,7 +332,7 @@ impl NatsBackend {
         &self,
         who: &Address,
         ids: &[MessageId],
-    ) -> Result<HashMap<MessageId, (u64, u64)>, BackendError> {
+    ) -> Result<Positions, BackendError> {
         let subject = queue_subject(who);
         let mut found = HashMap::new();
         let mut after = 0u64;
