@@ -303,11 +303,7 @@ type Inbox = (Vec<(MessageId, String)>, usize, RelayClient);
 /// the inbox (the account hands the stored entry back) and is acknowledged again; it is
 /// not counted twice. Returns the inbox's ids and bodies, in arrival order, and the number
 /// of redeliveries.
-fn receive(
-    mut c: RelayClient,
-    account: Arc<Account>,
-    n: usize,
-) -> tokio::task::JoinHandle<Inbox> {
+fn receive(mut c: RelayClient, account: Arc<Account>, n: usize) -> tokio::task::JoinHandle<Inbox> {
     tokio::spawn(async move {
         let mut bodies = Vec::new();
         let mut seen = HashSet::new();

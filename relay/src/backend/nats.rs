@@ -45,11 +45,19 @@ const CAS_ATTEMPTS: usize = 64;
 /// Acknowledged ids looked for at the head of a device's queue when this node has not
 /// read them itself (the device was served by another node before).
 const ACK_SCAN: usize = 256;
-/// Devices whose delivered-but-unacknowledged positions this node remembers.
-const MAX_TRACKED_DEVICES: usize = 100_000;
+/// Delivered-but-unacknowledged positions this node remembers (about 100 bytes each);
+/// beyond that it forgets them all and finds acknowledged messages by a scan instead.
+const MAX_TRACKED: usize = 1_000_000;
 
 /// Stream position and wire length of each delivered message, by id.
 type Positions = HashMap<MessageId, (u64, u64)>;
+
+/// What this node delivered and awaits acknowledgements of, per device, and how many.
+#[derive(Default)]
+struct Delivered {
+    devices: HashMap<Address, Positions>,
+    total: usize,
+}
 
 /// How to reach NATS and how to lay out the stream and the bucket.
 #[derive(Debug, Clone)]
@@ -70,7 +78,7 @@ pub struct NatsBackend {
     queue: stream::Stream,
     kv: kv::Store,
     /// Stream positions and sizes of messages this node delivered, until acknowledged.
-    delivered: Mutex<HashMap<Address, Positions>>,
+    delivered: Mutex<Delivered>,
 }
 
 impl core::fmt::Debug for NatsBackend {
@@ -231,7 +239,7 @@ impl NatsBackend {
             js,
             queue,
             kv,
-            delivered: Mutex::new(HashMap::new()),
+            delivered: Mutex::new(Delivered::default()),
         })
     }
 
@@ -311,28 +319,36 @@ impl NatsBackend {
 
     fn remember(&self, who: &Address, id: MessageId, seq: u64, len: u64) {
         let mut d = self.delivered.lock().unwrap_or_else(|e| e.into_inner());
-        if d.len() >= MAX_TRACKED_DEVICES && !d.contains_key(who) {
-            d.clear(); // bounded memory; a miss falls back to a scan of the queue's head
+        if d.total >= MAX_TRACKED {
+            *d = Delivered::default(); // bounded memory; a miss falls back to a scan
         }
-        d.entry(who.clone()).or_default().insert(id, (seq, len));
+        let d = &mut *d;
+        if d.devices
+            .entry(who.clone())
+            .or_default()
+            .insert(id, (seq, len))
+            .is_none()
+        {
+            d.total += 1;
+        }
     }
 
     fn forget(&self, who: &Address, id: &MessageId) -> Option<(u64, u64)> {
         let mut d = self.delivered.lock().unwrap_or_else(|e| e.into_inner());
-        let mine = d.get_mut(who)?;
+        let d = &mut *d;
+        let mine = d.devices.get_mut(who)?;
         let found = mine.remove(id);
         if mine.is_empty() {
-            d.remove(who);
+            d.devices.remove(who);
+        }
+        if found.is_some() {
+            d.total = d.total.saturating_sub(1);
         }
         found
     }
 
     /// Finds the positions of `ids` at the head of `who`'s queue.
-    async fn scan(
-        &self,
-        who: &Address,
-        ids: &[MessageId],
-    ) -> Result<Positions, BackendError> {
+    async fn scan(&self, who: &Address, ids: &[MessageId]) -> Result<Positions, BackendError> {
         let subject = queue_subject(who);
         let mut found = HashMap::new();
         let mut after = 0u64;
@@ -369,57 +385,55 @@ impl NatsBackend {
     ) -> Result<(), EnqueueError> {
         let backend = |e: BackendError| EnqueueError::Backend(e.to_string());
         let len = wire.len() as u64;
-        {
-            // Every recipient is checked before anything is stored, so a refused send is
-            // stored for none. Past the checks, a failure leaves some copies stored: the
-            // device resends, and the message ids make the resend store only the rest.
-            let mut users: HashMap<&[u8], Vec<(u32, [u8; 32])>> = HashMap::new();
-            for to in recipients {
-                if !users.contains_key(to.user.as_slice()) {
-                    users.insert(&to.user, self.user(&to.user).await.map_err(backend)?);
-                }
-                let bound = users
-                    .get(to.user.as_slice())
-                    .is_some_and(|d| d.iter().any(|(d, _)| *d == to.device));
-                if !bound {
-                    return Err(EnqueueError::UnknownRecipient(to.clone()));
-                }
-                let usage = self
-                    .entry(&device_key("usage", to))
-                    .await
-                    .map_err(backend)?
-                    .map(|(v, _)| parse_usage(&v))
-                    .transpose()
-                    .map_err(backend)?
-                    .unwrap_or((0, 0));
-                if usage.0.saturating_add(1) > limits.max_count
-                    || usage.1.saturating_add(len) > limits.max_bytes
-                {
-                    return Err(EnqueueError::QueueFull(to.clone()));
-                }
+        // Every recipient is checked before anything is stored, so a refused send is
+        // stored for none. Past the checks, a failure leaves some copies stored: the
+        // device resends, and the message ids make the resend store only the rest.
+        let mut users: HashMap<&[u8], Vec<(u32, [u8; 32])>> = HashMap::new();
+        for to in recipients {
+            if !users.contains_key(to.user.as_slice()) {
+                users.insert(&to.user, self.user(&to.user).await.map_err(backend)?);
             }
-            let payload = encode_queued(id, sender, wire);
-            for to in recipients {
-                let publish = jetstream::message::PublishMessage::build()
-                    .payload(payload.clone())
-                    .message_id(format!("{}.{}", device_key("q", to), hex(id.as_bytes())));
-                let ack = self
-                    .js
-                    .send_publish(queue_subject(to), publish)
-                    .await
-                    .map_err(|e| EnqueueError::Backend(e.to_string()))?
-                    .await
-                    .map_err(|e| EnqueueError::Backend(e.to_string()))?;
-                if ack.duplicate {
-                    continue; // a resend: stored once
-                }
-                let counted = i64::try_from(len).unwrap_or(i64::MAX);
-                self.usage_add(to, 1, counted).await.map_err(backend)?;
-                // Wake the node holding the device's pipe, wherever it is.
-                let _ = self.client.publish(push_subject(to), Bytes::new()).await;
+            let bound = users
+                .get(to.user.as_slice())
+                .is_some_and(|d| d.iter().any(|(d, _)| *d == to.device));
+            if !bound {
+                return Err(EnqueueError::UnknownRecipient(to.clone()));
             }
-            Ok(())
+            let usage = self
+                .entry(&device_key("usage", to))
+                .await
+                .map_err(backend)?
+                .map(|(v, _)| parse_usage(&v))
+                .transpose()
+                .map_err(backend)?
+                .unwrap_or((0, 0));
+            if usage.0.saturating_add(1) > limits.max_count
+                || usage.1.saturating_add(len) > limits.max_bytes
+            {
+                return Err(EnqueueError::QueueFull(to.clone()));
+            }
         }
+        let payload = encode_queued(id, sender, wire);
+        for to in recipients {
+            let publish = jetstream::message::PublishMessage::build()
+                .payload(payload.clone())
+                .message_id(format!("{}.{}", device_key("q", to), hex(id.as_bytes())));
+            let ack = self
+                .js
+                .send_publish(queue_subject(to), publish)
+                .await
+                .map_err(|e| EnqueueError::Backend(e.to_string()))?
+                .await
+                .map_err(|e| EnqueueError::Backend(e.to_string()))?;
+            if ack.duplicate {
+                continue; // a resend: stored once
+            }
+            let counted = i64::try_from(len).unwrap_or(i64::MAX);
+            self.usage_add(to, 1, counted).await.map_err(backend)?;
+            // Wake the node holding the device's pipe, wherever it is.
+            let _ = self.client.publish(push_subject(to), Bytes::new()).await;
+        }
+        Ok(())
     }
 
     /// One attempt of [`RelayBackend::acknowledge`].
@@ -428,38 +442,36 @@ impl NatsBackend {
         recipient: &Address,
         ids: &[MessageId],
     ) -> Result<usize, BackendError> {
-        {
-            let mut positions = Vec::new();
-            let mut missing = Vec::new();
-            for id in ids {
-                match self.forget(recipient, id) {
-                    Some(p) => positions.push(p),
-                    None if !missing.contains(id) => missing.push(*id),
-                    None => {}
-                }
+        let mut positions = Vec::new();
+        let mut missing = Vec::new();
+        for id in ids {
+            match self.forget(recipient, id) {
+                Some(p) => positions.push(p),
+                None if !missing.contains(id) => missing.push(*id),
+                None => {}
             }
-            if !missing.is_empty() {
-                positions.extend(self.scan(recipient, &missing).await?.into_values());
-            }
-            let mut n = 0usize;
-            for (seq, len) in positions {
-                // Erased only now, after the device's commit; `false` when another node
-                // erased it first.
-                let erased = match self.queue.delete_message(seq).await {
-                    Ok(erased) => erased,
-                    Err(e) if matches!(e.kind(), stream::DeleteMessageErrorKind::JetStream(_)) => {
-                        false // no such message any more
-                    }
-                    Err(e) => return Err(nats(e)),
-                };
-                if erased {
-                    let counted = i64::try_from(len).unwrap_or(i64::MAX);
-                    self.usage_add(recipient, -1, -counted).await?;
-                    n += 1;
-                }
-            }
-            Ok(n)
         }
+        if !missing.is_empty() {
+            positions.extend(self.scan(recipient, &missing).await?.into_values());
+        }
+        let mut n = 0usize;
+        for (seq, len) in positions {
+            // Erased only now, after the device's commit; `false` when another node
+            // erased it first.
+            let erased = match self.queue.delete_message(seq).await {
+                Ok(erased) => erased,
+                Err(e) if matches!(e.kind(), stream::DeleteMessageErrorKind::JetStream(_)) => {
+                    false // no such message any more
+                }
+                Err(e) => return Err(nats(e)),
+            };
+            if erased {
+                let counted = i64::try_from(len).unwrap_or(i64::MAX);
+                self.usage_add(recipient, -1, -counted).await?;
+                n += 1;
+            }
+        }
+        Ok(n)
     }
 }
 
@@ -585,6 +597,15 @@ impl RelayBackend for NatsBackend {
         // While a NATS cluster elects a new leader for the stream or the bucket (a NATS
         // node died), requests fail for a few seconds: the send is tried again, which
         // the message ids make safe, before the device is told it failed.
+        // A wire NATS would refuse whatever the retries is refused at once. (The routing
+        // prefix and the headers take well under 1 KiB.)
+        let max_payload = self.client.server_info().max_payload;
+        if max_payload > 0 && wire.len().saturating_add(1024) > max_payload {
+            return Err(EnqueueError::Backend(format!(
+                "a {} B wire exceeds the NATS server's max_payload ({max_payload} B)",
+                wire.len()
+            )));
+        }
         let deadline = std::time::Instant::now() + RETRY_FOR;
         loop {
             match self.run(self.enqueue_once(sender, recipients, id, wire, limits)) {
