@@ -104,7 +104,8 @@ async fn run(args: Args) -> Result<(), String> {
         Arc::new(
             NatsBackend::connect(&config)
                 .await
-                .map_err(|e| format!("{}: {e}", args.nats.join(",")))?,
+                // The URLs may carry credentials: not repeated here.
+                .map_err(|e| format!("NATS backend: {e}"))?,
         )
     };
     let relay = Relay::new(backend, limits, args.log);

@@ -60,7 +60,7 @@ struct Delivered {
 }
 
 /// How to reach NATS and how to lay out the stream and the bucket.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct NatsConfig {
     /// Server URLs (`nats://host:port`), any node of a cluster.
     pub servers: Vec<String>,
@@ -68,6 +68,23 @@ pub struct NatsConfig {
     pub replicas: usize,
     /// The queue's limits; the age limit becomes the stream's maximum age.
     pub limits: QueueLimits,
+}
+
+impl core::fmt::Debug for NatsConfig {
+    /// Server URLs may carry credentials (`nats://user:password@host`): only their number
+    /// is shown.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let Self {
+            servers,
+            replicas,
+            limits,
+        } = self;
+        f.debug_struct("NatsConfig")
+            .field("servers", &servers.len())
+            .field("replicas", replicas)
+            .field("limits", limits)
+            .finish()
+    }
 }
 
 /// The NATS JetStream backend. See the module documentation.
@@ -425,12 +442,13 @@ impl NatsBackend {
                 .map_err(|e| EnqueueError::Backend(e.to_string()))?
                 .await
                 .map_err(|e| EnqueueError::Backend(e.to_string()))?;
-            if ack.duplicate {
-                continue; // a resend: stored once
+            // A resend is stored once and counted once.
+            if !ack.duplicate {
+                let counted = i64::try_from(len).unwrap_or(i64::MAX);
+                self.usage_add(to, 1, counted).await.map_err(backend)?;
             }
-            let counted = i64::try_from(len).unwrap_or(i64::MAX);
-            self.usage_add(to, 1, counted).await.map_err(backend)?;
-            // Wake the node holding the device's pipe, wherever it is.
+            // Wake the node holding the device's pipe, wherever it is (also on a resend:
+            // the attempt that stored it may have failed before its wake-up).
             let _ = self.client.publish(push_subject(to), Bytes::new()).await;
         }
         Ok(())
