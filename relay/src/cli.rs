@@ -147,3 +147,35 @@ pub fn main_with_args(args: impl IntoIterator<Item = String>) -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn args(v: &[&str]) -> Result<Args, String> {
+        parse(v.iter().map(|s| (*s).to_owned()))
+    }
+
+    #[test]
+    fn backend_is_sqlite_unless_nats_servers_are_given() {
+        let a = args(&[]).unwrap();
+        assert!(a.nats.is_empty());
+        assert_eq!(a.replicas, 1);
+        assert!(args(&["--backend", "sqlite"]).unwrap().nats.is_empty());
+        let a = args(&[
+            "--backend",
+            "nats://10.0.0.1:4222,nats://10.0.0.2:4222",
+            "--replicas",
+            "3",
+        ])
+        .unwrap();
+        assert_eq!(a.nats, ["nats://10.0.0.1:4222", "nats://10.0.0.2:4222"]);
+        assert_eq!(a.replicas, 3);
+        assert!(args(&["--backend", "redis://x:1"]).is_err());
+        assert!(args(&["--backend", "nats://a:1,sqlite"]).is_err());
+        assert!(args(&["--replicas", "0"]).is_err());
+        assert!(args(&["--replicas", "many"]).is_err());
+        assert!(args(&["--backend"]).is_err());
+    }
+}
