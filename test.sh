@@ -8,13 +8,20 @@ cd "$(dirname "$0")"
 
 step() { printf '\n== %s\n' "$*"; }
 
-step "tools: clippy and rustfmt; nightly with Miri and cargo-fuzz for the Miri and fuzz steps"
+step "tools: clippy and rustfmt; nightly with Miri and cargo-fuzz for the Miri and fuzz steps; nats-server for the relay's NATS tests"
 rustup component add clippy rustfmt >/dev/null 2>&1 || echo "could not add clippy and rustfmt with rustup"
 if cargo +nightly --version >/dev/null 2>&1; then
   rustup +nightly component add miri rust-src >/dev/null 2>&1 || echo "could not add miri and rust-src to nightly"
   cargo fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked --quiet || echo "could not install cargo-fuzz"
 else
   echo "no nightly toolchain (rustup toolchain install nightly): the Miri and fuzz steps will say they did not run"
+fi
+
+if ! command -v nats-server >/dev/null 2>&1 && [ ! -x /usr/sbin/nats-server ]; then
+  # The relay's NATS tests start nats-server processes of their own; without one they say
+  # SKIPPED. Installing needs root and Debian's apt.
+  { apt-get update && apt-get install -y nats-server; } >/dev/null 2>&1 \
+    || echo "could not install nats-server (apt-get install nats-server): the relay's NATS tests will say SKIPPED"
 fi
 
 step "format and lints"

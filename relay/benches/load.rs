@@ -3,11 +3,13 @@
 //! - idle pipes: N devices authenticated and idle; the relay's resident memory per pipe;
 //! - throughput: messages routed through the SQLite queue (durable commits) between pairs
 //!   of devices, with p50 and p99 latency from send to the recipient's acknowledgement;
+//!   with `--nats`, the same through two relay nodes over one `nats-server -js` (each pair's
+//!   sender on one node, its recipient on the other, so both nodes are busy);
 //! - thundering herd: N connected clients lose the relay (SIGKILL), it restarts at once,
 //!   and they come back with the backoff without jitter and with it: the peak connection
 //!   rate and the time until all are back.
 //!
-//! `cargo bench -p bluetick-relay --bench load -- [--idle N] [--messages M] [--pairs P] [--herd N]`
+//! `cargo bench -p bluetick-relay --bench load -- [--idle N] [--messages M] [--pairs P] [--herd N] [--nats]`
 //! Every run is bounded: each phase gives up after a deadline and says so.
 #![allow(
     missing_docs,
@@ -47,9 +49,13 @@ impl Drop for RelayProcess {
 
 impl RelayProcess {
     fn start(db: &Path, port: u16) -> Self {
+        Self::start_with(&["--db".as_ref(), db.as_os_str()], port)
+    }
+
+    fn start_with(args: &[&std::ffi::OsStr], port: u16) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_bluetick-relay"))
-            .args(["--quiet", "--listen", &format!("127.0.0.1:{port}"), "--db"])
-            .arg(db)
+            .args(["--quiet", "--listen", &format!("127.0.0.1:{port}")])
+            .args(args)
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();
@@ -193,18 +199,111 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i.min(sorted.len() - 1)]
 }
 
-async fn throughput(messages: usize, pairs: usize) {
+/// A `nats-server -js` on a free 127.0.0.1 port with its own store, killed when dropped.
+struct NatsProcess {
+    child: Child,
+    url: String,
+}
+
+impl Drop for NatsProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl NatsProcess {
+    fn start(dir: &Path) -> Option<Self> {
+        let binary = [
+            "/usr/sbin/nats-server",
+            "/usr/local/bin/nats-server",
+            "/usr/bin/nats-server",
+        ]
+        .into_iter()
+        .find(|p| Path::new(p).is_file())?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let conf = dir.join("nats.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "listen: 127.0.0.1:{port}\nmax_payload: 4MB\njetstream {{ store_dir: \"{}\" }}\n",
+                dir.join("store").display()
+            ),
+        )
+        .unwrap();
+        let child = Command::new(binary)
+            .arg("-c")
+            .arg(&conf)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "nats-server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Some(Self {
+            child,
+            url: format!("nats://127.0.0.1:{port}"),
+        })
+    }
+}
+
+/// Where the throughput phase runs.
+#[derive(Clone, Copy, PartialEq)]
+enum Backend {
+    Sqlite,
+    /// Two relay nodes over one NATS server.
+    Nats,
+}
+
+async fn throughput(messages: usize, pairs: usize, backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let relay = RelayProcess::start(&dir.path().join("relay.db"), 0);
-    let url = relay.url();
+    let (_nats, relays) = match backend {
+        Backend::Sqlite => (
+            None,
+            vec![RelayProcess::start(&dir.path().join("relay.db"), 0)],
+        ),
+        Backend::Nats => {
+            let Some(nats) = NatsProcess::start(dir.path()) else {
+                println!("throughput over NATS: NOT run, nats-server is not installed");
+                return;
+            };
+            let args = ["--backend".as_ref(), std::ffi::OsStr::new(&nats.url)];
+            let nodes = vec![
+                RelayProcess::start_with(&args, 0),
+                RelayProcess::start_with(&args, 0),
+            ];
+            (Some(nats), nodes)
+        }
+    };
+    let urls: Vec<String> = relays.iter().map(RelayProcess::url).collect();
     let backoff = Backoff::default();
     let sent_at: Arc<Mutex<HashMap<MessageId, Instant>>> = Arc::default();
     let per_pair = messages / pairs;
     let mut senders = Vec::new();
     let mut receivers = tokio::task::JoinSet::new();
     for p in 0..pairs as u64 {
-        let mut s = client(&url, Address::new(format!("s{p}"), 1), key(p, 2), backoff);
-        let mut r = client(&url, Address::new(format!("r{p}"), 1), key(p, 3), backoff);
+        // With two nodes, each pair's sender and recipient are on different nodes, and
+        // half the senders on each.
+        let (on_s, on_r) = (p as usize % urls.len(), (p as usize + 1) % urls.len());
+        let mut s = client(
+            &urls[on_s],
+            Address::new(format!("s{p}"), 1),
+            key(p, 2),
+            backoff,
+        );
+        let mut r = client(
+            &urls[on_r],
+            Address::new(format!("r{p}"), 1),
+            key(p, 3),
+            backoff,
+        );
         ready(&mut s).await;
         ready(&mut r).await;
         let sent_at = Arc::clone(&sent_at);
@@ -264,8 +363,12 @@ async fn throughput(messages: usize, pairs: usize) {
     let elapsed = start.elapsed();
     while jobs.join_next().await.is_some() {}
     latencies.sort();
+    let over = match backend {
+        Backend::Sqlite => "one relay, SQLite",
+        Backend::Nats => "two relay nodes, NATS JetStream",
+    };
     println!(
-        "throughput: {} messages, {pairs} sender/recipient pairs, 200-byte wires: {:.0} messages/s; send -> recipient's acknowledgement p50 {:.1} ms, p99 {:.1} ms",
+        "throughput ({over}): {} messages, {pairs} sender/recipient pairs, 200-byte wires: {:.0} messages/s; send -> recipient's acknowledgement p50 {:.1} ms, p99 {:.1} ms",
         latencies.len(),
         latencies.len() as f64 / elapsed.as_secs_f64(),
         percentile(&latencies, 0.5).as_secs_f64() * 1e3,
@@ -364,7 +467,11 @@ fn main() {
             bounded(idle(n_idle)).await;
         }
         if n_messages > 0 {
-            bounded(throughput(n_messages, arg("--pairs", 16).max(1))).await;
+            let pairs = arg("--pairs", 16).max(1);
+            bounded(throughput(n_messages, pairs, Backend::Sqlite)).await;
+            if std::env::args().any(|a| a == "--nats") {
+                bounded(throughput(n_messages, pairs, Backend::Nats)).await;
+            }
         }
         if n_herd > 0 {
             bounded(herd(n_herd, 0)).await;

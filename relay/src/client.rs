@@ -72,12 +72,24 @@ impl RelayClient {
         config: ClientConfig,
         signer: Arc<dyn AuthSigner + Send + Sync>,
     ) -> Self {
+        Self::spawn_nodes(vec![url], tls, config, signer)
+    }
+
+    /// Like [`RelayClient::spawn`] with several relay nodes that share one backend (NATS):
+    /// it connects to the first, and after a failed connection or a lost pipe it tries the
+    /// next one, after the same jittered backoff.
+    pub fn spawn_nodes(
+        urls: Vec<String>,
+        tls: Option<TlsConnector>,
+        config: ClientConfig,
+        signer: Arc<dyn AuthSigner + Send + Sync>,
+    ) -> Self {
         let shared = Arc::new(Shared {
             conn: Mutex::new(ClientConnection::new(config)),
             wake: Notify::new(),
         });
         let (events_tx, events) = mpsc::unbounded_channel();
-        let task = tokio::spawn(run(Arc::clone(&shared), url, tls, signer, events_tx));
+        let task = tokio::spawn(run(Arc::clone(&shared), urls, tls, signer, events_tx));
         Self {
             shared,
             events,
@@ -134,7 +146,7 @@ impl RelayClient {
 
 async fn run(
     shared: Arc<Shared>,
-    url: String,
+    urls: Vec<String>,
     tls: Option<TlsConnector>,
     signer: Arc<dyn AuthSigner + Send + Sync>,
     events: mpsc::UnboundedSender<Event>,
@@ -142,16 +154,22 @@ async fn run(
     let start = Instant::now();
     let now_ms = move || u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
     let mut rng = bluetick::os_rng();
+    let mut node = 0usize;
     loop {
         let due = shared.with(|c| c.reconnect_at_ms()).unwrap_or(0);
         let wait = due.saturating_sub(now_ms());
         if wait > 0 {
             tokio::time::sleep(Duration::from_millis(wait)).await;
         }
-        if let Some(ws) = connect(&url, tls.as_ref()).await {
+        let url = urls
+            .get(node % urls.len().max(1))
+            .map_or("", String::as_str);
+        if let Some(ws) = connect(url, tls.as_ref()).await {
             shared.with(|c| c.connected());
             pipe(&shared, ws, signer.as_ref(), &events).await;
         }
+        // The next attempt goes to the next node (the same one when there is one).
+        node = node.wrapping_add(1);
         if events.is_closed() {
             return;
         }

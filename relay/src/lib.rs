@@ -17,7 +17,7 @@ pub mod log;
 pub mod server;
 pub mod tls;
 
-pub use backend::{RelayBackend, SqliteBackend};
+pub use backend::{NatsBackend, NatsConfig, RelayBackend, SqliteBackend};
 pub use client::RelayClient;
 pub use limits::Limits;
 pub use log::Log;

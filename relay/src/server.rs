@@ -269,7 +269,21 @@ impl Pipe<'_> {
         };
         let (push, replaced) = self.relay.go_online(&me, self.conn);
         log.line(format_args!("connected {me}"));
-        let outcome = self.serve(&me, &mut rx, &push, &replaced).await;
+        // Wake-ups from other relay nodes (a shared backend), registered before the first
+        // read of the queue; dropped with the pipe.
+        let (who, wake) = (me.clone(), Arc::clone(&push));
+        let watch = match self.relay.blocking(move |b| b.watch(&who, wake)).await {
+            Ok(Ok(w)) => Ok(w),
+            Ok(Err(e)) => {
+                log.line(format_args!("cannot watch {me}: {e}"));
+                Err(ErrorCode::Internal)
+            }
+            Err(code) => Err(code),
+        };
+        let outcome = match watch {
+            Ok(_watch) => self.serve(&me, &mut rx, &push, &replaced).await,
+            Err(code) => Err(code),
+        };
         self.relay.go_offline(&me, self.conn);
         match outcome {
             Ok(()) => {

@@ -1,17 +1,29 @@
 //! Where the relay keeps what must survive a restart: the offline queue and the
-//! directory (address bindings, prekeys, certificates, device lists). One trait, so a
-//! second backend (NATS JetStream, for several relay nodes) plugs in beside the embedded
-//! SQLite one.
+//! directory (address bindings, prekeys, certificates, device lists). One trait, two
+//! backends: the embedded SQLite one (the default, one node) and NATS JetStream (several
+//! nodes sharing one NATS server or cluster).
 //!
-//! The methods are blocking: the server calls them on tokio's blocking pool. Each one is
-//! atomic on its own (a send to many devices is stored for all of them or for none).
+//! The methods are blocking: the server calls them on tokio's blocking pool (the NATS
+//! backend runs its calls on the relay's runtime from there). Each one is atomic on its
+//! own, except that the NATS backend stores a send to many devices copy by copy: a failure
+//! midway leaves some copies, and the device's resend, deduplicated by message id, stores
+//! the rest.
 
+pub mod nats;
 pub mod sqlite;
+
+use std::sync::Arc;
 
 use bluetick::{Address, MessageId};
 use thiserror::Error;
+use tokio::sync::Notify;
 
+pub use nats::{NatsBackend, NatsConfig};
 pub use sqlite::SqliteBackend;
+
+/// Keeps a device's cross-node wake-ups coming until dropped (see
+/// [`RelayBackend::watch`]).
+pub type Watch = Box<dyn Send + Sync>;
 
 /// A backend failure. The relay answers the request with `Internal` and keeps serving.
 #[derive(Debug, Error)]
@@ -22,6 +34,10 @@ pub enum BackendError {
     /// Stored data does not parse (a damaged database).
     #[error("relay storage holds a damaged {0} record")]
     Corrupt(&'static str),
+    /// The NATS server failed or could not be reached; the relay answers `Internal` and
+    /// the client's resend succeeds once NATS is back.
+    #[error("NATS failed: {0}")]
+    Nats(String),
 }
 
 /// What binding an address to an identity key did.
@@ -177,4 +193,20 @@ pub trait RelayBackend: Send + Sync + 'static {
 
     /// Drops messages and acknowledged ids older than the age limit. Returns how many.
     fn expire(&self, now_ms: u64, limits: &QueueLimits) -> Result<usize, BackendError>;
+
+    /// Calls `wake.notify_one()` whenever another relay node stores a message for
+    /// `address`, until the returned guard is dropped. A single-node backend has no other
+    /// node and returns `None`: the server wakes its own pipes.
+    fn watch(&self, address: &Address, wake: Arc<Notify>) -> Result<Option<Watch>, BackendError> {
+        let _ = (address, wake);
+        Ok(None)
+    }
+}
+
+/// Keeps the last `max` of `v`.
+fn trim_front<T>(v: &mut Vec<T>, max: usize) {
+    if v.len() > max {
+        let excess = v.len() - max;
+        v.drain(..excess);
+    }
 }

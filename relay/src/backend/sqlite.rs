@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use bluetick::{Address, MessageId, PreKeyUpload};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
-use super::{BackendError, Binding, EnqueueError, QueueLimits, Queued, RelayBackend};
+use super::{trim_front, BackendError, Binding, EnqueueError, QueueLimits, Queued, RelayBackend};
 
 const SCHEMA: &str = "
 PRAGMA journal_mode = WAL;
@@ -521,13 +521,6 @@ fn enqueue_one(tx: &mut rusqlite::Savepoint<'_>, job: &Job) -> Result<(), Enqueu
         .map_err(backend)?;
     }
     Ok(())
-}
-
-fn trim_front<T>(v: &mut Vec<T>, max: usize) {
-    if v.len() > max {
-        let excess = v.len() - max;
-        v.drain(..excess);
-    }
 }
 
 #[cfg(test)]

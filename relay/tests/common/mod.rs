@@ -2,6 +2,8 @@
 //! and waiting for events with a deadline.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod nats;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -67,6 +69,20 @@ pub fn fast_backoff() -> Backoff {
 pub fn client(url: &str, address: &Address, account: &Arc<Account>) -> RelayClient {
     RelayClient::spawn(
         url.to_owned(),
+        None,
+        ClientConfig {
+            address: address.clone(),
+            certificate: None,
+            backoff: fast_backoff(),
+        },
+        Arc::clone(account) as Arc<dyn bluetick::relay_protocol::AuthSigner + Send + Sync>,
+    )
+}
+
+/// A client given several relay nodes: it moves to the next one when its pipe is lost.
+pub fn client_nodes(urls: &[String], address: &Address, account: &Arc<Account>) -> RelayClient {
+    RelayClient::spawn_nodes(
+        urls.to_vec(),
         None,
         ClientConfig {
             address: address.clone(),
