@@ -311,7 +311,7 @@ fn receive(mut c: RelayClient, account: Arc<Account>, n: usize) -> tokio::task::
         while bodies.len() < n {
             let (from, id, wire) = delivery(&mut c).await;
             match account.decrypt(&from, &wire).map(|inc| inc.received) {
-                Ok(Received::Message { id: got, body }) => {
+                Ok(Received::Message { id: got, body, .. }) => {
                     assert_eq!(got, id);
                     if seen.insert(id) {
                         bodies.push((id, String::from_utf8(body).unwrap()));
@@ -410,6 +410,7 @@ async fn two_relay_nodes_route_and_fail_over_with_every_message_once() {
                     &b,
                     format!("a{i}").as_bytes(),
                     (i == 0).then_some(&bundle_b),
+                    1_000 + i as u64,
                 )
                 .unwrap();
             ids_ab.push(ca.send(vec![b.clone()], out.wire));
@@ -418,6 +419,7 @@ async fn two_relay_nodes_route_and_fail_over_with_every_message_once() {
                     &c,
                     format!("d{i}").as_bytes(),
                     (i == 0).then_some(&bundle_c),
+                    1_000 + i as u64,
                 )
                 .unwrap();
             ids_dc.push(cd.send(vec![c.clone()], out.wire));
@@ -491,6 +493,7 @@ async fn a_nats_restart_loses_nothing_acknowledged() {
                     &b,
                     format!("m{i}").as_bytes(),
                     (i == 0).then_some(&bundle_b),
+                    1_000 + i as u64,
                 )
                 .unwrap();
             ids.push(ca.send(vec![b.clone()], out.wire));
@@ -512,7 +515,7 @@ async fn a_nats_restart_loses_nothing_acknowledged() {
         let probe = backend(&server.url(), QueueLimits::default()).await;
         wait_drained(&probe, &b).await;
         // And the relay goes on storing after the restart.
-        let out = alice.encrypt(&b, b"after", None).unwrap();
+        let out = alice.encrypt(&b, b"after", None, 9_000).unwrap();
         let id = ca.send(vec![b.clone()], out.wire);
         all_sent(&mut ca, &alice, &[id]).await;
         assert_eq!(queued(&probe, &b).await, 1);
@@ -584,6 +587,7 @@ async fn three_node_nats_cluster_keeps_serving_when_one_nats_node_dies() {
                     &b,
                     format!("c{i}").as_bytes(),
                     (i == 0).then_some(&bundle_b),
+                    1_000 + i as u64,
                 )
                 .unwrap();
             ids.push(ca.send(vec![b.clone()], out.wire));
