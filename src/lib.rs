@@ -82,7 +82,9 @@ pub use account::{
 };
 pub use bundle::PreKeyBundle;
 pub use devices::{DeviceCertificate, DeviceError, DeviceList};
-pub use error::{BundleError, DecodeError, DecryptionError, EncryptionError, ErrorKind, KeyError};
+pub use error::{
+    BundleError, DecodeError, DecryptionError, EncryptionError, ErrorKind, KeyError, PqError,
+};
 pub use identity::{IdentityKey, IdentityKeyPair};
 pub use prekey::{OneTimePreKey, PqPreKey, PqPreKeyKind, SignedPreKey};
 pub use prekey_store::{InMemoryPreKeyStore, PreKeyStore, PreKeyUse};

@@ -143,12 +143,16 @@ impl Account {
                 }
                 None => current_session(tx, &sessions, peer)?,
             };
-            let out = match loaded.session.encrypt(ContentType::Application, body, None) {
-                Err(EncryptionError::NoSession) => {
-                    return Err(AccountError::NoSession(peer.clone()))
-                }
-                other => other?,
-            };
+            let out =
+                match loaded
+                    .session
+                    .encrypt(ContentType::Application, body, &mut *tx.rng, None)
+                {
+                    Err(EncryptionError::NoSession) => {
+                        return Err(AccountError::NoSession(peer.clone()))
+                    }
+                    other => other?,
+                };
             sessions.commit(tx, loaded)?;
             let id = out.id();
             save_outgoing(
@@ -476,9 +480,12 @@ impl Account {
             let mut loaded = current_session(tx, &sessions, peer)?;
             let peer_key = loaded.session.remote_identity;
             let receipt = Receipt::create(&self.identity, &peer_key, kind, now_ms, ids)?;
-            let out = loaded
-                .session
-                .encrypt(ContentType::Receipt, &receipt.to_bytes(), None)?;
+            let out = loaded.session.encrypt(
+                ContentType::Receipt,
+                &receipt.to_bytes(),
+                &mut *tx.rng,
+                None,
+            )?;
             sessions.commit(tx, loaded)?;
             Ok(Outgoing {
                 id: out.id(),
