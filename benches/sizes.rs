@@ -58,7 +58,7 @@ impl Party {
 
     fn send(&mut self, body: &[u8]) -> Vec<u8> {
         self.record
-            .encrypt(ContentType::Application, body)
+            .encrypt(ContentType::Application, body, &mut self.rng)
             .unwrap()
             .wire
     }
@@ -197,9 +197,10 @@ fn main() {
     let initiator_established = alice.record.to_bytes().len();
 
     let mut probe = alice.record.clone();
+    let mut probe_rng = ChaCha20Rng::seed_from_u64(23);
     let mut overhead = |len: usize| {
         let m = probe
-            .encrypt(ContentType::Application, &vec![0x42; len])
+            .encrypt(ContentType::Application, &vec![0x42; len], &mut probe_rng)
             .unwrap();
         m.wire.len() - len
     };

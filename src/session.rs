@@ -109,6 +109,16 @@ impl Session {
         self.pending_prekey.is_some()
     }
 
+    /// The post-quantum ratchet's current epoch (spec §14; epochs count from 1).
+    pub fn pq_epoch(&self) -> u32 {
+        self.ratchet.pq.epoch
+    }
+
+    /// The last PQ epoch mixed into this side's root chain (`PEm`, 0 until the first).
+    pub fn pq_last_mixed(&self) -> u32 {
+        self.ratchet.pq.mixed
+    }
+
     /// Number of skipped message keys stored.
     pub fn skipped_key_count(&self) -> usize {
         self.ratchet.skipped.len()

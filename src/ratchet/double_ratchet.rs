@@ -179,6 +179,35 @@ impl DoubleRatchet {
         })
     }
 
+    /// Test vectors only: a message from this state's sending chain with the given `PE` and
+    /// a plaintext `frame` writes whole (its pq_block included), leaving the PQ state alone.
+    /// It shows how a receiver treats a peer that breaks spec §14's rules.
+    pub(crate) fn encrypt_forged(
+        &mut self,
+        associated_data: &[u8],
+        wire: &mut Vec<u8>,
+        pq_epoch: u32,
+        frame: impl FnOnce(&mut Vec<u8>),
+    ) -> Result<(), EncryptionError> {
+        let chain = self.sending.as_ref().ok_or(EncryptionError::NoSession)?;
+        let (message_key, next) = chain.step();
+        let next = next.ok_or(EncryptionError::CounterExhausted)?;
+        let header = Header {
+            ratchet_key: *self.sending_key.public(),
+            previous_count: self.previous_count,
+            counter: chain.index,
+            pq_epoch,
+        }
+        .to_bytes();
+        wire.push(MESSAGE_TYPE);
+        wire.extend_from_slice(&header);
+        let start = wire.len();
+        frame(wire);
+        message_key.seal_in_place(&aad(associated_data, &header), wire, start);
+        self.sending = Some(next);
+        Ok(())
+    }
+
     /// Decrypts a message without changing the state; the returned change is applied by
     /// [`DoubleRatchet::commit`] once the caller accepts the plaintext.
     pub(crate) fn decrypt(

@@ -429,6 +429,7 @@ impl PqRatchet {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use chacha20::ChaCha20Rng;

@@ -112,6 +112,7 @@ pub fn parse(bytes: &[u8]) -> Result<(Option<PqChunk>, &[u8]), PqError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

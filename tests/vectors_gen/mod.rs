@@ -18,7 +18,7 @@ use bluetick::{
 };
 use serde_json::{json, Value};
 
-use rngs::{RecordingRng, ScriptedRng};
+use rngs::{KemRng, RecordingRng, ScriptedRng};
 
 pub(crate) const FILES: [&str; 6] = [
     "pqxdh.json",
@@ -220,6 +220,78 @@ pub(crate) enum Action {
     Receive(usize),
 }
 
+/// The private randomness of a conversation, in the order each side draws it: ratchet
+/// keys (drawn while decrypting), and the PQ ratchet's KEM seeds and encapsulation
+/// randomness (drawn while encrypting, spec §14).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Keys {
+    pub(crate) alice_ratchet: Vec<Vec<u8>>,
+    pub(crate) bob_ratchet: Vec<Vec<u8>>,
+    pub(crate) alice_kem_seeds: Vec<Vec<u8>>,
+    pub(crate) bob_kem_seeds: Vec<Vec<u8>>,
+    pub(crate) alice_encaps: Vec<Vec<u8>>,
+    pub(crate) bob_encaps: Vec<Vec<u8>>,
+}
+
+fn list(v: &Value) -> Vec<Vec<u8>> {
+    v.as_array()
+        .map(|a| a.iter().map(unh).collect())
+        .unwrap_or_default()
+}
+
+impl Keys {
+    /// Pools of `n` of each, from the recording generator.
+    pub(crate) fn pools(rng: &mut RecordingRng, n: usize) -> Self {
+        let mut take = |len: usize| (0..n).map(|_| rng.bytes(len)).collect::<Vec<_>>();
+        Self {
+            alice_ratchet: take(32),
+            bob_ratchet: take(32),
+            alice_kem_seeds: take(64),
+            bob_kem_seeds: take(64),
+            alice_encaps: take(32),
+            bob_encaps: take(32),
+        }
+    }
+
+    /// The lists a case (or a session-kind invalid input) records.
+    pub(crate) fn of_case(case: &Value) -> Self {
+        Self {
+            alice_ratchet: list(&case["alice_ratchet_privates"]),
+            bob_ratchet: list(&case["bob_ratchet_privates"]),
+            alice_kem_seeds: list(&case["alice_kem_seeds"]),
+            bob_kem_seeds: list(&case["bob_kem_seeds"]),
+            alice_encaps: list(&case["alice_encaps_randomness"]),
+            bob_encaps: list(&case["bob_encaps_randomness"]),
+        }
+    }
+
+    /// The first `used` of each list.
+    fn truncated(&self, used: &Keys) -> Self {
+        let cut = |v: &Vec<Vec<u8>>, u: &Vec<Vec<u8>>| v[..u.len()].to_vec();
+        Self {
+            alice_ratchet: cut(&self.alice_ratchet, &used.alice_ratchet),
+            bob_ratchet: cut(&self.bob_ratchet, &used.bob_ratchet),
+            alice_kem_seeds: cut(&self.alice_kem_seeds, &used.alice_kem_seeds),
+            bob_kem_seeds: cut(&self.bob_kem_seeds, &used.bob_kem_seeds),
+            alice_encaps: cut(&self.alice_encaps, &used.alice_encaps),
+            bob_encaps: cut(&self.bob_encaps, &used.bob_encaps),
+        }
+    }
+
+    /// The six lists under their spec §9 / §14 names.
+    pub(crate) fn to_json(&self) -> serde_json::Map<String, Value> {
+        let hs = |v: &Vec<Vec<u8>>| Value::Array(v.iter().map(|k| h(k)).collect());
+        let mut m = serde_json::Map::new();
+        m.insert("alice_ratchet_privates".into(), hs(&self.alice_ratchet));
+        m.insert("bob_ratchet_privates".into(), hs(&self.bob_ratchet));
+        m.insert("alice_kem_seeds".into(), hs(&self.alice_kem_seeds));
+        m.insert("bob_kem_seeds".into(), hs(&self.bob_kem_seeds));
+        m.insert("alice_encaps_randomness".into(), hs(&self.alice_encaps));
+        m.insert("bob_encaps_randomness".into(), hs(&self.bob_encaps));
+        m
+    }
+}
+
 /// Two live parties built from a case's inputs.
 pub(crate) struct Conversation {
     pub(crate) ps: Parties,
@@ -227,6 +299,9 @@ pub(crate) struct Conversation {
     pub(crate) bob: SessionRecord,
     alice_rng: ScriptedRng,
     bob_rng: ScriptedRng,
+    alice_kem: KemRng,
+    bob_kem: KemRng,
+    keys: Keys,
     alice_prekeys: InMemoryPreKeyStore,
     /// (sent by Alice, wire)
     pub(crate) sent: Vec<(bool, Vec<u8>)>,
@@ -234,13 +309,13 @@ pub(crate) struct Conversation {
 
 impl Conversation {
     /// Alice starts the session at once, drawing `EK`, `m` and her first ratchet key.
-    pub(crate) fn new(pqxdh: &Value, alice_ratchet: &[Vec<u8>], bob_ratchet: &[Vec<u8>]) -> Self {
+    pub(crate) fn new(pqxdh: &Value, keys: &Keys) -> Self {
         let ps = parties(pqxdh);
         let mut alice_draws = vec![
             unh(&pqxdh["alice_ephemeral_private"]),
             unh(&pqxdh["kem_encaps_randomness"]),
         ];
-        alice_draws.extend(alice_ratchet.iter().cloned());
+        alice_draws.extend(keys.alice_ratchet.iter().cloned());
         let mut alice_rng = ScriptedRng::new(alice_draws);
         let mut alice = SessionRecord::new();
         alice
@@ -251,20 +326,39 @@ impl Conversation {
             alice,
             bob: SessionRecord::new(),
             alice_rng,
-            bob_rng: ScriptedRng::new(bob_ratchet.to_vec()),
+            bob_rng: ScriptedRng::new(keys.bob_ratchet.clone()),
+            alice_kem: KemRng::new(keys.alice_kem_seeds.clone(), keys.alice_encaps.clone()),
+            bob_kem: KemRng::new(keys.bob_kem_seeds.clone(), keys.bob_encaps.clone()),
+            keys: keys.clone(),
             alice_prekeys: InMemoryPreKeyStore::new(),
             sent: Vec::new(),
         }
     }
 
+    /// What each side has drawn so far.
+    pub(crate) fn used(&self) -> Keys {
+        let k = &self.keys;
+        let (a_seeds, a_encaps) = self.alice_kem.remaining();
+        let (b_seeds, b_encaps) = self.bob_kem.remaining();
+        let first = |v: &Vec<Vec<u8>>, left: usize| v[..v.len() - left].to_vec();
+        Keys {
+            alice_ratchet: first(&k.alice_ratchet, self.alice_rng.remaining()),
+            bob_ratchet: first(&k.bob_ratchet, self.bob_rng.remaining()),
+            alice_kem_seeds: first(&k.alice_kem_seeds, a_seeds),
+            bob_kem_seeds: first(&k.bob_kem_seeds, b_seeds),
+            alice_encaps: first(&k.alice_encaps, a_encaps),
+            bob_encaps: first(&k.bob_encaps, b_encaps),
+        }
+    }
+
     pub(crate) fn send(&mut self, from_alice: bool, content_type: u8, body: &[u8]) -> Value {
         let ct = ContentType::from_byte(content_type).unwrap();
-        let record = if from_alice {
-            &mut self.alice
+        let (record, kem) = if from_alice {
+            (&mut self.alice, &mut self.alice_kem)
         } else {
-            &mut self.bob
+            (&mut self.bob, &mut self.bob_kem)
         };
-        let (out, trace) = record.encrypt_with_trace(ct, body).unwrap();
+        let (out, trace) = record.encrypt_with_trace(ct, body, kem).unwrap();
         let header_at = if out.wire[0] == 0x12 {
             PreKeyMessage::parse(&out.wire).unwrap().prefix.len()
         } else {
@@ -272,7 +366,12 @@ impl Conversation {
         };
         let msg = Message::parse(&out.wire[header_at..]).unwrap();
         assert_eq!(&trace.header[..], msg.header_bytes);
-        assert_eq!(&trace.padded_plaintext[..], &plaintext::pad(ct, body)[..]);
+        assert_eq!(
+            &trace.padded_plaintext[..],
+            &plaintext::pad_pq(trace.pq_chunk.as_ref(), ct, body)[..]
+        );
+        let mut pq_block = Vec::new();
+        bluetick::wire::pq_block::write(trace.pq_chunk.as_ref(), &mut pq_block);
         self.sent.push((from_alice, out.wire.clone()));
         json!({"send": {
             "sender": if from_alice { "alice" } else { "bob" },
@@ -282,6 +381,8 @@ impl Conversation {
             "header_dh": h(&msg.header.ratchet_key),
             "pn": msg.header.previous_count,
             "n": msg.header.counter,
+            "pe": msg.header.pq_epoch,
+            "pq_block": h(&pq_block),
             "message_key": h(&trace.message_key),
             "wire": h(&out.wire),
             "message_id": h(out.id().as_bytes()),
@@ -320,14 +421,9 @@ impl Conversation {
     }
 }
 
-/// Runs a script, returning the steps and how many ratchet keys each side used.
-pub(crate) fn play(
-    pqxdh: &Value,
-    alice_ratchet: &[Vec<u8>],
-    bob_ratchet: &[Vec<u8>],
-    script: &[Action],
-) -> (Vec<Value>, usize, usize) {
-    let mut c = Conversation::new(pqxdh, alice_ratchet, bob_ratchet);
+/// Runs a script, returning the steps and what each side drew.
+pub(crate) fn play(pqxdh: &Value, keys: &Keys, script: &[Action]) -> (Vec<Value>, Keys) {
+    let mut c = Conversation::new(pqxdh, keys);
     let mut steps = Vec::new();
     let mut bodies: Vec<(u8, Vec<u8>)> = Vec::new();
     for a in script {
@@ -342,22 +438,7 @@ pub(crate) fn play(
             }
         }
     }
-    let alice_left = c.alice_rng_remaining();
-    let bob_left = c.bob_rng_remaining();
-    (
-        steps,
-        alice_ratchet.len() - alice_left,
-        bob_ratchet.len() - bob_left,
-    )
-}
-
-impl Conversation {
-    fn alice_rng_remaining(&self) -> usize {
-        self.alice_rng.remaining()
-    }
-    fn bob_rng_remaining(&self) -> usize {
-        self.bob_rng.remaining()
-    }
+    (steps, c.used())
 }
 
 fn text(s: &str) -> Vec<u8> {
@@ -457,11 +538,7 @@ fn session_scripts() -> Vec<(&'static str, bool, Vec<Action>)> {
 }
 
 /// The receipts case needs message ids, so it is built in two passes.
-fn receipts_in_session(
-    pqxdh: &Value,
-    alice_ratchet: &[Vec<u8>],
-    bob_ratchet: &[Vec<u8>],
-) -> Vec<Action> {
+fn receipts_in_session(pqxdh: &Value, keys: &Keys) -> Vec<Action> {
     use Action::{Receive as R, Send as S};
     let first = vec![
         S(true, 1, text("photo")),
@@ -469,7 +546,7 @@ fn receipts_in_session(
         R(0),
         R(1),
     ];
-    let mut c = Conversation::new(pqxdh, alice_ratchet, bob_ratchet);
+    let mut c = Conversation::new(pqxdh, keys);
     let w0 = c.send(true, 1, b"photo");
     let w1 = c.send(true, 1, b"caption");
     let ids: Vec<MessageId> = [w0, w1]
@@ -511,23 +588,21 @@ fn gen_session() -> Value {
     scripts.push(("receipts_inside_the_session", true, Vec::new()));
     for (name, with_opk, script) in scripts {
         let pqxdh = pqxdh_inputs(&mut rng, with_opk);
-        let alice_pool: Vec<Vec<u8>> = (0..32).map(|_| rng.bytes(32)).collect();
-        let bob_pool: Vec<Vec<u8>> = (0..32).map(|_| rng.bytes(32)).collect();
+        let pools = Keys::pools(&mut rng, 64);
         let script = if script.is_empty() {
-            receipts_in_session(&pqxdh, &alice_pool, &bob_pool)
+            receipts_in_session(&pqxdh, &pools)
         } else {
             script
         };
-        let (steps, used_a, used_b) = play(&pqxdh, &alice_pool, &bob_pool, &script);
+        let (steps, used) = play(&pqxdh, &pools, &script);
         let mut pq = pqxdh.clone();
         pq.as_object_mut().unwrap().remove("name");
-        cases.push(json!({
-            "name": name,
-            "pqxdh": pq,
-            "alice_ratchet_privates": alice_pool[..used_a].iter().map(|k| h(k)).collect::<Vec<_>>(),
-            "bob_ratchet_privates": bob_pool[..used_b].iter().map(|k| h(k)).collect::<Vec<_>>(),
-            "steps": steps,
-        }));
+        let mut case = serde_json::Map::new();
+        case.insert("name".into(), json!(name));
+        case.insert("pqxdh".into(), pq);
+        case.extend(pools.truncated(&used).to_json());
+        case.insert("steps".into(), Value::Array(steps));
+        cases.push(Value::Object(case));
     }
     json!({ "cases": cases })
 }
@@ -546,15 +621,6 @@ pub(crate) fn script_of(case: &Value) -> Vec<Action> {
             ),
             None => Action::Receive(s["receive"].as_u64().unwrap() as usize),
         })
-        .collect()
-}
-
-pub(crate) fn ratchet_keys(case: &Value, side: &str) -> Vec<Vec<u8>> {
-    case[format!("{side}_ratchet_privates")]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(unh)
         .collect()
 }
 
@@ -665,11 +731,7 @@ pub(crate) fn evaluate_invalid(kind: &str, input: &Value) -> Result<(), ErrorKin
                 .map_err(|e| e.kind())
         }
         "session" => {
-            let mut c = Conversation::new(
-                &input["pqxdh"],
-                &ratchet_keys(input, "alice"),
-                &ratchet_keys(input, "bob"),
-            );
+            let mut c = Conversation::new(&input["pqxdh"], &Keys::of_case(input));
             let deliveries = input["deliveries"].as_array().unwrap();
             for (i, d) in deliveries.iter().enumerate() {
                 let result = c.deliver(d["to"] == "alice", &unh(&d["wire"]));
@@ -684,6 +746,22 @@ pub(crate) fn evaluate_invalid(kind: &str, input: &Value) -> Result<(), ErrorKin
         "attachment" | "attachment_pointer" => attachments::evaluate(kind, input),
         other => panic!("unknown invalid kind {other}"),
     }
+}
+
+/// A session-kind invalid input: the inputs, the randomness each side may draw, and the
+/// deliveries, of which only the last fails.
+fn session_input(pqxdh: &Value, keys: &Keys, deliveries: Vec<(&str, &[u8])>) -> Value {
+    let mut m = serde_json::Map::new();
+    m.insert("pqxdh".into(), pqxdh.clone());
+    m.extend(keys.to_json());
+    m.insert(
+        "deliveries".into(),
+        deliveries
+            .into_iter()
+            .map(|(to, w)| json!({"to": to, "wire": h(w)}))
+            .collect(),
+    );
+    Value::Object(m)
 }
 
 struct Invalid {
@@ -890,9 +968,8 @@ fn gen_invalid() -> Value {
 
     // Wire messages.
     let pqxdh = pqxdh_inputs(&mut rng, true);
-    let alice_keys: Vec<Vec<u8>> = (0..4).map(|_| rng.bytes(32)).collect();
-    let bob_keys: Vec<Vec<u8>> = (0..4).map(|_| rng.bytes(32)).collect();
-    let mut c = Conversation::new(&pqxdh, &alice_keys, &bob_keys);
+    let keys = Keys::pools(&mut rng, 4);
+    let mut c = Conversation::new(&pqxdh, &keys);
     let first = unh(&c.send(true, 1, b"first")["send"]["wire"]);
     c.deliver(false, &first).unwrap();
     let reply = unh(&c.send(false, 1, b"reply")["send"]["wire"]);
@@ -1110,23 +1187,15 @@ fn gen_invalid() -> Value {
 
     // Sessions: deliveries between one Alice and one Bob.
     let pqxdh = pqxdh_inputs(&mut rng, true);
-    let alice_keys: Vec<Vec<u8>> = (0..4).map(|_| rng.bytes(32)).collect();
-    let bob_keys: Vec<Vec<u8>> = (0..4).map(|_| rng.bytes(32)).collect();
-    let mut c = Conversation::new(&pqxdh, &alice_keys, &bob_keys);
+    let keys = Keys::pools(&mut rng, 4);
+    let mut c = Conversation::new(&pqxdh, &keys);
     let m0 = unh(&c.send(true, 1, b"m0")["send"]["wire"]);
     let m1 = unh(&c.send(true, 1, b"m1")["send"]["wire"]);
     c.deliver(false, &m0).unwrap();
     let b0 = unh(&c.send(false, 1, b"b0")["send"]["wire"]);
     c.deliver(true, &b0).unwrap();
     let a2 = unh(&c.send(true, 1, b"a2")["send"]["wire"]);
-    let session = |deliveries: Vec<(&str, &[u8])>| {
-        json!({
-            "pqxdh": pqxdh.clone(),
-            "alice_ratchet_privates": alice_keys.iter().map(|k| h(k)).collect::<Vec<_>>(),
-            "bob_ratchet_privates": bob_keys.iter().map(|k| h(k)).collect::<Vec<_>>(),
-            "deliveries": deliveries.into_iter().map(|(to, w)| json!({"to": to, "wire": h(w)})).collect::<Vec<_>>(),
-        })
-    };
+    let session = |deliveries: Vec<(&str, &[u8])>| session_input(&pqxdh, &keys, deliveries);
     let last = m0.len() - 1;
     v.add(
         "session_first_prekey_message_tag_altered",
@@ -1182,7 +1251,7 @@ fn gen_invalid() -> Value {
         E::DuplicateMessage,
     );
     // Beyond MAX_SKIP: Alice's message number 2001 arrives first.
-    let mut far = Conversation::new(&pqxdh, &alice_keys, &bob_keys);
+    let mut far = Conversation::new(&pqxdh, &keys);
     let mut wire = Vec::new();
     for _ in 0..=2001 {
         wire = unh(&far.send(true, 1, b"")["send"]["wire"]);

@@ -277,13 +277,15 @@ impl Session {
         Ok(used)
     }
 
-    /// Encrypts `body` as `content_type` in the current session.
+    /// Encrypts `body` as `content_type` in the current session. The post-quantum ratchet
+    /// draws its KEM randomness on some messages from the operating system's generator.
     pub fn encrypt(
         &self,
         content_type: ContentType,
         body: Vec<u8>,
     ) -> Result<Outgoing, ProtocolError> {
-        let sent = lock(&self.record).encrypt(content_type.into(), &body)?;
+        let mut rng = Randomness::new(None)?;
+        let sent = lock(&self.record).encrypt(content_type.into(), &body, &mut rng)?;
         Ok(Outgoing {
             id: sent.id().0.to_vec(),
             wire: sent.wire,
