@@ -170,7 +170,7 @@ fn invalid_vectors_are_rejected_with_the_named_error() {
 #[test]
 fn attachment_vectors_replay() {
     let file = load("attachments.json");
-    assert_eq!(file["revision"], 2);
+    assert_eq!(file["revision"], 3);
     let cases = file["cases"].as_array().unwrap().clone();
     let sizes: Vec<u64> = cases.iter().map(|c| c["size"].as_u64().unwrap()).collect();
     for required in [0, 1, 65_535, 65_536, 65_537, 1_000_000] {

@@ -7,6 +7,7 @@ pub(crate) mod attachments;
 pub(crate) mod rngs;
 
 use bluetick::hazmat;
+use bluetick::primitives::kem768;
 use bluetick::primitives::secret::SecretBytes;
 use bluetick::primitives::x25519::X25519KeyPair;
 use bluetick::receipt::{signed_payload, Receipt, ReceiptKind};
@@ -207,7 +208,39 @@ fn gen_kdf() -> Value {
             json!({"message_key": h(&mk), "aes_key": h(&key), "nonce": h(&nonce)})
         })
         .collect();
-    json!({"root": root, "chain": chain, "message_keys": message_keys})
+    // Revision 3 (spec §14): PQS_e over a real ML-KEM-768 exchange, and KDF_RK_PQ.
+    let pq_secret: Vec<Value> = (1..=3u32)
+        .map(|epoch| {
+            let seed = SecretBytes::<64>::from_slice(&rng.bytes(64)).unwrap();
+            let m = Secret32::from_slice(&rng.bytes(32)).unwrap();
+            let ek = kem768::public_key(&seed);
+            let (ct, ss) = kem768::encapsulate(&ek, &m).unwrap();
+            assert_eq!(kem768::decapsulate(&seed, &ct), ss);
+            let pqs = hazmat::pq_secret(ss.expose(), epoch, &ek[..], &ct[..]).unwrap();
+            json!({
+                "kem_shared_secret": h(ss.expose()),
+                "epoch": epoch,
+                "ek": h(&ek[..]),
+                "ct": h(&ct[..]),
+                "pq_secret": h(&pqs),
+                // Extra, for implementers: the ML-KEM-768 inputs that made ek, ct and ss.
+                "kem_seed": h(seed.expose()),
+                "encaps_randomness": h(m.expose()),
+            })
+        })
+        .collect();
+    let root_pq: Vec<Value> = (0..4)
+        .map(|_| {
+            let rk = arr::<32>(&h(&rng.bytes(32)));
+            let dh = arr::<32>(&h(&rng.bytes(32)));
+            let pqs = arr::<32>(&h(&rng.bytes(32)));
+            let (new_rk, ck) = hazmat::kdf_rk_pq(&rk, &dh, &pqs);
+            json!({"root_key": h(&rk), "dh_output": h(&dh), "pq_secret": h(&pqs),
+                   "new_root_key": h(&new_rk), "chain_key": h(&ck)})
+        })
+        .collect();
+    json!({"root": root, "chain": chain, "message_keys": message_keys,
+           "pq_secret": pq_secret, "root_pq": root_pq})
 }
 
 // ---------------------------------------------------------------- session.json
@@ -537,6 +570,49 @@ fn session_scripts() -> Vec<(&'static str, bool, Vec<Action>)> {
     scripts
 }
 
+/// Three complete PQ epochs (spec §14: both parties in both roles) with out-of-order
+/// delivery and lost messages. The script is found by playing it: a side whose message
+/// carries a chunk sends a burst of 12, one with nothing to send a single message; every
+/// other burst arrives in reverse order, and one message of every third burst is never
+/// delivered (chunk cycling covers it).
+fn three_epochs_script(pqxdh: &Value, keys: &Keys) -> Vec<Action> {
+    let mut c = Conversation::new(pqxdh, keys);
+    let mut script = Vec::new();
+    let mut sent = 0usize;
+    let mut burst_no = 0usize;
+    let mixed = |r: &SessionRecord| r.current_session().map_or(0, |s| s.pq_last_mixed());
+    let mut from_alice = true;
+    while mixed(&c.alice) < 3 || mixed(&c.bob) < 3 {
+        assert!(sent < 1200, "three epochs did not complete");
+        let mut burst = Vec::new();
+        loop {
+            let body = format!("{} {sent}", if from_alice { "a" } else { "b" }).into_bytes();
+            let step = c.send(from_alice, 1, &body);
+            script.push(Action::Send(from_alice, 1, body));
+            burst.push(sent);
+            sent += 1;
+            let carries = step["send"]["pq_block"] != "00";
+            if !carries || burst.len() == 12 {
+                break;
+            }
+        }
+        if burst_no % 2 == 1 {
+            burst.reverse();
+        }
+        if burst_no % 3 == 2 && burst.len() > 2 {
+            burst.remove(1);
+        }
+        for i in burst {
+            let (alice_sent, wire) = c.sent[i].clone();
+            c.deliver(!alice_sent, &wire).unwrap();
+            script.push(Action::Receive(i));
+        }
+        burst_no += 1;
+        from_alice = !from_alice;
+    }
+    script
+}
+
 /// The receipts case needs message ids, so it is built in two passes.
 fn receipts_in_session(pqxdh: &Value, keys: &Keys) -> Vec<Action> {
     use Action::{Receive as R, Send as S};
@@ -586,13 +662,18 @@ fn gen_session() -> Value {
     let mut cases = Vec::new();
     let mut scripts = session_scripts();
     scripts.push(("receipts_inside_the_session", true, Vec::new()));
+    scripts.push((
+        "three_pq_epochs_out_of_order_with_losses",
+        false,
+        Vec::new(),
+    ));
     for (name, with_opk, script) in scripts {
         let pqxdh = pqxdh_inputs(&mut rng, with_opk);
-        let pools = Keys::pools(&mut rng, 64);
-        let script = if script.is_empty() {
-            receipts_in_session(&pqxdh, &pools)
-        } else {
-            script
+        let pools = Keys::pools(&mut rng, 160);
+        let script = match (script.is_empty(), name) {
+            (true, "receipts_inside_the_session") => receipts_in_session(&pqxdh, &pools),
+            (true, _) => three_epochs_script(&pqxdh, &pools),
+            (false, _) => script,
         };
         let (steps, used) = play(&pqxdh, &pools, &script);
         let mut pq = pqxdh.clone();
@@ -1263,6 +1344,109 @@ fn gen_invalid() -> Value {
         E::TooManySkipped,
     );
 
+    // The post-quantum ratchet (revision 3, §14): messages from a peer that breaks its
+    // rules, authentic (made with the session's own keys) so that only the PQ checks can
+    // refuse them. Alice's first message carries no chunk, so she is still `Unsampled`.
+    let pqxdh = pqxdh_inputs(&mut rng, true);
+    let keys = Keys::pools(&mut rng, 4);
+    let mut c = Conversation::new(&pqxdh, &keys);
+    let forge = |record: &mut SessionRecord, block: &[u8], pe: Option<u32>, body: &[u8]| {
+        hazmat::encrypt_forged(record, block, pe, ContentType::Application, body)
+            .unwrap()
+            .wire
+    };
+    let chunk = |kind: u8, epoch: u32, index: u8, fill: u8| {
+        let mut b = vec![kind];
+        b.extend_from_slice(&epoch.to_be_bytes());
+        b.push(index);
+        b.extend_from_slice(&[fill; 32]);
+        b
+    };
+    let q0 = forge(&mut c.alice, &[0], None, b"quiet");
+    c.deliver(false, &q0).unwrap();
+    let pq = |deliveries: Vec<(&str, &[u8])>| session_input(&pqxdh, &keys, deliveries);
+    let bob_cases: [(&str, Vec<u8>, Option<u32>, &[u8], E); 8] = [
+        (
+            "session_pq_unknown_kind",
+            vec![0x03],
+            None,
+            b"x",
+            E::UnknownPqKind,
+        ),
+        (
+            "session_pq_short_block",
+            vec![0x01, 0, 0, 0, 1],
+            None,
+            b"",
+            E::ShortPqBlock,
+        ),
+        (
+            "session_pq_index_out_of_range",
+            chunk(0x01, 1, 37, 0),
+            None,
+            b"x",
+            E::PqIndexOutOfRange,
+        ),
+        (
+            "session_pq_chunk_of_a_future_epoch",
+            chunk(0x02, 2, 0, 0),
+            None,
+            b"x",
+            E::PqFutureEpoch,
+        ),
+        (
+            "session_pq_ek_chunk_sent_by_the_c_side",
+            chunk(0x01, 1, 0, 0),
+            None,
+            b"x",
+            E::PqWrongKind,
+        ),
+        (
+            "session_pq_ct_chunk_before_the_e_side_made_its_key",
+            chunk(0x02, 1, 0, 0),
+            None,
+            b"x",
+            E::PqUnexpectedChunk,
+        ),
+        (
+            "session_pq_pe_two_ahead",
+            vec![0],
+            Some(2),
+            b"x",
+            E::InvalidPqEpoch,
+        ),
+        (
+            "session_pq_pe_one_ahead_without_a_held_secret",
+            vec![0],
+            Some(1),
+            b"x",
+            E::InvalidPqEpoch,
+        ),
+    ];
+    for (name, block, pe, body, error) in bob_cases {
+        let m = forge(&mut c.bob, &block, pe, body);
+        v.add(
+            name,
+            "session",
+            pq(vec![("bob", &q0), ("alice", &m)]),
+            error,
+        );
+    }
+    // An ek whose coefficients are all above q: its last chunk fails the input check.
+    let reply = unh(&c.send(false, 1, b"reply")["send"]["wire"]);
+    c.deliver(true, &reply).unwrap();
+    let bad_ek: Vec<Vec<u8>> = (0..37)
+        .map(|i| forge(&mut c.alice, &chunk(0x01, 1, i, 0xFF), None, b"k"))
+        .collect();
+    let mut deliveries: Vec<(&str, &[u8])> = vec![("bob", &q0), ("alice", &reply)];
+    deliveries.extend(bad_ek.iter().map(|w| ("bob", w.as_slice())));
+    v.add(
+        "session_pq_ek_failing_the_input_check",
+        "session",
+        pq(deliveries),
+        E::InvalidPqKey,
+    );
+
     // Attachments (revision 2, §13).
     for (name, kind, input, error) in attachments::invalid_cases() {
         v.add(&name, kind, input, error);
@@ -1272,7 +1456,7 @@ fn gen_invalid() -> Value {
 }
 
 /// The spec revision the vectors follow.
-pub(crate) const REVISION: u64 = 2;
+pub(crate) const REVISION: u64 = 3;
 
 /// Every vector file, pretty-printed, in a fixed order.
 pub(crate) fn generate_all() -> Vec<(&'static str, String)> {
