@@ -466,7 +466,10 @@ def test_pq_block_framing_and_rejections():
 
 
 def test_an_epoch_completes_between_two_checker_parties():
-    alice, bob = parties(12)
+    case = case_inputs(pqxdh_inputs(12), 12)
+    case["alice_ratchet_privates"] = privates(12, 200)
+    case["bob_ratchet_privates"] = privates(112, 200)
+    alice, bob = check.build_parties(case)
     for _ in range(80):
         bob.receive(alice.send(1, b"a").wire)
         alice.receive(bob.send(1, b"b").wire)
