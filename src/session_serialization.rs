@@ -32,7 +32,7 @@
 //! they come from. The account reads its sessions back from its own sealed store and trusts
 //! them, so loading costs no curve arithmetic; [`SessionRecord::from_bytes`], which takes
 //! bytes from a caller, checks each against what it is derived from. A fresh responder
-//! session is 491 bytes (440 of the Double Ratchet, 51 of the PQ ratchet holding one chunk).
+//! session is 489 bytes (about 50 of them the PQ ratchet, holding one chunk).
 
 use zeroize::Zeroizing;
 
