@@ -76,7 +76,7 @@ impl Party {
 /// worst extra bytes).
 fn pq_overhead() -> (usize, f64, usize) {
     let mut alice = Party::new(11, 1);
-    let mut bob = Party::new(12, 1);
+    let bob = Party::new(12, 1);
     let bundle = bob.prekeys.bundle(&bob.identity).unwrap();
     alice
         .record

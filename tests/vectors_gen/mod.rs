@@ -1365,7 +1365,9 @@ fn gen_invalid() -> Value {
     let q0 = forge(&mut c.alice, &[0], None, b"quiet");
     c.deliver(false, &q0).unwrap();
     let pq = |deliveries: Vec<(&str, &[u8])>| session_input(&pqxdh, &keys, deliveries);
-    let bob_cases: [(&str, Vec<u8>, Option<u32>, &[u8], E); 8] = [
+    /// (name, pq_block, PE override, body, error)
+    type Forged<'a> = (&'a str, Vec<u8>, Option<u32>, &'a [u8], E);
+    let bob_cases: [Forged<'_>; 8] = [
         (
             "session_pq_unknown_kind",
             vec![0x03],
