@@ -2131,9 +2131,14 @@ public protocol SessionProtocol: AnyObject, Sendable {
     func decrypt(identity: Identity, prekeys: PreKeys, wire: Data, randomness: Data?) throws  -> Decrypted
     
     /**
-     * Encrypts `body` as `content_type` in the current session.
+     * Encrypts `body` as `content_type` in the current session. The post-quantum ratchet
+     * draws KEM randomness on some messages (spec §14): a 64-byte key seed on the first
+     * message of an epoch at the side that sends its key, 32 bytes on the first message
+     * after the peer's key is complete, nothing otherwise. Without `randomness` it comes
+     * from the operating system; scripted bytes (for test vectors) that run out fail the
+     * call and change nothing.
      */
-    func encrypt(contentType: ContentType, body: Data) throws  -> Outgoing
+    func encrypt(contentType: ContentType, body: Data, randomness: Data?) throws  -> Outgoing
     
     /**
      * Starts a session as the initiator from a peer's bundle (PQXDH). Scripted randomness
@@ -2247,15 +2252,21 @@ open func decrypt(identity: Identity, prekeys: PreKeys, wire: Data, randomness: 
 }
     
     /**
-     * Encrypts `body` as `content_type` in the current session.
+     * Encrypts `body` as `content_type` in the current session. The post-quantum ratchet
+     * draws KEM randomness on some messages (spec §14): a 64-byte key seed on the first
+     * message of an epoch at the side that sends its key, 32 bytes on the first message
+     * after the peer's key is complete, nothing otherwise. Without `randomness` it comes
+     * from the operating system; scripted bytes (for test vectors) that run out fail the
+     * call and change nothing.
      */
-open func encrypt(contentType: ContentType, body: Data)throws  -> Outgoing  {
+open func encrypt(contentType: ContentType, body: Data, randomness: Data? = nil)throws  -> Outgoing  {
     return try  FfiConverterTypeOutgoing_lift(try rustCallWithError(FfiConverterTypeProtocolError_lift) {
         uniffiCallStatus in
     uniffi_bluetick_uniffi_fn_method_session_encrypt(
             self.uniffiCloneHandle(),
         FfiConverterTypeContentType_lower(contentType),
-        FfiConverterData.lower(body),uniffiCallStatus
+        FfiConverterData.lower(body),
+        FfiConverterOptionData.lower(randomness),uniffiCallStatus
     )
 })
 }
@@ -5538,7 +5549,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_bluetick_uniffi_checksum_method_session_decrypt() != 60320) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_bluetick_uniffi_checksum_method_session_encrypt() != 30263) {
+    if (uniffi_bluetick_uniffi_checksum_method_session_encrypt() != 30418) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_bluetick_uniffi_checksum_method_session_start() != 21800) {
