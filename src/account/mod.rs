@@ -83,10 +83,16 @@ impl core::fmt::Debug for Account {
 
 const IDENTITY_KEY: &[u8] = b"identity";
 const CHECK_KEY: &[u8] = b"check";
-/// The check record names the account format: 2 stores a peer's sessions as rows.
-const CHECK_VALUE: &[u8] = b"Bluetick account store v2";
-const FORMAT: u8 = 2;
-const FORMAT_1_CHECK_VALUE: &[u8] = b"Bluetick account store v1";
+/// The check record names the account format: 3 stores a peer's sessions as rows, each
+/// with its post-quantum ratchet state (spec §14, session record version 3).
+const CHECK_VALUE: &[u8] = b"Bluetick account store v3";
+const FORMAT: u8 = 3;
+/// Earlier formats, refused by name: 1 (a peer's record as one blob), 2 (session rows
+/// without the PQ ratchet). Neither protocol revision had users, so neither is migrated.
+const OLDER_CHECK_VALUES: [(&[u8], u8); 2] = [
+    (b"Bluetick account store v1", 1),
+    (b"Bluetick account store v2", 2),
+];
 
 impl Account {
     /// Creates an account in an empty store: a new identity, a signed prekey, a last-resort
@@ -333,12 +339,16 @@ fn read_identity(
 ) -> Result<IdentityKeyPair, AccountError> {
     match tx.get(Table::Meta, CHECK_KEY) {
         Ok(Some(v)) if v.as_slice() == CHECK_VALUE => {}
-        Ok(Some(v)) if v.as_slice() == FORMAT_1_CHECK_VALUE => {
+        Ok(Some(v)) if OLDER_CHECK_VALUES.iter().any(|(c, _)| v.as_slice() == *c) => {
+            let found = OLDER_CHECK_VALUES
+                .iter()
+                .find(|(c, _)| v.as_slice() == *c)
+                .map_or(0, |(_, f)| *f);
             return Err(StoreError::UnsupportedFormat {
-                found: 1,
+                found,
                 supported: FORMAT,
             }
-            .into())
+            .into());
         }
         Ok(Some(_)) => return Err(StoreError::WrongKey.into()),
         // A record there that does not open under this key means another key sealed it.

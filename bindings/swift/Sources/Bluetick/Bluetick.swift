@@ -4035,6 +4035,38 @@ public enum ErrorKind: Equatable, Hashable {
      */
     case io
     /**
+     * A pq_block has an unknown kind byte (spec §14).
+     */
+    case unknownPqKind
+    /**
+     * A pq_block ends before its 38 bytes.
+     */
+    case shortPqBlock
+    /**
+     * A pq_block's chunk index is beyond its object's last chunk.
+     */
+    case pqIndexOutOfRange
+    /**
+     * A pq_block carries a chunk of an epoch the receiver has not reached.
+     */
+    case pqFutureEpoch
+    /**
+     * A pq_block carries a kind the receiver's side never takes in this epoch.
+     */
+    case pqWrongKind
+    /**
+     * A ciphertext chunk reached a side that has not sent its key yet.
+     */
+    case pqUnexpectedChunk
+    /**
+     * The peer's ML-KEM-768 key of the PQ ratchet fails the FIPS 203 check.
+     */
+    case invalidPqKey
+    /**
+     * A header's PQ epoch does not follow the last one mixed.
+     */
+    case invalidPqEpoch
+    /**
      * An argument has the wrong length or value (checked before anything runs).
      */
     case invalidArgument
@@ -4145,11 +4177,27 @@ public struct FfiConverterTypeErrorKind: FfiConverterRustBuffer {
         
         case 39: return .io
         
-        case 40: return .invalidArgument
+        case 40: return .unknownPqKind
         
-        case 41: return .closed
+        case 41: return .shortPqBlock
         
-        case 42: return .other
+        case 42: return .pqIndexOutOfRange
+        
+        case 43: return .pqFutureEpoch
+        
+        case 44: return .pqWrongKind
+        
+        case 45: return .pqUnexpectedChunk
+        
+        case 46: return .invalidPqKey
+        
+        case 47: return .invalidPqEpoch
+        
+        case 48: return .invalidArgument
+        
+        case 49: return .closed
+        
+        case 50: return .other
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -4315,16 +4363,48 @@ public struct FfiConverterTypeErrorKind: FfiConverterRustBuffer {
             writeInt(&buf, Int32(39))
         
         
-        case .invalidArgument:
+        case .unknownPqKind:
             writeInt(&buf, Int32(40))
         
         
-        case .closed:
+        case .shortPqBlock:
             writeInt(&buf, Int32(41))
         
         
-        case .other:
+        case .pqIndexOutOfRange:
             writeInt(&buf, Int32(42))
+        
+        
+        case .pqFutureEpoch:
+            writeInt(&buf, Int32(43))
+        
+        
+        case .pqWrongKind:
+            writeInt(&buf, Int32(44))
+        
+        
+        case .pqUnexpectedChunk:
+            writeInt(&buf, Int32(45))
+        
+        
+        case .invalidPqKey:
+            writeInt(&buf, Int32(46))
+        
+        
+        case .invalidPqEpoch:
+            writeInt(&buf, Int32(47))
+        
+        
+        case .invalidArgument:
+            writeInt(&buf, Int32(48))
+        
+        
+        case .closed:
+            writeInt(&buf, Int32(49))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(50))
         
         }
     }
