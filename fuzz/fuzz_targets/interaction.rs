@@ -165,7 +165,8 @@ fuzz_target!(|data: &[u8]| {
                     if sends >= 600 {
                         break;
                     }
-                    for (me, peer) in [(&mut alice, &mut bob), (&mut bob, &mut alice)] {
+                    for alice_sends in [true, false] {
+                        let (me, peer) = if alice_sends { (&mut alice, &mut bob) } else { (&mut bob, &mut alice) };
                         counter += 1;
                         let body = counter.to_be_bytes().to_vec();
                         let Ok(out) = me.account.encrypt(&peer.address, &body, None) else { continue };
