@@ -81,11 +81,15 @@ fn bare() -> (
     let mut to_bob = SessionRecord::new();
     to_bob.start_session(&alice, &bundle, &mut rng).unwrap();
     let mut to_alice = SessionRecord::new();
-    let hello = to_bob.encrypt(ContentType::Application, b"hello").unwrap();
+    let hello = to_bob
+        .encrypt(ContentType::Application, b"hello", &mut rng)
+        .unwrap();
     to_alice
         .decrypt(&bob, &mut prekeys, &hello.wire, &mut rng)
         .unwrap();
-    let hi = to_alice.encrypt(ContentType::Application, b"hi").unwrap();
+    let hi = to_alice
+        .encrypt(ContentType::Application, b"hi", &mut rng)
+        .unwrap();
     let mut none = InMemoryPreKeyStore::new();
     to_bob
         .decrypt(&alice, &mut none, &hi.wire, &mut rng)
@@ -100,6 +104,7 @@ fn main() {
 
     let steady = accounts(true);
     let (mut to_bob, mut to_alice, bob_identity, mut bob_prekeys, mut rng) = bare();
+    let mut kem_rng = ChaCha20Rng::seed_from_u64(29);
     let round_trip = Pair::new(
         "Account round trip 1KiB (encrypt, decrypt, acknowledge), memory store",
         (
@@ -116,7 +121,9 @@ fn main() {
             "bare_session_encrypt_decrypt",
             Box::new(move |n| {
                 time_iter(n, || {
-                    let m = to_bob.encrypt(ContentType::Application, &BODY).unwrap();
+                    let m = to_bob
+                        .encrypt(ContentType::Application, &BODY, &mut kem_rng)
+                        .unwrap();
                     to_alice
                         .decrypt(&bob_identity, &mut bob_prekeys, &m.wire, &mut rng)
                         .unwrap()

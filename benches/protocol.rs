@@ -103,7 +103,7 @@ impl Party {
 
     fn send(&mut self, body: &[u8]) -> Vec<u8> {
         self.record
-            .encrypt(ContentType::Application, body)
+            .encrypt(ContentType::Application, body, &mut self.rng)
             .expect("encrypt")
             .wire
     }
@@ -437,7 +437,8 @@ fn bench_setup(c: &mut Criterion, since: SystemTime, out: &mut Vec<Outcome>) {
     let hello = a.send(b"hello");
     let responder = ResponderInputs::new(&bob, &hello);
     let (plain, _) = responder.floor(&mut r);
-    assert_eq!(&plain[..7], b"\x01hello\x80");
+    // Revision 3: the plaintext starts with the pq_block carrying Alice's first ek chunk.
+    assert_eq!(&plain[38..45], b"\x01hello\x80");
 
     let (alice, bob, bundle, hello) = (&alice, &bob, &bundle, &hello);
     let (initiator, responder) = (&initiator, &responder);
@@ -503,6 +504,7 @@ fn bench_steady(c: &mut Criterion, since: SystemTime, out: &mut Vec<Outcome>) {
     for (i, (size, label)) in SIZES.iter().enumerate() {
         let (body, padded) = (&bodies[i], &padded[i]);
         let mut sender = alice.record.clone();
+        let mut kem_rng = ChaCha20Rng::seed_from_u64(17);
         pairs.push(
             Pair::new(
                 &format!("steady encrypt {label}"),
@@ -510,7 +512,9 @@ fn bench_steady(c: &mut Criterion, since: SystemTime, out: &mut Vec<Outcome>) {
                     &format!("bluetick_{label}"),
                     Box::new(move |n| {
                         time_iter(n, || {
-                            sender.encrypt(ContentType::Application, body).unwrap()
+                            sender
+                                .encrypt(ContentType::Application, body, &mut kem_rng)
+                                .unwrap()
                         })
                     }) as Timed<'_>,
                 ),
@@ -540,6 +544,112 @@ fn bench_steady(c: &mut Criterion, since: SystemTime, out: &mut Vec<Outcome>) {
         );
     }
     run_group(c, "decrypt", pairs, since, out);
+}
+
+/// The post-quantum ratchet (spec §14, revision 3) against revision 2's floors, whose
+/// associated data (137 bytes: AD, type, 40-byte header) and padding have no pq_block: a
+/// message that carries nothing, and a whole epoch in a strictly alternating chat, whose
+/// floor is revision 2's per-message floor for as many messages plus the three ML-KEM-768
+/// operations of an epoch (KeyGen, Encaps, Decaps).
+fn bench_pq(c: &mut Criterion, since: SystemTime, out: &mut Vec<Outcome>) {
+    let (alice, bob) = steady();
+    let aad = vec![0x5a; 137];
+    let ck = random32(&mut rng(30));
+    let body = [0x42u8; 64];
+    let padded = vec![0x42; padded_len(body.len())];
+    let sealed = floor_seal(&ck, &aad, &padded).0;
+    // Bob is the C side of epoch 1, waiting for Alice's key: his messages carry nothing.
+    let (mut b2, mut a2) = (bob.clone(), alice.clone());
+    let first = b2.send(&body);
+    let second = b2.send(&body);
+    a2.receive(&first);
+    let receiver = a2;
+
+    // One epoch, strictly alternating, from the established pair: count its messages.
+    let epoch_done = |a: &Party, b: &Party| {
+        let mixed = |p: &Party| p.record.current_session().unwrap().pq_last_mixed();
+        mixed(a) >= 1 && mixed(b) >= 1
+    };
+    let (mut a, mut b) = (alice.clone(), bob.clone());
+    let mut messages = 0u32;
+    while !epoch_done(&a, &b) {
+        let m = a.send(&body);
+        b.receive(&m);
+        let r = b.send(&body);
+        a.receive(&r);
+        messages += 2;
+    }
+    eprintln!("pq: one epoch took {messages} messages, strictly alternating");
+    let step = StepInputs::new(&mut rng(31), body.len());
+    let kem_seed = bluetick::primitives::secret::SecretBytes::<64>::from_slice(&[7; 64]).unwrap();
+    let m = Secret32::from_slice(&[9; 32]).unwrap();
+    let (aad, ck, padded, sealed, step, body) = (&aad, &ck, &padded, &sealed, &step, &body);
+    let (alice, bob, receiver, second) = (&alice, &bob, &receiver, &second);
+    let mut sender = bob.record.clone();
+    let mut kem_rng = rng(32);
+
+    let pairs = vec![
+        Pair::new(
+            "pq: encrypt 64B carrying nothing",
+            (
+                "bluetick_pq_nothing_seal",
+                Box::new(move |n| {
+                    time_iter(n, || {
+                        sender
+                            .encrypt(ContentType::Application, body, &mut kem_rng)
+                            .unwrap()
+                    })
+                }) as Timed<'_>,
+            ),
+            (
+                "floor_r2_seal",
+                Box::new(move |n| time_iter(n, || floor_seal(ck, aad, padded))),
+            ),
+        ),
+        Pair::new(
+            "pq: decrypt 64B carrying nothing",
+            ("bluetick_pq_nothing_open", decrypt_fresh(receiver, second)),
+            (
+                "floor_r2_open",
+                Box::new(move |n| time_iter(n, || floor_open(ck, aad, sealed))),
+            ),
+        ),
+        Pair::new(
+            &format!("pq: one epoch, alternating ({messages} msgs, 3 KEM ops)"),
+            (
+                "bluetick_pq_epoch",
+                Box::new(move |n| {
+                    time_batched(
+                        n,
+                        || (alice.clone(), bob.clone()),
+                        |(a, b)| {
+                            while !epoch_done(a, b) {
+                                let m = a.send(body);
+                                b.receive(&m);
+                                let r = b.send(body);
+                                a.receive(&r);
+                            }
+                        },
+                    )
+                }),
+            ),
+            ("floor_r2_epoch", {
+                let mut r = rng(33);
+                Box::new(move |n| {
+                    time_iter(n, || {
+                        for _ in 0..messages {
+                            black_box(floor_seal(ck, aad, padded));
+                            black_box(step.floor(&mut r));
+                        }
+                        let ek = bluetick::primitives::kem768::public_key(&kem_seed);
+                        let (ct, _) = bluetick::primitives::kem768::encapsulate(&ek, &m).unwrap();
+                        bluetick::primitives::kem768::decapsulate(&kem_seed, &ct)
+                    })
+                })
+            }),
+        ),
+    ];
+    run_group(c, "pq", pairs, since, out);
 }
 
 fn bench_ratchet(c: &mut Criterion, since: SystemTime, out: &mut Vec<Outcome>) {
@@ -974,6 +1084,7 @@ fn main() {
     bench_setup(&mut c, since, &mut out);
     bench_steady(&mut c, since, &mut out);
     bench_ratchet(&mut c, since, &mut out);
+    bench_pq(&mut c, since, &mut out);
     bench_skip(&mut c, since, &mut out);
     bench_forged(&mut c, since, &mut out);
     bench_receipts(&mut c, since, &mut out);

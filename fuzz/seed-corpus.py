@@ -36,6 +36,18 @@ for case in json.loads((vectors / "invalid.json").read_text())["cases"]:
     elif kind == "plaintext":
         put("plaintext", bytes.fromhex(case["input"]))
 
+# pq_block: padded pairwise plaintexts from the session vectors (real ek and ct chunks),
+# and op streams that alternate genuine turns so the live session reaches every PQ phase.
+for case in session["cases"]:
+    seen = 0
+    for step in case["steps"]:
+        if "send" in step and step["send"]["pq_block"] != "00" and seen < 4:
+            put("pq_block", bytes.fromhex(step["send"]["padded_plaintext"])[:128])
+            seen += 1
+put("pq_block", bytes([0xC0, 0x40]) * 150)
+put("pq_block", bytes([0xC0, 0x40]) * 80 + bytes([0x80, 38, 0x01, 0, 0, 0, 1, 36]) + bytes(32))
+put("pq_block", bytes([0x00, 6, 0x02, 0, 0, 0, 1, 0]) + bytes([0x20, 1, 0]))
+
 # attachment_decrypt: genuine blobs under the target's fixed key, with their size and digest
 # ahead of them (size || SHA-256 || push step || blob), sealed from the spec by hand.
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM

@@ -28,12 +28,31 @@ pub const MAX_INBOX_TOMBSTONES: u64 = 10_000;
 pub const PADDING_BLOCK: usize = 64;
 /// Length of the AES-256-GCM tag appended to every ciphertext.
 pub const TAG_LEN: usize = 16;
-/// Length of a ratchet message header: `DHs_pub (32) || PN (u32) || N (u32)`.
-pub const HEADER_LEN: usize = 40;
+/// Length of a ratchet message header (revision 3, spec §14):
+/// `DHs_pub (32) || PN (u32) || N (u32) || PE (u32)`.
+pub const HEADER_LEN: usize = 44;
 /// Length of an ML-KEM-1024 encapsulation key.
 pub const KEM_PUBLIC_KEY_LEN: usize = 1568;
 /// Length of an ML-KEM-1024 ciphertext.
 pub const KEM_CIPHERTEXT_LEN: usize = 1568;
+/// Length of an ML-KEM-768 encapsulation key, the PQ ratchet's `ek` (spec §14).
+pub const PQ_EK_LEN: usize = 1184;
+/// Length of an ML-KEM-768 ciphertext, the PQ ratchet's `ct` (spec §14).
+pub const PQ_CT_LEN: usize = 1088;
+/// Bytes of one chunk of `ek` or `ct` in a pq_block (spec §14).
+pub const PQ_CHUNK_LEN: usize = 32;
+/// Chunks of an `ek`: 1184 / 32.
+pub const PQ_EK_CHUNKS: u8 = 37;
+/// Chunks of a `ct`: 1088 / 32.
+pub const PQ_CT_CHUNKS: u8 = 34;
+/// pq_block kind of an `ek` chunk.
+pub const PQ_KIND_EK: u8 = 0x01;
+/// pq_block kind of a `ct` chunk.
+pub const PQ_KIND_CT: u8 = 0x02;
+/// pq_block that carries nothing.
+pub const PQ_KIND_NONE: u8 = 0x00;
+/// Length of a pq_block that carries a chunk: kind, epoch (u32), index, chunk.
+pub const PQ_BLOCK_LEN: usize = 1 + 4 + 1 + PQ_CHUNK_LEN;
 /// Length of the PQXDH associated data (spec §3 step 6).
 pub const ASSOCIATED_DATA_LEN: usize = 96;
 /// Length of a message id (spec §5).
@@ -64,6 +83,10 @@ pub const RECEIPT_CONTEXT: &[u8] = b"Bluetick_Receipt_v1";
 pub const PQXDH_INFO: &[u8] = b"Bluetick_X25519_SHA-256_ML-KEM-1024";
 /// HKDF info of `KDF_RK`.
 pub const RATCHET_INFO: &[u8] = b"Bluetick_Ratchet_v1";
+/// HKDF info prefix of `PQS_e` (spec §14).
+pub const PQ_SECRET_INFO: &[u8] = b"Bluetick_PqRatchet_v1";
+/// HKDF info of `KDF_RK_PQ` (spec §14).
+pub const RATCHET_PQ_INFO: &[u8] = b"Bluetick_Ratchet_PQ_v1";
 /// HKDF info of the message key expansion.
 pub const MESSAGE_KEYS_INFO: &[u8] = b"Bluetick_MessageKeys_v1";
 /// Prefix of the message id hash.

@@ -92,6 +92,22 @@ pub enum ErrorKind {
     StaleDeviceList,
     /// A device, or a device with that identity key, is not on the user's device list.
     DeviceNotListed,
+    /// A pq_block has a kind byte other than 0, 1 or 2 (spec §14).
+    UnknownPqKind,
+    /// A pq_block ends before its 38 bytes.
+    ShortPqBlock,
+    /// A pq_block's chunk index is beyond the object's last chunk.
+    PqIndexOutOfRange,
+    /// A pq_block carries a chunk of an epoch the receiver has not reached.
+    PqFutureEpoch,
+    /// A pq_block carries a kind the receiver's side never takes in this epoch.
+    PqWrongKind,
+    /// A ciphertext chunk reached a side that has not sent its key yet.
+    PqUnexpectedChunk,
+    /// A complete ML-KEM-768 encapsulation key of the PQ ratchet fails the FIPS 203 check.
+    InvalidPqKey,
+    /// A header's `PE` is neither the last mixed epoch nor the next one with its secret held.
+    InvalidPqEpoch,
 }
 
 impl ErrorKind {
@@ -140,6 +156,14 @@ impl ErrorKind {
             Self::InvalidBody => "InvalidBody",
             Self::StaleDeviceList => "StaleDeviceList",
             Self::DeviceNotListed => "DeviceNotListed",
+            Self::UnknownPqKind => "UnknownPqKind",
+            Self::ShortPqBlock => "ShortPqBlock",
+            Self::PqIndexOutOfRange => "PqIndexOutOfRange",
+            Self::PqFutureEpoch => "PqFutureEpoch",
+            Self::PqWrongKind => "PqWrongKind",
+            Self::PqUnexpectedChunk => "PqUnexpectedChunk",
+            Self::InvalidPqKey => "InvalidPqKey",
+            Self::InvalidPqEpoch => "InvalidPqEpoch",
         }
     }
 }
@@ -294,6 +318,9 @@ pub enum EncryptionError {
     /// The sending counter is exhausted.
     #[error("the sending chain's counter is exhausted; start a new session from a fresh bundle")]
     CounterExhausted,
+    /// The peer's PQ ratchet key, checked when it arrived, was refused by encapsulation.
+    #[error("the peer's ML-KEM-768 key of the post-quantum ratchet was refused; start a new session from a fresh bundle")]
+    InvalidPqKey,
 }
 
 impl EncryptionError {
@@ -303,6 +330,7 @@ impl EncryptionError {
             Self::NoSession => ErrorKind::NoSession,
             Self::PlaintextTooLarge { .. } => ErrorKind::PlaintextTooLarge,
             Self::CounterExhausted => ErrorKind::CounterExhausted,
+            Self::InvalidPqKey => ErrorKind::InvalidPqKey,
         }
     }
 }
@@ -352,6 +380,9 @@ pub enum DecryptionError {
     /// Unknown content type inside an authentic message.
     #[error("the plaintext carries unknown content type 0x{0:02x}; upgrade the SDK")]
     UnknownContentType(u8),
+    /// The post-quantum ratchet refused the message (spec §14).
+    #[error("the post-quantum ratchet refused the message: {0}")]
+    Pq(#[from] PqError),
 }
 
 impl DecryptionError {
@@ -368,6 +399,71 @@ impl DecryptionError {
             Self::AuthenticationFailed => ErrorKind::AuthenticationFailed,
             Self::BadPadding => ErrorKind::BadPadding,
             Self::UnknownContentType(_) => ErrorKind::UnknownContentType,
+            Self::Pq(e) => e.kind(),
+        }
+    }
+}
+
+/// An authentic message breaks the post-quantum ratchet's rules (spec §14). The message
+/// fails and nothing changes, the PQ state included; these come only from the peer's own
+/// implementation (the relay cannot forge an authentic message), so a peer that keeps
+/// sending them runs faulty or hostile software.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum PqError {
+    /// An unknown pq_block kind.
+    #[error("the pq_block has unknown kind 0x{0:02x}; the sender's implementation is faulty or newer: upgrade the SDK")]
+    UnknownPqKind(u8),
+    /// A pq_block shorter than its kind needs.
+    #[error("the pq_block is truncated; the sender's implementation is faulty")]
+    ShortPqBlock,
+    /// A chunk index beyond the object.
+    #[error("the pq_block's chunk index {index} is beyond the object's {count} chunks; the sender's implementation is faulty")]
+    PqIndexOutOfRange {
+        /// The index found.
+        index: u8,
+        /// The object's number of chunks.
+        count: u8,
+    },
+    /// A chunk of an epoch this side has not reached.
+    #[error("the pq_block is for PQ epoch {epoch}, after this side's epoch {current}; the sender is out of step")]
+    PqFutureEpoch {
+        /// The chunk's epoch.
+        epoch: u32,
+        /// The receiver's epoch.
+        current: u32,
+    },
+    /// A kind this side never takes in this epoch.
+    #[error("the pq_block carries a chunk kind this side does not take in this epoch; the sender is out of step")]
+    PqWrongKind,
+    /// A ciphertext chunk before this side sent its key.
+    #[error("the pq_block carries a ciphertext chunk before this side made its key; the sender is out of step")]
+    PqUnexpectedChunk,
+    /// The assembled encapsulation key fails the FIPS 203 check.
+    #[error("the peer's ML-KEM-768 encapsulation key fails the FIPS 203 input check; the sender's implementation is faulty")]
+    InvalidPqKey,
+    /// A `PE` that is neither the last mixed epoch nor the next one with its secret held.
+    #[error("the header's PQ epoch {epoch} does not follow this side's last mixed epoch {mixed}; the message is refused before any key is derived")]
+    InvalidPqEpoch {
+        /// The header's `PE`.
+        epoch: u32,
+        /// The receiver's last mixed epoch.
+        mixed: u32,
+    },
+}
+
+impl PqError {
+    /// The flat kind of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::UnknownPqKind(_) => ErrorKind::UnknownPqKind,
+            Self::ShortPqBlock => ErrorKind::ShortPqBlock,
+            Self::PqIndexOutOfRange { .. } => ErrorKind::PqIndexOutOfRange,
+            Self::PqFutureEpoch { .. } => ErrorKind::PqFutureEpoch,
+            Self::PqWrongKind => ErrorKind::PqWrongKind,
+            Self::PqUnexpectedChunk => ErrorKind::PqUnexpectedChunk,
+            Self::InvalidPqKey => ErrorKind::InvalidPqKey,
+            Self::InvalidPqEpoch { .. } => ErrorKind::InvalidPqEpoch,
         }
     }
 }

@@ -28,7 +28,7 @@
 //! let bundle = bluetick::PreKeyBundle::from_bytes(&bundle_bytes)?;
 //! let mut alice_to_bob = SessionRecord::new();
 //! alice_to_bob.start_session(&alice, &bundle, &mut rng)?;
-//! let hello = alice_to_bob.encrypt(ContentType::Application, b"hello Bob")?;
+//! let hello = alice_to_bob.encrypt(ContentType::Application, b"hello Bob", &mut rng)?;
 //!
 //! // Bob decrypts the PreKeyMessage: a new session, one-time prekey consumed.
 //! let mut bob_to_alice = SessionRecord::new();
@@ -37,7 +37,7 @@
 //! assert_eq!(bob_prekeys.one_time_prekey_count(), 0);
 //!
 //! // And answers; Alice's next messages are plain `Message`s.
-//! let reply = bob_to_alice.encrypt(ContentType::Application, b"hi Alice")?;
+//! let reply = bob_to_alice.encrypt(ContentType::Application, b"hi Alice", &mut rng)?;
 //! let got = alice_to_bob.decrypt(&alice, &mut alice_prekeys, &reply.wire, &mut rng)?;
 //! assert_eq!(got.body, b"hi Alice");
 //! assert!(!alice_to_bob.current_session().expect("session").awaiting_reply());
@@ -84,7 +84,9 @@ pub use account::{
 pub use bundle::PreKeyBundle;
 pub use clock::{DisplayKey, LamportClock};
 pub use devices::{DeviceCertificate, DeviceError, DeviceList};
-pub use error::{BundleError, DecodeError, DecryptionError, EncryptionError, ErrorKind, KeyError};
+pub use error::{
+    BundleError, DecodeError, DecryptionError, EncryptionError, ErrorKind, KeyError, PqError,
+};
 pub use identity::{IdentityKey, IdentityKeyPair};
 pub use prekey::{OneTimePreKey, PqPreKey, PqPreKeyKind, SignedPreKey};
 pub use prekey_store::{InMemoryPreKeyStore, PreKeyStore, PreKeyUse};

@@ -5,7 +5,7 @@ use rand_core::CryptoRng;
 use zeroize::Zeroize;
 
 use crate::constants::{
-    ASSOCIATED_DATA_LEN, HEADER_LEN, KEM_CIPHERTEXT_LEN, MAX_PLAINTEXT, TAG_LEN,
+    ASSOCIATED_DATA_LEN, HEADER_LEN, KEM_CIPHERTEXT_LEN, MAX_PLAINTEXT, PQ_BLOCK_LEN, TAG_LEN,
 };
 
 /// The longest PreKeyMessage prefix: type, IK, EK, two ids, flag, OPK id, CT.
@@ -16,6 +16,7 @@ use crate::primitives::kdf::sha256;
 use crate::ratchet::double_ratchet::DoubleRatchet;
 use crate::wire::message::Message;
 use crate::wire::plaintext::{self, ContentType};
+use crate::wire::pq_block::PqChunk;
 use crate::wire::prekey_message::PreKeyPrefix;
 use crate::wire::MessageId;
 
@@ -52,18 +53,21 @@ impl OutgoingMessage {
 pub struct SendTrace {
     /// The framed and padded plaintext.
     pub padded_plaintext: Vec<u8>,
-    /// The 40-byte header.
-    pub header: [u8; 40],
+    /// The 44-byte header.
+    pub header: [u8; HEADER_LEN],
     /// The message key `MK`.
     pub message_key: [u8; 32],
+    /// The chunk the message's pq_block carries, if any.
+    pub pq_chunk: Option<PqChunk>,
 }
 
 impl Default for SendTrace {
     fn default() -> Self {
         Self {
             padded_plaintext: Vec::new(),
-            header: [0; 40],
+            header: [0; HEADER_LEN],
             message_key: [0; 32],
+            pq_chunk: None,
         }
     }
 }
@@ -74,6 +78,7 @@ impl core::fmt::Debug for SendTrace {
             padded_plaintext,
             header: _,
             message_key: _,
+            pq_chunk: _,
         } = self;
         f.debug_struct("SendTrace")
             .field("padded_plaintext_len", &padded_plaintext.len())
@@ -104,17 +109,29 @@ impl Session {
         self.pending_prekey.is_some()
     }
 
+    /// The post-quantum ratchet's current epoch (spec §14; epochs count from 1).
+    pub fn pq_epoch(&self) -> u32 {
+        self.ratchet.pq.epoch
+    }
+
+    /// The last PQ epoch mixed into this side's root chain (`PEm`, 0 until the first).
+    pub fn pq_last_mixed(&self) -> u32 {
+        self.ratchet.pq.mixed
+    }
+
     /// Number of skipped message keys stored.
     pub fn skipped_key_count(&self) -> usize {
         self.ratchet.skipped.len()
     }
 
     /// Encrypts into one buffer: the PreKeyMessage prefix if pending, the header, and the
-    /// padded plaintext, which is encrypted in place. Fills `trace` if given.
-    pub(crate) fn encrypt(
+    /// padded plaintext with its pq_block, which is encrypted in place. KEM randomness is
+    /// drawn from `rng` when the PQ ratchet needs it (spec §14). Fills `trace` if given.
+    pub(crate) fn encrypt<R: CryptoRng + ?Sized>(
         &mut self,
         content_type: ContentType,
         body: &[u8],
+        rng: &mut R,
         trace: Option<&mut SendTrace>,
     ) -> Result<OutgoingMessage, EncryptionError> {
         if body.len() > MAX_PLAINTEXT {
@@ -126,26 +143,31 @@ impl Session {
             0
         };
         let mut wire = Vec::with_capacity(
-            prefix_len + 1 + HEADER_LEN + plaintext::padded_len(body.len()) + TAG_LEN,
+            prefix_len
+                + 1
+                + HEADER_LEN
+                + plaintext::padded_len_pq(PQ_BLOCK_LEN, body.len())
+                + TAG_LEN,
         );
         if let Some(prefix) = &self.pending_prekey {
             prefix.write(&mut wire);
         }
         let want_trace = trace.is_some();
         let mut padded_copy = Vec::new();
-        let sealed = self
-            .ratchet
-            .encrypt(&self.associated_data, &mut wire, |buf| {
-                let start = buf.len();
-                plaintext::pad_into(buf, content_type, body);
-                if want_trace {
-                    padded_copy = buf.get(start..).unwrap_or_default().to_vec();
-                }
-            })?;
+        let sealed =
+            self.ratchet
+                .encrypt(&self.associated_data, &mut wire, rng, |buf, chunk| {
+                    let start = buf.len();
+                    plaintext::pad_pq_into(buf, chunk, content_type, body);
+                    if want_trace {
+                        padded_copy = buf.get(start..).unwrap_or_default().to_vec();
+                    }
+                })?;
         if let Some(t) = trace {
             t.padded_plaintext = padded_copy;
             t.header = sealed.header;
             t.message_key = *sealed.message_key.key.expose();
+            t.pq_chunk = sealed.pq_chunk;
         }
         Ok(OutgoingMessage { wire })
     }
@@ -157,16 +179,21 @@ impl Session {
         message: &Message<'_>,
         rng: &mut R,
     ) -> Result<(ContentType, Vec<u8>), DecryptionError> {
-        // Unframing is checked before the state is committed, so a malformed plaintext
-        // cannot advance the ratchet either.
+        // Unframing, the pq_block and the content type are checked before the state is
+        // committed, so a malformed plaintext cannot advance either ratchet (spec §14's order:
+        // the DH step, decrypt, the pq_block, the content, commit).
         let (padded, change) = self.ratchet.decrypt(
             &self.associated_data,
             &message.header,
             message.header_bytes,
             message.ciphertext,
         )?;
-        let out = plaintext::unpad_owned(padded)?;
-        self.ratchet.commit(change, rng)?;
+        let framed = plaintext::unpad_pq_owned(padded)?;
+        let pq_update = self.ratchet.judge_pq(framed.chunk.as_ref())?;
+        let content_type = ContentType::from_byte(framed.content_type)
+            .ok_or(DecryptionError::UnknownContentType(framed.content_type))?;
+        let out = (content_type, framed.body);
+        self.ratchet.commit(change, pq_update, rng)?;
         // Only the peer holds the keys to what just decrypted: it has our session.
         self.pending_prekey = None;
         Ok(out)

@@ -79,10 +79,15 @@ impl SessionRecord {
     }
 
     /// Moves the current session (if any) to the archive, dropping the oldest beyond 40.
+    /// Only the most recently archived session may still take a ratchet step (spec §4), so
+    /// only it keeps its post-quantum ratchet state (spec §14).
     pub fn archive_current_session(&mut self) {
         if let Some(s) = self.current.take() {
             self.archived.push_front(s);
             self.archived.truncate(MAX_ARCHIVED_SESSIONS);
+            for older in self.archived.iter_mut().skip(1) {
+                older.ratchet.pq.drop_state();
+            }
         }
     }
 
@@ -101,31 +106,36 @@ impl SessionRecord {
         Ok(())
     }
 
-    /// Encrypts `body` in the current session.
-    pub fn encrypt(
+    /// Encrypts `body` in the current session. The post-quantum ratchet draws its KEM
+    /// randomness from `rng` on the messages that need it (spec §14: a 64-byte key seed on
+    /// the first message of an epoch at the side that sends the key, 32 bytes at the side
+    /// that encapsulates); most messages draw nothing.
+    pub fn encrypt<R: CryptoRng + ?Sized>(
         &mut self,
         content_type: ContentType,
         body: &[u8],
+        rng: &mut R,
     ) -> Result<OutgoingMessage, EncryptionError> {
         self.current
             .as_mut()
             .ok_or(EncryptionError::NoSession)?
-            .encrypt(content_type, body, None)
+            .encrypt(content_type, body, rng, None)
     }
 
     /// [`SessionRecord::encrypt`], also returning the intermediate values that the test
     /// vectors record.
-    pub fn encrypt_with_trace(
+    pub fn encrypt_with_trace<R: CryptoRng + ?Sized>(
         &mut self,
         content_type: ContentType,
         body: &[u8],
+        rng: &mut R,
     ) -> Result<(OutgoingMessage, SendTrace), EncryptionError> {
         let mut trace = SendTrace::default();
         let out = self
             .current
             .as_mut()
             .ok_or(EncryptionError::NoSession)?
-            .encrypt(content_type, body, Some(&mut trace))?;
+            .encrypt(content_type, body, rng, Some(&mut trace))?;
         Ok((out, trace))
     }
 

@@ -11,27 +11,45 @@
 //!            || has_DHr (flag) || [DHr (32)]
 //!            || has_CKs (flag) || [CKs (32) || Ns (u32)]
 //!            || has_CKr (flag) || [CKr (32) || Nr (u32)]
-//!            || PN (u32)
+//!            || PN (u32) || pq
 //!            || skipped (u16, <= 2000) || (ratchet key (32) || N (u32) || MK (32))*
+//! pq       = initiator (flag) || epoch (u32, >= 1) || PEm (u32)
+//!            || has_pending (flag) || [pending epoch (u32) || PQS (32)]
+//!            || state (u8) || state fields
+//! state    = 0 Unsampled
+//!          | 1 SendingEk: seed (64) || ek (1184) || next (u8, < 37) || chunks (of ct)
+//!          | 2 WaitingEk: chunks (of ek)
+//!          | 3 EkReady:   ek (1184)
+//!          | 4 SendingCt: ct (1088) || PQS (32) || next (u8, < 34)
+//!          | 5 Dropped (an archived session that no longer keeps PQ state)
+//! chunks   = held (u64, bit i: chunk i held) || chunk (32) for each bit set, in index order
 //! ```
+//!
+//! The PQ state is part of the session's state (spec §14): it is written with every
+//! message, in the same row, so a crash keeps the two ratchets in step.
 //!
 //! Derived values (the identity's X25519 form, the DHs public key) are stored with the keys
 //! they come from. The account reads its sessions back from its own sealed store and trusts
 //! them, so loading costs no curve arithmetic; [`SessionRecord::from_bytes`], which takes
 //! bytes from a caller, checks each against what it is derived from. A fresh responder
-//! session is 440 bytes.
+//! session is 489 bytes (about 50 of them the PQ ratchet, holding one chunk).
 
 use zeroize::Zeroizing;
 
 use crate::codec::{Reader, Writer};
-use crate::constants::{KEM_CIPHERTEXT_LEN, MAX_ARCHIVED_SESSIONS, MAX_STORED_SKIPPED};
+use crate::constants::{
+    KEM_CIPHERTEXT_LEN, MAX_ARCHIVED_SESSIONS, MAX_STORED_SKIPPED, PQ_CHUNK_LEN, PQ_CT_CHUNKS,
+    PQ_CT_LEN, PQ_EK_CHUNKS, PQ_EK_LEN,
+};
 use crate::error::DecodeError;
 use crate::identity::IdentityKey;
-use crate::primitives::secret::Secret32;
+use crate::primitives::kem768;
+use crate::primitives::secret::{Secret32, SecretBytes};
 use crate::primitives::x25519::X25519KeyPair;
 use crate::ratchet::chain_key::ChainKey;
 use crate::ratchet::double_ratchet::DoubleRatchet;
 use crate::ratchet::message_key::MessageKey;
+use crate::ratchet::pq_ratchet::{Chunks, EpochState, PqRatchet};
 use crate::ratchet::root_key::RootKey;
 use crate::ratchet::skipped_keys::{SkippedKey, SkippedKeys};
 use crate::session::Session;
@@ -39,9 +57,10 @@ use crate::session_record::SessionRecord;
 use crate::wire::prekey_message::PreKeyPrefix;
 
 /// The version byte of the current serialization.
-/// `0x02`: revision 2's 96-byte associated data (`0x01` records, with revision 1's 98-byte
-/// form, are not read: revision 1 has no deployed users).
-pub const SESSION_RECORD_VERSION: u8 = 0x02;
+/// `0x03`: revision 3, with the post-quantum ratchet's state (spec §14). Earlier versions
+/// (`0x02`, revision 2's sessions; `0x01`, revision 1's) are not read: neither revision has
+/// deployed users, and a revision-2 session cannot speak revision 3's Messages.
+pub const SESSION_RECORD_VERSION: u8 = 0x03;
 const WHAT: &str = "session record";
 
 /// Counts the bytes a serialization would write.
@@ -97,6 +116,146 @@ fn write_state(s: &Session, out: &mut impl Writer) {
     put_chain(out, r.sending.as_ref());
     put_chain(out, r.receiving.as_ref());
     out.put_u32(r.previous_count);
+    write_pq(&r.pq, out);
+}
+
+fn write_pq(pq: &PqRatchet, out: &mut impl Writer) {
+    put_flag(out, pq.initiator);
+    out.put_u32(pq.epoch);
+    out.put_u32(pq.mixed);
+    put_flag(out, pq.pending.is_some());
+    if let Some((epoch, secret)) = &pq.pending {
+        out.put_u32(*epoch);
+        out.put(secret.expose());
+    }
+    match &pq.state {
+        EpochState::Unsampled => out.put_u8(0),
+        EpochState::SendingEk { seed, ek, next, ct } => {
+            out.put_u8(1);
+            out.put(seed.expose());
+            out.put(&ek[..]);
+            out.put_u8(*next);
+            put_chunks(out, ct);
+        }
+        EpochState::WaitingEk { ek } => {
+            out.put_u8(2);
+            put_chunks(out, ek);
+        }
+        EpochState::EkReady { ek } => {
+            out.put_u8(3);
+            out.put(&ek[..]);
+        }
+        EpochState::SendingCt { ct, secret, next } => {
+            out.put_u8(4);
+            out.put(&ct[..]);
+            out.put(secret.expose());
+            out.put_u8(*next);
+        }
+        EpochState::Dropped => out.put_u8(5),
+    }
+}
+
+fn bad_pq() -> DecodeError {
+    DecodeError::InvalidValue {
+        what: "session record post-quantum ratchet state",
+    }
+}
+
+/// The chunks held so far: the mask, then only the chunks it names, in index order (a
+/// fresh epoch costs 8 bytes, not a whole key).
+fn put_chunks<const N: usize>(out: &mut impl Writer, chunks: &Chunks<N>) {
+    out.put_u64(chunks.held);
+    for (index, chunk) in chunks.bytes.chunks_exact(PQ_CHUNK_LEN).enumerate() {
+        if chunks.held & (1u64 << index) != 0 {
+            out.put(chunk);
+        }
+    }
+}
+
+fn read_chunks<const N: usize>(r: &mut Reader<'_>) -> Result<Chunks<N>, DecodeError> {
+    let held = r.u64()?;
+    if held & !Chunks::<N>::full_mask() != 0 {
+        return Err(bad_pq());
+    }
+    let mut bytes = Box::new([0u8; N]);
+    for (index, chunk) in bytes.chunks_exact_mut(PQ_CHUNK_LEN).enumerate() {
+        if held & (1u64 << index) != 0 {
+            chunk.copy_from_slice(r.take(PQ_CHUNK_LEN)?);
+        }
+    }
+    Ok(Chunks { bytes, held })
+}
+
+fn read_pq(r: &mut Reader<'_>, source: Source) -> Result<PqRatchet, DecodeError> {
+    let initiator = r.flag()?;
+    let epoch = r.u32()?;
+    let mixed = r.u32()?;
+    let pending = if r.flag()? {
+        let e = r.u32()?;
+        Some((e, secret(r)?))
+    } else {
+        None
+    };
+    let state = match r.u8()? {
+        0 => EpochState::Unsampled,
+        1 => {
+            let mut seed_bytes = r.array::<64>()?;
+            let seed = SecretBytes::from_array(&mut seed_bytes);
+            let ek = Box::new(r.array::<PQ_EK_LEN>()?);
+            let next = r.u8()?;
+            if next >= PQ_EK_CHUNKS {
+                return Err(bad_pq());
+            }
+            let ct = read_chunks(r)?;
+            // Bytes from a caller: the key must be the one the seed makes.
+            if source == Source::Caller && *kem768::public_key(&seed) != *ek {
+                return Err(stored_key_mismatch());
+            }
+            EpochState::SendingEk { seed, ek, next, ct }
+        }
+        2 => EpochState::WaitingEk {
+            ek: read_chunks(r)?,
+        },
+        3 => EpochState::EkReady {
+            ek: Box::new(r.array::<PQ_EK_LEN>()?),
+        },
+        4 => {
+            let ct = Box::new(r.array::<PQ_CT_LEN>()?);
+            let secret = secret(r)?;
+            let next = r.u8()?;
+            if next >= PQ_CT_CHUNKS {
+                return Err(bad_pq());
+            }
+            EpochState::SendingCt { ct, secret, next }
+        }
+        5 => EpochState::Dropped,
+        _ => return Err(bad_pq()),
+    };
+    let pq = PqRatchet {
+        initiator,
+        epoch,
+        state,
+        mixed,
+        pending,
+    };
+    // The state must be one the rules can reach: epochs count from 1, a side's state is of
+    // its role in the epoch, and a pending secret is that of the epoch just completed.
+    let e_side = pq.is_e_side(epoch);
+    let role_ok = match pq.state {
+        EpochState::Unsampled | EpochState::SendingEk { .. } => e_side,
+        EpochState::WaitingEk { .. }
+        | EpochState::EkReady { .. }
+        | EpochState::SendingCt { .. } => !e_side,
+        EpochState::Dropped => true,
+    };
+    let pending_ok = pq
+        .pending
+        .as_ref()
+        .is_none_or(|(e, _)| e.checked_add(1) == Some(epoch));
+    if epoch == 0 || mixed >= epoch || !role_ok || !pending_ok {
+        return Err(bad_pq());
+    }
+    Ok(pq)
 }
 
 fn write_session(s: &Session, out: &mut impl Writer) {
@@ -191,6 +350,7 @@ fn read_state(r: &mut Reader<'_>, source: Source) -> Result<Session, DecodeError
     let sending = read_chain(r)?;
     let receiving = read_chain(r)?;
     let previous_count = r.u32()?;
+    let pq = read_pq(r, source)?;
     Ok(Session {
         remote_identity,
         associated_data,
@@ -205,6 +365,7 @@ fn read_state(r: &mut Reader<'_>, source: Source) -> Result<Session, DecodeError
             receiving,
             previous_count,
             skipped: SkippedKeys::default(),
+            pq,
         },
     })
 }

@@ -207,7 +207,7 @@ impl RawPeer {
     fn send_receipt_body(&mut self, to: &Address, body: &[u8]) -> Vec<u8> {
         let record = self.sessions.get_mut(to).unwrap();
         record
-            .encrypt(bluetick::ContentType::Receipt, body)
+            .encrypt(bluetick::ContentType::Receipt, body, &mut self.rng)
             .unwrap()
             .wire
     }

@@ -239,7 +239,7 @@ impl RawAlice {
 
     fn send(&mut self, body: &[u8]) -> Vec<u8> {
         self.record
-            .encrypt(ContentType::Application, body)
+            .encrypt(ContentType::Application, body, &mut os_rng())
             .unwrap()
             .wire
     }

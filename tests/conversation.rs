@@ -284,9 +284,11 @@ fn empty_and_large_bodies_round_trip() {
     for len in [0usize, 1, 61, 62, 63, 64, 16 * 1024, 1 << 20] {
         let body = vec![0xA5u8; len];
         let m = alice.send(&body);
-        // Padding: 1 content-type byte + body + 0x80, rounded up to 64, plus header and tag.
-        let padded = (len + 2).div_ceil(64) * 64;
-        assert_eq!(m.wire.len(), 1 + 40 + padded + 16);
+        // Padding: a 38-byte pq_block (Alice still sends her epoch-1 key in chunks: Bob
+        // has sent no ciphertext chunk yet), 1 content-type byte + body + 0x80, rounded up
+        // to 64, plus the 44-byte header and the tag.
+        let padded = (38 + len + 2).div_ceil(64) * 64;
+        assert_eq!(m.wire.len(), 1 + 44 + padded + 16);
         assert_eq!(bob.receive(&m.wire).unwrap().body, body);
     }
 }
@@ -299,6 +301,7 @@ fn a_body_over_16_mib_is_refused() {
         .encrypt(
             bluetick::ContentType::Application,
             &vec![0u8; 16 * 1024 * 1024 + 1],
+            &mut crate::common::rng(1),
         )
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::PlaintextTooLarge);

@@ -137,7 +137,11 @@ fn message_content_and_message_keys_are_not_in_debug_output() {
     let secret_text = b"the launch code is 0000";
     let (out, trace) = alice
         .record
-        .encrypt_with_trace(bluetick::ContentType::Application, secret_text)
+        .encrypt_with_trace(
+            bluetick::ContentType::Application,
+            secret_text,
+            &mut alice.rng,
+        )
         .unwrap();
     let trace_text = format!("{trace:?}");
     assert_not_leaked(&trace_text, &trace.message_key, "message key");

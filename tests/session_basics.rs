@@ -232,6 +232,7 @@ fn older_archived_sessions_take_no_new_ratchet_step() {
         .encrypt(
             bluetick::ContentType::Application,
             b"new chain, old session",
+            &mut common::rng(7),
         )
         .unwrap();
     let before = snapshot(&bob);
@@ -256,6 +257,7 @@ fn the_most_recently_archived_session_may_take_a_new_ratchet_step() {
         .encrypt(
             bluetick::ContentType::Application,
             b"first session, new chain",
+            &mut common::rng(7),
         )
         .unwrap();
     assert_eq!(

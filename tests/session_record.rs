@@ -100,8 +100,9 @@ fn corrupt_records_are_rejected_with_typed_errors_never_a_panic() {
         SessionRecord::from_bytes(&longer).unwrap_err().kind(),
         ErrorKind::TrailingBytes
     );
-    // Version 1 (revision 1's 98-byte AD) and unknown versions are refused.
-    for version in [1u8, 3] {
+    // Version 1 (revision 1's 98-byte AD), version 2 (revision 2, without the PQ ratchet)
+    // and unknown versions are refused.
+    for version in [1u8, 2, 4] {
         let mut other = bytes.clone();
         other[0] = version;
         assert_eq!(

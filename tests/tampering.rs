@@ -160,8 +160,8 @@ fn parsers_reject_malformed_input() {
 #[test]
 fn over_long_message_is_rejected_before_decryption() {
     let mut wire = vec![0x11];
-    wire.extend_from_slice(&[0u8; 40]);
-    wire.resize(1 + 40 + 16 * 1024 * 1024 + 64 + 16 + 1, 0);
+    wire.extend_from_slice(&[0u8; 44]);
+    wire.resize(1 + 44 + 16 * 1024 * 1024 + 64 + 16 + 1, 0);
     assert_eq!(
         Message::parse(&wire).unwrap_err(),
         DecodeError::MessageTooLong

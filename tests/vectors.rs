@@ -16,8 +16,7 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 use vectors_gen::{
-    evaluate_invalid, generate_all, play, pqxdh_case, ratchet_keys, receipt_case, script_of, unh,
-    FILES,
+    evaluate_invalid, generate_all, play, pqxdh_case, receipt_case, script_of, unh, Keys, FILES,
 };
 
 fn dir() -> PathBuf {
@@ -110,12 +109,11 @@ fn session_vectors_replay_every_wire_byte() {
     let cases = load("session.json")["cases"].as_array().unwrap().clone();
     assert!(cases.len() >= 6);
     for case in cases {
-        let (alice, bob) = (ratchet_keys(&case, "alice"), ratchet_keys(&case, "bob"));
-        let (steps, used_a, used_b) = play(&case["pqxdh"], &alice, &bob, &script_of(&case));
+        let keys = Keys::of_case(&case);
+        let (steps, used) = play(&case["pqxdh"], &keys, &script_of(&case));
         assert_eq!(
-            (used_a, used_b),
-            (alice.len(), bob.len()),
-            "{}: every recorded ratchet key is used",
+            used, keys,
+            "{}: every recorded ratchet key and KEM input is used",
             case["name"]
         );
         assert_eq!(&Value::Array(steps), &case["steps"], "{}", case["name"]);
@@ -172,7 +170,7 @@ fn invalid_vectors_are_rejected_with_the_named_error() {
 #[test]
 fn attachment_vectors_replay() {
     let file = load("attachments.json");
-    assert_eq!(file["revision"], 2);
+    assert_eq!(file["revision"], 3);
     let cases = file["cases"].as_array().unwrap().clone();
     let sizes: Vec<u64> = cases.iter().map(|c| c["size"].as_u64().unwrap()).collect();
     for required in [0, 1, 65_535, 65_536, 65_537, 1_000_000] {

@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from kyber_py.ml_kem import ML_KEM_1024
+from kyber_py.ml_kem import ML_KEM_1024, ML_KEM_768
 
 # --- Constants (spec §1-§8) -----------------------------------------------------------
 
@@ -51,6 +51,8 @@ DEVICE_CERTIFICATE_CONTEXT = b"Bluetick_DeviceCertificate_v1"
 DEVICE_LIST_CONTEXT = b"Bluetick_DeviceList_v1"
 MAX_USER_ID_LEN = 64
 MAX_DEVICES = 16
+PQ_SECRET_INFO = b"Bluetick_PqRatchet_v1"
+RATCHET_PQ_INFO = b"Bluetick_Ratchet_PQ_v1"
 
 EC_TAG = 0x05
 KEM_TAG = 0x0A
@@ -58,7 +60,7 @@ MESSAGE_TYPE = 0x11
 PREKEY_MESSAGE_TYPE = 0x12
 BUNDLE_VERSION = 0x01
 
-HEADER_LEN = 40
+HEADER_LEN = 44  # revision 3 (spec §14): DHs || PN || N || PE
 TAG_LEN = 16
 KEM_EK_LEN = 1568
 KEM_CT_LEN = 1568
@@ -73,8 +75,17 @@ APPLICATION_BODY_PREFIX = 16
 MAX_SKIP = 2000
 MAX_STORED_SKIPPED = 2000
 MAX_BODY = 16 * 1024 * 1024
-# The largest ciphertext a 16 MiB body can produce: framing rounds up to 64, plus the tag.
-MAX_CIPHERTEXT = (MAX_BODY + 2 + PAD_BLOCK - 1) // PAD_BLOCK * PAD_BLOCK + TAG_LEN
+# The PQ ratchet (spec §14): ML-KEM-768, objects sent in 32-byte chunks inside pq_blocks.
+PQ_EK_LEN = 1184
+PQ_CT_LEN = 1088
+PQ_CHUNK = 32
+PQ_EK_CHUNKS = PQ_EK_LEN // PQ_CHUNK  # 37
+PQ_CT_CHUNKS = PQ_CT_LEN // PQ_CHUNK  # 34
+PQ_KIND_NONE, PQ_KIND_EK, PQ_KIND_CT = 0x00, 0x01, 0x02
+PQ_BLOCK_LEN = 38
+# The largest ciphertext a 16 MiB body can produce: a 38-byte pq_block, the content type,
+# the body and 0x80, rounded up to 64, plus the tag.
+MAX_CIPHERTEXT = (PQ_BLOCK_LEN + MAX_BODY + 2 + PAD_BLOCK - 1) // PAD_BLOCK * PAD_BLOCK + TAG_LEN
 
 SIGNED_RECEIPT_KINDS = (0x01, 0x02)
 DENIABLE_RECEIPT_KINDS = (0x81, 0x82)
@@ -272,6 +283,34 @@ def kem_decaps(dk: bytes, ciphertext: bytes) -> bytes:
     return ML_KEM_1024.decaps(dk, ciphertext)
 
 
+# --- ML-KEM-768 for the PQ ratchet (spec §14) ------------------------------------------------
+
+def kem768_keygen(seed: bytes) -> tuple[bytes, bytes]:
+    if len(seed) != 64:
+        raise ValueError("ML-KEM seed must be 64 bytes")
+    return ML_KEM_768._keygen_internal(seed[:32], seed[32:])
+
+
+def check_kem768_key(ek: bytes) -> None:
+    """FIPS 203 §7.2 input check for ML-KEM-768 (k = 3): every coefficient of t-hat < q."""
+    if len(ek) != PQ_EK_LEN:
+        raise Reject("InvalidPqKey", f"length {len(ek)}")
+    for i in range(0, 384 * 3, 3):
+        b0, b1, b2 = ek[i], ek[i + 1], ek[i + 2]
+        if (b0 | (b1 & 0x0F) << 8) >= KEM_Q or ((b1 >> 4) | b2 << 4) >= KEM_Q:
+            raise Reject("InvalidPqKey", f"coefficient >= q at byte {i}")
+
+
+def kem768_encaps(ek: bytes, m: bytes) -> tuple[bytes, bytes]:
+    check_kem768_key(ek)
+    shared, ciphertext = ML_KEM_768._encaps_internal(ek, m)
+    return ciphertext, shared
+
+
+def kem768_decaps(dk: bytes, ciphertext: bytes) -> bytes:
+    return ML_KEM_768.decaps(dk, ciphertext)
+
+
 # --- Prekey bundle (spec §2, FORMAT.md) ------------------------------------------------------
 
 @dataclass
@@ -416,6 +455,18 @@ def kdf_ck(chain_key: bytes) -> tuple[bytes, bytes]:
     return hmac_sha256(chain_key, b"\x01"), hmac_sha256(chain_key, b"\x02")
 
 
+def kdf_rk_pq(root_key: bytes, dh_output: bytes, pq_secret: bytes) -> tuple[bytes, bytes]:
+    """KDF_RK_PQ (spec §14): HKDF(RK, dh || pqs, "Bluetick_Ratchet_PQ_v1", 64)."""
+    out = hkdf(root_key, dh_output + pq_secret, RATCHET_PQ_INFO, 64)
+    return out[:32], out[32:]
+
+
+def pq_secret(shared: bytes, epoch: int, ek: bytes, ct: bytes) -> bytes:
+    """PQS_e (spec §14)."""
+    info = PQ_SECRET_INFO + u32(epoch) + sha256(ek) + sha256(ct)
+    return hkdf(ZERO32, shared, info, 32)
+
+
 def expand_message_key(message_key: bytes) -> tuple[bytes, bytes]:
     out = hkdf(ZERO32, message_key, MESSAGE_KEYS_INFO, 44)
     return out[:32], out[32:]
@@ -456,12 +507,58 @@ def run_invalid_application_body(inp) -> None:
     parse_application_body(body)
 
 
-def encode_header(dh: bytes, pn: int, n: int) -> bytes:
-    return dh + u32(pn) + u32(n)
+def encode_header(dh: bytes, pn: int, n: int, pe: int) -> bytes:
+    return dh + u32(pn) + u32(n) + u32(pe)
 
 
-def decode_header(header: bytes) -> tuple[bytes, int, int]:
-    return header[:32], struct.unpack(">I", header[32:36])[0], struct.unpack(">I", header[36:40])[0]
+def decode_header(header: bytes) -> tuple[bytes, int, int, int]:
+    pn, n, pe = struct.unpack(">III", header[32:44])
+    return header[:32], pn, n, pe
+
+
+# --- pq_block and the pairwise framing (spec §14) -------------------------------------------
+
+def encode_pq_block(chunk) -> bytes:
+    """chunk: None or (kind, epoch, index, 32 bytes)."""
+    if chunk is None:
+        return bytes([PQ_KIND_NONE])
+    kind, epoch, index, data = chunk
+    return bytes([kind]) + u32(epoch) + bytes([index]) + data
+
+
+def pad_pairwise(chunk, content_type: int, body: bytes) -> bytes:
+    framed = encode_pq_block(chunk) + bytes([content_type]) + body + b"\x80"
+    return framed + bytes(-len(framed) % PAD_BLOCK)
+
+
+def unpad_pairwise(padded: bytes):
+    """-> (chunk or None, content type byte, body): the padding first, then the pq_block's
+    structure (step 1 of spec §14), then the content type byte, judged later."""
+    if len(padded) == 0 or len(padded) % PAD_BLOCK:
+        raise Reject("BadPadding", f"length {len(padded)}")
+    content = padded.rstrip(b"\x00")
+    if not content.endswith(b"\x80"):
+        raise Reject("BadPadding", "no 0x80 marker")
+    framed = content[:-1]
+    if not framed:
+        raise Reject("ShortPqBlock", "no pq_block")
+    kind = framed[0]
+    if kind == PQ_KIND_NONE:
+        chunk, rest = None, framed[1:]
+    elif kind in (PQ_KIND_EK, PQ_KIND_CT):
+        if len(framed) < PQ_BLOCK_LEN:
+            raise Reject("ShortPqBlock", f"{len(framed)} bytes")
+        epoch = struct.unpack(">I", framed[1:5])[0]
+        index = framed[5]
+        count = PQ_EK_CHUNKS if kind == PQ_KIND_EK else PQ_CT_CHUNKS
+        if index >= count:
+            raise Reject("PqIndexOutOfRange", f"index {index} of {count}")
+        chunk, rest = (kind, epoch, index, framed[6:38]), framed[38:]
+    else:
+        raise Reject("UnknownPqKind", f"0x{kind:02x}")
+    if not rest:
+        raise Reject("BadPadding", "no content type")
+    return chunk, rest[0], rest[1:]
 
 
 def message_id(wire: bytes) -> bytes:
@@ -527,6 +624,109 @@ def prekey_message_prefix(alice_identity: bytes, ephemeral_public: bytes, bundle
     return out + kem_ciphertext
 
 
+# --- The PQ ratchet's per-side state (spec §14) ------------------------------------------------
+
+@dataclass
+class PqState:
+    """One side's epoch state. `phase` is one of "unsampled", "sending_ek" (E side),
+    "waiting_ek", "ek_ready", "sending_ct" (C side)."""
+    initiator: bool
+    epoch: int = 1
+    phase: str = ""
+    mixed: int = 0  # PEm
+    pending: Optional[tuple] = None  # (e, PQS_e) at the E side after Decaps
+    seed: Optional[bytes] = None
+    ek: Optional[bytes] = None
+    dk: Optional[bytes] = None
+    ct: Optional[bytes] = None
+    secret: Optional[bytes] = None
+    next: int = 0
+    chunks: dict = field(default_factory=dict)  # index -> 32 bytes of the object received
+
+    def __post_init__(self):
+        if not self.phase:
+            self.phase = "unsampled" if self.e_side() else "waiting_ek"
+
+    def e_side(self) -> bool:
+        """Alice is the E side of odd epochs, Bob of even ones."""
+        return (self.epoch % 2 == 1) == self.initiator
+
+    def start_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+        self.seed = self.ek = self.dk = self.ct = self.secret = None
+        self.next = 0
+        self.chunks = {}
+        self.phase = "unsampled" if self.e_side() else "waiting_ek"
+
+    def next_chunk(self, draw_seed: Callable, draw_m: Callable):
+        """The chunk this side's next message carries (KEM randomness drawn lazily)."""
+        e = self.epoch
+        if self.phase == "unsampled":
+            self.seed = draw_seed()
+            self.ek, self.dk = kem768_keygen(self.seed)
+            self.phase, self.next, self.chunks = "sending_ek", 0, {}
+        if self.phase == "sending_ek":
+            if self.chunks:  # a ct chunk has arrived: carry nothing
+                return None
+            i = self.next
+            self.next = (i + 1) % PQ_EK_CHUNKS
+            return (PQ_KIND_EK, e, i, self.ek[i * PQ_CHUNK:(i + 1) * PQ_CHUNK])
+        if self.phase == "ek_ready":
+            m = draw_m()
+            self.ct, shared = kem768_encaps(self.ek, m)
+            self.secret = pq_secret(shared, e, self.ek, self.ct)
+            self.phase, self.next = "sending_ct", 0
+        if self.phase == "sending_ct":
+            i = self.next
+            self.next = (i + 1) % PQ_CT_CHUNKS
+            return (PQ_KIND_CT, e, i, self.ct[i * PQ_CHUNK:(i + 1) * PQ_CHUNK])
+        return None  # waiting_ek
+
+    def receive(self, chunk) -> None:
+        """Steps 2-5 of spec §14, in place (callers work on a copy)."""
+        if chunk is None:
+            return
+        kind, epoch, index, data = chunk
+        if epoch < self.epoch:
+            return
+        if epoch > self.epoch:
+            raise Reject("PqFutureEpoch", f"{epoch} > {self.epoch}")
+        if (kind == PQ_KIND_EK) == self.e_side():
+            raise Reject("PqWrongKind")
+        if self.phase == "unsampled":
+            raise Reject("PqUnexpectedChunk")
+        if self.phase == "sending_ek":
+            if index in self.chunks:
+                return
+            self.chunks[index] = data
+            if len(self.chunks) == PQ_CT_CHUNKS:
+                ct = b"".join(self.chunks[i] for i in range(PQ_CT_CHUNKS))
+                shared = kem768_decaps(self.dk, ct)
+                secret = pq_secret(shared, self.epoch, self.ek, ct)
+                done = self.epoch
+                self.start_epoch(self.epoch + 1)  # the C side of the next epoch
+                self.pending = (done, secret)
+            return
+        if self.phase == "waiting_ek":
+            if index in self.chunks:
+                return
+            self.chunks[index] = data
+            if len(self.chunks) == PQ_EK_CHUNKS:
+                ek = b"".join(self.chunks[i] for i in range(PQ_EK_CHUNKS))
+                check_kem768_key(ek)
+                self.ek, self.chunks, self.phase = ek, {}, "ek_ready"
+        # ek_ready / sending_ct: an ek chunk of a complete object is ignored
+
+    def receiving_secret(self, pe: int) -> Optional[bytes]:
+        """For a new peer ratchet key with header PE: None (KDF_RK) or PQS_PE (KDF_RK_PQ)."""
+        if pe == self.mixed:
+            return None
+        if pe == self.mixed + 1 and self.epoch == pe and not self.e_side() \
+                and self.phase == "sending_ct":
+            return self.secret
+        raise Reject("InvalidPqEpoch", f"PE {pe}, last mixed {self.mixed}")
+
+
 # --- Double Ratchet state machine (spec §4, Signal Double Ratchet §3.5) --------------------------
 
 @dataclass
@@ -543,16 +743,20 @@ class Ratchet:
     # Recorded "random" ratchet privates, consumed in order by DH ratchet steps.
     privates: list = field(default_factory=list)
     next_private: int = 0
+    pq: Optional[PqState] = None
+    # Set by a receiving step that mixed PQS_PE: the pq_block of that message is not applied.
+    closed_epoch: bool = False
 
     @classmethod
     def initiator(cls, shared_key: bytes, bob_spk: bytes, privates: list) -> "Ratchet":
         rk, cks = kdf_rk(shared_key, x25519(privates[0], bob_spk))
         return cls(rk=rk, dhs_private=privates[0], dhr=bob_spk, cks=cks,
-                   privates=privates, next_private=1)
+                   privates=privates, next_private=1, pq=PqState(initiator=True))
 
     @classmethod
     def responder(cls, shared_key: bytes, spk_private: bytes, privates: list) -> "Ratchet":
-        return cls(rk=shared_key, dhs_private=spk_private, dhr=None, cks=None, privates=privates)
+        return cls(rk=shared_key, dhs_private=spk_private, dhr=None, cks=None, privates=privates,
+                   pq=PqState(initiator=False))
 
     def _generate_dh(self) -> bytes:
         if self.next_private >= len(self.privates):
@@ -566,7 +770,8 @@ class Ratchet:
         if self.cks is None:
             raise Reject("NoSession", "no sending chain yet")
         mk, self.cks = kdf_ck(self.cks)
-        header = encode_header(x25519_public(self.dhs_private), self.pn, self.ns)
+        # PE: the last epoch mixed when this sending chain was made, which is PEm now.
+        header = encode_header(x25519_public(self.dhs_private), self.pn, self.ns, self.pq.mixed)
         self.ns += 1
         key, nonce = expand_message_key(mk)
         aad = ad + bytes([MESSAGE_TYPE]) + header
@@ -579,14 +784,17 @@ class Ratchet:
         return state, padded
 
     def _decrypt_in_place(self, message: Message, ad: bytes) -> bytes:
-        dh, pn, n = decode_header(message.header)
+        dh, pn, n, pe = decode_header(message.header)
         aad = ad + bytes([MESSAGE_TYPE]) + message.header
+        self.closed_epoch = False
         if (dh, n) in self.skipped:
             mk = self.skipped.pop((dh, n))
             return aead_open(*expand_message_key(mk), message.ciphertext, aad)
         if dh != self.dhr:
+            # PE is judged before any key is derived (spec §14).
+            receive_secret = self.pq.receiving_secret(pe)
             self._skip_message_keys(pn)
-            self._dh_ratchet(dh)
+            self._dh_ratchet(dh, pe, receive_secret)
         elif self.ckr is None:  # Alice before Bob's first reply: no chain for this key
             raise Reject("AuthenticationFailed", "no receiving chain for this ratchet key")
         elif n < self.nr:
@@ -609,12 +817,27 @@ class Ratchet:
             if len(self.skipped) > MAX_STORED_SKIPPED:
                 self.skipped.popitem(last=False)  # the oldest goes first
 
-    def _dh_ratchet(self, their_dh: bytes) -> None:
+    def _dh_ratchet(self, their_dh: bytes, pe: int, receive_secret: Optional[bytes]) -> None:
         self.pn, self.ns, self.nr = self.ns, 0, 0
         self.dhr = their_dh
-        self.rk, self.ckr = kdf_rk(self.rk, x25519(self.dhs_private, self.dhr))
+        dh = x25519(self.dhs_private, self.dhr)
+        if receive_secret is None:
+            self.rk, self.ckr = kdf_rk(self.rk, dh)
+        else:
+            # Mixed on receive: PEm = PE, and this side is the E side of PE + 1.
+            self.rk, self.ckr = kdf_rk_pq(self.rk, dh, receive_secret)
+            self.pq.mixed = pe
+            self.pq.start_epoch(pe + 1)
+            self.closed_epoch = True
         self.dhs_private = self._generate_dh()
-        self.rk, self.cks = kdf_rk(self.rk, x25519(self.dhs_private, self.dhr))
+        dh = x25519(self.dhs_private, self.dhr)
+        # The pending secret as it was before this message (its pq_block comes later).
+        if self.pq.pending is not None:
+            epoch, secret = self.pq.pending
+            self.rk, self.cks = kdf_rk_pq(self.rk, dh, secret)
+            self.pq.mixed, self.pq.pending = epoch, None
+        else:
+            self.rk, self.cks = kdf_rk(self.rk, dh)
 
 
 # --- Parties ---------------------------------------------------------------------------------------
@@ -625,70 +848,111 @@ class Sent:
     header_dh: bytes
     pn: int
     n: int
+    pe: int
+    pq_block: bytes
     message_key: bytes
     wire: bytes
     message_id: bytes
 
 
-class Session:
-    """One party's ratchet plus the session's associated data."""
+class KemDraws:
+    """A side's recorded KEM randomness (spec §14), drawn in order while it sends."""
 
-    def __init__(self, ratchet: Ratchet, ad: bytes):
+    def __init__(self, seeds: list, encaps: list):
+        self.seeds, self.encaps = list(seeds), list(encaps)
+
+    def seed(self) -> bytes:
+        if not self.seeds:
+            raise Reject("KemRandomnessExhausted", "the case lists too few KEM seeds")
+        return self.seeds.pop(0)
+
+    def m(self) -> bytes:
+        if not self.encaps:
+            raise Reject("KemRandomnessExhausted", "the case lists too little encapsulation randomness")
+        return self.encaps.pop(0)
+
+
+class Session:
+    """One party's ratchet (the PQ state included) plus the session's associated data."""
+
+    def __init__(self, ratchet: Ratchet, ad: bytes, kem: KemDraws):
         self.ratchet = ratchet
         self.ad = ad
+        self.kem = kem
 
-    def encrypt(self, content_type: int, body: bytes) -> tuple[bytes, bytes, bytes]:
-        """-> (padded plaintext, inner Message bytes, message key)."""
+    def encrypt(self, content_type: int, body: bytes) -> tuple[bytes, bytes, bytes, bytes]:
+        """-> (padded plaintext, inner Message bytes, message key, pq_block)."""
         if len(body) > MAX_BODY:
             raise Reject("PlaintextTooLarge")
-        padded = pad_plaintext(content_type, body)
+        if self.ratchet.cks is None:
+            raise Reject("NoSession", "no sending chain yet")
+        chunk = self.ratchet.pq.next_chunk(self.kem.seed, self.kem.m)
+        padded = pad_pairwise(chunk, content_type, body)
         header, ciphertext, mk = self.ratchet.encrypt(padded, self.ad)
-        return padded, encode_message(header, ciphertext), mk
+        return padded, encode_message(header, ciphertext), mk, encode_pq_block(chunk)
 
-    def decrypt(self, message: Message) -> bytes:
-        """Transactional (spec §4): the state moves only once the tag has verified."""
-        self.ratchet, padded = self.ratchet.decrypt(message, self.ad)
-        return padded
+    def decrypt(self, message: Message) -> tuple[int, bytes]:
+        """Transactional (spec §4, §14): the DH step with the PQ state as it was, decrypt,
+        the pq_block judged against the state before the message, the content type; the
+        state moves only when all passed."""
+        state, padded = self.ratchet.decrypt(message, self.ad)
+        chunk, content_type, body = unpad_pairwise(padded)
+        judged = copy.deepcopy(self.ratchet.pq)
+        judged.receive(chunk)
+        if content_type not in CONTENT_TYPES:
+            raise Reject("UnknownContentType", f"0x{content_type:02x}")
+        if not state.closed_epoch:
+            # The chunk's effect on the epoch state; the pending secret only if the chunk
+            # set it (the DH step may have mixed and erased the one held before).
+            newly_pending = judged.pending if self.ratchet.pq.pending is None else None
+            mixed, pending = state.pq.mixed, state.pq.pending
+            state.pq = judged
+            state.pq.mixed = mixed
+            state.pq.pending = newly_pending if newly_pending is not None else pending
+        self.ratchet = state
+        return content_type, body
 
 
-def sent_record(padded: bytes, inner: bytes, mk: bytes, wire: bytes) -> Sent:
-    dh, pn, n = decode_header(inner[1:1 + HEADER_LEN])
-    return Sent(padded, dh, pn, n, mk, wire, message_id(wire))
+def sent_record(padded: bytes, inner: bytes, mk: bytes, wire: bytes, pq_block: bytes) -> Sent:
+    dh, pn, n, pe = decode_header(inner[1:1 + HEADER_LEN])
+    return Sent(padded, dh, pn, n, pe, pq_block, mk, wire, message_id(wire))
 
 
 class Alice:
     """The initiator: PQXDH from Bob's bundle, then PreKeyMessages until Bob answers."""
 
-    def __init__(self, inputs: dict, bundle: Bundle, ratchet_privates: list):
+    def __init__(self, inputs: dict, bundle: Bundle, ratchet_privates: list, kem: KemDraws):
         self.identity = Identity(unhex(inputs["alice_identity_seed"]))
         self.pqxdh = pqxdh_initiate(self.identity, bundle, unhex(inputs["alice_ephemeral_private"]),
                                     unhex(inputs["kem_encaps_randomness"]))
         self.session = Session(Ratchet.initiator(self.pqxdh.shared_key, bundle.spk_public,
-                                                 ratchet_privates), self.pqxdh.associated_data)
+                                                 ratchet_privates), self.pqxdh.associated_data,
+                               kem)
         self.prefix = prekey_message_prefix(self.identity.public, self.pqxdh.ephemeral_public,
                                             bundle, self.pqxdh.kem_ciphertext)
         self.confirmed = False  # has decrypted a message from Bob
 
     def send(self, content_type: int, body: bytes) -> Sent:
-        padded, inner, mk = self.session.encrypt(content_type, body)
+        padded, inner, mk, pq_block = self.session.encrypt(content_type, body)
         wire = inner if self.confirmed else self.prefix + inner
-        return sent_record(padded, inner, mk, wire)
+        return sent_record(padded, inner, mk, wire, pq_block)
 
     def receive(self, wire: bytes) -> tuple[int, bytes]:
         message = parse_wire(wire)
         if isinstance(message, PreKeyMessage):
             raise Reject("UnknownPreKey", "the initiator holds no prekeys")
-        padded = self.session.decrypt(message)
+        got = self.session.decrypt(message)
         self.confirmed = True
-        return unpad_plaintext(padded)
+        return got
 
 
 class Bob:
     """The responder: sessions keyed by (IK_A, EK_A), created by PreKeyMessages."""
 
-    def __init__(self, inputs: dict, ratchet_privates: list):
+    def __init__(self, inputs: dict, ratchet_privates: list, kem: KemDraws):
         self.keys = BobKeys(inputs)
         self.ratchet_privates = ratchet_privates
+        self.kem = kem
         self.sessions: dict = {}  # (IK_A, EK_A) -> Session
         self.current: Optional[Session] = None
         self.accepted_base_keys: set = set()  # (SPK id, PQPK id, EK_A)
@@ -697,8 +961,8 @@ class Bob:
     def send(self, content_type: int, body: bytes) -> Sent:
         if self.current is None:
             raise Reject("NoSession")
-        padded, inner, mk = self.current.encrypt(content_type, body)
-        return sent_record(padded, inner, mk, inner)
+        padded, inner, mk, pq_block = self.current.encrypt(content_type, body)
+        return sent_record(padded, inner, mk, inner, pq_block)
 
     def receive(self, wire: bytes) -> tuple[int, bytes]:
         message = parse_wire(wire)
@@ -706,13 +970,13 @@ class Bob:
             return self._receive_prekey_message(message)
         if self.current is None:
             raise Reject("NoSession")
-        return unpad_plaintext(self.current.decrypt(message))
+        return self.current.decrypt(message)
 
     def _receive_prekey_message(self, m: PreKeyMessage) -> tuple[int, bytes]:
         validate_identity_key(m.identity)
         existing = self.sessions.get((m.identity, m.ephemeral))
         if existing is not None:  # a repeat for a session Bob holds: the ratchet decides
-            return unpad_plaintext(existing.decrypt(m.message))
+            return existing.decrypt(m.message)
         if (m.spk_id, m.pq_id, m.ephemeral) in self.accepted_base_keys:
             raise Reject("PreKeyReplay")
         k = self.keys
@@ -722,20 +986,27 @@ class Bob:
             raise Reject("UnknownPreKey", "one-time prekey")
         shared_key, ad = pqxdh_respond(k, m.identity, m.ephemeral, m.kem_ciphertext,
                                        m.opk_id is not None)
-        session = Session(Ratchet.responder(shared_key, k.spk_private, self.ratchet_privates), ad)
-        padded = session.decrypt(m.message)
+        session = Session(Ratchet.responder(shared_key, k.spk_private, self.ratchet_privates), ad,
+                          self.kem)
+        got = session.decrypt(m.message)
         # Commit only after the first message authenticated (spec §3).
         self.sessions[(m.identity, m.ephemeral)] = session
         self.current = session
         self.accepted_base_keys.add((m.spk_id, m.pq_id, m.ephemeral))
         if m.opk_id is not None:
             self.opk_available = False
-        return unpad_plaintext(padded)
+        return got
 
 
-def build_parties(pqxdh_inputs: dict, alice_privates: list, bob_privates: list) -> tuple[Alice, Bob]:
-    bob = Bob(pqxdh_inputs, [unhex(p) for p in bob_privates])
-    alice = Alice(pqxdh_inputs, bob.keys.bundle(), [unhex(p) for p in alice_privates])
+def build_parties(case: dict) -> tuple[Alice, Bob]:
+    """Alice and Bob from a case's PQXDH inputs and the randomness each side draws: ratchet
+    privates, and (revision 3) KEM seeds and encapsulation randomness."""
+    def hexes(name: str) -> list:
+        return [unhex(v) for v in case.get(name) or []]
+    bob = Bob(case["pqxdh"], hexes("bob_ratchet_privates"),
+              KemDraws(hexes("bob_kem_seeds"), hexes("bob_encaps_randomness")))
+    alice = Alice(case["pqxdh"], bob.keys.bundle(), hexes("alice_ratchet_privates"),
+                  KemDraws(hexes("alice_kem_seeds"), hexes("alice_encaps_randomness")))
     return alice, bob
 
 
@@ -1009,8 +1280,7 @@ def check_pqxdh_case(case: dict, c: CaseCheck) -> None:
 
 
 def check_session_case(case: dict, c: CaseCheck) -> None:
-    alice, bob = build_parties(case["pqxdh"], case["alice_ratchet_privates"],
-                               case["bob_ratchet_privates"])
+    alice, bob = build_parties(case)
     parties = {"alice": alice, "bob": bob}
     sends: list[dict] = []
     for index, step in enumerate(case["steps"]):
@@ -1019,8 +1289,8 @@ def check_session_case(case: dict, c: CaseCheck) -> None:
             s = step["send"]
             sends.append(s)
             result = parties[s["sender"]].send(s["content_type"], unhex(s["body"]))
-            for name in ("padded_plaintext", "header_dh", "pn", "n", "message_key", "wire",
-                         "message_id"):
+            for name in ("padded_plaintext", "header_dh", "pn", "n", "pe", "pq_block",
+                         "message_key", "wire", "message_id"):
                 c.expect(s, name, getattr(result, name), where + "send.")
         elif "receive" in step:
             s = sends[step["receive"]]
@@ -1199,8 +1469,7 @@ def run_invalid_device(kind: str) -> Callable:
 
 
 def run_invalid_session(inp: dict) -> None:
-    alice, bob = build_parties(inp["pqxdh"], inp["alice_ratchet_privates"],
-                               inp["bob_ratchet_privates"])
+    alice, bob = build_parties(inp)
     parties = {"alice": alice, "bob": bob}
     deliveries = inp["deliveries"]
     for index, d in enumerate(deliveries):
@@ -1260,7 +1529,27 @@ def kdf_cases(data: dict) -> Iterable[tuple[str, dict, Callable]]:
         c.expect(e, "aes_key", key)
         c.expect(e, "nonce", nonce)
 
-    for section, fn in (("root", root), ("chain", chain), ("message_keys", message_keys)):
+    def pq_secret_entry(e, c):
+        # The ML-KEM-768 exchange itself is checked when its inputs are given.
+        if "kem_seed" in e and "encaps_randomness" in e:
+            ek, dk = kem768_keygen(unhex(e["kem_seed"]))
+            c.expect(e, "ek", ek)
+            ct, shared = kem768_encaps(ek, unhex(e["encaps_randomness"]))
+            c.expect(e, "ct", ct)
+            c.expect(e, "kem_shared_secret", shared)
+            if kem768_decaps(dk, ct) != shared:
+                c.problem("decaps", "Decaps does not give the encapsulated secret")
+        c.expect(e, "pq_secret", pq_secret(unhex(e["kem_shared_secret"]), e["epoch"],
+                                           unhex(e["ek"]), unhex(e["ct"])))
+
+    def root_pq(e, c):
+        new_root, chain_key = kdf_rk_pq(unhex(e["root_key"]), unhex(e["dh_output"]),
+                                        unhex(e["pq_secret"]))
+        c.expect(e, "new_root_key", new_root)
+        c.expect(e, "chain_key", chain_key)
+
+    for section, fn in (("root", root), ("chain", chain), ("message_keys", message_keys),
+                        ("pq_secret", pq_secret_entry), ("root_pq", root_pq)):
         entries = data.get(section)
         if not isinstance(entries, list) or not entries:
             yield section, {}, lambda e, c, s=section: c.problem(s, "section missing or empty")
@@ -1292,7 +1581,7 @@ VECTOR_FILES = {
     "devices.json": cases_of(check_device_case),
 }
 
-SPEC_REVISION = 2
+SPEC_REVISION = 3
 MAX_LINES_PER_CASE = 20  # a diverging ratchet repeats itself; keep the output readable
 
 
@@ -1310,7 +1599,7 @@ def run(folder: Path, out=sys.stdout) -> tuple[int, int]:
             print(f"{filename}: unreadable: {e}", file=out)
             failed += 1
             continue
-        # Spec §9: every file names its revision; this checker implements revision 2. A file
+        # Spec §9: every file names its revision; this checker implements revision 3. A file
         # of another revision fails, and its cases are still checked to say where it differs.
         revision = data.get("revision") if isinstance(data, dict) else None
         if revision != SPEC_REVISION:

@@ -46,8 +46,21 @@ def privates(tag: int, count: int = 12) -> list:
     return [bytes([tag, 0x40 + i]).hex() * 16 for i in range(count)]
 
 
+def kem_draws(tag: int, size: int, count: int = 4) -> list:
+    return [bytes([tag, 0x60 + i]).hex() * (size // 2) for i in range(count)]
+
+
+def case_inputs(inputs: dict, tag: int) -> dict:
+    """A case's randomness: ratchet privates and (revision 3) KEM seeds and m values."""
+    return {"pqxdh": inputs, "alice_ratchet_privates": privates(tag),
+            "bob_ratchet_privates": privates(tag + 100),
+            "alice_kem_seeds": kem_draws(tag, 64), "bob_kem_seeds": kem_draws(tag + 100, 64),
+            "alice_encaps_randomness": kem_draws(tag, 32),
+            "bob_encaps_randomness": kem_draws(tag + 100, 32)}
+
+
 def parties(tag: int, with_opk: bool = True):
-    return check.build_parties(pqxdh_inputs(tag, with_opk), privates(tag), privates(tag + 100))
+    return check.build_parties(case_inputs(pqxdh_inputs(tag, with_opk), tag))
 
 
 # --- Primitives against published known answers ---------------------------------------------
@@ -179,8 +192,8 @@ def test_wire_parser_rejections():
     rejects("Truncated", check.parse_wire, wire[:500])
     rejects("InvalidFlag", check.parse_wire, wire[:73] + b"\x02" + wire[74:])
     rejects("Truncated", check.parse_wire, b"\x11" + bytes(39))
-    rejects("CiphertextTooShort", check.parse_wire, b"\x11" + bytes(40 + 15))
-    inner_start = len(wire) - (1 + 40 + 64 + 16)
+    rejects("CiphertextTooShort", check.parse_wire, b"\x11" + bytes(44 + 15))
+    inner_start = len(wire) - (1 + 44 + 64 + 16)
     rejects("UnknownMessageType", check.parse_wire,
             wire[:inner_start] + b"\x12" + wire[inner_start + 1:])
 
@@ -387,11 +400,17 @@ def make_vectors(folder: Path) -> None:
     rk, ck = check.kdf_rk(b"\x01" * 32, b"\x02" * 32)
     mk, nck = check.kdf_ck(b"\x03" * 32)
     key, nonce = check.expand_message_key(mk)
+    prk, pck = check.kdf_rk_pq(b"\x01" * 32, b"\x02" * 32, b"\x0c" * 32)
+    pqs = check.pq_secret(b"\x0d" * 32, 1, b"\x0e" * 1184, b"\x0f" * 1088)
     kdf = {"root": [{"root_key": "01" * 32, "dh_output": "02" * 32, "new_root_key": rk.hex(),
                      "chain_key": ck.hex()}],
+           "root_pq": [{"root_key": "01" * 32, "dh_output": "02" * 32, "pq_secret": "0c" * 32,
+                        "new_root_key": prk.hex(), "chain_key": pck.hex()}],
+           "pq_secret": [{"kem_shared_secret": "0d" * 32, "epoch": 1, "ek": "0e" * 1184,
+                          "ct": "0f" * 1088, "pq_secret": pqs.hex()}],
            "chain": [{"chain_key": "03" * 32, "message_key": mk.hex(), "next_chain_key": nck.hex()}],
            "message_keys": [{"message_key": mk.hex(), "aes_key": key.hex(), "nonce": nonce.hex()}]}
-    alice, bob = check.build_parties(inp, privates(8), privates(108))
+    alice, bob = check.build_parties(case_inputs(inp, 8))
     steps, sent = [], []
     for who, body in (("alice", b"one"), ("alice", b"two")):
         s = alice.send(1, body)
@@ -400,8 +419,7 @@ def make_vectors(folder: Path) -> None:
                                    **{k: v.hex() if isinstance(v, bytes) else v
                                       for k, v in vars(s).items()})})
     steps += [{"receive": 1}, {"receive": 0}]
-    session = {"name": "s", "pqxdh": inp, "alice_ratchet_privates": privates(8),
-               "bob_ratchet_privates": privates(108), "steps": steps}
+    session = dict(case_inputs(inp, 8), name="s", steps=steps)
     signer = check.Identity(b"\x09" * 32)
     ids = [b"\x01" * 16]
     payload, sig, body = check.build_receipt(signer, b"\x0a" * 32, 1, 5, ids)
@@ -412,9 +430,8 @@ def make_vectors(folder: Path) -> None:
                 "error": "InvalidIdentityKey"},
                {"name": "w", "kind": "wire", "input": "14", "error": "UnknownMessageType"},
                {"name": "d", "kind": "session", "error": "DuplicateMessage",
-                "input": {"pqxdh": inp, "alice_ratchet_privates": privates(8),
-                          "bob_ratchet_privates": privates(108),
-                          "deliveries": [{"to": "bob", "wire": sent[0].wire.hex()}] * 2}}]
+                "input": dict(case_inputs(inp, 8),
+                              deliveries=[{"to": "bob", "wire": sent[0].wire.hex()}] * 2)}]
     key = b"\x0b" * 32
     plaintext, blob, pointer = seal_attachment(70000, key)
     aes_key, prefix = check.attachment_keys(key)
@@ -430,7 +447,7 @@ def make_vectors(folder: Path) -> None:
                     "input": {"attachment_key": key.hex(), "size": 70000,
                               "plaintext_rule": "i mod 251", "pointer": pointer.hex(),
                               "blob": [{"genuine": [0, len(blob)]}, {"hex": "00"}]}})
-    (folder / "attachments.json").write_text(json.dumps({"revision": 2, "cases": [attachment]}))
+    (folder / "attachments.json").write_text(json.dumps({"revision": 3, "cases": [attachment]}))
     primary, phone = check.Identity(b"\x0c" * 32), check.Identity(b"\x0d" * 32)
     listed = [(1, primary.public), (2, phone.public)]
     device_case = {
@@ -445,11 +462,11 @@ def make_vectors(folder: Path) -> None:
                     "input": {"device_list": device_case["device_list"],
                               "user_identity_public": primary.public.hex(), "device_id": 3,
                               "device_identity_public": phone.public.hex()}})
-    (folder / "devices.json").write_text(json.dumps({"revision": 2, "cases": [device_case]}))
+    (folder / "devices.json").write_text(json.dumps({"revision": 3, "cases": [device_case]}))
     for name, data in (("pqxdh", {"cases": [pq_case]}), ("kdf", kdf),
                        ("session", {"cases": [session]}), ("receipts", {"cases": [receipt]}),
                        ("invalid", {"cases": invalid})):
-        (folder / f"{name}.json").write_text(json.dumps(dict(data, revision=2)))
+        (folder / f"{name}.json").write_text(json.dumps(dict(data, revision=3)))
 
 
 def run_checker(folder: Path):
@@ -461,7 +478,7 @@ def test_checker_passes_consistent_vectors_and_flags_a_changed_byte(tmp_path):
     make_vectors(tmp_path)
     ok = run_checker(tmp_path)
     assert ok.returncode == 0, ok.stdout
-    assert ok.stdout.strip().splitlines()[-1] == "check.py: 13 passed, 0 failed"
+    assert ok.stdout.strip().splitlines()[-1] == "check.py: 15 passed, 0 failed"
 
     session = json.loads((tmp_path / "session.json").read_text())
     send = session["cases"][0]["steps"][1]["send"]
@@ -479,7 +496,7 @@ def test_checker_passes_consistent_vectors_and_flags_a_changed_byte(tmp_path):
     assert bad.returncode == 1
     assert "session.json: #0 s: steps[1].send.wire:" in bad.stdout
     assert "kdf.json: file missing" in bad.stdout
-    assert "attachments.json: revision 1, this checker implements revision 2" in bad.stdout
+    assert "attachments.json: revision 1, this checker implements revision 3" in bad.stdout
     assert "attachments.json: #0 a: chunks[1].ciphertext_hex_prefix:" in bad.stdout
     assert "devices.json: #0 u: device_list:" in bad.stdout
 
@@ -489,3 +506,35 @@ def test_checker_passes_consistent_vectors_and_flags_a_changed_byte(tmp_path):
 def test_checker_accepts_the_committed_vectors():
     result = run_checker(HERE)
     assert result.returncode == 0, result.stdout[-5000:]
+
+
+def test_pq_block_framing_and_rejections():
+    chunk = (check.PQ_KIND_CT, 7, 33, b"\x09" * 32)
+    padded = check.pad_pairwise(chunk, 0x01, b"body")
+    assert len(padded) == 64
+    assert check.unpad_pairwise(padded) == (chunk, 0x01, b"body")
+    assert check.unpad_pairwise(check.pad_pairwise(None, 0x02, b"")) == (None, 0x02, b"")
+
+    def framed(block: bytes) -> bytes:
+        content = block + b"\x01x\x80"
+        return content + bytes(-len(content) % 64)
+
+    rejects("UnknownPqKind", check.unpad_pairwise, framed(b"\x03"))
+    rejects("ShortPqBlock", check.unpad_pairwise, b"\x80" + bytes(63))
+    rejects("ShortPqBlock", check.unpad_pairwise, framed(b"\x01\x00\x00\x00\x01"))
+    rejects("PqIndexOutOfRange", check.unpad_pairwise,
+            framed(b"\x01" + (1).to_bytes(4, "big") + bytes([37]) + bytes(32)))
+    rejects("PqIndexOutOfRange", check.unpad_pairwise,
+            framed(b"\x02" + (1).to_bytes(4, "big") + bytes([34]) + bytes(32)))
+
+
+def test_an_epoch_completes_between_two_checker_parties():
+    case = case_inputs(pqxdh_inputs(12), 12)
+    # 80 round trips take 80 ratchet keys a side (each one distinct, none zero).
+    case["alice_ratchet_privates"] = [bytes([12, i + 1]).hex() * 16 for i in range(200)]
+    case["bob_ratchet_privates"] = [bytes([112, i + 1]).hex() * 16 for i in range(200)]
+    alice, bob = check.build_parties(case)
+    for _ in range(80):
+        bob.receive(alice.send(1, b"a").wire)
+        alice.receive(bob.send(1, b"b").wire)
+    assert alice.session.ratchet.pq.mixed >= 1 and bob.current.ratchet.pq.mixed >= 1

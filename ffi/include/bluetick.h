@@ -325,6 +325,22 @@ enum bt_status
   // A device, or a device with that identity key, is not on its user's signed device
   // list: refuse it until a newer list names it (spec §11).
   BT_DEVICE_NOT_LISTED = 42,
+  // A pq_block inside an authentic message has an unknown kind byte (spec §14): refused, nothing changed.
+  BT_UNKNOWN_PQ_KIND = 43,
+  // A pq_block ends before its 38 bytes (spec §14): refused, nothing changed.
+  BT_SHORT_PQ_BLOCK = 44,
+  // A pq_block's chunk index is beyond its object's last chunk (spec §14): refused, nothing changed.
+  BT_PQ_INDEX_OUT_OF_RANGE = 45,
+  // A pq_block carries a chunk of an epoch the receiver has not reached (spec §14): refused, nothing changed.
+  BT_PQ_FUTURE_EPOCH = 46,
+  // A pq_block carries a kind this side never takes in the epoch (spec §14): refused, nothing changed.
+  BT_PQ_WRONG_KIND = 47,
+  // A ciphertext chunk reached a side that has not sent its key yet (spec §14): refused, nothing changed.
+  BT_PQ_UNEXPECTED_CHUNK = 48,
+  // A complete ML-KEM-768 key of the post-quantum ratchet fails the FIPS 203 check (spec §14): refused, nothing changed.
+  BT_INVALID_PQ_KEY = 49,
+  // A header's `PE` is neither the last mixed epoch nor the next one with its secret held (spec §14): refused, nothing changed.
+  BT_INVALID_PQ_EPOCH = 50,
   // A pointer argument that must not be null was null (or a byte pointer was null with a
   // non-zero length).
   BT_NULL_ARGUMENT = 100,

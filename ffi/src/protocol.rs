@@ -497,7 +497,8 @@ pub unsafe extern "C" fn bt_session_encrypt(
             .record
             .lock()
             .map_err(|_| poisoned())?
-            .encrypt(kind, body)?;
+            // The post-quantum ratchet draws KEM randomness on some messages (spec §14).
+            .encrypt(kind, body, &mut Randomness::new(None))?;
         *out_id = sent.id().0;
         *out_wire = bt_buffer::from_vec(sent.wire);
         Ok(())

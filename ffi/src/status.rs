@@ -108,6 +108,22 @@ pub enum bt_status {
     /// A device, or a device with that identity key, is not on its user's signed device
     /// list: refuse it until a newer list names it (spec §11).
     BT_DEVICE_NOT_LISTED = 42,
+    /// A pq_block inside an authentic message has an unknown kind byte (spec §14): refused, nothing changed.
+    BT_UNKNOWN_PQ_KIND = 43,
+    /// A pq_block ends before its 38 bytes (spec §14): refused, nothing changed.
+    BT_SHORT_PQ_BLOCK = 44,
+    /// A pq_block's chunk index is beyond its object's last chunk (spec §14): refused, nothing changed.
+    BT_PQ_INDEX_OUT_OF_RANGE = 45,
+    /// A pq_block carries a chunk of an epoch the receiver has not reached (spec §14): refused, nothing changed.
+    BT_PQ_FUTURE_EPOCH = 46,
+    /// A pq_block carries a kind this side never takes in the epoch (spec §14): refused, nothing changed.
+    BT_PQ_WRONG_KIND = 47,
+    /// A ciphertext chunk reached a side that has not sent its key yet (spec §14): refused, nothing changed.
+    BT_PQ_UNEXPECTED_CHUNK = 48,
+    /// A complete ML-KEM-768 key of the post-quantum ratchet fails the FIPS 203 check (spec §14): refused, nothing changed.
+    BT_INVALID_PQ_KEY = 49,
+    /// A header's `PE` is neither the last mixed epoch nor the next one with its secret held (spec §14): refused, nothing changed.
+    BT_INVALID_PQ_EPOCH = 50,
     /// A pointer argument that must not be null was null (or a byte pointer was null with a
     /// non-zero length).
     BT_NULL_ARGUMENT = 100,
@@ -133,7 +149,7 @@ pub enum bt_status {
 }
 
 /// Every status, for lookups by number.
-pub(crate) const ALL_STATUSES: [bt_status; 50] = {
+pub(crate) const ALL_STATUSES: [bt_status; 58] = {
     use bt_status::*;
     [
         BT_OK,
@@ -179,6 +195,14 @@ pub(crate) const ALL_STATUSES: [bt_status; 50] = {
         BT_INVALID_BODY,
         BT_STALE_DEVICE_LIST,
         BT_DEVICE_NOT_LISTED,
+        BT_UNKNOWN_PQ_KIND,
+        BT_SHORT_PQ_BLOCK,
+        BT_PQ_INDEX_OUT_OF_RANGE,
+        BT_PQ_FUTURE_EPOCH,
+        BT_PQ_WRONG_KIND,
+        BT_PQ_UNEXPECTED_CHUNK,
+        BT_INVALID_PQ_KEY,
+        BT_INVALID_PQ_EPOCH,
         BT_NULL_ARGUMENT,
         BT_INVALID_ARGUMENT,
         BT_BUFFER,
@@ -237,6 +261,14 @@ impl bt_status {
             ErrorKind::InvalidBody => BT_INVALID_BODY,
             ErrorKind::StaleDeviceList => BT_STALE_DEVICE_LIST,
             ErrorKind::DeviceNotListed => BT_DEVICE_NOT_LISTED,
+            ErrorKind::UnknownPqKind => BT_UNKNOWN_PQ_KIND,
+            ErrorKind::ShortPqBlock => BT_SHORT_PQ_BLOCK,
+            ErrorKind::PqIndexOutOfRange => BT_PQ_INDEX_OUT_OF_RANGE,
+            ErrorKind::PqFutureEpoch => BT_PQ_FUTURE_EPOCH,
+            ErrorKind::PqWrongKind => BT_PQ_WRONG_KIND,
+            ErrorKind::PqUnexpectedChunk => BT_PQ_UNEXPECTED_CHUNK,
+            ErrorKind::InvalidPqKey => BT_INVALID_PQ_KEY,
+            ErrorKind::InvalidPqEpoch => BT_INVALID_PQ_EPOCH,
             _ => BT_INTERNAL,
         }
     }
@@ -288,6 +320,14 @@ impl bt_status {
             BT_INVALID_BODY => c"BT_INVALID_BODY",
             BT_STALE_DEVICE_LIST => c"BT_STALE_DEVICE_LIST",
             BT_DEVICE_NOT_LISTED => c"BT_DEVICE_NOT_LISTED",
+            BT_UNKNOWN_PQ_KIND => c"BT_UNKNOWN_PQ_KIND",
+            BT_SHORT_PQ_BLOCK => c"BT_SHORT_PQ_BLOCK",
+            BT_PQ_INDEX_OUT_OF_RANGE => c"BT_PQ_INDEX_OUT_OF_RANGE",
+            BT_PQ_FUTURE_EPOCH => c"BT_PQ_FUTURE_EPOCH",
+            BT_PQ_WRONG_KIND => c"BT_PQ_WRONG_KIND",
+            BT_PQ_UNEXPECTED_CHUNK => c"BT_PQ_UNEXPECTED_CHUNK",
+            BT_INVALID_PQ_KEY => c"BT_INVALID_PQ_KEY",
+            BT_INVALID_PQ_EPOCH => c"BT_INVALID_PQ_EPOCH",
             BT_NULL_ARGUMENT => c"BT_NULL_ARGUMENT",
             BT_INVALID_ARGUMENT => c"BT_INVALID_ARGUMENT",
             BT_BUFFER => c"BT_BUFFER",
@@ -334,7 +374,7 @@ mod tests {
     }
 
     /// Every kind the core declares, in its declaration order.
-    const KINDS: [ErrorKind; 42] = [
+    const KINDS: [ErrorKind; 50] = [
         ErrorKind::Truncated,
         ErrorKind::TrailingBytes,
         ErrorKind::UnknownMessageType,
@@ -377,6 +417,14 @@ mod tests {
         ErrorKind::InvalidBody,
         ErrorKind::StaleDeviceList,
         ErrorKind::DeviceNotListed,
+        ErrorKind::UnknownPqKind,
+        ErrorKind::ShortPqBlock,
+        ErrorKind::PqIndexOutOfRange,
+        ErrorKind::PqFutureEpoch,
+        ErrorKind::PqWrongKind,
+        ErrorKind::PqUnexpectedChunk,
+        ErrorKind::InvalidPqKey,
+        ErrorKind::InvalidPqEpoch,
     ];
 
     #[test]
@@ -397,7 +445,7 @@ mod tests {
             assert!(s.name().to_str().unwrap().starts_with("BT_"));
         }
         assert_eq!(bt_status::from_number(-1), None);
-        assert_eq!(bt_status::from_number(43), None);
+        assert_eq!(bt_status::from_number(51), None);
         assert_eq!(bt_status::BT_NULL_ARGUMENT as c_int, 100);
         assert_eq!(bt_status::BT_INTERNAL as c_int, 104);
         assert_eq!(bt_status::BT_RELAY_NOT_CONNECTED as c_int, 106);

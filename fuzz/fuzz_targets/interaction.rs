@@ -1,5 +1,7 @@
 //! Two accounts driven by the fuzzer's bytes through sends, deliveries, drops, reorders,
-//! duplicates, byte flips, receipts and reopening the store. After every step:
+//! duplicates, byte flips, receipts, reopening the store, and runs of prompt turns that
+//! complete post-quantum ratchet epochs (spec §14: about 73 round trips each), so the PQ
+//! state's every phase meets all of the above. After every step:
 //! every untampered message delivered decrypts exactly once (a second delivery is refused),
 //! every tampered one is refused, and a refusal writes nothing to the store.
 #![no_main]
@@ -67,7 +69,7 @@ fuzz_target!(|data: &[u8]| {
         match op & 0x7f {
             // Send (Alice's first send uses Bob's bundle; Bob can send once he has a session).
             0..=29 => {
-                if sends >= 400 {
+                if sends >= 600 {
                     continue;
                 }
                 counter += 1;
@@ -155,6 +157,32 @@ fuzz_target!(|data: &[u8]| {
                 let kind = if arg & 0x80 == 0 { ReceiptKind::Read } else { ReceiptKind::DeniableDelivered };
                 let out = me.account.create_receipt(&peer.address, kind, &ids, 1).unwrap_or_else(|e| panic!("receipt: {e}"));
                 peer.inbound.push((out.wire, None));
+            }
+            // A run of 8 to 71 prompt round trips (send, deliver, each way): enough of them
+            // complete PQ epochs, with messages still in flight from before.
+            120..=123 => {
+                for _ in 0..(usize::from(arg) % 64 + 8) {
+                    if sends >= 600 {
+                        break;
+                    }
+                    for alice_sends in [true, false] {
+                        let (me, peer) = if alice_sends { (&mut alice, &mut bob) } else { (&mut bob, &mut alice) };
+                        counter += 1;
+                        let body = counter.to_be_bytes().to_vec();
+                        let Ok(out) = me.account.encrypt(&peer.address, &body, None) else { continue };
+                        sends += 1;
+                        let incoming = peer.account.decrypt(&me.address, &out.wire).unwrap_or_else(|e| panic!("a prompt turn failed: {e}"));
+                        match incoming.received {
+                            Received::Message { id, body: got } => {
+                                assert_eq!(got, body);
+                                peer.account.acknowledge(&id).unwrap_or_else(|e| panic!("{e}"));
+                                peer.received_ids.push(id);
+                            }
+                            other => panic!("wrong content: {other:?}"),
+                        }
+                        peer.delivered.push(out.wire);
+                    }
+                }
             }
             // Close and reopen the store.
             _ => me.reopen(u64::from(arg) + 10),

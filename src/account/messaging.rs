@@ -196,10 +196,12 @@ impl Account {
                 }
                 None => current_session(tx, &sessions, peer)?,
             };
-            let out = match loaded
-                .session
-                .encrypt(ContentType::Application, &app_body, None)
-            {
+            let out = match loaded.session.encrypt(
+                ContentType::Application,
+                &app_body,
+                &mut *tx.rng,
+                None,
+            ) {
                 Err(EncryptionError::NoSession) => {
                     return Err(AccountError::NoSession(peer.clone()))
                 }
@@ -573,9 +575,12 @@ impl Account {
             let mut loaded = current_session(tx, &sessions, peer)?;
             let peer_key = loaded.session.remote_identity;
             let receipt = Receipt::create(&self.identity, &peer_key, kind, now_ms, ids)?;
-            let out = loaded
-                .session
-                .encrypt(ContentType::Receipt, &receipt.to_bytes(), None)?;
+            let out = loaded.session.encrypt(
+                ContentType::Receipt,
+                &receipt.to_bytes(),
+                &mut *tx.rng,
+                None,
+            )?;
             sessions.commit(tx, loaded)?;
             Ok(Outgoing {
                 id: out.id(),

@@ -171,6 +171,11 @@ impl PeerSessions {
         {
             return Err(corrupt(Table::SessionStates));
         }
+        // Only the most recently archived session keeps its PQ state (spec §14); an older
+        // one that decrypts is written back without it.
+        if position > usize::from(self.has_current) {
+            session.ratchet.pq.drop_state();
+        }
         let runs = if with_runs {
             let mut runs = Vec::with_capacity(entry.runs.len());
             let mut keys: Vec<SkippedKey> = Vec::new();

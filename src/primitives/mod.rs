@@ -5,6 +5,7 @@ pub mod aead;
 pub mod ed25519;
 pub mod kdf;
 pub mod kem;
+pub mod kem768;
 pub mod secret;
 pub mod x25519;
 

@@ -1,5 +1,6 @@
-//! The Double Ratchet state machine (spec §4), with transactional decryption: every step is
-//! computed on the side and assigned only after the AEAD tag verifies.
+//! The Double Ratchet state machine (spec §4) with the post-quantum ratchet beside it (spec
+//! §14), with transactional decryption: every step is computed on the side and assigned
+//! only after the AEAD tag verifies and the pq_block is accepted.
 
 use rand_core::CryptoRng;
 
@@ -12,8 +13,10 @@ use crate::wire::message::aad;
 
 use super::chain_key::ChainKey;
 use super::message_key::MessageKey;
+use super::pq_ratchet::{PqRatchet, PqUpdate};
 use super::root_key::RootKey;
 use super::skipped_keys::{Position, SkippedKey, SkippedKeys};
+use crate::wire::pq_block::PqChunk;
 
 /// `RK`, `DHs`, `DHr`, `CKs`/`Ns`, `CKr`/`Nr`, `PN` and the skipped keys.
 #[derive(Clone, Debug)]
@@ -25,12 +28,15 @@ pub(crate) struct DoubleRatchet {
     pub(crate) receiving: Option<ChainKey>,
     pub(crate) previous_count: u32,
     pub(crate) skipped: SkippedKeys,
+    /// The post-quantum ratchet (spec §14), committed or dropped with the rest.
+    pub(crate) pq: PqRatchet,
 }
 
 /// What one encryption used, for the test vectors' traces.
 pub(crate) struct Sealed {
     pub(crate) header: [u8; HEADER_LEN],
     pub(crate) message_key: MessageKey,
+    pub(crate) pq_chunk: Option<PqChunk>,
 }
 
 /// What a successful decryption changes, applied by [`DoubleRatchet::commit`].
@@ -50,6 +56,8 @@ pub(crate) enum Change {
         receiving: ChainKey,
         previous_count: u32,
         skipped: Vec<SkippedKey>,
+        /// `Some(PE)` when the receiving chain mixed `PQS_PE` (spec §14).
+        pq_mixed: Option<u32>,
     },
 }
 
@@ -117,6 +125,7 @@ impl DoubleRatchet {
             receiving: None,
             previous_count: 0,
             skipped: SkippedKeys::default(),
+            pq: PqRatchet::new(true),
         })
     }
 
@@ -130,16 +139,19 @@ impl DoubleRatchet {
             receiving: None,
             previous_count: 0,
             skipped: SkippedKeys::default(),
+            pq: PqRatchet::new(false),
         }
     }
 
-    /// Appends `0x11 || header` to `wire`, then the padded plaintext that `frame` writes,
-    /// and encrypts that plaintext in place, appending the tag.
-    pub(crate) fn encrypt(
+    /// Appends `0x11 || header` to `wire`, then the padded plaintext that `frame` writes
+    /// around the pq_block's chunk, and encrypts that plaintext in place, appending the tag.
+    /// KEM randomness, when the PQ ratchet needs some, is drawn from `rng` (spec §14).
+    pub(crate) fn encrypt<R: CryptoRng + ?Sized>(
         &mut self,
         associated_data: &[u8],
         wire: &mut Vec<u8>,
-        frame: impl FnOnce(&mut Vec<u8>),
+        rng: &mut R,
+        frame: impl FnOnce(&mut Vec<u8>, Option<&PqChunk>),
     ) -> Result<Sealed, EncryptionError> {
         let chain = self.sending.as_ref().ok_or(EncryptionError::NoSession)?;
         let (message_key, next) = chain.step();
@@ -148,6 +160,43 @@ impl DoubleRatchet {
             ratchet_key: *self.sending_key.public(),
             previous_count: self.previous_count,
             counter: chain.index,
+            // The current sending chain was made when `PEm` took its present value.
+            pq_epoch: self.pq.mixed,
+        }
+        .to_bytes();
+        // Last of what can fail: from here on the message is sent.
+        let pq_chunk = self.pq.next_chunk(rng)?;
+        wire.push(MESSAGE_TYPE);
+        wire.extend_from_slice(&header);
+        let start = wire.len();
+        frame(wire, pq_chunk.as_ref());
+        message_key.seal_in_place(&aad(associated_data, &header), wire, start);
+        self.sending = Some(next);
+        Ok(Sealed {
+            header,
+            message_key,
+            pq_chunk,
+        })
+    }
+
+    /// Test vectors only: a message from this state's sending chain with the given `PE` and
+    /// a plaintext `frame` writes whole (its pq_block included), leaving the PQ state alone.
+    /// It shows how a receiver treats a peer that breaks spec §14's rules.
+    pub(crate) fn encrypt_forged(
+        &mut self,
+        associated_data: &[u8],
+        wire: &mut Vec<u8>,
+        pq_epoch: u32,
+        frame: impl FnOnce(&mut Vec<u8>),
+    ) -> Result<(), EncryptionError> {
+        let chain = self.sending.as_ref().ok_or(EncryptionError::NoSession)?;
+        let (message_key, next) = chain.step();
+        let next = next.ok_or(EncryptionError::CounterExhausted)?;
+        let header = Header {
+            ratchet_key: *self.sending_key.public(),
+            previous_count: self.previous_count,
+            counter: chain.index,
+            pq_epoch,
         }
         .to_bytes();
         wire.push(MESSAGE_TYPE);
@@ -156,10 +205,7 @@ impl DoubleRatchet {
         frame(wire);
         message_key.seal_in_place(&aad(associated_data, &header), wire, start);
         self.sending = Some(next);
-        Ok(Sealed {
-            header,
-            message_key,
-        })
+        Ok(())
     }
 
     /// Decrypts a message without changing the state; the returned change is applied by
@@ -219,13 +265,18 @@ impl DoubleRatchet {
             .as_ref()
             .map_or(0, |c| header.previous_count.saturating_sub(c.index));
         check_skip(u64::from(old_gap) + u64::from(header.counter))?;
+        // PE is judged against the PQ state before this message, before any key is derived.
+        let pq_secret = self.pq.receiving_mix(header.pq_epoch)?;
         let mut skipped = Vec::new();
         if let (Some(chain), Some(old_key)) = (&self.receiving, &self.remote_key) {
             skip_to(chain, header.previous_count, old_key, &mut skipped)?;
         }
         let remote_key = Box::new(PeerKey::new(&header.ratchet_key));
         let dh = self.sending_key.dh_with(&remote_key).map_err(low_order)?;
-        let (root, receiving) = self.root.advance(&dh);
+        let (root, receiving) = match pq_secret {
+            Some(secret) => self.root.advance_pq(&dh, secret),
+            None => self.root.advance(&dh),
+        };
         let at = skip_to(
             &receiving,
             header.counter,
@@ -247,6 +298,7 @@ impl DoubleRatchet {
                 receiving,
                 previous_count,
                 skipped,
+                pq_mixed: pq_secret.map(|_| header.pq_epoch),
             },
         ))
     }
@@ -257,13 +309,29 @@ impl DoubleRatchet {
         self.remote_key.as_ref() == Some(ratchet_key) || self.skipped.has_chain(ratchet_key)
     }
 
-    /// Applies a decryption's change. Randomness (one new ratchet key) is drawn only when
-    /// the message completed a DH ratchet step.
+    /// Judges an authenticated message's pq_block against the PQ state as it was before the
+    /// message (spec §14); the result is applied by [`DoubleRatchet::commit`].
+    pub(crate) fn judge_pq(&self, chunk: Option<&PqChunk>) -> Result<PqUpdate, DecryptionError> {
+        Ok(self.pq.receive(chunk)?)
+    }
+
+    /// Applies a decryption's change and its pq_block's update. Randomness (one new ratchet
+    /// key) is drawn only when the message completed a DH ratchet step.
     pub(crate) fn commit<R: CryptoRng + ?Sized>(
         &mut self,
         change: Change,
+        pq_update: PqUpdate,
         rng: &mut R,
     ) -> Result<(), DecryptionError> {
+        // A message that mixed on receive was judged against the epoch it just closed, where
+        // every chunk is ignored or fails (spec §14): nothing of the old epoch is applied.
+        let closed_epoch = matches!(
+            change,
+            Change::Stepped {
+                pq_mixed: Some(_),
+                ..
+            }
+        );
         match change {
             Change::UsedSkipped(position) => self.skipped.remove(position),
             Change::Advanced { receiving, skipped } => {
@@ -276,11 +344,22 @@ impl DoubleRatchet {
                 receiving,
                 previous_count,
                 skipped,
+                pq_mixed,
             } => {
-                // The second half of the DH ratchet step: a new sending key and chain.
+                // The second half of the DH ratchet step: a new sending key and chain, which
+                // mixes `PQS_e` if it was pending before this message (spec §14).
                 let sending_key = X25519KeyPair::generate(rng);
                 let dh = sending_key.dh_with(&remote_key).map_err(low_order)?;
-                let (root, sending) = root.advance(&dh);
+                if let Some(pe) = pq_mixed {
+                    self.pq.mixed_on_receive(pe);
+                }
+                let (root, sending) = match self.pq.pending.take() {
+                    Some((epoch, secret)) => {
+                        self.pq.mixed = epoch;
+                        root.advance_pq(&dh, &secret)
+                    }
+                    None => root.advance(&dh),
+                };
                 self.skipped.extend(skipped);
                 self.root = root;
                 self.sending_key = sending_key;
@@ -289,6 +368,9 @@ impl DoubleRatchet {
                 self.receiving = Some(receiving);
                 self.previous_count = previous_count;
             }
+        }
+        if !closed_epoch {
+            self.pq.apply(pq_update);
         }
         Ok(())
     }

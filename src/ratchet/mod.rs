@@ -3,5 +3,6 @@
 pub(crate) mod chain_key;
 pub(crate) mod double_ratchet;
 pub(crate) mod message_key;
+pub(crate) mod pq_ratchet;
 pub(crate) mod root_key;
 pub(crate) mod skipped_keys;

@@ -1,14 +1,17 @@
-//! `Message` (spec §5): `0x11 || header || AES-256-GCM(key, nonce, padded_plaintext, aad)`.
+//! `Message` (spec §5, §14): `0x11 || header (44) || AES-256-GCM(key, nonce, padded_plaintext, aad)`.
 
 use crate::codec::{Reader, Writer};
-use crate::constants::{HEADER_LEN, MAX_PLAINTEXT, MESSAGE_TYPE, PADDING_BLOCK, TAG_LEN};
+use crate::constants::{
+    HEADER_LEN, MAX_PLAINTEXT, MESSAGE_TYPE, PADDING_BLOCK, PQ_BLOCK_LEN, TAG_LEN,
+};
 use crate::error::DecodeError;
 
 use super::header::Header;
 
-/// The longest ciphertext a valid message can carry: the largest padded plaintext plus the tag.
+/// The longest ciphertext a valid message can carry: the largest padded plaintext (with a
+/// 38-byte pq_block, spec §14) plus the tag.
 pub(crate) const MAX_CIPHERTEXT: usize =
-    (MAX_PLAINTEXT + 2).div_ceil(PADDING_BLOCK) * PADDING_BLOCK + TAG_LEN;
+    (PQ_BLOCK_LEN + MAX_PLAINTEXT + 2).div_ceil(PADDING_BLOCK) * PADDING_BLOCK + TAG_LEN;
 
 /// A parsed `Message`, borrowing the wire bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

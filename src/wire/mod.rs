@@ -6,6 +6,7 @@ pub mod header;
 pub mod message;
 pub mod message_id;
 pub mod plaintext;
+pub mod pq_block;
 pub mod prekey_message;
 
 use crate::constants::{MESSAGE_TYPE, PREKEY_MESSAGE_TYPE};

@@ -1,10 +1,12 @@
-//! Plaintext framing inside the AEAD (spec §5):
-//! `content_type (1) || body || 0x80 || 0x00*`, padded to a multiple of 64 bytes.
+//! Plaintext framing inside the AEAD. Pairwise Messages (spec §14, revision 3):
+//! `pq_block || content_type (1) || body || 0x80 || 0x00*`; group messages (spec §5, §12):
+//! the same without the pq_block. Both are padded to a multiple of 64 bytes.
 
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::constants::{CONTENT_APPLICATION, CONTENT_RECEIPT, PADDING_BLOCK};
 use crate::error::DecryptionError;
+use crate::wire::pq_block::{self, PqChunk};
 
 /// What a message carries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -39,6 +41,107 @@ pub fn padded_len(body_len: usize) -> usize {
     (body_len + 2).div_ceil(PADDING_BLOCK) * PADDING_BLOCK
 }
 
+/// The padded length of a pairwise Message's plaintext: pq_block, content type, body, marker.
+pub fn padded_len_pq(pq_block_len: usize, body_len: usize) -> usize {
+    (pq_block_len + body_len + 2).div_ceil(PADDING_BLOCK) * PADDING_BLOCK
+}
+
+/// Frames and pads a pairwise Message's plaintext (revision 3): the pq_block first.
+pub fn pad_pq(
+    chunk: Option<&PqChunk>,
+    content_type: ContentType,
+    body: &[u8],
+) -> Zeroizing<Vec<u8>> {
+    let mut out = Zeroizing::new(Vec::with_capacity(padded_len_pq(
+        pq_block::len(chunk),
+        body.len(),
+    )));
+    pad_pq_into(&mut out, chunk, content_type, body);
+    out
+}
+
+/// Appends a pairwise Message's framed and padded plaintext to `buf`.
+pub(crate) fn pad_pq_into(
+    buf: &mut Vec<u8>,
+    chunk: Option<&PqChunk>,
+    content_type: ContentType,
+    body: &[u8],
+) {
+    let end = buf.len() + padded_len_pq(pq_block::len(chunk), body.len());
+    pq_block::write(chunk, buf);
+    buf.push(content_type.to_byte());
+    buf.extend_from_slice(body);
+    buf.push(0x80);
+    buf.resize(end, 0);
+}
+
+/// A pairwise Message's plaintext, read: the pq_block's chunk, the content type byte (not
+/// yet judged: the pq_block is judged first, spec §14) and the body.
+pub struct PairwisePlaintext {
+    /// The chunk the pq_block carries, if any.
+    pub chunk: Option<PqChunk>,
+    /// The content type byte.
+    pub content_type: u8,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl core::fmt::Debug for PairwisePlaintext {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let Self {
+            chunk,
+            content_type,
+            body,
+        } = self;
+        f.debug_struct("PairwisePlaintext")
+            .field("chunk", chunk)
+            .field("content_type", content_type)
+            .field("body_len", &body.len())
+            .finish()
+    }
+}
+
+/// Reads a pairwise Message's plaintext: the padding is removed first, then the pq_block
+/// (its structure only), then the content type byte. Borrowing form of
+/// [`unpad_pq_owned`].
+pub fn unpad_pq(padded: &[u8]) -> Result<(Option<PqChunk>, u8, &[u8]), DecryptionError> {
+    if padded.is_empty() || padded.len() % PADDING_BLOCK != 0 {
+        return Err(DecryptionError::BadPadding);
+    }
+    let end = padded
+        .iter()
+        .rposition(|&b| b != 0)
+        .ok_or(DecryptionError::BadPadding)?;
+    if padded.get(end) != Some(&0x80) {
+        return Err(DecryptionError::BadPadding);
+    }
+    let framed = padded.get(..end).ok_or(DecryptionError::BadPadding)?;
+    let (chunk, rest) = pq_block::parse(framed).map_err(DecryptionError::Pq)?;
+    let (&content_type, body) = rest.split_first().ok_or(DecryptionError::BadPadding)?;
+    Ok((chunk, content_type, body))
+}
+
+/// [`unpad_pq`] on an owned buffer, reusing it for the body; on failure it is erased.
+pub(crate) fn unpad_pq_owned(mut padded: Vec<u8>) -> Result<PairwisePlaintext, DecryptionError> {
+    match unpad_pq(&padded).map(|(chunk, kind, body)| (chunk, kind, body.len())) {
+        Ok((chunk, content_type, len)) => {
+            // The body ends at the marker; it starts after the pq_block and content type.
+            let head = pq_block::len(chunk.as_ref()) + 1;
+            padded.truncate(head + len);
+            padded.drain(..head).for_each(drop);
+            Ok(PairwisePlaintext {
+                chunk,
+                content_type,
+                body: padded,
+            })
+        }
+        Err(e) => {
+            padded.as_mut_slice().zeroize();
+            Err(e)
+        }
+    }
+}
+
 /// Frames and pads `body`.
 pub fn pad(content_type: ContentType, body: &[u8]) -> Zeroizing<Vec<u8>> {
     let mut out = Zeroizing::new(Vec::with_capacity(padded_len(body.len())));
@@ -53,22 +156,6 @@ pub(crate) fn pad_into(buf: &mut Vec<u8>, content_type: ContentType, body: &[u8]
     buf.extend_from_slice(body);
     buf.push(0x80);
     buf.resize(end, 0);
-}
-
-/// [`unpad`] on an owned buffer, reusing it for the body; on failure it is erased.
-pub(crate) fn unpad_owned(mut padded: Vec<u8>) -> Result<(ContentType, Vec<u8>), DecryptionError> {
-    match unpad(&padded).map(|(kind, body)| (kind, body.len())) {
-        Ok((kind, len)) => {
-            // Keep `body`, which starts after the content type byte.
-            padded.truncate(len + 1);
-            padded.remove(0);
-            Ok((kind, padded))
-        }
-        Err(e) => {
-            padded.as_mut_slice().zeroize();
-            Err(e)
-        }
-    }
 }
 
 /// Reads the framing: the content type and the body.

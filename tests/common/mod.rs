@@ -70,7 +70,7 @@ impl Party {
 
     pub(crate) fn send(&mut self, body: &[u8]) -> OutgoingMessage {
         self.record
-            .encrypt(ContentType::Application, body)
+            .encrypt(ContentType::Application, body, &mut self.rng)
             .expect("encrypt")
     }
 

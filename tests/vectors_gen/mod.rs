@@ -8,6 +8,7 @@ pub(crate) mod devices;
 pub(crate) mod rngs;
 
 use bluetick::hazmat;
+use bluetick::primitives::kem768;
 use bluetick::primitives::secret::SecretBytes;
 use bluetick::primitives::x25519::X25519KeyPair;
 use bluetick::receipt::{signed_payload, Receipt, ReceiptKind};
@@ -19,7 +20,7 @@ use bluetick::{
 };
 use serde_json::{json, Value};
 
-use rngs::{RecordingRng, ScriptedRng};
+use rngs::{KemRng, RecordingRng, ScriptedRng};
 
 pub(crate) const FILES: [&str; 7] = [
     "pqxdh.json",
@@ -209,7 +210,39 @@ fn gen_kdf() -> Value {
             json!({"message_key": h(&mk), "aes_key": h(&key), "nonce": h(&nonce)})
         })
         .collect();
-    json!({"root": root, "chain": chain, "message_keys": message_keys})
+    // Revision 3 (spec §14): PQS_e over a real ML-KEM-768 exchange, and KDF_RK_PQ.
+    let pq_secret: Vec<Value> = (1..=3u32)
+        .map(|epoch| {
+            let seed = SecretBytes::<64>::from_slice(&rng.bytes(64)).unwrap();
+            let m = Secret32::from_slice(&rng.bytes(32)).unwrap();
+            let ek = kem768::public_key(&seed);
+            let (ct, ss) = kem768::encapsulate(&ek, &m).unwrap();
+            assert_eq!(kem768::decapsulate(&seed, &ct), ss);
+            let pqs = hazmat::pq_secret(ss.expose(), epoch, &ek[..], &ct[..]).unwrap();
+            json!({
+                "kem_shared_secret": h(ss.expose()),
+                "epoch": epoch,
+                "ek": h(&ek[..]),
+                "ct": h(&ct[..]),
+                "pq_secret": h(&pqs),
+                // Extra, for implementers: the ML-KEM-768 inputs that made ek, ct and ss.
+                "kem_seed": h(seed.expose()),
+                "encaps_randomness": h(m.expose()),
+            })
+        })
+        .collect();
+    let root_pq: Vec<Value> = (0..4)
+        .map(|_| {
+            let rk = arr::<32>(&h(&rng.bytes(32)));
+            let dh = arr::<32>(&h(&rng.bytes(32)));
+            let pqs = arr::<32>(&h(&rng.bytes(32)));
+            let (new_rk, ck) = hazmat::kdf_rk_pq(&rk, &dh, &pqs);
+            json!({"root_key": h(&rk), "dh_output": h(&dh), "pq_secret": h(&pqs),
+                   "new_root_key": h(&new_rk), "chain_key": h(&ck)})
+        })
+        .collect();
+    json!({"root": root, "chain": chain, "message_keys": message_keys,
+           "pq_secret": pq_secret, "root_pq": root_pq})
 }
 
 // ---------------------------------------------------------------- session.json
@@ -222,6 +255,78 @@ pub(crate) enum Action {
     Receive(usize),
 }
 
+/// The private randomness of a conversation, in the order each side draws it: ratchet
+/// keys (drawn while decrypting), and the PQ ratchet's KEM seeds and encapsulation
+/// randomness (drawn while encrypting, spec §14).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Keys {
+    pub(crate) alice_ratchet: Vec<Vec<u8>>,
+    pub(crate) bob_ratchet: Vec<Vec<u8>>,
+    pub(crate) alice_kem_seeds: Vec<Vec<u8>>,
+    pub(crate) bob_kem_seeds: Vec<Vec<u8>>,
+    pub(crate) alice_encaps: Vec<Vec<u8>>,
+    pub(crate) bob_encaps: Vec<Vec<u8>>,
+}
+
+fn list(v: &Value) -> Vec<Vec<u8>> {
+    v.as_array()
+        .map(|a| a.iter().map(unh).collect())
+        .unwrap_or_default()
+}
+
+impl Keys {
+    /// Pools of `n` of each, from the recording generator.
+    pub(crate) fn pools(rng: &mut RecordingRng, n: usize) -> Self {
+        let mut take = |len: usize| (0..n).map(|_| rng.bytes(len)).collect::<Vec<_>>();
+        Self {
+            alice_ratchet: take(32),
+            bob_ratchet: take(32),
+            alice_kem_seeds: take(64),
+            bob_kem_seeds: take(64),
+            alice_encaps: take(32),
+            bob_encaps: take(32),
+        }
+    }
+
+    /// The lists a case (or a session-kind invalid input) records.
+    pub(crate) fn of_case(case: &Value) -> Self {
+        Self {
+            alice_ratchet: list(&case["alice_ratchet_privates"]),
+            bob_ratchet: list(&case["bob_ratchet_privates"]),
+            alice_kem_seeds: list(&case["alice_kem_seeds"]),
+            bob_kem_seeds: list(&case["bob_kem_seeds"]),
+            alice_encaps: list(&case["alice_encaps_randomness"]),
+            bob_encaps: list(&case["bob_encaps_randomness"]),
+        }
+    }
+
+    /// The first `used` of each list.
+    fn truncated(&self, used: &Keys) -> Self {
+        let cut = |v: &Vec<Vec<u8>>, u: &Vec<Vec<u8>>| v[..u.len()].to_vec();
+        Self {
+            alice_ratchet: cut(&self.alice_ratchet, &used.alice_ratchet),
+            bob_ratchet: cut(&self.bob_ratchet, &used.bob_ratchet),
+            alice_kem_seeds: cut(&self.alice_kem_seeds, &used.alice_kem_seeds),
+            bob_kem_seeds: cut(&self.bob_kem_seeds, &used.bob_kem_seeds),
+            alice_encaps: cut(&self.alice_encaps, &used.alice_encaps),
+            bob_encaps: cut(&self.bob_encaps, &used.bob_encaps),
+        }
+    }
+
+    /// The six lists under their spec §9 / §14 names.
+    pub(crate) fn to_json(&self) -> serde_json::Map<String, Value> {
+        let hs = |v: &Vec<Vec<u8>>| Value::Array(v.iter().map(|k| h(k)).collect());
+        let mut m = serde_json::Map::new();
+        m.insert("alice_ratchet_privates".into(), hs(&self.alice_ratchet));
+        m.insert("bob_ratchet_privates".into(), hs(&self.bob_ratchet));
+        m.insert("alice_kem_seeds".into(), hs(&self.alice_kem_seeds));
+        m.insert("bob_kem_seeds".into(), hs(&self.bob_kem_seeds));
+        m.insert("alice_encaps_randomness".into(), hs(&self.alice_encaps));
+        m.insert("bob_encaps_randomness".into(), hs(&self.bob_encaps));
+        m
+    }
+}
+
 /// Two live parties built from a case's inputs.
 pub(crate) struct Conversation {
     pub(crate) ps: Parties,
@@ -229,6 +334,9 @@ pub(crate) struct Conversation {
     pub(crate) bob: SessionRecord,
     alice_rng: ScriptedRng,
     bob_rng: ScriptedRng,
+    alice_kem: KemRng,
+    bob_kem: KemRng,
+    keys: Keys,
     alice_prekeys: InMemoryPreKeyStore,
     /// (sent by Alice, wire)
     pub(crate) sent: Vec<(bool, Vec<u8>)>,
@@ -236,13 +344,13 @@ pub(crate) struct Conversation {
 
 impl Conversation {
     /// Alice starts the session at once, drawing `EK`, `m` and her first ratchet key.
-    pub(crate) fn new(pqxdh: &Value, alice_ratchet: &[Vec<u8>], bob_ratchet: &[Vec<u8>]) -> Self {
+    pub(crate) fn new(pqxdh: &Value, keys: &Keys) -> Self {
         let ps = parties(pqxdh);
         let mut alice_draws = vec![
             unh(&pqxdh["alice_ephemeral_private"]),
             unh(&pqxdh["kem_encaps_randomness"]),
         ];
-        alice_draws.extend(alice_ratchet.iter().cloned());
+        alice_draws.extend(keys.alice_ratchet.iter().cloned());
         let mut alice_rng = ScriptedRng::new(alice_draws);
         let mut alice = SessionRecord::new();
         alice
@@ -253,20 +361,39 @@ impl Conversation {
             alice,
             bob: SessionRecord::new(),
             alice_rng,
-            bob_rng: ScriptedRng::new(bob_ratchet.to_vec()),
+            bob_rng: ScriptedRng::new(keys.bob_ratchet.clone()),
+            alice_kem: KemRng::new(keys.alice_kem_seeds.clone(), keys.alice_encaps.clone()),
+            bob_kem: KemRng::new(keys.bob_kem_seeds.clone(), keys.bob_encaps.clone()),
+            keys: keys.clone(),
             alice_prekeys: InMemoryPreKeyStore::new(),
             sent: Vec::new(),
         }
     }
 
+    /// What each side has drawn so far.
+    pub(crate) fn used(&self) -> Keys {
+        let k = &self.keys;
+        let (a_seeds, a_encaps) = self.alice_kem.remaining();
+        let (b_seeds, b_encaps) = self.bob_kem.remaining();
+        let first = |v: &Vec<Vec<u8>>, left: usize| v[..v.len() - left].to_vec();
+        Keys {
+            alice_ratchet: first(&k.alice_ratchet, self.alice_rng.remaining()),
+            bob_ratchet: first(&k.bob_ratchet, self.bob_rng.remaining()),
+            alice_kem_seeds: first(&k.alice_kem_seeds, a_seeds),
+            bob_kem_seeds: first(&k.bob_kem_seeds, b_seeds),
+            alice_encaps: first(&k.alice_encaps, a_encaps),
+            bob_encaps: first(&k.bob_encaps, b_encaps),
+        }
+    }
+
     pub(crate) fn send(&mut self, from_alice: bool, content_type: u8, body: &[u8]) -> Value {
         let ct = ContentType::from_byte(content_type).unwrap();
-        let record = if from_alice {
-            &mut self.alice
+        let (record, kem) = if from_alice {
+            (&mut self.alice, &mut self.alice_kem)
         } else {
-            &mut self.bob
+            (&mut self.bob, &mut self.bob_kem)
         };
-        let (out, trace) = record.encrypt_with_trace(ct, body).unwrap();
+        let (out, trace) = record.encrypt_with_trace(ct, body, kem).unwrap();
         let header_at = if out.wire[0] == 0x12 {
             PreKeyMessage::parse(&out.wire).unwrap().prefix.len()
         } else {
@@ -274,7 +401,12 @@ impl Conversation {
         };
         let msg = Message::parse(&out.wire[header_at..]).unwrap();
         assert_eq!(&trace.header[..], msg.header_bytes);
-        assert_eq!(&trace.padded_plaintext[..], &plaintext::pad(ct, body)[..]);
+        assert_eq!(
+            &trace.padded_plaintext[..],
+            &plaintext::pad_pq(trace.pq_chunk.as_ref(), ct, body)[..]
+        );
+        let mut pq_block = Vec::new();
+        bluetick::wire::pq_block::write(trace.pq_chunk.as_ref(), &mut pq_block);
         self.sent.push((from_alice, out.wire.clone()));
         json!({"send": {
             "sender": if from_alice { "alice" } else { "bob" },
@@ -284,6 +416,8 @@ impl Conversation {
             "header_dh": h(&msg.header.ratchet_key),
             "pn": msg.header.previous_count,
             "n": msg.header.counter,
+            "pe": msg.header.pq_epoch,
+            "pq_block": h(&pq_block),
             "message_key": h(&trace.message_key),
             "wire": h(&out.wire),
             "message_id": h(out.id().as_bytes()),
@@ -322,14 +456,9 @@ impl Conversation {
     }
 }
 
-/// Runs a script, returning the steps and how many ratchet keys each side used.
-pub(crate) fn play(
-    pqxdh: &Value,
-    alice_ratchet: &[Vec<u8>],
-    bob_ratchet: &[Vec<u8>],
-    script: &[Action],
-) -> (Vec<Value>, usize, usize) {
-    let mut c = Conversation::new(pqxdh, alice_ratchet, bob_ratchet);
+/// Runs a script, returning the steps and what each side drew.
+pub(crate) fn play(pqxdh: &Value, keys: &Keys, script: &[Action]) -> (Vec<Value>, Keys) {
+    let mut c = Conversation::new(pqxdh, keys);
     let mut steps = Vec::new();
     let mut bodies: Vec<(u8, Vec<u8>)> = Vec::new();
     for a in script {
@@ -344,22 +473,7 @@ pub(crate) fn play(
             }
         }
     }
-    let alice_left = c.alice_rng_remaining();
-    let bob_left = c.bob_rng_remaining();
-    (
-        steps,
-        alice_ratchet.len() - alice_left,
-        bob_ratchet.len() - bob_left,
-    )
-}
-
-impl Conversation {
-    fn alice_rng_remaining(&self) -> usize {
-        self.alice_rng.remaining()
-    }
-    fn bob_rng_remaining(&self) -> usize {
-        self.bob_rng.remaining()
-    }
+    (steps, c.used())
 }
 
 fn text(s: &str) -> Vec<u8> {
@@ -458,12 +572,51 @@ fn session_scripts() -> Vec<(&'static str, bool, Vec<Action>)> {
     scripts
 }
 
+/// Three complete PQ epochs (spec §14: both parties in both roles) with out-of-order
+/// delivery and lost messages. The script is found by playing it: a side whose message
+/// carries a chunk sends a burst of 12, one with nothing to send a single message; every
+/// other burst arrives in reverse order, and one message of every third burst is never
+/// delivered (chunk cycling covers it).
+fn three_epochs_script(pqxdh: &Value, keys: &Keys) -> Vec<Action> {
+    let mut c = Conversation::new(pqxdh, keys);
+    let mut script = Vec::new();
+    let mut sent = 0usize;
+    let mut burst_no = 0usize;
+    let mixed = |r: &SessionRecord| r.current_session().map_or(0, |s| s.pq_last_mixed());
+    let mut from_alice = true;
+    while mixed(&c.alice) < 3 || mixed(&c.bob) < 3 {
+        assert!(sent < 1200, "three epochs did not complete");
+        let mut burst = Vec::new();
+        loop {
+            let body = format!("{} {sent}", if from_alice { "a" } else { "b" }).into_bytes();
+            let step = c.send(from_alice, 1, &body);
+            script.push(Action::Send(from_alice, 1, body));
+            burst.push(sent);
+            sent += 1;
+            let carries = step["send"]["pq_block"] != "00";
+            if !carries || burst.len() == 12 {
+                break;
+            }
+        }
+        if burst_no % 2 == 1 {
+            burst.reverse();
+        }
+        if burst_no % 3 == 2 && burst.len() > 2 {
+            burst.remove(1);
+        }
+        for i in burst {
+            let (alice_sent, wire) = c.sent[i].clone();
+            c.deliver(!alice_sent, &wire).unwrap();
+            script.push(Action::Receive(i));
+        }
+        burst_no += 1;
+        from_alice = !from_alice;
+    }
+    script
+}
+
 /// The receipts case needs message ids, so it is built in two passes.
-fn receipts_in_session(
-    pqxdh: &Value,
-    alice_ratchet: &[Vec<u8>],
-    bob_ratchet: &[Vec<u8>],
-) -> Vec<Action> {
+fn receipts_in_session(pqxdh: &Value, keys: &Keys) -> Vec<Action> {
     use Action::{Receive as R, Send as S};
     let first = vec![
         S(true, 1, text("photo")),
@@ -471,7 +624,7 @@ fn receipts_in_session(
         R(0),
         R(1),
     ];
-    let mut c = Conversation::new(pqxdh, alice_ratchet, bob_ratchet);
+    let mut c = Conversation::new(pqxdh, keys);
     let w0 = c.send(true, 1, b"photo");
     let w1 = c.send(true, 1, b"caption");
     let ids: Vec<MessageId> = [w0, w1]
@@ -511,25 +664,28 @@ fn gen_session() -> Value {
     let mut cases = Vec::new();
     let mut scripts = session_scripts();
     scripts.push(("receipts_inside_the_session", true, Vec::new()));
+    scripts.push((
+        "three_pq_epochs_out_of_order_with_losses",
+        false,
+        Vec::new(),
+    ));
     for (name, with_opk, script) in scripts {
         let pqxdh = pqxdh_inputs(&mut rng, with_opk);
-        let alice_pool: Vec<Vec<u8>> = (0..32).map(|_| rng.bytes(32)).collect();
-        let bob_pool: Vec<Vec<u8>> = (0..32).map(|_| rng.bytes(32)).collect();
-        let script = if script.is_empty() {
-            receipts_in_session(&pqxdh, &alice_pool, &bob_pool)
-        } else {
-            script
+        let pools = Keys::pools(&mut rng, 160);
+        let script = match (script.is_empty(), name) {
+            (true, "receipts_inside_the_session") => receipts_in_session(&pqxdh, &pools),
+            (true, _) => three_epochs_script(&pqxdh, &pools),
+            (false, _) => script,
         };
-        let (steps, used_a, used_b) = play(&pqxdh, &alice_pool, &bob_pool, &script);
+        let (steps, used) = play(&pqxdh, &pools, &script);
         let mut pq = pqxdh.clone();
         pq.as_object_mut().unwrap().remove("name");
-        cases.push(json!({
-            "name": name,
-            "pqxdh": pq,
-            "alice_ratchet_privates": alice_pool[..used_a].iter().map(|k| h(k)).collect::<Vec<_>>(),
-            "bob_ratchet_privates": bob_pool[..used_b].iter().map(|k| h(k)).collect::<Vec<_>>(),
-            "steps": steps,
-        }));
+        let mut case = serde_json::Map::new();
+        case.insert("name".into(), json!(name));
+        case.insert("pqxdh".into(), pq);
+        case.extend(pools.truncated(&used).to_json());
+        case.insert("steps".into(), Value::Array(steps));
+        cases.push(Value::Object(case));
     }
     json!({ "cases": cases })
 }
@@ -548,15 +704,6 @@ pub(crate) fn script_of(case: &Value) -> Vec<Action> {
             ),
             None => Action::Receive(s["receive"].as_u64().unwrap() as usize),
         })
-        .collect()
-}
-
-pub(crate) fn ratchet_keys(case: &Value, side: &str) -> Vec<Vec<u8>> {
-    case[format!("{side}_ratchet_privates")]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(unh)
         .collect()
 }
 
@@ -677,11 +824,7 @@ pub(crate) fn evaluate_invalid(kind: &str, input: &Value) -> Result<(), ErrorKin
                 .map_err(|e| e.kind())
         }
         "session" => {
-            let mut c = Conversation::new(
-                &input["pqxdh"],
-                &ratchet_keys(input, "alice"),
-                &ratchet_keys(input, "bob"),
-            );
+            let mut c = Conversation::new(&input["pqxdh"], &Keys::of_case(input));
             let deliveries = input["deliveries"].as_array().unwrap();
             for (i, d) in deliveries.iter().enumerate() {
                 let result = c.deliver(d["to"] == "alice", &unh(&d["wire"]));
@@ -699,6 +842,22 @@ pub(crate) fn evaluate_invalid(kind: &str, input: &Value) -> Result<(), ErrorKin
         }
         other => panic!("unknown invalid kind {other}"),
     }
+}
+
+/// A session-kind invalid input: the inputs, the randomness each side may draw, and the
+/// deliveries, of which only the last fails.
+fn session_input(pqxdh: &Value, keys: &Keys, deliveries: Vec<(&str, &[u8])>) -> Value {
+    let mut m = serde_json::Map::new();
+    m.insert("pqxdh".into(), pqxdh.clone());
+    m.extend(keys.to_json());
+    m.insert(
+        "deliveries".into(),
+        deliveries
+            .into_iter()
+            .map(|(to, w)| json!({"to": to, "wire": h(w)}))
+            .collect(),
+    );
+    Value::Object(m)
 }
 
 struct Invalid {
@@ -905,9 +1064,8 @@ fn gen_invalid() -> Value {
 
     // Wire messages.
     let pqxdh = pqxdh_inputs(&mut rng, true);
-    let alice_keys: Vec<Vec<u8>> = (0..4).map(|_| rng.bytes(32)).collect();
-    let bob_keys: Vec<Vec<u8>> = (0..4).map(|_| rng.bytes(32)).collect();
-    let mut c = Conversation::new(&pqxdh, &alice_keys, &bob_keys);
+    let keys = Keys::pools(&mut rng, 4);
+    let mut c = Conversation::new(&pqxdh, &keys);
     let first = unh(&c.send(true, 1, b"first")["send"]["wire"]);
     c.deliver(false, &first).unwrap();
     let reply = unh(&c.send(false, 1, b"reply")["send"]["wire"]);
@@ -1144,23 +1302,15 @@ fn gen_invalid() -> Value {
 
     // Sessions: deliveries between one Alice and one Bob.
     let pqxdh = pqxdh_inputs(&mut rng, true);
-    let alice_keys: Vec<Vec<u8>> = (0..4).map(|_| rng.bytes(32)).collect();
-    let bob_keys: Vec<Vec<u8>> = (0..4).map(|_| rng.bytes(32)).collect();
-    let mut c = Conversation::new(&pqxdh, &alice_keys, &bob_keys);
+    let keys = Keys::pools(&mut rng, 4);
+    let mut c = Conversation::new(&pqxdh, &keys);
     let m0 = unh(&c.send(true, 1, b"m0")["send"]["wire"]);
     let m1 = unh(&c.send(true, 1, b"m1")["send"]["wire"]);
     c.deliver(false, &m0).unwrap();
     let b0 = unh(&c.send(false, 1, b"b0")["send"]["wire"]);
     c.deliver(true, &b0).unwrap();
     let a2 = unh(&c.send(true, 1, b"a2")["send"]["wire"]);
-    let session = |deliveries: Vec<(&str, &[u8])>| {
-        json!({
-            "pqxdh": pqxdh.clone(),
-            "alice_ratchet_privates": alice_keys.iter().map(|k| h(k)).collect::<Vec<_>>(),
-            "bob_ratchet_privates": bob_keys.iter().map(|k| h(k)).collect::<Vec<_>>(),
-            "deliveries": deliveries.into_iter().map(|(to, w)| json!({"to": to, "wire": h(w)})).collect::<Vec<_>>(),
-        })
-    };
+    let session = |deliveries: Vec<(&str, &[u8])>| session_input(&pqxdh, &keys, deliveries);
     let last = m0.len() - 1;
     v.add(
         "session_first_prekey_message_tag_altered",
@@ -1216,7 +1366,7 @@ fn gen_invalid() -> Value {
         E::DuplicateMessage,
     );
     // Beyond MAX_SKIP: Alice's message number 2001 arrives first.
-    let mut far = Conversation::new(&pqxdh, &alice_keys, &bob_keys);
+    let mut far = Conversation::new(&pqxdh, &keys);
     let mut wire = Vec::new();
     for _ in 0..=2001 {
         wire = unh(&far.send(true, 1, b"")["send"]["wire"]);
@@ -1226,6 +1376,111 @@ fn gen_invalid() -> Value {
         "session",
         session(vec![("bob", &wire)]),
         E::TooManySkipped,
+    );
+
+    // The post-quantum ratchet (revision 3, §14): messages from a peer that breaks its
+    // rules, authentic (made with the session's own keys) so that only the PQ checks can
+    // refuse them. Alice's first message carries no chunk, so she is still `Unsampled`.
+    let pqxdh = pqxdh_inputs(&mut rng, true);
+    let keys = Keys::pools(&mut rng, 4);
+    let mut c = Conversation::new(&pqxdh, &keys);
+    let forge = |record: &mut SessionRecord, block: &[u8], pe: Option<u32>, body: &[u8]| {
+        hazmat::encrypt_forged(record, block, pe, ContentType::Application, body)
+            .unwrap()
+            .wire
+    };
+    let chunk = |kind: u8, epoch: u32, index: u8, fill: u8| {
+        let mut b = vec![kind];
+        b.extend_from_slice(&epoch.to_be_bytes());
+        b.push(index);
+        b.extend_from_slice(&[fill; 32]);
+        b
+    };
+    let q0 = forge(&mut c.alice, &[0], None, b"quiet");
+    c.deliver(false, &q0).unwrap();
+    let pq = |deliveries: Vec<(&str, &[u8])>| session_input(&pqxdh, &keys, deliveries);
+    /// (name, pq_block, PE override, body, error)
+    type Forged<'a> = (&'a str, Vec<u8>, Option<u32>, &'a [u8], E);
+    let bob_cases: [Forged<'_>; 8] = [
+        (
+            "session_pq_unknown_kind",
+            vec![0x03],
+            None,
+            b"x",
+            E::UnknownPqKind,
+        ),
+        (
+            "session_pq_short_block",
+            vec![0x01, 0, 0, 0, 1],
+            None,
+            b"",
+            E::ShortPqBlock,
+        ),
+        (
+            "session_pq_index_out_of_range",
+            chunk(0x01, 1, 37, 0),
+            None,
+            b"x",
+            E::PqIndexOutOfRange,
+        ),
+        (
+            "session_pq_chunk_of_a_future_epoch",
+            chunk(0x02, 2, 0, 0),
+            None,
+            b"x",
+            E::PqFutureEpoch,
+        ),
+        (
+            "session_pq_ek_chunk_sent_by_the_c_side",
+            chunk(0x01, 1, 0, 0),
+            None,
+            b"x",
+            E::PqWrongKind,
+        ),
+        (
+            "session_pq_ct_chunk_before_the_e_side_made_its_key",
+            chunk(0x02, 1, 0, 0),
+            None,
+            b"x",
+            E::PqUnexpectedChunk,
+        ),
+        (
+            "session_pq_pe_two_ahead",
+            vec![0],
+            Some(2),
+            b"x",
+            E::InvalidPqEpoch,
+        ),
+        (
+            "session_pq_pe_one_ahead_without_a_held_secret",
+            vec![0],
+            Some(1),
+            b"x",
+            E::InvalidPqEpoch,
+        ),
+    ];
+    for (name, block, pe, body, error) in bob_cases {
+        let m = forge(&mut c.bob, &block, pe, body);
+        v.add(
+            name,
+            "session",
+            pq(vec![("bob", &q0), ("alice", &m)]),
+            error,
+        );
+    }
+    // An ek whose coefficients are all above q: its last chunk fails the input check.
+    let reply = unh(&c.send(false, 1, b"reply")["send"]["wire"]);
+    c.deliver(true, &reply).unwrap();
+    let bad_ek: Vec<Vec<u8>> = (0..37)
+        .map(|i| forge(&mut c.alice, &chunk(0x01, 1, i, 0xFF), None, b"k"))
+        .collect();
+    let mut deliveries: Vec<(&str, &[u8])> = vec![("bob", &q0), ("alice", &reply)];
+    deliveries.extend(bad_ek.iter().map(|w| ("bob", w.as_slice())));
+    v.add(
+        "session_pq_ek_failing_the_input_check",
+        "session",
+        pq(deliveries),
+        E::InvalidPqKey,
     );
 
     // Attachments (revision 2, §13).
@@ -1242,7 +1497,7 @@ fn gen_invalid() -> Value {
 }
 
 /// The spec revision the vectors follow.
-pub(crate) const REVISION: u64 = 2;
+pub(crate) const REVISION: u64 = 3;
 
 /// Every vector file, pretty-printed, in a fixed order.
 pub(crate) fn generate_all() -> Vec<(&'static str, String)> {

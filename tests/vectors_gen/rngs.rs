@@ -93,3 +93,48 @@ impl TryRng for ScriptedRng {
     }
 }
 impl TryCryptoRng for ScriptedRng {}
+
+/// The KEM randomness of one side (spec §14): 64-byte key seeds and 32-byte encapsulation
+/// randomness, each handed out in order. Only encryption draws KEM randomness, and there
+/// the two sizes tell the two kinds apart.
+pub(crate) struct KemRng {
+    seeds: VecDeque<Vec<u8>>,
+    encaps: VecDeque<Vec<u8>>,
+}
+
+impl KemRng {
+    pub(crate) fn new(seeds: Vec<Vec<u8>>, encaps: Vec<Vec<u8>>) -> Self {
+        Self {
+            seeds: seeds.into(),
+            encaps: encaps.into(),
+        }
+    }
+
+    /// (seeds left, encapsulation randomness left)
+    pub(crate) fn remaining(&self) -> (usize, usize) {
+        (self.seeds.len(), self.encaps.len())
+    }
+}
+
+impl TryRng for KemRng {
+    type Error = Infallible;
+    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
+        panic!("the protocol code only fills byte arrays")
+    }
+    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
+        panic!("the protocol code only fills byte arrays")
+    }
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
+        let queue = match dst.len() {
+            64 => &mut self.seeds,
+            32 => &mut self.encaps,
+            n => panic!("encryption drew {n} bytes: only KEM seeds (64) and m (32) are expected"),
+        };
+        let next = queue
+            .pop_front()
+            .expect("the code drew more KEM randomness than the vector records");
+        dst.copy_from_slice(&next);
+        Ok(())
+    }
+}
+impl TryCryptoRng for KemRng {}

@@ -50,7 +50,7 @@ def test_protocol_layer_arguments():
     raises(ProtocolError.InvalidArgument, ErrorKind.INVALID_ARGUMENT, Identity.from_seed, bytes(31))
     session = Session()
     raises(ProtocolError.Encryption, ErrorKind.NO_SESSION, session.encrypt, bluetick.ContentType.APPLICATION, b"x")
-    raises(ProtocolError.Decode, ErrorKind.TRUNCATED, Session.from_bytes, b"\x02")  # the record version alone
+    raises(ProtocolError.Decode, ErrorKind.TRUNCATED, Session.from_bytes, b"\x03")  # the record version alone
     identity = Identity.from_seed(bytes(32))
     prekeys = bluetick.PreKeys()
     raises(ProtocolError.InvalidArgument, ErrorKind.INVALID_ARGUMENT, prekeys.bundle, identity)

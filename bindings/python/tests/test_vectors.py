@@ -58,6 +58,21 @@ class Party:
         self.session = Session()
         self.privates = [h(p) for p in ratchet_privates]
         self.next_private = 0
+        # Revision 3: the KEM randomness this side draws while sending, in order.
+        self.kem_seeds: list[bytes] = []
+        self.encaps: list[bytes] = []
+        self.objects_started: set[tuple[int, int]] = set()
+
+    def kem_script(self, pq_block: bytes) -> bytes | None:
+        """The KEM randomness a send draws: a seed with the first `ek` chunk of an epoch,
+        `m` with the first `ct` chunk (spec §14); nothing for any other message."""
+        if len(pq_block) < 6:
+            return None
+        key = (pq_block[0], int.from_bytes(pq_block[1:5], "big"))
+        if key in self.objects_started:
+            return None
+        self.objects_started.add(key)
+        return self.kem_seeds.pop(0) if pq_block[0] == 1 else self.encaps.pop(0)
 
     def take_private(self) -> bytes:
         private = self.privates[self.next_private]
@@ -90,12 +105,17 @@ def parties(p: dict, alice_privates: list[str], bob_privates: list[str]) -> tupl
 @pytest.mark.parametrize("case", _cases("session.json"), ids=lambda c: c["name"])
 def test_session_vector(case, vectors):
     alice, bob = parties(case["pqxdh"], case["alice_ratchet_privates"], case["bob_ratchet_privates"])
+    for party, side in ((alice, "alice"), (bob, "bob")):
+        party.kem_seeds = [h(v) for v in case.get(f"{side}_kem_seeds", [])]
+        party.encaps = [h(v) for v in case.get(f"{side}_encaps_randomness", [])]
     by_name = {"alice": alice, "bob": bob}
     sent: list[dict] = []
     for step in case["steps"]:
         if "send" in step:
             send = step["send"]
-            got = by_name[send["sender"]].session.encrypt(CONTENT[send["content_type"]], h(send["body"]))
+            sender = by_name[send["sender"]]
+            script = sender.kem_script(h(send["pq_block"]))
+            got = sender.session.encrypt(CONTENT[send["content_type"]], h(send["body"]), script)
             assert got.wire.hex() == send["wire"], f"wire of message {len(sent)}"
             assert got.id.hex() == send["message_id"]
             sent.append(send)
@@ -107,9 +127,10 @@ def test_session_vector(case, vectors):
             assert got.body == h(send["body"]), f"body of message {step['receive']}"
             assert got.content_type == CONTENT[send["content_type"]]
             assert got.sender == sender.identity.public_key()
-    # Every ratchet private recorded was used, and nothing more.
+    # Every ratchet private and KEM input recorded was used, and nothing more.
     assert alice.next_private == len(alice.privates)
     assert bob.next_private == len(bob.privates)
+    assert not (alice.kem_seeds or alice.encaps or bob.kem_seeds or bob.encaps)
 
 
 @pytest.mark.parametrize("case", _cases("receipts.json"), ids=lambda c: c["name"])

@@ -96,6 +96,22 @@ pub enum ErrorKind {
     StaleDeviceList,
     /// A device, or a device with that identity key, is not on its user's device list.
     DeviceNotListed,
+    /// A pq_block has an unknown kind byte (spec §14).
+    UnknownPqKind,
+    /// A pq_block ends before its 38 bytes.
+    ShortPqBlock,
+    /// A pq_block's chunk index is beyond its object's last chunk.
+    PqIndexOutOfRange,
+    /// A pq_block carries a chunk of an epoch the receiver has not reached.
+    PqFutureEpoch,
+    /// A pq_block carries a kind the receiver's side never takes in this epoch.
+    PqWrongKind,
+    /// A ciphertext chunk reached a side that has not sent its key yet.
+    PqUnexpectedChunk,
+    /// The peer's ML-KEM-768 key of the PQ ratchet fails the FIPS 203 check.
+    InvalidPqKey,
+    /// A header's PQ epoch does not follow the last one mixed.
+    InvalidPqEpoch,
     /// An argument has the wrong length or value (checked before anything runs).
     InvalidArgument,
     /// The account was closed with `close_store`.
@@ -150,6 +166,14 @@ impl From<bluetick::ErrorKind> for ErrorKind {
             K::InvalidBody => Self::InvalidBody,
             K::StaleDeviceList => Self::StaleDeviceList,
             K::DeviceNotListed => Self::DeviceNotListed,
+            K::UnknownPqKind => Self::UnknownPqKind,
+            K::ShortPqBlock => Self::ShortPqBlock,
+            K::PqIndexOutOfRange => Self::PqIndexOutOfRange,
+            K::PqFutureEpoch => Self::PqFutureEpoch,
+            K::PqWrongKind => Self::PqWrongKind,
+            K::PqUnexpectedChunk => Self::PqUnexpectedChunk,
+            K::InvalidPqKey => Self::InvalidPqKey,
+            K::InvalidPqEpoch => Self::InvalidPqEpoch,
             _ => Self::Other,
         }
     }
@@ -566,6 +590,14 @@ mod tests {
             K::InvalidBody,
             K::StaleDeviceList,
             K::DeviceNotListed,
+            K::UnknownPqKind,
+            K::ShortPqBlock,
+            K::PqIndexOutOfRange,
+            K::PqFutureEpoch,
+            K::PqWrongKind,
+            K::PqUnexpectedChunk,
+            K::InvalidPqKey,
+            K::InvalidPqEpoch,
         ];
         for k in all {
             assert_eq!(format!("{:?}", ErrorKind::from(k)), k.name());

@@ -277,13 +277,30 @@ impl Session {
         Ok(used)
     }
 
-    /// Encrypts `body` as `content_type` in the current session.
+    /// Encrypts `body` as `content_type` in the current session. The post-quantum ratchet
+    /// draws KEM randomness on some messages (spec §14): a 64-byte key seed on the first
+    /// message of an epoch at the side that sends its key, 32 bytes on the first message
+    /// after the peer's key is complete, nothing otherwise. Without `randomness` it comes
+    /// from the operating system; scripted bytes (for test vectors) that run out fail the
+    /// call and change nothing.
+    #[uniffi::method(default(randomness = None))]
     pub fn encrypt(
         &self,
         content_type: ContentType,
         body: Vec<u8>,
+        randomness: Option<Vec<u8>>,
     ) -> Result<Outgoing, ProtocolError> {
-        let sent = lock(&self.record).encrypt(content_type.into(), &body)?;
+        let mut rng = Randomness::new(randomness.as_deref())?;
+        let mut record = lock(&self.record);
+        let sent = if randomness.is_some() {
+            let mut next = record.clone();
+            let sent = next.encrypt(content_type.into(), &body, &mut rng)?;
+            rng.check()?;
+            *record = next;
+            sent
+        } else {
+            record.encrypt(content_type.into(), &body, &mut rng)?
+        };
         Ok(Outgoing {
             id: sent.id().0.to_vec(),
             wire: sent.wire,

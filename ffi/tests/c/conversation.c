@@ -375,7 +375,7 @@ static void test_bad_input(void) {
   memcpy(copy, wire.ptr, wire.len);
   CHECK_STATUS(bt_account_decrypt(bob, USER("alice"), 1, copy, 0, &in), BT_TRUNCATED);
   CHECK_STATUS(bt_account_decrypt(bob, USER("alice"), 1, copy, 5, &in), BT_TRUNCATED);
-  CHECK_STATUS(bt_account_decrypt(bob, USER("alice"), 1, copy, 1 + 40 + 8, &in),
+  CHECK_STATUS(bt_account_decrypt(bob, USER("alice"), 1, copy, 1 + 44 + 8, &in),
                BT_CIPHERTEXT_TOO_SHORT);
   CHECK_STATUS(bt_account_decrypt(bob, USER("alice"), 1, copy, wire.len - 1, &in),
                BT_AUTHENTICATION_FAILED);

@@ -2616,9 +2616,14 @@ public protocol SessionProtocol: AnyObject, Sendable {
     func decrypt(identity: Identity, prekeys: PreKeys, wire: Data, randomness: Data?) throws  -> Decrypted
     
     /**
-     * Encrypts `body` as `content_type` in the current session.
+     * Encrypts `body` as `content_type` in the current session. The post-quantum ratchet
+     * draws KEM randomness on some messages (spec §14): a 64-byte key seed on the first
+     * message of an epoch at the side that sends its key, 32 bytes on the first message
+     * after the peer's key is complete, nothing otherwise. Without `randomness` it comes
+     * from the operating system; scripted bytes (for test vectors) that run out fail the
+     * call and change nothing.
      */
-    func encrypt(contentType: ContentType, body: Data) throws  -> Outgoing
+    func encrypt(contentType: ContentType, body: Data, randomness: Data?) throws  -> Outgoing
     
     /**
      * Starts a session as the initiator from a peer's bundle (PQXDH). Scripted randomness
@@ -2732,15 +2737,21 @@ open func decrypt(identity: Identity, prekeys: PreKeys, wire: Data, randomness: 
 }
     
     /**
-     * Encrypts `body` as `content_type` in the current session.
+     * Encrypts `body` as `content_type` in the current session. The post-quantum ratchet
+     * draws KEM randomness on some messages (spec §14): a 64-byte key seed on the first
+     * message of an epoch at the side that sends its key, 32 bytes on the first message
+     * after the peer's key is complete, nothing otherwise. Without `randomness` it comes
+     * from the operating system; scripted bytes (for test vectors) that run out fail the
+     * call and change nothing.
      */
-open func encrypt(contentType: ContentType, body: Data)throws  -> Outgoing  {
+open func encrypt(contentType: ContentType, body: Data, randomness: Data? = nil)throws  -> Outgoing  {
     return try  FfiConverterTypeOutgoing_lift(try rustCallWithError(FfiConverterTypeProtocolError_lift) {
         uniffiCallStatus in
     uniffi_bluetick_uniffi_fn_method_session_encrypt(
             self.uniffiCloneHandle(),
         FfiConverterTypeContentType_lower(contentType),
-        FfiConverterData.lower(body),uniffiCallStatus
+        FfiConverterData.lower(body),
+        FfiConverterOptionData.lower(randomness),uniffiCallStatus
     )
 })
 }
@@ -4636,6 +4647,38 @@ public enum ErrorKind: Equatable, Hashable {
      */
     case deviceNotListed
     /**
+     * A pq_block has an unknown kind byte (spec §14).
+     */
+    case unknownPqKind
+    /**
+     * A pq_block ends before its 38 bytes.
+     */
+    case shortPqBlock
+    /**
+     * A pq_block's chunk index is beyond its object's last chunk.
+     */
+    case pqIndexOutOfRange
+    /**
+     * A pq_block carries a chunk of an epoch the receiver has not reached.
+     */
+    case pqFutureEpoch
+    /**
+     * A pq_block carries a kind the receiver's side never takes in this epoch.
+     */
+    case pqWrongKind
+    /**
+     * A ciphertext chunk reached a side that has not sent its key yet.
+     */
+    case pqUnexpectedChunk
+    /**
+     * The peer's ML-KEM-768 key of the PQ ratchet fails the FIPS 203 check.
+     */
+    case invalidPqKey
+    /**
+     * A header's PQ epoch does not follow the last one mixed.
+     */
+    case invalidPqEpoch
+    /**
      * An argument has the wrong length or value (checked before anything runs).
      */
     case invalidArgument
@@ -4752,11 +4795,27 @@ public struct FfiConverterTypeErrorKind: FfiConverterRustBuffer {
         
         case 42: return .deviceNotListed
         
-        case 43: return .invalidArgument
+        case 43: return .unknownPqKind
         
-        case 44: return .closed
+        case 44: return .shortPqBlock
         
-        case 45: return .other
+        case 45: return .pqIndexOutOfRange
+        
+        case 46: return .pqFutureEpoch
+        
+        case 47: return .pqWrongKind
+        
+        case 48: return .pqUnexpectedChunk
+        
+        case 49: return .invalidPqKey
+        
+        case 50: return .invalidPqEpoch
+        
+        case 51: return .invalidArgument
+        
+        case 52: return .closed
+        
+        case 53: return .other
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -4934,16 +4993,48 @@ public struct FfiConverterTypeErrorKind: FfiConverterRustBuffer {
             writeInt(&buf, Int32(42))
         
         
-        case .invalidArgument:
+        case .unknownPqKind:
             writeInt(&buf, Int32(43))
         
         
-        case .closed:
+        case .shortPqBlock:
             writeInt(&buf, Int32(44))
         
         
-        case .other:
+        case .pqIndexOutOfRange:
             writeInt(&buf, Int32(45))
+        
+        
+        case .pqFutureEpoch:
+            writeInt(&buf, Int32(46))
+        
+        
+        case .pqWrongKind:
+            writeInt(&buf, Int32(47))
+        
+        
+        case .pqUnexpectedChunk:
+            writeInt(&buf, Int32(48))
+        
+        
+        case .invalidPqKey:
+            writeInt(&buf, Int32(49))
+        
+        
+        case .invalidPqEpoch:
+            writeInt(&buf, Int32(50))
+        
+        
+        case .invalidArgument:
+            writeInt(&buf, Int32(51))
+        
+        
+        case .closed:
+            writeInt(&buf, Int32(52))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(53))
         
         }
     }
@@ -6963,7 +7054,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_bluetick_uniffi_checksum_method_session_decrypt() != 60320) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_bluetick_uniffi_checksum_method_session_encrypt() != 30263) {
+    if (uniffi_bluetick_uniffi_checksum_method_session_encrypt() != 30418) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_bluetick_uniffi_checksum_method_session_start() != 21800) {

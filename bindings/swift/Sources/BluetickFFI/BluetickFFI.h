@@ -595,7 +595,7 @@ RustBuffer uniffi_bluetick_uniffi_fn_method_session_decrypt(uint64_t ptr, uint64
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_SESSION_ENCRYPT
 #define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_SESSION_ENCRYPT
-RustBuffer uniffi_bluetick_uniffi_fn_method_session_encrypt(uint64_t ptr, RustBuffer content_type, RustBuffer body, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_bluetick_uniffi_fn_method_session_encrypt(uint64_t ptr, RustBuffer content_type, RustBuffer body, RustBuffer randomness, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_SESSION_START

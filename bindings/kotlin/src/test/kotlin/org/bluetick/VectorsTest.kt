@@ -66,18 +66,35 @@ class VectorsTest {
         return alice to bob
     }
 
+    /** The KEM randomness a send draws (spec §14): the next recorded seed with the first
+     *  `ek` chunk of an epoch, the next encapsulation randomness with the first `ct` chunk. */
+    private fun kemScript(case: JSONObject, side: String, used: MutableMap<String, MutableSet<Pair<Int, Long>>>, pqBlock: ByteArray): ByteArray? {
+        if (pqBlock.size < 6) return null
+        val kind = pqBlock[0].toInt()
+        val epoch = ((pqBlock[1].toLong() and 0xff) shl 24) or ((pqBlock[2].toLong() and 0xff) shl 16) or
+            ((pqBlock[3].toLong() and 0xff) shl 8) or (pqBlock[4].toLong() and 0xff)
+        val seen = used.getOrPut(side) { mutableSetOf() }
+        val count = seen.count { it.first == kind }
+        if (!seen.add(kind to epoch)) return null
+        val list = case.getJSONArray(if (kind == 1) "${side}_kem_seeds" else "${side}_encaps_randomness")
+        return h(list.getString(count))
+    }
+
     @TestFactory
     fun `session json replays byte for byte`(): List<DynamicTest> = cases("session.json").map { case ->
         DynamicTest.dynamicTest(case.getString("name")) {
             val (alice, bob) = parties(case.getJSONObject("pqxdh"), case.getJSONArray("alice_ratchet_privates"), case.getJSONArray("bob_ratchet_privates"))
             val byName = mapOf("alice" to alice, "bob" to bob)
+            val kemUsed = mutableMapOf<String, MutableSet<Pair<Int, Long>>>()
             val sent = mutableListOf<JSONObject>()
             val steps = case.getJSONArray("steps")
             for (i in 0 until steps.length()) {
                 val step = steps.getJSONObject(i)
                 if (step.has("send")) {
                     val send = step.getJSONObject("send")
-                    val got = byName.getValue(send.getString("sender")).session.encrypt(content.getValue(send.getInt("content_type")), send.hex("body"))
+                    val sender = send.getString("sender")
+                    val script = kemScript(case, sender, kemUsed, send.hex("pq_block"))
+                    val got = byName.getValue(sender).session.encrypt(content.getValue(send.getInt("content_type")), send.hex("body"), script)
                     assertArrayEquals(send.hex("wire"), got.wire, "wire of message ${sent.size}")
                     assertArrayEquals(send.hex("message_id"), got.id)
                     sent.add(send)
