@@ -169,11 +169,11 @@ fuzz_target!(|data: &[u8]| {
                         let (me, peer) = if alice_sends { (&mut alice, &mut bob) } else { (&mut bob, &mut alice) };
                         counter += 1;
                         let body = counter.to_be_bytes().to_vec();
-                        let Ok(out) = me.account.encrypt(&peer.address, &body, None) else { continue };
+                        let Ok(out) = me.account.encrypt(&peer.address, &body, None, u64::from(counter)) else { continue };
                         sends += 1;
                         let incoming = peer.account.decrypt(&me.address, &out.wire).unwrap_or_else(|e| panic!("a prompt turn failed: {e}"));
                         match incoming.received {
-                            Received::Message { id, body: got } => {
+                            Received::Message { id, body: got, .. } => {
                                 assert_eq!(got, body);
                                 peer.account.acknowledge(&id).unwrap_or_else(|e| panic!("{e}"));
                                 peer.received_ids.push(id);
