@@ -102,8 +102,8 @@ impl core::fmt::Debug for PairwisePlaintext {
 }
 
 /// Reads a pairwise Message's plaintext: the padding is removed first, then the pq_block
-/// (its structure only), then the content type byte. Borrowing form of
-/// [`unpad_pq_owned`].
+/// (its structure only), then the content type byte. The session layer uses an owning form
+/// of the same reading.
 pub fn unpad_pq(padded: &[u8]) -> Result<(Option<PqChunk>, u8, &[u8]), DecryptionError> {
     if padded.is_empty() || padded.len() % PADDING_BLOCK != 0 {
         return Err(DecryptionError::BadPadding);
