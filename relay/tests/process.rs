@@ -12,9 +12,8 @@
 mod common;
 
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -43,32 +42,11 @@ impl Drop for RelayProcess {
 impl RelayProcess {
     /// Starts the relay binary on `port` (0: any) and waits for it to listen.
     fn start(db: &Path, port: u16, log: &Path) -> Self {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(log)
-            .unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_bluetick-relay"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_bluetick-relay"));
+        command
             .args(["--listen", &format!("127.0.0.1:{port}"), "--db"])
-            .arg(db)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::from(log))
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let line = rx.recv_timeout(WAIT).expect("relay did not start");
-        let port = line
-            .trim()
-            .rsplit(':')
-            .next()
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+            .arg(db);
+        let (child, port) = spawn_relay(command, log);
         Self { child, port }
     }
 

@@ -4,7 +4,9 @@
 
 pub mod nats;
 
+use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -187,4 +189,34 @@ pub async fn wait_queued(db: &std::path::Path, who: &Address, want: i64) {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// Starts a `bluetick-relay` process whose stderr goes to `log`, and returns it with the
+/// port it announces on its first line of stdout; fails after [`WAIT`].
+pub fn spawn_relay(mut command: Command, log: &std::path::Path) -> (Child, u16) {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .unwrap();
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(log))
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let line = rx.recv_timeout(WAIT).expect("relay did not start");
+    let port = line
+        .trim()
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+    (child, port)
 }

@@ -1,7 +1,6 @@
 //! A `nats-server -js` of the test's own, on a free 127.0.0.1 port with its own store
 //! directory, stopped (SIGKILL) when dropped, and relay nodes as processes over it.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -164,32 +163,11 @@ impl Drop for RelayNode {
 
 impl RelayNode {
     pub fn start(binary: &str, nats: &str, replicas: usize, log: &Path) -> Self {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(log)
-            .unwrap();
-        let mut child = Command::new(binary)
+        let mut command = Command::new(binary);
+        command
             .args(["--listen", "127.0.0.1:0", "--backend", nats, "--replicas"])
-            .arg(replicas.to_string())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::from(log))
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let line = rx.recv_timeout(WAIT).expect("relay node did not start");
-        let port = line
-            .trim()
-            .rsplit(':')
-            .next()
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+            .arg(replicas.to_string());
+        let (child, port) = super::spawn_relay(command, log);
         Self { child, port }
     }
 
