@@ -218,6 +218,7 @@ mod tests {
                 from: Address::new("alice", 2),
                 lamport: 9,
                 sent_at_ms: 1_234,
+                transcript_to: None,
                 body: b"hello".to_vec(),
             }],
         }
