@@ -14,10 +14,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use bluetick::receipt::signed_payload;
 use bluetick::{
-    Account, AccountConfig, AccountError, Address, DeviceList, DisplayKey, ErrorKind,
-    IdentityKey, IdentityKeyPair, InMemoryPreKeyStore, LogicalMessage, MemoryStore,
-    MessageStatus, PqPreKey, PqPreKeyKind, PreKeyBundle, PreKeyUpload, Received, ReceiptKind,
-    Secret32, SessionRecord, SignedPreKey,
+    Account, AccountConfig, AccountError, Address, DeviceList, DisplayKey, ErrorKind, IdentityKey,
+    IdentityKeyPair, InMemoryPreKeyStore, LogicalMessage, MemoryStore, MessageStatus, PqPreKey,
+    PqPreKeyKind, PreKeyBundle, PreKeyUpload, ReceiptKind, Received, Secret32, SessionRecord,
+    SignedPreKey,
 };
 
 fn key() -> Secret32 {
@@ -111,7 +111,10 @@ fn world(a: u32, b: u32) -> (Vec<Device>, Vec<Device>, DeviceList, DeviceList) {
         .chain(bob.iter())
         .map(|d| {
             let upload = d.account.prekey_upload().unwrap();
-            (d.addr.clone(), PreKeyUpload::from_bytes(&upload.to_bytes()).unwrap())
+            (
+                d.addr.clone(),
+                PreKeyUpload::from_bytes(&upload.to_bytes()).unwrap(),
+            )
         })
         .collect();
     for d in &alice {
@@ -153,7 +156,11 @@ fn two_users_with_two_and_three_devices_agree_on_the_order_in_any_delivery_order
                 };
                 let text = format!("{} #{written}", d.addr).into_bytes();
                 let m = d.account.send_to_user(to, &text, 1_000 + written).unwrap();
-                assert_eq!(m.wires.len(), everyone.len() - 1, "one wire per other device");
+                assert_eq!(
+                    m.wires.len(),
+                    everyone.len() - 1,
+                    "one wire per other device"
+                );
                 let mine = (m.lamport, d.addr.clone(), text);
                 let known = seen.entry(d.addr.clone()).or_default();
                 causes.push((mine.clone(), known.clone()));
@@ -224,7 +231,10 @@ fn two_users_with_two_and_three_devices_agree_on_the_order_in_any_delivery_order
         let position = |m: &Shown| views[0].iter().position(|x| x == m).unwrap();
         for (message, known) in &causes {
             for k in known {
-                assert!(position(k) < position(message), "seed {seed}: {k:?} after {message:?}");
+                assert!(
+                    position(k) < position(message),
+                    "seed {seed}: {k:?} after {message:?}"
+                );
             }
         }
         // Every device's clock ends at the largest lamport written.
@@ -281,12 +291,19 @@ fn the_logical_status_follows_every_recipient_wire_and_one_device_per_user() {
     );
     // Every Bob device receives it; one delivery receipt makes it Delivered.
     for b in &bob {
-        b.account.decrypt(&a1.addr, &wire_to(&m, &b.addr).wire).unwrap();
+        b.account
+            .decrypt(&a1.addr, &wire_to(&m, &b.addr).wire)
+            .unwrap();
     }
     let b2 = &bob[1];
     let receipt = b2
         .account
-        .create_receipt(&a1.addr, ReceiptKind::Delivered, &[wire_to(&m, &b2.addr).id], 9)
+        .create_receipt(
+            &a1.addr,
+            ReceiptKind::Delivered,
+            &[wire_to(&m, &b2.addr).id],
+            9,
+        )
         .unwrap();
     a1.account.decrypt(&b2.addr, &receipt.wire).unwrap();
     assert_eq!(
@@ -394,8 +411,7 @@ impl RawDevice {
 
     /// A signed read receipt naming any ids, sent on its session.
     fn receipt(&mut self, addressee: &IdentityKey, ids: &[bluetick::MessageId]) -> Vec<u8> {
-        let payload =
-            signed_payload(self.identity.public(), addressee, ReceiptKind::Read, 9, ids);
+        let payload = signed_payload(self.identity.public(), addressee, ReceiptKind::Read, 9, ids);
         let mut body = payload[bluetick::constants::RECEIPT_CONTEXT.len() + 64..].to_vec();
         body.extend_from_slice(&self.identity.sign(&[&payload]));
         self.record
@@ -506,7 +522,10 @@ fn transcripts_are_accepted_only_from_listed_devices_of_the_own_user() {
     a1.account
         .start_session(&a2.addr, &bundle_of(&a2.account))
         .unwrap();
-    let sent = a1.account.send_to_user(b"bob", b"from my phone", 7).unwrap();
+    let sent = a1
+        .account
+        .send_to_user(b"bob", b"from my phone", 7)
+        .unwrap();
     assert_eq!(sent.wires.len(), 3);
     let transcript = sent.wires.iter().find(|w| w.transcript).unwrap();
     assert_eq!(transcript.to, a2.addr);
@@ -670,17 +689,21 @@ fn a_removed_device_gets_nothing_and_a_new_one_gets_a_session_on_the_next_send()
         .encrypt(&bob[1].addr, b"direct", None, 0)
         .is_err());
     // And what it sends is refused.
-    let from_removed = bob[1].account.send_to_user(b"alice", b"still here", 0).unwrap();
+    let from_removed = bob[1]
+        .account
+        .send_to_user(b"alice", b"still here", 0)
+        .unwrap();
     let err = a1
         .account
         .decrypt(&bob[1].addr, &from_removed.wires[0].wire)
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::DeviceNotListed, "{err}");
     // Device 4 reads the new message.
-    let got = b4
-        .decrypt(&a1.addr, &wire_to(&m, &Address::new("bob", 4)).wire);
+    let got = b4.decrypt(&a1.addr, &wire_to(&m, &Address::new("bob", 4)).wire);
     // Device 4 has not accepted Alice's list: Alice is trusted on first use per address.
-    assert!(matches!(got.unwrap().received, Received::Message { ref body, .. } if body == b"after"));
+    assert!(
+        matches!(got.unwrap().received, Received::Message { ref body, .. } if body == b"after")
+    );
 }
 
 #[test]
@@ -724,8 +747,14 @@ fn a_changed_user_identity_archives_old_sessions_which_are_never_used_again() {
         Err(AccountError::NoSession(_))
     ));
     // A message from the old primary's session is refused.
-    let old = bob[0].account.send_to_user(b"alice", b"old key", 0).unwrap();
-    let err = a1.account.decrypt(&bob[0].addr, &old.wires[0].wire).unwrap_err();
+    let old = bob[0]
+        .account
+        .send_to_user(b"alice", b"old key", 0)
+        .unwrap();
+    let err = a1
+        .account
+        .decrypt(&bob[0].addr, &old.wires[0].wire)
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::DeviceNotListed, "{err}");
     // New sessions from bundles work.
     a1.account
@@ -747,7 +776,9 @@ fn trust_identity_archives_the_session_under_the_old_key() {
     let alice = account();
     let bob = account();
     let b = Address::new("bob", 1);
-    alice.encrypt(&b, b"one", Some(&bundle_of(&bob)), 0).unwrap();
+    alice
+        .encrypt(&b, b"one", Some(&bundle_of(&bob)), 0)
+        .unwrap();
     alice.encrypt(&b, b"two", None, 0).unwrap();
     let new_bob = account();
     alice.trust_identity(&b, new_bob.identity()).unwrap();
@@ -774,9 +805,17 @@ fn a_companion_pins_its_primary_and_compares_user_identities() {
     bob[0].account.accept_device_list(&alice_list).unwrap();
     // Both of Alice's devices and Bob show the same number: it is over user identities.
     alice[0].account.accept_device_list(&bob_list).unwrap();
-    let n1 = alice[0].account.user_safety_number(b"bob").unwrap().unwrap();
+    let n1 = alice[0]
+        .account
+        .user_safety_number(b"bob")
+        .unwrap()
+        .unwrap();
     let n2 = a2.account.user_safety_number(b"bob").unwrap().unwrap();
-    let nb = bob[0].account.user_safety_number(b"alice").unwrap().unwrap();
+    let nb = bob[0]
+        .account
+        .user_safety_number(b"alice")
+        .unwrap()
+        .unwrap();
     assert_eq!(n1, n2);
     assert_eq!(n1, nb);
     // A certificate the primary signs verifies under the user identity.

@@ -154,10 +154,7 @@ fn a_prekey_message_from_another_identity_is_refused_unless_trusted() {
     let err = bob.receive(&forged.wire).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::UntrustedIdentity, "{err}");
     assert_eq!(common::snapshot(&bob), before);
-    assert_eq!(
-        bob.record.remote_identity(),
-        Some(alice.identity.public())
-    );
+    assert_eq!(bob.record.remote_identity(), Some(alice.identity.public()));
     let m = alice.send(b"still me");
     assert_eq!(bob.receive(&m.wire).unwrap().body, b"still me");
     // Trusting another key does not let this one through.

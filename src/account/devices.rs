@@ -13,7 +13,6 @@
 //! meta "own_address"              = the address bytes of this device
 //! ```
 
-use super::records::peer_identity;
 use super::session_rows::PeerSessions;
 use super::{Account, AccountError, Address};
 use crate::bundle::PreKeyBundle;
@@ -138,7 +137,8 @@ pub(crate) type Fanout = Vec<(Address, [u8; 32], bool)>;
 
 pub(crate) fn fanout(tx: &mut SealedTx<'_>, user: &[u8]) -> Result<Fanout, AccountError> {
     let own = load_own_address(tx)?.ok_or(AccountError::NoOwnAddress)?;
-    let list = load_stored_list(tx, user)?.ok_or_else(|| AccountError::NoDeviceList(user.to_vec()))?;
+    let list =
+        load_stored_list(tx, user)?.ok_or_else(|| AccountError::NoDeviceList(user.to_vec()))?;
     let mut targets = Vec::with_capacity(2 * MAX_DEVICES_PER_USER);
     for (device, key) in &list.devices {
         let to = Address::new(user, *device);
@@ -235,7 +235,9 @@ impl Account {
         list: &DeviceList,
     ) -> Result<DeviceListChange, AccountError> {
         let user = list.user.as_slice();
-        let claimed = *list.user_identity().ok_or(DeviceError::InvalidDeviceCount)?;
+        let claimed = *list
+            .user_identity()
+            .ok_or(DeviceError::InvalidDeviceCount)?;
         let mut old = load_list(tx, user)?;
         match load_user_identity(tx, user)? {
             None => {
@@ -461,7 +463,10 @@ impl Account {
     ) -> Result<(), AccountError> {
         let accepted = match self.listed_key(tx, peer)? {
             Some(listed) => listed == *key.as_bytes(),
-            None => peer_identity(tx, peer)?.is_some_and(|k| k == *key),
+            // The stored bytes are compared as they are: no point decoding per message.
+            None => tx
+                .get(Table::PeerIdentities, &peer.to_bytes())?
+                .is_some_and(|stored| stored.as_slice() == key.as_bytes()),
         };
         if accepted {
             Ok(())

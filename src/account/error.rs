@@ -57,7 +57,9 @@ pub enum AccountError {
     #[error("device list: {0}")]
     Device(#[from] DeviceError),
     /// The operation needs this account's own address: call `set_own_address` first.
-    #[error("this account's own address (user id and device id) is not set; call set_own_address first")]
+    #[error(
+        "this account's own address (user id and device id) is not set; call set_own_address first"
+    )]
     NoOwnAddress,
     /// No device list was accepted for the user: fetch the user's signed list from the
     /// relay and pass it to `accept_device_list`.

@@ -18,8 +18,8 @@ use zeroize::Zeroizing;
 
 use super::devices::{fanout, load_own_address, load_stored_list};
 use super::records::{
-    direct_conversation, load_clock, load_outgoing, retain, save_clock, save_inbox,
-    save_outgoing, InboxRecord, OutgoingRecord, Ring,
+    direct_conversation, load_clock, load_outgoing, retain, save_clock, save_inbox, save_outgoing,
+    InboxRecord, OutgoingRecord, Ring,
 };
 use super::session_rows::PeerSessions;
 use super::{Account, AccountError, Address, Received};
@@ -316,9 +316,11 @@ impl Account {
                 "it is a group transcript, which this account does not read yet",
             ));
         }
-        let (to_user, app_body) = rest
-            .split_at_checked(usize::from(len))
-            .ok_or(AccountError::InvalidTranscript("its recipient user id is cut"))?;
+        let (to_user, app_body) =
+            rest.split_at_checked(usize::from(len))
+                .ok_or(AccountError::InvalidTranscript(
+                    "its recipient user id is cut",
+                ))?;
         let app = ApplicationBody::parse(app_body)?;
         let conversation = direct_conversation(to_user);
         let mut clock = load_clock(tx, &conversation)?;
@@ -362,22 +364,30 @@ mod tests {
     #[test]
     fn the_aggregate_follows_every_user_and_ignores_transcripts() {
         use MessageStatus::*;
-        let mut w = vec![
-            wire("bob", 1, Sent, false),
-            wire("bob", 2, Pending, false),
-            wire("alice", 2, Pending, true),
-        ];
-        assert_eq!(aggregate(&w), Pending);
-        w[1].status = Sent;
-        assert_eq!(aggregate(&w), Sent);
-        w[1].status = Delivered;
-        assert_eq!(aggregate(&w), Delivered);
-        w[0].status = Read;
-        assert_eq!(aggregate(&w), Read);
+        let bob = |one, two| {
+            vec![
+                wire("bob", 1, one, false),
+                wire("bob", 2, two, false),
+                wire("alice", 2, Pending, true),
+            ]
+        };
+        assert_eq!(aggregate(&bob(Sent, Pending)), Pending);
+        assert_eq!(aggregate(&bob(Sent, Sent)), Sent);
+        assert_eq!(aggregate(&bob(Sent, Delivered)), Delivered);
+        assert_eq!(aggregate(&bob(Read, Delivered)), Read);
         // Two recipient users: each needs a device of its own.
+        let mut w = bob(Read, Delivered);
         w.push(wire("carol", 3, Delivered, false));
         assert_eq!(aggregate(&w), Delivered);
         w.push(wire("dave", 4, Sent, false));
         assert_eq!(aggregate(&w), Sent);
+        // A transcript's status never counts, even when it is the only one acknowledged.
+        let mut t = bob(Pending, Pending);
+        t.iter_mut().for_each(|w| {
+            if w.transcript {
+                w.status = Read;
+            }
+        });
+        assert_eq!(aggregate(&t), Pending);
     }
 }
