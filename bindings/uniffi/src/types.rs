@@ -529,3 +529,117 @@ pub(crate) fn identity_key(
     })?;
     bluetick::IdentityKey::from_bytes(&array).map_err(|e| (e.kind().into(), format!("{what}: {e}")))
 }
+
+/// What accepting a device list changed (spec §11), by device id.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct DeviceListChange {
+    /// Devices the new list names and the previous did not (all of them for a first list).
+    pub added: Vec<u32>,
+    /// Devices the previous list named and the new one does not: sent nothing more.
+    pub removed: Vec<u32>,
+    /// Devices named with another key: their old sessions are archived.
+    pub changed: Vec<u32>,
+}
+
+impl From<bluetick::DeviceListChange> for DeviceListChange {
+    fn from(c: bluetick::DeviceListChange) -> Self {
+        Self {
+            added: c.added,
+            removed: c.removed,
+            changed: c.changed,
+        }
+    }
+}
+
+/// A companion device for `sign_device_list`: its id and 32-byte identity key.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct DeviceEntry {
+    /// The device id.
+    pub device: u32,
+    /// Its 32-byte identity key.
+    pub identity: Vec<u8>,
+}
+
+/// One wire of a logical message, for the relay.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+pub struct DeviceWire {
+    /// The device it is for.
+    pub to: Address,
+    /// Its 16-byte message id: pass it to `mark_sent` when the relay acknowledges it.
+    pub id: Vec<u8>,
+    /// The wire bytes.
+    pub wire: Vec<u8>,
+    /// Set for a sent transcript to an own other device.
+    pub transcript: bool,
+}
+
+impl core::fmt::Debug for DeviceWire {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let Self {
+            to,
+            id,
+            wire,
+            transcript,
+        } = self;
+        f.debug_struct("DeviceWire")
+            .field("to", to)
+            .field("id", id)
+            .field("wire_len", &wire.len())
+            .field("transcript", transcript)
+            .finish()
+    }
+}
+
+/// One send to a user (spec §11): one id for the app, a wire per device.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct LogicalMessage {
+    /// Its 16-byte id, for `logical_status` and `message_info`.
+    pub id: Vec<u8>,
+    /// The Lamport value it carries (spec §10).
+    pub lamport: u64,
+    /// One wire per recipient device, then one sent transcript per own other device.
+    pub wires: Vec<DeviceWire>,
+}
+
+impl From<bluetick::LogicalMessage> for LogicalMessage {
+    fn from(m: bluetick::LogicalMessage) -> Self {
+        Self {
+            id: m.id.0.to_vec(),
+            lamport: m.lamport,
+            wires: m
+                .wires
+                .into_iter()
+                .map(|w| DeviceWire {
+                    to: w.to.into(),
+                    id: w.id.0.to_vec(),
+                    wire: w.wire,
+                    transcript: w.transcript,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The status of one wire of a logical message ("message info").
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct DeviceStatus {
+    /// The device the wire went to.
+    pub to: Address,
+    /// The wire's 16-byte message id.
+    pub id: Vec<u8>,
+    /// The wire's status.
+    pub status: MessageStatus,
+    /// Set for a sent transcript, which does not count toward the logical status.
+    pub transcript: bool,
+}
+
+impl From<bluetick::DeviceStatus> for DeviceStatus {
+    fn from(s: bluetick::DeviceStatus) -> Self {
+        Self {
+            to: s.to.into(),
+            id: s.id.0.to_vec(),
+            status: s.status.into(),
+            transcript: s.transcript,
+        }
+    }
+}
