@@ -818,6 +818,14 @@ fn a_companion_pins_its_primary_and_compares_user_identities() {
         .unwrap();
     assert_eq!(n1, n2);
     assert_eq!(n1, nb);
+    // A companion cannot sign its user's list, even with a policy that trusts anything.
+    a2.account.set_identity_policy(Box::new(|_, _, _| true));
+    let err = a2.account.sign_device_list(2, &[]).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::UntrustedIdentity, "{err}");
+    assert_eq!(
+        a2.account.user_identity(b"alice").unwrap(),
+        Some(*alice[0].account.identity())
+    );
     // A certificate the primary signs verifies under the user identity.
     let cert = alice[0]
         .account

@@ -338,7 +338,8 @@ impl Account {
     /// the order given), and accepts it as the own user's list in the same transaction
     /// (the first one pins this account's identity as the own user identity). Linking a
     /// device is a new list with it, removing one a new list without it. Publish the list
-    /// on the relay and send it to the companions.
+    /// on the relay and send it to the companions. A companion (whose own user identity is
+    /// another key) cannot sign: [`crate::ErrorKind::UntrustedIdentity`].
     pub fn sign_device_list(
         &self,
         version: u64,
@@ -346,6 +347,11 @@ impl Account {
     ) -> Result<DeviceList, AccountError> {
         self.transaction(|tx| {
             let own = load_own_address(tx)?.ok_or(AccountError::NoOwnAddress)?;
+            // Only the primary signs: a companion, whose own user identity is its
+            // primary's, may not replace it with its own key, whatever the policy says.
+            if load_user_identity(tx, &own.user)?.is_some_and(|k| k != *self.identity.public()) {
+                return Err(DeviceError::PrimaryMismatch.into());
+            }
             let mut devices = Vec::with_capacity(companions.len() + 1);
             devices.push((own.device, *self.identity.public()));
             devices.extend_from_slice(companions);
