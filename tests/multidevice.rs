@@ -838,3 +838,34 @@ fn a_companion_pins_its_primary_and_compares_user_identities() {
     lists.insert("alice", a2.account.device_list(b"alice").unwrap());
     assert_eq!(lists["alice"], Some(alice_list));
 }
+
+#[test]
+fn logical_messages_are_bounded_and_forgotten_with_their_wires() {
+    use std::sync::Arc;
+    let store = Arc::new(MemoryStore::new());
+    let config = AccountConfig {
+        one_time_prekeys: 1,
+        one_time_pq_prekeys: 1,
+        low_water_mark: 0,
+    };
+    let alice = Account::create(Box::new(Arc::clone(&store)), &key(), config).unwrap();
+    alice.set_own_address(&Address::new("alice", 1)).unwrap();
+    let (bob, bob_list) = user("bob", 1);
+    alice.accept_device_list(&bob_list).unwrap();
+    alice
+        .start_session(&bob[0].addr, &bundle_of(&bob[0].account))
+        .unwrap();
+    let first = alice.send_to_user(b"bob", b"first", 0).unwrap();
+    let first_wire = first.wires[0].id;
+    for _ in 0..10_000 {
+        alice.send_to_user(b"bob", b"more", 0).unwrap();
+    }
+    // The oldest logical message and its wire's status are forgotten; the store holds
+    // 10,000 logical messages and as many wire statuses.
+    assert_eq!(alice.logical_status(&first.id).unwrap(), None);
+    assert_eq!(alice.message_info(&first.id).unwrap(), None);
+    assert_eq!(alice.message_status(&first_wire).unwrap(), None);
+    let rows = |table: &str| store.dump().iter().filter(|(t, _)| *t == table).count();
+    assert_eq!(rows("logical_messages"), 10_000);
+    assert_eq!(rows("outgoing"), 10_000);
+}
