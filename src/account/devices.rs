@@ -483,7 +483,7 @@ impl Account {
 
     /// For a list-bound user, the key its newest list names for the device (an unlisted
     /// device is refused); `None` for a user whose identity is not pinned.
-    fn listed_key(
+    pub(crate) fn listed_key(
         &self,
         tx: &mut SealedTx<'_>,
         peer: &Address,

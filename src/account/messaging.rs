@@ -10,6 +10,7 @@ use super::session_rows::{LoadedSession, PeerSessions};
 use super::{prekeys, Account, AccountError, Address};
 use crate::bundle::PreKeyBundle;
 use crate::clock::DisplayKey;
+use crate::devices::DeviceError;
 use crate::error::{DecryptionError, EncryptionError, KeyError};
 use crate::identity::IdentityKey;
 use crate::prekey_store::PreKeyUse;
@@ -391,12 +392,28 @@ impl Account {
         id: MessageId,
     ) -> Result<Incoming, AccountError> {
         let mut sessions = PeerSessions::load(tx, peer)?;
+        // For a user bound to device lists (spec §11), the key its list names for this
+        // device, read before any cryptography: a device the list does not name is refused
+        // here, and so is a PreKeyMessage under another key.
+        let listed = self.listed_key(tx, peer)?;
         let (decrypted, new_session) =
             match WireMessage::parse(wire).map_err(DecryptionError::from)? {
                 WireMessage::Message(m) => (self.open_message(tx, &mut sessions, &m)?, None),
-                WireMessage::PreKey(m) => self.open_prekey_message(tx, &mut sessions, &m)?,
+                WireMessage::PreKey(m) => {
+                    if listed.is_some_and(|k| k != m.identity_key) {
+                        return Err(DeviceError::KeyChanged(peer.device).into());
+                    }
+                    self.open_prekey_message(tx, &mut sessions, &m)?
+                }
             };
-        self.check_peer(tx, peer, &decrypted.sender)?;
+        // The session that opened it must be bound to the accepted identity.
+        match listed {
+            Some(k) if k != *decrypted.sender.as_bytes() => {
+                return Err(DeviceError::KeyChanged(peer.device).into())
+            }
+            Some(_) => {}
+            None => self.trust_check(tx, peer, &decrypted.sender)?,
+        }
         let mut replenish = false;
         if let Some(used) = &new_session {
             prekeys::consume(tx, used)?;
