@@ -330,6 +330,8 @@ impl Demo {
                         self.status_line(to_alice, &id)?;
                     }
                 }
+                // The demo's devices have no companions, so no transcript arrives.
+                Received::Transcript { id, .. } => got.push(id),
             }
             // Committed: only now may the relay delete it.
             self.device(to_alice).client()?.committed(relay_id);

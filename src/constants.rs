@@ -23,6 +23,10 @@ pub const MAX_OUTGOING_STATUSES: u64 = 10_000;
 /// Tombstones of acknowledged messages an account keeps (to recognise redeliveries and to
 /// send receipts later); the oldest is forgotten first.
 pub const MAX_INBOX_TOMBSTONES: u64 = 10_000;
+/// Logical messages (spec §11) an account keeps with the statuses of their wires; the
+/// oldest is forgotten first, with its wires' statuses. One holds at most 31 wires (16
+/// recipient devices and 15 own other devices).
+pub const MAX_LOGICAL_MESSAGES: u64 = 10_000;
 
 /// Plaintext is padded to a multiple of this many bytes (spec §5).
 pub const PADDING_BLOCK: usize = 64;
@@ -72,6 +76,8 @@ pub const PREKEY_MESSAGE_TYPE: u8 = (PROTOCOL_VERSION << 4) | 0x02;
 pub const CONTENT_APPLICATION: u8 = 0x01;
 /// Content type of a receipt inside the plaintext framing.
 pub const CONTENT_RECEIPT: u8 = 0x02;
+/// Content type of a sent transcript inside the plaintext framing (spec §11).
+pub const CONTENT_TRANSCRIPT: u8 = 0x04;
 
 /// Context of signed prekey signatures.
 pub const SIGNED_PREKEY_CONTEXT: &[u8] = b"Bluetick_SignedPreKey_v1";

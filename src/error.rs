@@ -108,6 +108,9 @@ pub enum ErrorKind {
     InvalidPqKey,
     /// A header's `PE` is neither the last mixed epoch nor the next one with its secret held.
     InvalidPqEpoch,
+    /// A sent transcript came from a device that is not a listed device of the receiving
+    /// account's own user (spec §11).
+    ForeignTranscript,
 }
 
 impl ErrorKind {
@@ -164,6 +167,7 @@ impl ErrorKind {
             Self::PqUnexpectedChunk => "PqUnexpectedChunk",
             Self::InvalidPqKey => "InvalidPqKey",
             Self::InvalidPqEpoch => "InvalidPqEpoch",
+            Self::ForeignTranscript => "ForeignTranscript",
         }
     }
 }
@@ -383,6 +387,10 @@ pub enum DecryptionError {
     /// The post-quantum ratchet refused the message (spec §14).
     #[error("the post-quantum ratchet refused the message: {0}")]
     Pq(#[from] PqError),
+    /// A PreKeyMessage would start a session under another identity key than the current
+    /// session's; the real session is kept.
+    #[error("the PreKeyMessage comes from an identity key other than the current session's; verify the new safety number, then decrypt it again naming the new key as trusted")]
+    UntrustedIdentity,
 }
 
 impl DecryptionError {
@@ -400,6 +408,7 @@ impl DecryptionError {
             Self::BadPadding => ErrorKind::BadPadding,
             Self::UnknownContentType(_) => ErrorKind::UnknownContentType,
             Self::Pq(e) => e.kind(),
+            Self::UntrustedIdentity => ErrorKind::UntrustedIdentity,
         }
     }
 }

@@ -78,8 +78,8 @@ pub mod store;
 pub mod wire;
 
 pub use account::{
-    Account, AccountConfig, AccountError, Address, InboxEntry, Incoming, Outgoing, PreKeyCounts,
-    PreKeyUpload, Received,
+    Account, AccountConfig, AccountError, Address, DeviceListChange, DeviceStatus, DeviceWire,
+    InboxEntry, Incoming, LogicalMessage, Outgoing, PreKeyCounts, PreKeyUpload, Received,
 };
 pub use bundle::PreKeyBundle;
 pub use clock::{DisplayKey, LamportClock};

@@ -145,6 +145,12 @@ impl SessionRecord {
     /// else may take a new ratchet step on the current session or the most recently
     /// archived one (spec §4); the session that decrypts it becomes current.
     /// On any error nothing changes, in the record or in `prekeys`.
+    ///
+    /// A session is bound to the peer identity it was made with: a PreKeyMessage that
+    /// would start a new session under an identity key other than the current session's
+    /// is refused with [`DecryptionError::UntrustedIdentity`] and the current session
+    /// stays. Once the new key is trusted (the users compared safety numbers), pass it to
+    /// [`SessionRecord::decrypt_trusting`].
     pub fn decrypt<R: CryptoRng + ?Sized, S: PreKeyStore + ?Sized>(
         &mut self,
         identity: &IdentityKeyPair,
@@ -152,10 +158,35 @@ impl SessionRecord {
         wire: &[u8],
         rng: &mut R,
     ) -> Result<Decrypted, DecryptionError> {
+        self.decrypt_with(identity, prekeys, wire, rng, None)
+    }
+
+    /// [`SessionRecord::decrypt`], also accepting a PreKeyMessage from `trusted`, a peer
+    /// identity key the caller trusts in place of the current session's: the new session
+    /// becomes current and the old one is archived.
+    pub fn decrypt_trusting<R: CryptoRng + ?Sized, S: PreKeyStore + ?Sized>(
+        &mut self,
+        identity: &IdentityKeyPair,
+        prekeys: &mut S,
+        wire: &[u8],
+        rng: &mut R,
+        trusted: &IdentityKey,
+    ) -> Result<Decrypted, DecryptionError> {
+        self.decrypt_with(identity, prekeys, wire, rng, Some(trusted))
+    }
+
+    fn decrypt_with<R: CryptoRng + ?Sized, S: PreKeyStore + ?Sized>(
+        &mut self,
+        identity: &IdentityKeyPair,
+        prekeys: &mut S,
+        wire: &[u8],
+        rng: &mut R,
+        trusted: Option<&IdentityKey>,
+    ) -> Result<Decrypted, DecryptionError> {
         match WireMessage::parse(wire)? {
             WireMessage::Message(message) => self.decrypt_message(&message, rng),
             WireMessage::PreKey(message) => {
-                self.decrypt_prekey_message(identity, prekeys, &message, rng)
+                self.decrypt_prekey_message(identity, prekeys, &message, rng, trusted)
             }
         }
     }
@@ -243,6 +274,7 @@ impl SessionRecord {
         prekeys: &mut S,
         message: &PreKeyMessage<'_>,
         rng: &mut R,
+        trusted: Option<&IdentityKey>,
     ) -> Result<Decrypted, DecryptionError> {
         let sender = IdentityKey::from_bytes(&message.identity_key)?;
         // X25519 ignores bit 255, so without this check a flipped bit would give a second
@@ -269,6 +301,14 @@ impl SessionRecord {
             });
         }
 
+        // A new session under another identity than the current session's would archive
+        // the real session on the word of whoever holds a bundle: only a trusted key may.
+        if self
+            .remote_identity()
+            .is_some_and(|current| *current != sender && trusted != Some(&sender))
+        {
+            return Err(DecryptionError::UntrustedIdentity);
+        }
         let (mut session, used) = Session::respond(identity, prekeys, message, sender, digest)?;
         let (content_type, body) = session.decrypt(&message.message, rng)?;
 

@@ -141,3 +141,51 @@ fn record_bytes_whose_public_keys_do_not_belong_to_their_keys_are_refused() {
         );
     }
 }
+
+#[test]
+fn a_prekey_message_from_another_identity_is_refused_unless_trusted() {
+    let (mut alice, mut bob) = established(900);
+    // Mallory holds Bob's bundle and sends a PreKeyMessage on the record Bob keeps for
+    // Alice (a relay that rewrites the sender address): refused, the real session stays.
+    let mut mallory = Party::new(950, 0);
+    mallory.start(&bob.bundle());
+    let forged = mallory.send(b"it is me, Alice");
+    let before = common::snapshot(&bob);
+    let err = bob.receive(&forged.wire).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::UntrustedIdentity, "{err}");
+    assert_eq!(common::snapshot(&bob), before);
+    assert_eq!(bob.record.remote_identity(), Some(alice.identity.public()));
+    let m = alice.send(b"still me");
+    assert_eq!(bob.receive(&m.wire).unwrap().body, b"still me");
+    // Trusting another key does not let this one through.
+    let other = Party::new(960, 0);
+    let err = bob
+        .record
+        .decrypt_trusting(
+            &bob.identity,
+            &mut bob.prekeys,
+            &forged.wire,
+            &mut bob.rng,
+            other.identity.public(),
+        )
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::UntrustedIdentity);
+    // Once the app trusts Mallory's key (a new device of Alice, say), the message starts
+    // the new current session and the old one is archived.
+    let got = bob
+        .record
+        .decrypt_trusting(
+            &bob.identity,
+            &mut bob.prekeys,
+            &forged.wire,
+            &mut bob.rng,
+            mallory.identity.public(),
+        )
+        .unwrap();
+    assert_eq!(got.body, b"it is me, Alice");
+    assert_eq!(
+        bob.record.remote_identity(),
+        Some(mallory.identity.public())
+    );
+    assert_eq!(bob.record.archived_sessions().count(), 1);
+}

@@ -82,6 +82,19 @@
 // size is enough for every encryptor call.
 #define BT_ATTACHMENT_SEALED_CHUNK_LEN 65552
 
+// `bt_account_accept_device_list` change record kind: a device the new list adds.
+#define BT_DEVICE_ADDED 1
+
+// Change record kind: a device the new list removes (its sessions are archived).
+#define BT_DEVICE_REMOVED 2
+
+// Change record kind: a device whose key the new list changes (its old sessions are
+// archived).
+#define BT_DEVICE_CHANGED 3
+
+// The length of one change record: `kind (1) || device id (u32, big-endian)`.
+#define BT_DEVICE_CHANGE_LEN 5
+
 // The length of a message id.
 #define BT_MESSAGE_ID_LEN 16
 
@@ -93,6 +106,10 @@
 
 // `bt_incoming.kind`: a receipt, already applied to the statuses it names.
 #define BT_INCOMING_RECEIPT 2
+
+// `bt_incoming.kind`: a sent transcript from another device of the own user (spec §11),
+// now in the inbox in the conversation with `bt_incoming.to_user`.
+#define BT_INCOMING_TRANSCRIPT 3
 
 // Receipt kind: signed delivery receipt (two grey ticks).
 #define BT_RECEIPT_DELIVERED 1
@@ -341,6 +358,9 @@ enum bt_status
   BT_INVALID_PQ_KEY = 49,
   // A header's `PE` is neither the last mixed epoch nor the next one with its secret held (spec §14): refused, nothing changed.
   BT_INVALID_PQ_EPOCH = 50,
+  // A sent transcript came from a device that is not a listed device of the own user
+  // (spec §11): refused, nothing stored.
+  BT_FOREIGN_TRANSCRIPT = 51,
   // A pointer argument that must not be null was null (or a byte pointer was null with a
   // non-zero length).
   BT_NULL_ARGUMENT = 100,
@@ -402,6 +422,10 @@ typedef struct bt_identity bt_identity;
 // the account (it may outlive it) and read-only, so several threads may read it at once.
 typedef struct bt_inbox bt_inbox;
 
+// One send to a user (spec §11), from `bt_account_send_to_user`: its id, its Lamport
+// value and its wires, read with `bt_logical_*`, freed by `bt_logical_free`.
+typedef struct bt_logical bt_logical;
+
 // Private prekeys held in memory. Safe to share between threads (locked inside).
 typedef struct bt_prekeys bt_prekeys;
 
@@ -456,6 +480,26 @@ typedef struct {
   size_t len;
 } bt_buffer;
 
+// One wire of a logical message, borrowed from its `bt_logical`: the pointers stay valid
+// until `bt_logical_free` and must not be freed or written through.
+typedef struct {
+  // The device's user id (`user_len` bytes; not NUL-terminated).
+  const uint8_t *user;
+  // The length of `user`.
+  size_t user_len;
+  // The device id.
+  uint32_t device;
+  // The wire's message id: pass it to `bt_account_mark_sent` when the relay
+  // acknowledges the wire.
+  uint8_t id[16];
+  // The wire bytes for the relay (`wire_len` bytes).
+  const uint8_t *wire;
+  // The length of `wire`.
+  size_t wire_len;
+  // Set for a sent transcript to an own other device.
+  bool transcript;
+} bt_device_wire;
+
 // One inbox entry, borrowed from its `bt_inbox`: the pointers stay valid until
 // `bt_inbox_free` and must not be freed or written through.
 typedef struct {
@@ -478,12 +522,18 @@ typedef struct {
   // The sender's wall clock when it sent the message (ms since the Unix epoch), to
   // show to a person and never to order by.
   uint64_t sent_at_ms;
+  // For a sent transcript from another device of the own user (spec §11): the user id
+  // it was sent to (`transcript_to_len` bytes); null with length 0 for a message from
+  // a peer.
+  const uint8_t *transcript_to;
+  // The length of `transcript_to` (0 for a message from a peer).
+  size_t transcript_to_len;
 } bt_inbox_entry;
 
 // What `bt_account_decrypt` received. The caller owns the two buffers inside and frees
 // them with one `bt_incoming_free`. Every field is plain data: copy what you need first.
 typedef struct {
-  // `BT_INCOMING_MESSAGE` or `BT_INCOMING_RECEIPT`.
+  // `BT_INCOMING_MESSAGE`, `BT_INCOMING_RECEIPT` or `BT_INCOMING_TRANSCRIPT`.
   uint32_t kind;
   // The id of the wire message decrypted (for a message, the id to acknowledge and to
   // put in receipts; the relay computes the same id).
@@ -510,6 +560,9 @@ typedef struct {
   // For a message, the sender's wall clock when it sent it (ms since the Unix epoch), to
   // show to a person and never to order by; 0 for a receipt.
   uint64_t sent_at_ms;
+  // For a sent transcript, the user id the own other device wrote to (the conversation
+  // it belongs to); empty otherwise. Owned; freed by `bt_incoming_free`.
+  bt_buffer to_user;
 } bt_incoming;
 
 // One message of a batch for `bt_account_decrypt_batch`: the peer it came from and its
@@ -923,6 +976,225 @@ const char *bt_last_error_message(void);
 // Unless null, `buf` must point to a `bt_buffer` that the library wrote and that has not
 // been freed through another copy.
 void bt_buffer_free(bt_buffer *buf);
+
+// Sets this device's own address: its user id (1 to 64 bytes) and device id. Sending to
+// users and accepting sent transcripts need it.
+//
+// # Safety
+// `account` a live handle or null; `(user, user_len)` as a byte input.
+bt_status bt_account_set_own_address(const bt_account *account,
+                                     const uint8_t *user,
+                                     size_t user_len,
+                                     uint32_t device);
+
+// This device's own address: `*out_found` true, `*out_user` the user id (free with
+// `bt_buffer_free`) and `*out_device` its device id; or `*out_found` false when it was
+// never set.
+//
+// # Safety
+// `account` a live handle or null; `out_found`, `out_user`, `out_device` null or writable.
+bt_status bt_account_own_address(const bt_account *account,
+                                 bool *out_found,
+                                 bt_buffer *out_user,
+                                 uint32_t *out_device);
+
+// Accepts a user's signed device list (the bytes the relay or the primary gave; spec
+// §11). The first list of a user pins its user identity; a list signed by another
+// identity goes through the identity policy or is `BT_UNTRUSTED_IDENTITY`; a lower
+// version than the newest accepted (or the same with other contents) is
+// `BT_STALE_DEVICE_LIST` and changes nothing. `*out_change` receives one record of
+// `BT_DEVICE_CHANGE_LEN` bytes per added, removed or changed device (`kind ||
+// device id`); free it with `bt_buffer_free`.
+//
+// # Safety
+// `account` a live handle or null; `(list, list_len)` as a byte input; `out_change` null
+// or a writable `bt_buffer`.
+bt_status bt_account_accept_device_list(const bt_account *account,
+                                        const uint8_t *list,
+                                        size_t list_len,
+                                        bt_buffer *out_change);
+
+// As the primary device: signs the own user's device list of `version` with this account
+// first and then the `count` companions (`device_ids[i]` with the 32-byte key at
+// `keys + 32 * i`), accepts it as the own user's list, and writes its bytes to
+// `*out_list` (free with `bt_buffer_free`) for the relay and the companions.
+//
+// # Safety
+// `account` a live handle or null; `device_ids` null only with `count` 0, else `count`
+// readable `uint32_t`; `(keys, 32 * count)` as a byte input; `out_list` null or writable.
+bt_status bt_account_sign_device_list(const bt_account *account,
+                                      uint64_t version,
+                                      const uint32_t *device_ids,
+                                      const uint8_t *keys,
+                                      size_t count,
+                                      bt_buffer *out_list);
+
+// As the primary device: certifies the 32-byte identity `key` as device `device` of the
+// own user (spec §11) and writes the certificate's bytes to `*out_certificate` (free with
+// `bt_buffer_free`).
+//
+// # Safety
+// `account` a live handle or null; `key` null or 32 readable bytes; `out_certificate`
+// null or writable.
+bt_status bt_account_certify_device(const bt_account *account,
+                                    uint32_t device,
+                                    const uint8_t *key,
+                                    uint64_t issued_at_ms,
+                                    bt_buffer *out_certificate);
+
+// The newest device list accepted for the user `(user, user_len)`: its bytes in
+// `*out_list` (free with `bt_buffer_free`), empty when none was accepted.
+//
+// # Safety
+// `account` a live handle or null; `(user, user_len)` as a byte input; `out_list` null or
+// writable.
+bt_status bt_account_device_list(const bt_account *account,
+                                 const uint8_t *user,
+                                 size_t user_len,
+                                 bt_buffer *out_list);
+
+// The user identity pinned for `(user, user_len)`: `*out_found` true and the key in
+// `out_key` (32 bytes), or `*out_found` false and `out_key` zeroed.
+//
+// # Safety
+// `account` a live handle or null; `(user, user_len)` as a byte input; `out_key` null or
+// 32 writable bytes; `out_found` null or writable.
+bt_status bt_account_user_identity(const bt_account *account,
+                                   const uint8_t *user,
+                                   size_t user_len,
+                                   uint8_t *out_key,
+                                   bool *out_found);
+
+// Trusts the 32-byte `key` as the user identity of `(user, user_len)` after the people
+// compared `bt_account_user_safety_number`. Replacing another identity archives every
+// session with a device of its list; the user's devices are refused until a list signed
+// by `key` is accepted.
+//
+// # Safety
+// `account` a live handle or null; `(user, user_len)` as a byte input; `key` null or 32
+// readable bytes.
+bt_status bt_account_trust_user_identity(const bt_account *account,
+                                         const uint8_t *user,
+                                         size_t user_len,
+                                         const uint8_t *key);
+
+// The 60-digit safety number of this account's user and `(user, user_len)`, over user
+// identities: 60 ASCII digits and a NUL in `out` (`out_len` at least
+// `BT_SAFETY_NUMBER_SIZE`, else `BT_BUFFER`) with `*out_found` true, or the empty string
+// and `*out_found` false while the user's identity is not pinned.
+//
+// # Safety
+// `account` a live handle or null; `(user, user_len)` as a byte input; `out` null or
+// `out_len` writable bytes; `out_found` null or writable.
+bt_status bt_account_user_safety_number(const bt_account *account,
+                                        const uint8_t *user,
+                                        size_t user_len,
+                                        char *out,
+                                        size_t out_len,
+                                        bool *out_found);
+
+// Starts a session with the device `(user, user_len, device)` from its prekey bundle
+// (bytes from the relay) without sending; for a user with a pinned identity the bundle's
+// key must be the one its list names (`BT_DEVICE_NOT_LISTED` otherwise).
+//
+// # Safety
+// `account` a live handle or null; `(user, user_len)` and `(bundle, bundle_len)` as byte
+// inputs.
+bt_status bt_account_start_session(const bt_account *account,
+                                   const uint8_t *user,
+                                   size_t user_len,
+                                   uint32_t device,
+                                   const uint8_t *bundle,
+                                   size_t bundle_len);
+
+// The devices a send to `(user, user_len)` reaches that lack a usable session, in
+// `*out_addresses` (free with `bt_buffer_free`): records of `user_len (u16, big-endian)
+// || user || device (u32, big-endian)`. Fetch their bundles and call
+// `bt_account_start_session`.
+//
+// # Safety
+// `account` a live handle or null; `(user, user_len)` as a byte input; `out_addresses`
+// null or writable.
+bt_status bt_account_devices_without_session(const bt_account *account,
+                                             const uint8_t *user,
+                                             size_t user_len,
+                                             bt_buffer *out_addresses);
+
+// Sends `(body, body_len)` to the user `(user, user_len)`: one wire per device of the
+// user's accepted list and a sent transcript per other device of the own user, one step
+// of the conversation's clock, one transaction, into a new handle `*out` (null on
+// failure). `BT_NO_SESSION` names a device without a usable session (nothing was
+// committed): see `bt_account_devices_without_session`.
+//
+// # Safety
+// `account` a live handle or null; `(user, user_len)`, `(body, body_len)` as byte inputs;
+// `out` null or a writable `bt_logical *`.
+bt_status bt_account_send_to_user(const bt_account *account,
+                                  const uint8_t *user,
+                                  size_t user_len,
+                                  const uint8_t *body,
+                                  size_t body_len,
+                                  uint64_t now_ms,
+                                  bt_logical **out);
+
+// The logical message's id (16 bytes, into `out_id`): the id of
+// `bt_account_logical_status` and `bt_account_message_info`.
+//
+// # Safety
+// `logical` null or a live handle; `out_id` null or 16 writable bytes.
+bt_status bt_logical_id(const bt_logical *logical, uint8_t *out_id);
+
+// The Lamport value the logical message carries (spec §10); 0 for null.
+//
+// # Safety
+// `logical` null or a live handle.
+uint64_t bt_logical_lamport(const bt_logical *logical);
+
+// The number of wires; 0 for null.
+//
+// # Safety
+// `logical` null or a live handle.
+size_t bt_logical_len(const bt_logical *logical);
+
+// Writes wire `index` (0 to `bt_logical_len - 1`; `BT_INVALID_ARGUMENT` past the end) to
+// `*out`, borrowing from the handle.
+//
+// # Safety
+// `logical` null or a live handle; `out` null or a writable `bt_device_wire`.
+bt_status bt_logical_get(const bt_logical *logical, size_t index, bt_device_wire *out);
+
+// Frees the handle; null is a no-op. Wires read from it become invalid.
+//
+// # Safety
+// `logical` null or a live handle that no other thread is using.
+void bt_logical_free(bt_logical *logical);
+
+// The status of the logical message `id` (16 bytes; spec §11): `*out_found` true and
+// `*out_status` a `BT_MESSAGE_*` value (`SENT` once the relay acknowledged every wire to
+// a recipient device, `DELIVERED`/`READ` once every recipient user has one device that
+// sent such a receipt; transcripts do not count), or `*out_found` false for an unknown id.
+//
+// # Safety
+// `account` a live handle or null; `id` null or 16 readable bytes; `out_status` and
+// `out_found` null or writable.
+bt_status bt_account_logical_status(const bt_account *account,
+                                    const uint8_t *id,
+                                    uint8_t *out_status,
+                                    bool *out_found);
+
+// The per-device statuses of the logical message `id` for a "message info" screen, in
+// the order of its wires: `*out_found` true and `*out_info` (free with `bt_buffer_free`)
+// records of `status (1, a BT_MESSAGE_* value) || transcript (1, 0 or 1) || wire id (16)
+// || user_len (u16, big-endian) || user || device (u32, big-endian)`; or `*out_found`
+// false for an unknown id.
+//
+// # Safety
+// `account` a live handle or null; `id` null or 16 readable bytes; `out_info` and
+// `out_found` null or writable.
+bt_status bt_account_message_info(const bt_account *account,
+                                  const uint8_t *id,
+                                  bt_buffer *out_info,
+                                  bool *out_found);
 
 // Takes a snapshot of the inbox (received messages not yet acknowledged; after a crash,
 // the app stores these first) into a new handle `*out`, freed by `bt_inbox_free`; null

@@ -7,8 +7,8 @@ use std::ffi::CString;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use bluetick::{
-    AccountError, BundleError, DecodeError, DecryptionError, EncryptionError, ErrorKind, KeyError,
-    ReceiptError, StoreError,
+    AccountError, BundleError, DecodeError, DecryptionError, DeviceError, EncryptionError,
+    ErrorKind, KeyError, ReceiptError, StoreError,
 };
 
 use crate::status::bt_status;
@@ -67,6 +67,7 @@ macro_rules! from_core {
 }
 from_core!(
     AccountError,
+    DeviceError,
     BundleError,
     DecodeError,
     DecryptionError,

@@ -51,6 +51,12 @@ pub struct bt_inbox_entry {
     /// The sender's wall clock when it sent the message (ms since the Unix epoch), to
     /// show to a person and never to order by.
     pub sent_at_ms: u64,
+    /// For a sent transcript from another device of the own user (spec §11): the user id
+    /// it was sent to (`transcript_to_len` bytes); null with length 0 for a message from
+    /// a peer.
+    pub transcript_to: *const u8,
+    /// The length of `transcript_to` (0 for a message from a peer).
+    pub transcript_to_len: usize,
 }
 
 /// Takes a snapshot of the inbox (received messages not yet acknowledged; after a crash,
@@ -171,6 +177,8 @@ pub unsafe extern "C" fn bt_inbox_get(
             body_len: 0,
             lamport: 0,
             sent_at_ms: 0,
+            transcript_to: core::ptr::null(),
+            transcript_to_len: 0,
         };
         // SAFETY: the caller's guarantees, as documented above.
         let (out, inbox) = unsafe { (ptr::out(out, "out", empty)?, bt_inbox::borrow(inbox)?) };
@@ -189,6 +197,11 @@ pub unsafe extern "C" fn bt_inbox_get(
             body_len: entry.body.len(),
             lamport: entry.lamport,
             sent_at_ms: entry.sent_at_ms,
+            transcript_to: entry
+                .transcript_to
+                .as_ref()
+                .map_or(core::ptr::null(), |t| t.as_ptr()),
+            transcript_to_len: entry.transcript_to.as_ref().map_or(0, Vec::len),
         };
         Ok(())
     })
@@ -218,6 +231,7 @@ mod tests {
                 from: Address::new("alice", 2),
                 lamport: 9,
                 sent_at_ms: 1_234,
+                transcript_to: None,
                 body: b"hello".to_vec(),
             }],
         }

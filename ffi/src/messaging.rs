@@ -19,6 +19,9 @@ pub const BT_UPDATE_LEN: usize = 17;
 pub const BT_INCOMING_MESSAGE: u32 = 1;
 /// `bt_incoming.kind`: a receipt, already applied to the statuses it names.
 pub const BT_INCOMING_RECEIPT: u32 = 2;
+/// `bt_incoming.kind`: a sent transcript from another device of the own user (spec §11),
+/// now in the inbox in the conversation with `bt_incoming.to_user`.
+pub const BT_INCOMING_TRANSCRIPT: u32 = 3;
 
 /// Receipt kind: signed delivery receipt (two grey ticks).
 pub const BT_RECEIPT_DELIVERED: u8 = 0x01;
@@ -43,7 +46,7 @@ pub const BT_MESSAGE_READ: u8 = 3;
 #[repr(C)]
 #[derive(Debug)]
 pub struct bt_incoming {
-    /// `BT_INCOMING_MESSAGE` or `BT_INCOMING_RECEIPT`.
+    /// `BT_INCOMING_MESSAGE`, `BT_INCOMING_RECEIPT` or `BT_INCOMING_TRANSCRIPT`.
     pub kind: u32,
     /// The id of the wire message decrypted (for a message, the id to acknowledge and to
     /// put in receipts; the relay computes the same id).
@@ -70,6 +73,9 @@ pub struct bt_incoming {
     /// For a message, the sender's wall clock when it sent it (ms since the Unix epoch), to
     /// show to a person and never to order by; 0 for a receipt.
     pub sent_at_ms: u64,
+    /// For a sent transcript, the user id the own other device wrote to (the conversation
+    /// it belongs to); empty otherwise. Owned; freed by `bt_incoming_free`.
+    pub to_user: bt_buffer,
 }
 
 impl bt_incoming {
@@ -84,6 +90,7 @@ impl bt_incoming {
         replenish_prekeys: false,
         lamport: 0,
         sent_at_ms: 0,
+        to_user: bt_buffer::EMPTY,
     };
 }
 
@@ -272,6 +279,20 @@ fn incoming_of(wire: &[u8], incoming: Incoming) -> bt_incoming {
             result.lamport = lamport;
             result.sent_at_ms = sent_at_ms;
         }
+        Received::Transcript {
+            id,
+            to_user,
+            lamport,
+            sent_at_ms,
+            body,
+        } => {
+            result.kind = BT_INCOMING_TRANSCRIPT;
+            result.id = id.0;
+            result.body = bt_buffer::from_vec(body);
+            result.to_user = bt_buffer::from_vec(to_user);
+            result.lamport = lamport;
+            result.sent_at_ms = sent_at_ms;
+        }
         Received::Receipt {
             kind,
             timestamp_ms,
@@ -438,19 +459,21 @@ pub unsafe extern "C" fn bt_incoming_free(incoming: *mut bt_incoming) {
         if incoming.is_null() {
             return;
         }
-        // Only the two buffers are touched (through raw field pointers), so other fields
+        // Only the three buffers are touched (through raw field pointers), so other fields
         // holding anything at all cannot matter.
         // SAFETY: `incoming` is non-null and points to a caller-owned `bt_incoming`.
-        let (body, updates) = unsafe {
+        let (body, updates, to_user) = unsafe {
             (
                 &mut *core::ptr::addr_of_mut!((*incoming).body),
                 &mut *core::ptr::addr_of_mut!((*incoming).updates),
+                &mut *core::ptr::addr_of_mut!((*incoming).to_user),
             )
         };
-        // SAFETY: both were written by `bt_account_decrypt` and are unfreed.
+        // SAFETY: all were written by `bt_account_decrypt` and are unfreed.
         unsafe {
             body.release();
             updates.release();
+            to_user.release();
         }
     });
 }

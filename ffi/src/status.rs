@@ -124,6 +124,9 @@ pub enum bt_status {
     BT_INVALID_PQ_KEY = 49,
     /// A header's `PE` is neither the last mixed epoch nor the next one with its secret held (spec §14): refused, nothing changed.
     BT_INVALID_PQ_EPOCH = 50,
+    /// A sent transcript came from a device that is not a listed device of the own user
+    /// (spec §11): refused, nothing stored.
+    BT_FOREIGN_TRANSCRIPT = 51,
     /// A pointer argument that must not be null was null (or a byte pointer was null with a
     /// non-zero length).
     BT_NULL_ARGUMENT = 100,
@@ -149,7 +152,7 @@ pub enum bt_status {
 }
 
 /// Every status, for lookups by number.
-pub(crate) const ALL_STATUSES: [bt_status; 58] = {
+pub(crate) const ALL_STATUSES: [bt_status; 59] = {
     use bt_status::*;
     [
         BT_OK,
@@ -203,6 +206,7 @@ pub(crate) const ALL_STATUSES: [bt_status; 58] = {
         BT_PQ_UNEXPECTED_CHUNK,
         BT_INVALID_PQ_KEY,
         BT_INVALID_PQ_EPOCH,
+        BT_FOREIGN_TRANSCRIPT,
         BT_NULL_ARGUMENT,
         BT_INVALID_ARGUMENT,
         BT_BUFFER,
@@ -269,6 +273,7 @@ impl bt_status {
             ErrorKind::PqUnexpectedChunk => BT_PQ_UNEXPECTED_CHUNK,
             ErrorKind::InvalidPqKey => BT_INVALID_PQ_KEY,
             ErrorKind::InvalidPqEpoch => BT_INVALID_PQ_EPOCH,
+            ErrorKind::ForeignTranscript => BT_FOREIGN_TRANSCRIPT,
             _ => BT_INTERNAL,
         }
     }
@@ -328,6 +333,7 @@ impl bt_status {
             BT_PQ_UNEXPECTED_CHUNK => c"BT_PQ_UNEXPECTED_CHUNK",
             BT_INVALID_PQ_KEY => c"BT_INVALID_PQ_KEY",
             BT_INVALID_PQ_EPOCH => c"BT_INVALID_PQ_EPOCH",
+            BT_FOREIGN_TRANSCRIPT => c"BT_FOREIGN_TRANSCRIPT",
             BT_NULL_ARGUMENT => c"BT_NULL_ARGUMENT",
             BT_INVALID_ARGUMENT => c"BT_INVALID_ARGUMENT",
             BT_BUFFER => c"BT_BUFFER",
@@ -374,7 +380,7 @@ mod tests {
     }
 
     /// Every kind the core declares, in its declaration order.
-    const KINDS: [ErrorKind; 50] = [
+    const KINDS: [ErrorKind; 51] = [
         ErrorKind::Truncated,
         ErrorKind::TrailingBytes,
         ErrorKind::UnknownMessageType,
@@ -425,6 +431,7 @@ mod tests {
         ErrorKind::PqUnexpectedChunk,
         ErrorKind::InvalidPqKey,
         ErrorKind::InvalidPqEpoch,
+        ErrorKind::ForeignTranscript,
     ];
 
     #[test]
@@ -445,7 +452,7 @@ mod tests {
             assert!(s.name().to_str().unwrap().starts_with("BT_"));
         }
         assert_eq!(bt_status::from_number(-1), None);
-        assert_eq!(bt_status::from_number(51), None);
+        assert_eq!(bt_status::from_number(52), None);
         assert_eq!(bt_status::BT_NULL_ARGUMENT as c_int, 100);
         assert_eq!(bt_status::BT_INTERNAL as c_int, 104);
         assert_eq!(bt_status::BT_RELAY_NOT_CONNECTED as c_int, 106);

@@ -11,7 +11,7 @@ use chacha20::ChaCha20Rng;
 use bluetick::rand_core::SeedableRng;
 use libfuzzer_sys::fuzz_target;
 
-const TABLES: [Table; 13] = Table::ALL;
+const TABLES: [Table; Table::ALL.len()] = Table::ALL;
 
 fn config() -> AccountConfig {
     AccountConfig { one_time_prekeys: 1, one_time_pq_prekeys: 1, low_water_mark: 1 }

@@ -3,6 +3,7 @@
 use thiserror::Error;
 
 use super::Address;
+use crate::devices::DeviceError;
 use crate::error::{BundleError, DecodeError, DecryptionError, EncryptionError, ErrorKind};
 use crate::receipt::ReceiptError;
 use crate::store::StoreError;
@@ -51,6 +52,30 @@ pub enum AccountError {
     /// message counts as failed and nothing was stored.
     #[error("{0}")]
     InvalidBody(#[from] InvalidBody),
+    /// A device list or a device was refused (spec §11): a stale or badly signed list, a
+    /// device the accepted list does not name, or a device key it names otherwise.
+    #[error("device list: {0}")]
+    Device(#[from] DeviceError),
+    /// The operation needs this account's own address: call `set_own_address` first.
+    #[error(
+        "this account's own address (user id and device id) is not set; call set_own_address first"
+    )]
+    NoOwnAddress,
+    /// No device list was accepted for the user: fetch the user's signed list from the
+    /// relay and pass it to `accept_device_list`.
+    #[error("no device list is accepted for user {}; fetch the user's signed device list from the relay and pass it to accept_device_list", String::from_utf8_lossy(.0))]
+    NoDeviceList(Vec<u8>),
+    /// A sent transcript came from a device that is not a listed device of this account's
+    /// own user (spec §11): refused, nothing stored.
+    #[error("a sent transcript came from {0}, which is not a listed device of this account's own user; it is refused")]
+    ForeignTranscript(Address),
+    /// The session with a device was made with an identity key that is no longer the one
+    /// accepted for it (spec §11): nothing is sent on it or accepted from it.
+    #[error("the session with {0} was made with an identity key that is no longer accepted for that device; fetch its bundle and start a new session")]
+    SessionNotAccepted(Address),
+    /// A sent transcript from an own device has a malformed body: refused, nothing stored.
+    #[error("a sent transcript is malformed: {0}")]
+    InvalidTranscript(&'static str),
 }
 
 impl AccountError {
@@ -69,6 +94,12 @@ impl AccountError {
             Self::UnknownMessage(_) => ErrorKind::UnknownMessage,
             Self::InvalidAddress => ErrorKind::InvalidValue,
             Self::InvalidBody(e) => e.kind(),
+            Self::Device(e) => e.kind(),
+            Self::NoOwnAddress => ErrorKind::InvalidValue,
+            Self::NoDeviceList(_) => ErrorKind::DeviceNotListed,
+            Self::ForeignTranscript(_) => ErrorKind::ForeignTranscript,
+            Self::SessionNotAccepted(_) => ErrorKind::UntrustedIdentity,
+            Self::InvalidTranscript(_) => ErrorKind::InvalidValue,
         }
     }
 }

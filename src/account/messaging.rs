@@ -10,6 +10,7 @@ use super::session_rows::{LoadedSession, PeerSessions};
 use super::{prekeys, Account, AccountError, Address};
 use crate::bundle::PreKeyBundle;
 use crate::clock::DisplayKey;
+use crate::devices::DeviceError;
 use crate::error::{DecryptionError, EncryptionError, KeyError};
 use crate::identity::IdentityKey;
 use crate::prekey_store::PreKeyUse;
@@ -53,6 +54,21 @@ pub enum Received {
         /// What the sender's app sent (the body without its 16-byte clock prefix).
         body: Vec<u8>,
     },
+    /// A sent transcript (spec §11): a message another device of this account's own user
+    /// sent to `to_user`, now in the inbox (in the conversation with `to_user`) until
+    /// [`Account::acknowledge`].
+    Transcript {
+        /// Its id.
+        id: MessageId,
+        /// The user the own other device wrote to: the conversation it belongs to.
+        to_user: Vec<u8>,
+        /// The Lamport value it carried: its place in that conversation (spec §10).
+        lamport: u64,
+        /// The sending device's wall clock when it sent it (ms since the Unix epoch).
+        sent_at_ms: u64,
+        /// What the own other device's app sent.
+        body: Vec<u8>,
+    },
     /// A receipt, already applied to the statuses of the messages it names.
     Receipt {
         /// Its kind.
@@ -92,6 +108,9 @@ pub struct InboxEntry {
     /// The sender's wall clock when it sent it (ms since the Unix epoch), to show to a
     /// person; never for ordering.
     pub sent_at_ms: u64,
+    /// For a sent transcript from an own other device (spec §11): the user it was sent
+    /// to, whose conversation it belongs to; `None` for a message from a peer.
+    pub transcript_to: Option<Vec<u8>>,
     /// What the sender's app sent (the body without its 16-byte clock prefix).
     pub body: Vec<u8>,
 }
@@ -118,6 +137,20 @@ impl core::fmt::Debug for Received {
                 .field("sent_at_ms", sent_at_ms)
                 .field("body_len", &body.len())
                 .finish(),
+            Self::Transcript {
+                id,
+                to_user,
+                lamport,
+                sent_at_ms,
+                body,
+            } => f
+                .debug_struct("Transcript")
+                .field("id", id)
+                .field("to_user", &String::from_utf8_lossy(to_user))
+                .field("lamport", lamport)
+                .field("sent_at_ms", sent_at_ms)
+                .field("body_len", &body.len())
+                .finish(),
             Self::Receipt {
                 kind,
                 timestamp_ms,
@@ -139,6 +172,7 @@ impl core::fmt::Debug for InboxEntry {
             from,
             lamport,
             sent_at_ms,
+            transcript_to,
             body,
         } = self;
         f.debug_struct("InboxEntry")
@@ -146,6 +180,10 @@ impl core::fmt::Debug for InboxEntry {
             .field("from", from)
             .field("lamport", lamport)
             .field("sent_at_ms", sent_at_ms)
+            .field(
+                "transcript_to",
+                &transcript_to.as_deref().map(String::from_utf8_lossy),
+            )
             .field("body_len", &body.len())
             .finish()
     }
@@ -190,11 +228,15 @@ impl Account {
             let mut sessions = PeerSessions::load(tx, peer)?;
             let mut loaded = match bundle {
                 Some(bundle) => {
-                    self.trust_check(tx, peer, &bundle.identity)?;
+                    self.check_peer(tx, peer, &bundle.identity)?;
                     let session = Session::initiate(&self.identity, bundle, &mut *tx.rng)?;
                     sessions.insert_new(tx, session)?
                 }
-                None => current_session(tx, &sessions, peer)?,
+                None => {
+                    let loaded = current_session(tx, &sessions, peer)?;
+                    self.require_accepted(tx, peer, &loaded.session.remote_identity)?;
+                    loaded
+                }
             };
             let out = match loaded.session.encrypt(
                 ContentType::Application,
@@ -307,15 +349,25 @@ impl Account {
             Err(e) => match load_inbox(tx, &id)? {
                 Some(entry) if entry.peer == *peer => {
                     let body = entry.data.ok_or(AccountError::AlreadyReceived(id))?;
-                    Ok(Incoming {
-                        from: peer.clone(),
-                        sender: entry.sender,
-                        received: Received::Message {
+                    let received = match entry.transcript_to {
+                        Some(to_user) => Received::Transcript {
+                            id,
+                            to_user,
+                            lamport: entry.lamport,
+                            sent_at_ms: entry.sent_at_ms,
+                            body: body.to_vec(),
+                        },
+                        None => Received::Message {
                             id,
                             lamport: entry.lamport,
                             sent_at_ms: entry.sent_at_ms,
                             body: body.to_vec(),
                         },
+                    };
+                    Ok(Incoming {
+                        from: peer.clone(),
+                        sender: entry.sender,
+                        received,
                         replenish_prekeys: false,
                     })
                 }
@@ -340,12 +392,28 @@ impl Account {
         id: MessageId,
     ) -> Result<Incoming, AccountError> {
         let mut sessions = PeerSessions::load(tx, peer)?;
+        // For a user bound to device lists (spec §11), the key its list names for this
+        // device, read before any cryptography: a device the list does not name is refused
+        // here, and so is a PreKeyMessage under another key.
+        let listed = self.listed_key(tx, peer)?;
         let (decrypted, new_session) =
             match WireMessage::parse(wire).map_err(DecryptionError::from)? {
                 WireMessage::Message(m) => (self.open_message(tx, &mut sessions, &m)?, None),
-                WireMessage::PreKey(m) => self.open_prekey_message(tx, &mut sessions, &m)?,
+                WireMessage::PreKey(m) => {
+                    if listed.is_some_and(|k| k != m.identity_key) {
+                        return Err(DeviceError::KeyChanged(peer.device).into());
+                    }
+                    self.open_prekey_message(tx, &mut sessions, &m)?
+                }
             };
-        self.trust_check(tx, peer, &decrypted.sender)?;
+        // The session that opened it must be bound to the accepted identity.
+        match listed {
+            Some(k) if k != *decrypted.sender.as_bytes() => {
+                return Err(DeviceError::KeyChanged(peer.device).into())
+            }
+            Some(_) => {}
+            None => self.trust_check(tx, peer, &decrypted.sender)?,
+        }
         let mut replenish = false;
         if let Some(used) = &new_session {
             prekeys::consume(tx, used)?;
@@ -368,6 +436,7 @@ impl Account {
                     sender: decrypted.sender,
                     lamport: app.lamport,
                     sent_at_ms: app.sent_at_ms,
+                    transcript_to: None,
                     data: Some(Zeroizing::new(app.data.to_vec())),
                 };
                 save_inbox(tx, &id, &record)?;
@@ -380,6 +449,10 @@ impl Account {
             }
             ContentType::Receipt => {
                 self.apply_receipt(tx, peer, &decrypted.sender, &decrypted.body)?
+            }
+            ContentType::Transcript => {
+                let body = Zeroizing::new(decrypted.body);
+                self.receive_transcript(tx, peer, &decrypted.sender, id, &body)?
             }
         };
         Ok(Incoming {
@@ -523,11 +596,12 @@ impl Account {
 
     /// Received messages not yet acknowledged (after a crash, the app stores these first).
     pub fn inbox(&self) -> Result<Vec<InboxEntry>, AccountError> {
-        self.transaction(|tx| read_inbox(tx, |_| true))
+        self.transaction(|tx| read_inbox(tx, |_, _| true))
     }
 
     /// The unacknowledged messages of the conversation with the user `peer_user` (every
-    /// device of that user), in the display order of spec §10: ascending `(lamport, sender
+    /// device of that user, and the sent transcripts of the own other devices to that
+    /// user, spec §11), in the display order of spec §10: ascending `(lamport, sender
     /// user id (shorter first, then bytewise), sender device id)`, the same on every
     /// device; messages that tie on all three (only possible once a clock saturates) follow
     /// their ids. A message written after its sender received another comes after it,
@@ -535,7 +609,10 @@ impl Account {
     pub fn conversation_inbox(&self, peer_user: &[u8]) -> Result<Vec<InboxEntry>, AccountError> {
         check_address(&Address::new(peer_user, 0))?;
         self.transaction(|tx| {
-            let mut entries = read_inbox(tx, |peer| peer.user == peer_user)?;
+            let mut entries = read_inbox(tx, |peer, to| match to {
+                Some(to) => to == peer_user,
+                None => peer.user == peer_user,
+            })?;
             entries.sort_by(|a, b| {
                 a.display_key()
                     .cmp(&b.display_key())
@@ -574,6 +651,7 @@ impl Account {
             let mut sessions = PeerSessions::load(tx, peer)?;
             let mut loaded = current_session(tx, &sessions, peer)?;
             let peer_key = loaded.session.remote_identity;
+            self.require_accepted(tx, peer, &peer_key)?;
             let receipt = Receipt::create(&self.identity, &peer_key, kind, now_ms, ids)?;
             let out = loaded.session.encrypt(
                 ContentType::Receipt,
@@ -591,15 +669,16 @@ impl Account {
     }
 }
 
-/// The inbox entries (not tombstones) whose sender `keep` accepts.
+/// The inbox entries (not tombstones) whose sender and transcript recipient `keep`
+/// accepts.
 fn read_inbox(
     tx: &mut SealedTx<'_>,
-    keep: impl Fn(&Address) -> bool,
+    keep: impl Fn(&Address, Option<&[u8]>) -> bool,
 ) -> Result<Vec<InboxEntry>, AccountError> {
     let mut out = Vec::new();
     for (key, value) in tx.scan(Table::Inbox)? {
         let record = decode_inbox(&value)?;
-        if !keep(&record.peer) {
+        if !keep(&record.peer, record.transcript_to.as_deref()) {
             continue;
         }
         if let (Some(data), Ok(id)) = (record.data, <[u8; 16]>::try_from(key.as_slice())) {
@@ -608,6 +687,7 @@ fn read_inbox(
                 from: record.peer,
                 lamport: record.lamport,
                 sent_at_ms: record.sent_at_ms,
+                transcript_to: record.transcript_to,
                 body: data.to_vec(),
             });
         }

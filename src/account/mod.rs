@@ -4,7 +4,9 @@
 //! needs, does the cryptography, and commits everything it changed at once, or nothing.
 
 mod address;
+mod devices;
 mod error;
+mod logical;
 mod messaging;
 mod peer_locks;
 mod prekeys;
@@ -16,7 +18,9 @@ use std::sync::{Mutex, RwLock};
 use rand_core::CryptoRng;
 
 pub use address::{Address, MAX_USER_LEN};
+pub use devices::DeviceListChange;
 pub use error::AccountError;
+pub use logical::{DeviceStatus, DeviceWire, LogicalMessage};
 pub use messaging::{InboxEntry, Incoming, Outgoing, Received};
 pub use prekeys::{PreKeyCounts, PreKeyUpload};
 
@@ -83,17 +87,19 @@ impl core::fmt::Debug for Account {
 
 const IDENTITY_KEY: &[u8] = b"identity";
 const CHECK_KEY: &[u8] = b"check";
-/// The check record names the account format: 3 stores a peer's sessions as rows, each
-/// with its post-quantum ratchet state (spec §14, session record version 3), and keeps a
-/// Lamport clock per conversation and each inbox entry's clock (spec §10).
-const CHECK_VALUE: &[u8] = b"Bluetick account store v3";
-const FORMAT: u8 = 3;
+/// The check record names the account format: 4 stores a peer's sessions as rows, each
+/// with its post-quantum ratchet state (spec §14, session record version 3), keeps a
+/// Lamport clock per conversation and each inbox entry's clock (spec §10), and the users'
+/// identities, device lists, logical messages and sent transcripts (spec §11).
+const CHECK_VALUE: &[u8] = b"Bluetick account store v4";
+const FORMAT: u8 = 4;
 /// Earlier formats, refused by name: 1 (a peer's record as one blob), 2 (session rows
-/// without the PQ ratchet or the clocks). Neither protocol revision had users, so neither
-/// is migrated.
-const OLDER_CHECK_VALUES: [(&[u8], u8); 2] = [
+/// without the PQ ratchet or the clocks), 3 (inbox rows without the transcript field, no
+/// user identities or device lists). No protocol revision had users, so none is migrated.
+const OLDER_CHECK_VALUES: [(&[u8], u8); 3] = [
     (b"Bluetick account store v1", 1),
     (b"Bluetick account store v2", 2),
+    (b"Bluetick account store v3", 3),
 ];
 
 impl Account {
@@ -208,11 +214,23 @@ impl Account {
         }
     }
 
-    /// Trusts `key` for `peer` (for example after the users compared safety numbers).
+    /// Trusts `key` for `peer` (for example after the users compared safety numbers). A
+    /// current session made with another key is archived: nothing is sent on it again, and
+    /// messages from it are refused unless the policy trusts its key again. For a user
+    /// whose user identity is pinned (spec §11), the device list decides instead: see
+    /// [`Account::trust_user_identity`].
     pub fn trust_identity(&self, peer: &Address, key: &IdentityKey) -> Result<(), AccountError> {
         messaging::check_address(peer)?;
+        let _guard = self.peer_locks.lock(peer);
         self.transaction(|tx| {
             tx.put(Table::PeerIdentities, &peer.to_bytes(), key.as_bytes())?;
+            let mut sessions = session_rows::PeerSessions::load(tx, peer)?;
+            if sessions
+                .current_identity()
+                .is_some_and(|current| current != key.as_bytes())
+            {
+                sessions.archive_current(tx)?;
+            }
             Ok(())
         })
     }
@@ -253,12 +271,7 @@ impl Account {
         match records::peer_identity(tx, peer)? {
             Some(known) if known == *key => Ok(()),
             Some(known) => {
-                let trusted = self
-                    .policy
-                    .read()
-                    .map(|p| p.as_ref().is_some_and(|f| f(peer, &known, key)))
-                    .unwrap_or(false);
-                if !trusted {
+                if !self.policy_trusts(peer, &known, key) {
                     return Err(AccountError::UntrustedIdentity(peer.clone()));
                 }
                 tx.put(Table::PeerIdentities, &peer.to_bytes(), key.as_bytes())?;

@@ -6,7 +6,7 @@ use zeroize::Zeroizing;
 
 use crate::clock::LamportClock;
 use crate::codec::{Reader, Writer};
-use crate::constants::{MAX_INBOX_TOMBSTONES, MAX_OUTGOING_STATUSES};
+use crate::constants::{MAX_INBOX_TOMBSTONES, MAX_LOGICAL_MESSAGES, MAX_OUTGOING_STATUSES};
 use crate::identity::IdentityKey;
 use crate::status::MessageStatus;
 use crate::store::{SealedTx, StoreError, Table};
@@ -66,7 +66,9 @@ pub(crate) fn save_outgoing(
 }
 
 /// `acknowledged (flag) || sender IK (32) || sender IKx (32) || peer address || lamport (u64)
-/// || sent_at_ms (u64) || [data]`: the data is dropped on acknowledgement, leaving a
+/// || sent_at_ms (u64) || to_len (u8) || to user id || [data]`, where `to_len` is 0 for a
+/// message from a peer and the recipient user of a sent transcript (spec §11) otherwise:
+/// the data is dropped on acknowledgement, leaving a
 /// tombstone that recognises a redelivery and lets the app send receipts for the message
 /// later; tombstones are bounded by [`Ring::Tombstones`].
 pub(crate) struct InboxRecord {
@@ -77,6 +79,9 @@ pub(crate) struct InboxRecord {
     pub(crate) lamport: u64,
     /// The sender's wall clock when it sent the message.
     pub(crate) sent_at_ms: u64,
+    /// For a sent transcript from an own other device: the user it was sent to, whose
+    /// conversation it belongs to (spec §11).
+    pub(crate) transcript_to: Option<Vec<u8>>,
     /// The application data (the body without its clock), until acknowledged.
     pub(crate) data: Option<Zeroizing<Vec<u8>>>,
 }
@@ -102,12 +107,18 @@ pub(crate) fn decode_inbox(bytes: &[u8]) -> Result<InboxRecord, AccountError> {
     let peer = Address::read(&mut r).map_err(|_| corrupt(Table::Inbox))?;
     let lamport = r.u64().map_err(|_| corrupt(Table::Inbox))?;
     let sent_at_ms = r.u64().map_err(|_| corrupt(Table::Inbox))?;
+    let to_len = usize::from(r.u8().map_err(|_| corrupt(Table::Inbox))?);
+    let transcript_to = match to_len {
+        0 => None,
+        n => Some(r.take(n).map_err(|_| corrupt(Table::Inbox))?.to_vec()),
+    };
     let data = (!acknowledged).then(|| Zeroizing::new(r.rest().to_vec()));
     Ok(InboxRecord {
         peer,
         sender,
         lamport,
         sent_at_ms,
+        transcript_to,
         data,
     })
 }
@@ -119,7 +130,8 @@ pub(crate) fn save_inbox(
 ) -> Result<(), AccountError> {
     let peer = record.peer.to_bytes();
     let data = record.data.as_deref().map(Vec::as_slice);
-    let len = 1 + 64 + peer.len() + 16 + data.map_or(0, <[u8]>::len);
+    let to = record.transcript_to.as_deref().unwrap_or_default();
+    let len = 1 + 64 + peer.len() + 17 + to.len() + data.map_or(0, <[u8]>::len);
     let mut v = Zeroizing::new(Vec::with_capacity(len));
     v.push(u8::from(data.is_none()));
     v.put(record.sender.as_bytes());
@@ -127,6 +139,9 @@ pub(crate) fn save_inbox(
     v.put(&peer);
     v.put_u64(record.lamport);
     v.put_u64(record.sent_at_ms);
+    // A transcript's recipient is a user id of 1..=64 bytes (spec §11).
+    v.put_u8(u8::try_from(to.len()).unwrap_or(0));
+    v.put(to);
     if let Some(data) = data {
         v.put(data);
     }
@@ -182,6 +197,8 @@ pub(crate) enum Ring {
     Outgoing,
     /// Inbox tombstones of acknowledged messages.
     Tombstones,
+    /// Logical messages (spec §11), each with its wires' statuses.
+    Logical,
 }
 
 impl Ring {
@@ -189,6 +206,7 @@ impl Ring {
         match self {
             Self::Outgoing => 1,
             Self::Tombstones => 2,
+            Self::Logical => 3,
         }
     }
 
@@ -196,6 +214,7 @@ impl Ring {
         match self {
             Self::Outgoing => MAX_OUTGOING_STATUSES,
             Self::Tombstones => MAX_INBOX_TOMBSTONES,
+            Self::Logical => MAX_LOGICAL_MESSAGES,
         }
     }
 }

@@ -129,6 +129,25 @@ impl PeerSessions {
         self.has_current.then_some(0)
     }
 
+    /// The identity key the current session was made with, if there is a current session.
+    pub(crate) fn current_identity(&self) -> Option<&[u8; 32]> {
+        self.entries
+            .first()
+            .filter(|_| self.has_current)
+            .map(|e| &e.identity)
+    }
+
+    /// Archives the current session, if any, so that nothing is sent on it again (spec
+    /// §11: its peer identity is no longer the accepted one); it stays in the index for
+    /// routing, and the caller's identity checks refuse what it would decrypt.
+    pub(crate) fn archive_current(&mut self, tx: &mut SealedTx<'_>) -> Result<(), AccountError> {
+        if self.has_current {
+            self.has_current = false;
+            self.save(tx)?;
+        }
+        Ok(())
+    }
+
     /// The session a PreKeyMessage with this base key and raw `IK_A` started, if any. The
     /// bytes are compared as they arrived: the stored identity was validated once, when
     /// the session was made, so a repeated PreKeyMessage costs no point decoding.

@@ -52,11 +52,17 @@ pub enum Table {
     Retention,
     /// Per conversation, its Lamport counter (spec §10).
     Conversations,
+    /// Pinned user identities by user id (spec §11).
+    UserIdentities,
+    /// The newest accepted device list by user id (spec §11).
+    DeviceLists,
+    /// Logical messages (spec §11) by logical id: their wires and recipients.
+    LogicalMessages,
 }
 
 impl Table {
     /// Every table.
-    pub const ALL: [Self; 13] = [
+    pub const ALL: [Self; 16] = [
         Self::Meta,
         Self::SignedPreKeys,
         Self::PqPreKeys,
@@ -70,6 +76,9 @@ impl Table {
         Self::Inbox,
         Self::Retention,
         Self::Conversations,
+        Self::UserIdentities,
+        Self::DeviceLists,
+        Self::LogicalMessages,
     ];
 
     /// The table's name, bound into every record's associated data.
@@ -88,6 +97,9 @@ impl Table {
             Self::Inbox => "inbox",
             Self::Retention => "retention",
             Self::Conversations => "conversations",
+            Self::UserIdentities => "user_identities",
+            Self::DeviceLists => "device_lists",
+            Self::LogicalMessages => "logical_messages",
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::constants::{CONTENT_APPLICATION, CONTENT_RECEIPT, PADDING_BLOCK};
+use crate::constants::{CONTENT_APPLICATION, CONTENT_RECEIPT, CONTENT_TRANSCRIPT, PADDING_BLOCK};
 use crate::error::DecryptionError;
 use crate::wire::pq_block::{self, PqChunk};
 
@@ -15,6 +15,8 @@ pub enum ContentType {
     Application,
     /// A receipt (`0x02`).
     Receipt,
+    /// A sent transcript for the sender's own other devices (`0x04`, spec §11).
+    Transcript,
 }
 
 impl ContentType {
@@ -23,6 +25,7 @@ impl ContentType {
         match self {
             Self::Application => CONTENT_APPLICATION,
             Self::Receipt => CONTENT_RECEIPT,
+            Self::Transcript => CONTENT_TRANSCRIPT,
         }
     }
 
@@ -31,6 +34,7 @@ impl ContentType {
         match b {
             CONTENT_APPLICATION => Some(Self::Application),
             CONTENT_RECEIPT => Some(Self::Receipt),
+            CONTENT_TRANSCRIPT => Some(Self::Transcript),
             _ => None,
         }
     }

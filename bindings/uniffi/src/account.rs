@@ -12,7 +12,8 @@ use crate::error::{AccountError, ErrorKind};
 use crate::prekey_upload::PreKeyUpload;
 use crate::types::{
     account_ids, identity_key, message_id, AccountConfig, Address, BatchMessage, BatchOutcome,
-    InboxEntry, Incoming, MessageStatus, Outgoing, PreKeyCounts, ReceiptKind,
+    DeviceEntry, DeviceListChange, DeviceStatus, InboxEntry, Incoming, LogicalMessage,
+    MessageStatus, Outgoing, PreKeyCounts, ReceiptKind,
 };
 
 thread_local! {
@@ -354,6 +355,133 @@ impl Account {
     ) -> Result<u64, AccountError> {
         let n = self.inner()?.prune_retired_prekeys(now_ms, keep_for_ms)?;
         Ok(u64::try_from(n).unwrap_or(u64::MAX))
+    }
+
+    /// Sets this device's own address (a user id of 1 to 64 bytes and its device id);
+    /// sending to users and accepting sent transcripts need it (spec §11).
+    pub fn set_own_address(&self, address: Address) -> Result<(), AccountError> {
+        Ok(self.inner()?.set_own_address(&peer(&address))?)
+    }
+
+    /// This device's own address, once set.
+    pub fn own_address(&self) -> Result<Option<Address>, AccountError> {
+        Ok(self.inner()?.own_address()?.map(Into::into))
+    }
+
+    /// Accepts a user's signed device list (its bytes), the own user's included: the first
+    /// list of a user pins its user identity; a list signed by another identity goes
+    /// through the identity policy; a lower version (or the same with other contents) is
+    /// `StaleDeviceList` and changes nothing. Sessions with removed devices and devices
+    /// whose key changed are archived.
+    pub fn accept_device_list(&self, list: Vec<u8>) -> Result<DeviceListChange, AccountError> {
+        let list = bluetick::DeviceList::from_bytes(&list)?;
+        Ok(self.inner()?.accept_device_list(&list)?.into())
+    }
+
+    /// As the primary: certifies `identity` (32 bytes) as device `device` of the own user;
+    /// returns the certificate's bytes.
+    pub fn certify_device(
+        &self,
+        device: u32,
+        identity: Vec<u8>,
+        issued_at_ms: u64,
+    ) -> Result<Vec<u8>, AccountError> {
+        let key = identity_key(&identity, "the device identity key")
+            .map_err(|(kind, detail)| AccountError::InvalidArgument { kind, detail })?;
+        Ok(self
+            .inner()?
+            .certify_device(device, &key, issued_at_ms)?
+            .to_bytes())
+    }
+
+    /// As the primary: signs the own user's device list of `version` (this account first,
+    /// then `companions`), accepts it as the own user's list and returns its bytes.
+    pub fn sign_device_list(
+        &self,
+        version: u64,
+        companions: Vec<DeviceEntry>,
+    ) -> Result<Vec<u8>, AccountError> {
+        let mut devices = Vec::with_capacity(companions.len());
+        for c in companions {
+            let key = identity_key(&c.identity, "a companion's identity key")
+                .map_err(|(kind, detail)| AccountError::InvalidArgument { kind, detail })?;
+            devices.push((c.device, key));
+        }
+        Ok(self
+            .inner()?
+            .sign_device_list(version, &devices)?
+            .to_bytes())
+    }
+
+    /// The newest device list accepted for `user` (its bytes), if any.
+    pub fn device_list(&self, user: Vec<u8>) -> Result<Option<Vec<u8>>, AccountError> {
+        Ok(self.inner()?.device_list(&user)?.map(|l| l.to_bytes()))
+    }
+
+    /// The user identity (32 bytes) pinned for `user`, if any.
+    pub fn user_identity(&self, user: Vec<u8>) -> Result<Option<Vec<u8>>, AccountError> {
+        Ok(self
+            .inner()?
+            .user_identity(&user)?
+            .map(|k| k.to_bytes().to_vec()))
+    }
+
+    /// Trusts `key` (32 bytes) as the user identity of `user` after the people compared
+    /// `user_safety_number`; replacing another archives the sessions of its devices.
+    pub fn trust_user_identity(&self, user: Vec<u8>, key: Vec<u8>) -> Result<(), AccountError> {
+        let key = identity_key(&key, "the user identity key")
+            .map_err(|(kind, detail)| AccountError::InvalidArgument { kind, detail })?;
+        Ok(self.inner()?.trust_user_identity(&user, &key)?)
+    }
+
+    /// The safety number (digits) of this account's user and `user`, over user
+    /// identities, once `user`'s identity is pinned.
+    pub fn user_safety_number(&self, user: Vec<u8>) -> Result<Option<String>, AccountError> {
+        Ok(self
+            .inner()?
+            .user_safety_number(&user)?
+            .map(|n| n.digits().to_owned()))
+    }
+
+    /// Starts a session with `peer` from its bundle (bytes from the relay) without sending.
+    pub fn start_session(&self, peer: Address, bundle: Vec<u8>) -> Result<(), AccountError> {
+        let bundle = PreKeyBundle::from_bytes(&bundle).map_err(AccountError::from)?;
+        Ok(self.inner()?.start_session(&self::peer(&peer), &bundle)?)
+    }
+
+    /// The devices a send to `user` would reach that lack a usable session: fetch their
+    /// bundles and call `start_session`.
+    pub fn devices_without_session(&self, user: Vec<u8>) -> Result<Vec<Address>, AccountError> {
+        Ok(self
+            .inner()?
+            .devices_without_session(&user)?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    /// Sends `body` to `user` (spec §11): a wire per device of its list and a sent
+    /// transcript per other own device, one Lamport step, one transaction.
+    pub fn send_to_user(
+        &self,
+        user: Vec<u8>,
+        body: Vec<u8>,
+        now_ms: u64,
+    ) -> Result<LogicalMessage, AccountError> {
+        Ok(self.inner()?.send_to_user(&user, &body, now_ms)?.into())
+    }
+
+    /// The status of a logical message (spec §11), if the id is one.
+    pub fn logical_status(&self, id: Vec<u8>) -> Result<Option<MessageStatus>, AccountError> {
+        Ok(self.inner()?.logical_status(&one_id(&id)?)?.map(Into::into))
+    }
+
+    /// The per-device statuses of a logical message, if the id is one.
+    pub fn message_info(&self, id: Vec<u8>) -> Result<Option<Vec<DeviceStatus>>, AccountError> {
+        Ok(self
+            .inner()?
+            .message_info(&one_id(&id)?)?
+            .map(|v| v.into_iter().map(Into::into).collect()))
     }
 }
 

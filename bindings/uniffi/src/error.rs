@@ -112,6 +112,8 @@ pub enum ErrorKind {
     InvalidPqKey,
     /// A header's PQ epoch does not follow the last one mixed.
     InvalidPqEpoch,
+    /// A sent transcript came from a device that is not a listed device of the own user.
+    ForeignTranscript,
     /// An argument has the wrong length or value (checked before anything runs).
     InvalidArgument,
     /// The account was closed with `close_store`.
@@ -174,6 +176,7 @@ impl From<bluetick::ErrorKind> for ErrorKind {
             K::PqUnexpectedChunk => Self::PqUnexpectedChunk,
             K::InvalidPqKey => Self::InvalidPqKey,
             K::InvalidPqEpoch => Self::InvalidPqEpoch,
+            K::ForeignTranscript => Self::ForeignTranscript,
             _ => Self::Other,
         }
     }
@@ -232,6 +235,15 @@ pub enum AccountError {
         /// What was wrong and what to do.
         detail: String,
     },
+    /// A device list or a device was refused, no list is accepted for the user, or the own
+    /// address is not set (spec §11).
+    #[error("{detail}")]
+    Device {
+        /// The precise cause.
+        kind: ErrorKind,
+        /// What was wrong and what to do.
+        detail: String,
+    },
     /// No session with the peer: fetch its bundle and pass it to `encrypt`.
     #[error("{detail}")]
     NoSession {
@@ -285,6 +297,7 @@ impl AccountError {
             | Self::Decryption { kind, .. }
             | Self::Receipt { kind, .. }
             | Self::Decode { kind, .. }
+            | Self::Device { kind, .. }
             | Self::NoSession { kind, .. }
             | Self::UntrustedIdentity { kind, .. }
             | Self::AlreadyReceived { kind, .. }
@@ -319,7 +332,11 @@ impl From<bluetick::AccountError> for AccountError {
             E::UnknownMessage(_) => Self::UnknownMessage { kind, detail },
             E::InvalidAddress => Self::InvalidArgument { kind, detail },
             // The message counts as failed, as one that does not decrypt.
-            E::InvalidBody(_) => Self::Decryption { kind, detail },
+            E::InvalidBody(_) | E::ForeignTranscript(_) | E::InvalidTranscript(_) => {
+                Self::Decryption { kind, detail }
+            }
+            E::SessionNotAccepted(_) => Self::UntrustedIdentity { kind, detail },
+            E::Device(_) | E::NoDeviceList(_) | E::NoOwnAddress => Self::Device { kind, detail },
             _ => Self::Store { kind, detail },
         }
     }
@@ -327,6 +344,12 @@ impl From<bluetick::AccountError> for AccountError {
 
 impl From<BundleError> for AccountError {
     fn from(e: BundleError) -> Self {
+        bluetick::AccountError::from(e).into()
+    }
+}
+
+impl From<bluetick::DeviceError> for AccountError {
+    fn from(e: bluetick::DeviceError) -> Self {
         bluetick::AccountError::from(e).into()
     }
 }
@@ -598,6 +621,7 @@ mod tests {
             K::PqUnexpectedChunk,
             K::InvalidPqKey,
             K::InvalidPqEpoch,
+            K::ForeignTranscript,
         ];
         for k in all {
             assert_eq!(format!("{:?}", ErrorKind::from(k)), k.name());

@@ -146,6 +146,8 @@ pub enum ContentType {
     Application,
     /// A receipt (`0x02`).
     Receipt,
+    /// A sent transcript for the sender's own other devices (`0x04`, spec §11).
+    Transcript,
 }
 
 impl From<ContentType> for bluetick::ContentType {
@@ -153,6 +155,7 @@ impl From<ContentType> for bluetick::ContentType {
         match c {
             ContentType::Application => Self::Application,
             ContentType::Receipt => Self::Receipt,
+            ContentType::Transcript => Self::Transcript,
         }
     }
 }
@@ -162,6 +165,7 @@ impl From<bluetick::ContentType> for ContentType {
         match c {
             bluetick::ContentType::Application => Self::Application,
             bluetick::ContentType::Receipt => Self::Receipt,
+            bluetick::ContentType::Transcript => Self::Transcript,
         }
     }
 }
@@ -208,6 +212,20 @@ pub enum Received {
         /// What the sender's app sent (without the 16-byte clock prefix).
         body: Vec<u8>,
     },
+    /// A sent transcript (spec §11): a message another device of the own user sent to
+    /// `to_user`, now in the inbox (in the conversation with `to_user`) until `acknowledge`.
+    Transcript {
+        /// Its 16-byte id.
+        id: Vec<u8>,
+        /// The user the own other device wrote to.
+        to_user: Vec<u8>,
+        /// The Lamport value it carried (spec §10).
+        lamport: u64,
+        /// The sending device's wall clock when it sent it (ms since the Unix epoch).
+        sent_at_ms: u64,
+        /// What the own other device's app sent.
+        body: Vec<u8>,
+    },
     /// A receipt, already applied to the statuses of the messages it names.
     Receipt {
         /// Its kind.
@@ -230,6 +248,20 @@ impl core::fmt::Debug for Received {
             } => f
                 .debug_struct("Message")
                 .field("id", id)
+                .field("lamport", lamport)
+                .field("sent_at_ms", sent_at_ms)
+                .field("body_len", &body.len())
+                .finish(),
+            Self::Transcript {
+                id,
+                to_user,
+                lamport,
+                sent_at_ms,
+                body,
+            } => f
+                .debug_struct("Transcript")
+                .field("id", id)
+                .field("to_user", to_user)
                 .field("lamport", lamport)
                 .field("sent_at_ms", sent_at_ms)
                 .field("body_len", &body.len())
@@ -258,6 +290,19 @@ impl From<CoreReceived> for Received {
                 body,
             } => Self::Message {
                 id: id.0.to_vec(),
+                lamport,
+                sent_at_ms,
+                body,
+            },
+            CoreReceived::Transcript {
+                id,
+                to_user,
+                lamport,
+                sent_at_ms,
+                body,
+            } => Self::Transcript {
+                id: id.0.to_vec(),
+                to_user,
                 lamport,
                 sent_at_ms,
                 body,
@@ -317,6 +362,9 @@ pub struct InboxEntry {
     /// The sender's wall clock when it sent it (ms since the Unix epoch), to show to a
     /// person; never for ordering.
     pub sent_at_ms: u64,
+    /// For a sent transcript from an own other device (spec §11): the user it was sent
+    /// to, whose conversation it belongs to; `None` for a message from a peer.
+    pub transcript_to: Option<Vec<u8>>,
     /// What the sender's app sent (without the 16-byte clock prefix).
     pub body: Vec<u8>,
 }
@@ -328,6 +376,7 @@ impl core::fmt::Debug for InboxEntry {
             from,
             lamport,
             sent_at_ms,
+            transcript_to,
             body,
         } = self;
         f.debug_struct("InboxEntry")
@@ -335,6 +384,7 @@ impl core::fmt::Debug for InboxEntry {
             .field("from", from)
             .field("lamport", lamport)
             .field("sent_at_ms", sent_at_ms)
+            .field("transcript_to", transcript_to)
             .field("body_len", &body.len())
             .finish()
     }
@@ -347,6 +397,7 @@ impl From<bluetick::InboxEntry> for InboxEntry {
             from: e.from.into(),
             lamport: e.lamport,
             sent_at_ms: e.sent_at_ms,
+            transcript_to: e.transcript_to,
             body: e.body,
         }
     }
@@ -477,4 +528,118 @@ pub(crate) fn identity_key(
         )
     })?;
     bluetick::IdentityKey::from_bytes(&array).map_err(|e| (e.kind().into(), format!("{what}: {e}")))
+}
+
+/// What accepting a device list changed (spec §11), by device id.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct DeviceListChange {
+    /// Devices the new list names and the previous did not (all of them for a first list).
+    pub added: Vec<u32>,
+    /// Devices the previous list named and the new one does not: sent nothing more.
+    pub removed: Vec<u32>,
+    /// Devices named with another key: their old sessions are archived.
+    pub changed: Vec<u32>,
+}
+
+impl From<bluetick::DeviceListChange> for DeviceListChange {
+    fn from(c: bluetick::DeviceListChange) -> Self {
+        Self {
+            added: c.added,
+            removed: c.removed,
+            changed: c.changed,
+        }
+    }
+}
+
+/// A companion device for `sign_device_list`: its id and 32-byte identity key.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct DeviceEntry {
+    /// The device id.
+    pub device: u32,
+    /// Its 32-byte identity key.
+    pub identity: Vec<u8>,
+}
+
+/// One wire of a logical message, for the relay.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+pub struct DeviceWire {
+    /// The device it is for.
+    pub to: Address,
+    /// Its 16-byte message id: pass it to `mark_sent` when the relay acknowledges it.
+    pub id: Vec<u8>,
+    /// The wire bytes.
+    pub wire: Vec<u8>,
+    /// Set for a sent transcript to an own other device.
+    pub transcript: bool,
+}
+
+impl core::fmt::Debug for DeviceWire {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let Self {
+            to,
+            id,
+            wire,
+            transcript,
+        } = self;
+        f.debug_struct("DeviceWire")
+            .field("to", to)
+            .field("id", id)
+            .field("wire_len", &wire.len())
+            .field("transcript", transcript)
+            .finish()
+    }
+}
+
+/// One send to a user (spec §11): one id for the app, a wire per device.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct LogicalMessage {
+    /// Its 16-byte id, for `logical_status` and `message_info`.
+    pub id: Vec<u8>,
+    /// The Lamport value it carries (spec §10).
+    pub lamport: u64,
+    /// One wire per recipient device, then one sent transcript per own other device.
+    pub wires: Vec<DeviceWire>,
+}
+
+impl From<bluetick::LogicalMessage> for LogicalMessage {
+    fn from(m: bluetick::LogicalMessage) -> Self {
+        Self {
+            id: m.id.0.to_vec(),
+            lamport: m.lamport,
+            wires: m
+                .wires
+                .into_iter()
+                .map(|w| DeviceWire {
+                    to: w.to.into(),
+                    id: w.id.0.to_vec(),
+                    wire: w.wire,
+                    transcript: w.transcript,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The status of one wire of a logical message ("message info").
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct DeviceStatus {
+    /// The device the wire went to.
+    pub to: Address,
+    /// The wire's 16-byte message id.
+    pub id: Vec<u8>,
+    /// The wire's status.
+    pub status: MessageStatus,
+    /// Set for a sent transcript, which does not count toward the logical status.
+    pub transcript: bool,
+}
+
+impl From<bluetick::DeviceStatus> for DeviceStatus {
+    fn from(s: bluetick::DeviceStatus) -> Self {
+        Self {
+            to: s.to.into(),
+            id: s.id.0.to_vec(),
+            status: s.status.into(),
+            transcript: s.transcript,
+        }
+    }
 }

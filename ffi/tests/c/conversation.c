@@ -932,6 +932,153 @@ static int remove_entry(const char *path, const struct stat *sb, int flag, struc
   return remove(path);
 }
 
+/* Users with several devices (spec §11): Alice with a primary and a companion, Bob with
+ * one device. Device lists, sessions from bundles, one logical message with a sent
+ * transcript, the transcript on the companion, statuses per device and in aggregate. */
+static void test_devices(void) {
+  bt_account *a1 = memory_account(&SMALL), *a2 = memory_account(&SMALL);
+  bt_account *b1 = memory_account(&SMALL);
+  relay_device a2_relay = {{NULL, 0}}, b1_relay = {{NULL, 0}};
+  bt_buffer alice_list = {NULL, 0}, bob_list = {NULL, 0}, change = {NULL, 0};
+  bt_buffer missing = {NULL, 0}, bundle = {NULL, 0}, info = {NULL, 0}, user = {NULL, 0};
+  bt_buffer receipt = {NULL, 0}, stale = {NULL, 0};
+  uint8_t a2_key[32], a1_key[32], key[32], logical_id[16], rid[16];
+  uint32_t companion = 2, device = 0;
+  uint8_t status = 0xff;
+  bool found = false;
+  bt_logical *m = NULL;
+  bt_device_wire to_bob, transcript;
+  bt_incoming in;
+  bt_inbox *inbox = NULL;
+  bt_inbox_entry entry;
+  char sn1[BT_SAFETY_NUMBER_SIZE], sn2[BT_SAFETY_NUMBER_SIZE];
+
+  CHECK(BT_FOREIGN_TRANSCRIPT == 51);
+  CHECK(strcmp(bt_status_name(BT_FOREIGN_TRANSCRIPT), "BT_FOREIGN_TRANSCRIPT") == 0);
+  /* Without its own address an account cannot sign its user's list. */
+  MUST(bt_account_identity(a2, a2_key));
+  MUST(bt_account_identity(a1, a1_key));
+  CHECK_STATUS(bt_account_sign_device_list(a1, 1, &companion, a2_key, 1, &alice_list),
+               BT_INVALID_VALUE);
+  MUST(bt_account_set_own_address(a1, USER("alice"), 1));
+  MUST(bt_account_set_own_address(a2, USER("alice"), 2));
+  MUST(bt_account_set_own_address(b1, USER("bob"), 1));
+  MUST(bt_account_own_address(a2, &found, &user, &device));
+  CHECK(found && device == 2 && bytes_equal(user.ptr, user.len, "alice"));
+  bt_buffer_free(&user);
+
+  /* The primary signs the list; the companion and Bob accept it. */
+  MUST(bt_account_sign_device_list(a1, 1, &companion, a2_key, 1, &alice_list));
+  MUST(bt_account_accept_device_list(a2, alice_list.ptr, alice_list.len, &change));
+  CHECK(change.len == 2 * BT_DEVICE_CHANGE_LEN && change.ptr[0] == BT_DEVICE_ADDED);
+  bt_buffer_free(&change);
+  MUST(bt_account_user_identity(a2, USER("alice"), key, &found));
+  CHECK(found && memcmp(key, a1_key, 32) == 0);
+  MUST(bt_account_accept_device_list(b1, alice_list.ptr, alice_list.len, &change));
+  bt_buffer_free(&change);
+  MUST(bt_account_sign_device_list(b1, 1, NULL, NULL, 0, &bob_list));
+  MUST(bt_account_accept_device_list(a1, bob_list.ptr, bob_list.len, &change));
+  bt_buffer_free(&change);
+  MUST(bt_account_accept_device_list(a2, bob_list.ptr, bob_list.len, &change));
+  bt_buffer_free(&change);
+  /* Signing version 1 again with other devices: stale, nothing changes. */
+  CHECK_STATUS(bt_account_sign_device_list(a1, 1, NULL, NULL, 0, &stale),
+               BT_STALE_DEVICE_LIST);
+  CHECK(stale.len == 0);
+  MUST(bt_account_device_list(a1, USER("alice"), &stale));
+  CHECK(stale.len == alice_list.len && memcmp(stale.ptr, alice_list.ptr, stale.len) == 0);
+  bt_buffer_free(&stale);
+  /* Both Alice devices show Bob the same safety number: over user identities. */
+  MUST(bt_account_user_safety_number(a1, USER("bob"), sn1, sizeof sn1, &found));
+  CHECK(found);
+  MUST(bt_account_user_safety_number(a2, USER("bob"), sn2, sizeof sn2, &found));
+  CHECK(found && strcmp(sn1, sn2) == 0 && strlen(sn1) == 60);
+
+  /* Alice's phone needs sessions with Bob's device and her companion. */
+  MUST(relay_publish(&a2_relay, a2));
+  MUST(relay_publish(&b1_relay, b1));
+  CHECK_STATUS(bt_account_send_to_user(a1, USER("bob"), (const uint8_t *)"x", 1, 0, &m),
+               BT_NO_SESSION);
+  CHECK(m == NULL);
+  MUST(bt_account_devices_without_session(a1, USER("bob"), &missing));
+  /* bob.1 then alice.2: u16 length, user id, u32 device each. */
+  CHECK(missing.len == (2 + 3 + 4) + (2 + 5 + 4));
+  CHECK(missing.ptr[1] == 3 && memcmp(missing.ptr + 2, "bob", 3) == 0);
+  bt_buffer_free(&missing);
+  MUST(relay_fetch(&b1_relay, &bundle));
+  MUST(bt_account_start_session(a1, USER("bob"), 1, bundle.ptr, bundle.len));
+  bt_buffer_free(&bundle);
+  MUST(relay_fetch(&a2_relay, &bundle));
+  /* A bundle presented for a device the list does not name is refused. */
+  CHECK_STATUS(bt_account_start_session(a1, USER("alice"), 9, bundle.ptr, bundle.len),
+               BT_DEVICE_NOT_LISTED);
+  MUST(bt_account_start_session(a1, USER("alice"), 2, bundle.ptr, bundle.len));
+  bt_buffer_free(&bundle);
+  MUST(bt_account_devices_without_session(a1, USER("bob"), &missing));
+  CHECK(missing.len == 0);
+  bt_buffer_free(&missing);
+
+  /* One logical message: a wire to Bob and a transcript to the companion. */
+  MUST(bt_account_send_to_user(a1, USER("bob"), (const uint8_t *)"hello bob", 9, 77, &m));
+  CHECK(bt_logical_len(m) == 2 && bt_logical_lamport(m) == 1);
+  MUST(bt_logical_id(m, logical_id));
+  MUST(bt_logical_get(m, 0, &to_bob));
+  MUST(bt_logical_get(m, 1, &transcript));
+  CHECK_STATUS(bt_logical_get(m, 2, &transcript), BT_INVALID_ARGUMENT);
+  MUST(bt_logical_get(m, 1, &transcript));
+  CHECK(!to_bob.transcript && to_bob.device == 1 && bytes_equal(to_bob.user, to_bob.user_len, "bob"));
+  CHECK(transcript.transcript && transcript.device == 2);
+  MUST(bt_account_logical_status(a1, logical_id, &status, &found));
+  CHECK(found && status == BT_MESSAGE_PENDING);
+  MUST(bt_account_mark_sent(a1, to_bob.id, &status));
+  MUST(bt_account_logical_status(a1, logical_id, &status, &found));
+  CHECK(found && status == BT_MESSAGE_SENT);
+
+  /* The companion gets the transcript, in its conversation with Bob. */
+  MUST(bt_account_decrypt(a2, USER("alice"), 1, transcript.wire, transcript.wire_len, &in));
+  CHECK(in.kind == BT_INCOMING_TRANSCRIPT && in.lamport == 1 && in.sent_at_ms == 77);
+  CHECK(bytes_equal(in.to_user.ptr, in.to_user.len, "bob"));
+  CHECK(bytes_equal(in.body.ptr, in.body.len, "hello bob"));
+  bt_incoming_free(&in);
+  MUST(bt_account_conversation_inbox(a2, USER("bob"), &inbox));
+  CHECK(bt_inbox_len(inbox) == 1);
+  MUST(bt_inbox_get(inbox, 0, &entry));
+  CHECK(bytes_equal(entry.transcript_to, entry.transcript_to_len, "bob"));
+  CHECK(entry.device == 1 && entry.lamport == 1);
+  bt_inbox_free(inbox);
+
+  /* Bob reads it and sends a delivery receipt: the logical message is delivered. */
+  MUST(bt_account_decrypt(b1, USER("alice"), 1, to_bob.wire, to_bob.wire_len, &in));
+  CHECK(in.kind == BT_INCOMING_MESSAGE && in.to_user.len == 0);
+  bt_incoming_free(&in);
+  MUST(bt_account_create_receipt(b1, USER("alice"), 1, BT_RECEIPT_DELIVERED, to_bob.id, 1, 5,
+                                 rid, &receipt));
+  MUST(bt_account_decrypt(a1, USER("bob"), 1, receipt.ptr, receipt.len, &in));
+  bt_incoming_free(&in);
+  MUST(bt_account_logical_status(a1, logical_id, &status, &found));
+  CHECK(found && status == BT_MESSAGE_DELIVERED);
+  MUST(bt_account_message_info(a1, logical_id, &info, &found));
+  CHECK(found && info.len == (18 + 2 + 3 + 4) + (18 + 2 + 5 + 4));
+  CHECK(info.ptr[0] == BT_MESSAGE_DELIVERED && info.ptr[1] == 0);
+  CHECK(memcmp(info.ptr + 2, to_bob.id, 16) == 0);
+  CHECK(info.ptr[27] == BT_MESSAGE_PENDING && info.ptr[28] == 1);
+  bt_buffer_free(&info);
+  bt_buffer_free(&receipt);
+  memset(logical_id, 0, sizeof logical_id);
+  MUST(bt_account_logical_status(a1, logical_id, &status, &found));
+  CHECK(!found);
+
+  bt_logical_free(m);
+  bt_logical_free(NULL);
+  bt_buffer_free(&alice_list);
+  bt_buffer_free(&bob_list);
+  bt_buffer_free(&a2_relay.upload);
+  bt_buffer_free(&b1_relay.upload);
+  bt_account_free(a1);
+  bt_account_free(a2);
+  bt_account_free(b1);
+}
+
 int main(void) {
   memset(KEY_ALICE, 0x11, sizeof KEY_ALICE);
   memset(KEY_BOB, 0x22, sizeof KEY_BOB);
@@ -949,6 +1096,7 @@ int main(void) {
   test_batch();
   test_threads();
   test_protocol_layer();
+  test_devices();
   nftw(tmpdir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
   printf("%d passed, %d failed\n", checks_passed, checks_failed);
   return checks_failed == 0 ? 0 : 1;

@@ -601,9 +601,24 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
 public protocol AccountProtocol: AnyObject, Sendable {
     
     /**
+     * Accepts a user's signed device list (its bytes), the own user's included: the first
+     * list of a user pins its user identity; a list signed by another identity goes
+     * through the identity policy; a lower version (or the same with other contents) is
+     * `StaleDeviceList` and changes nothing. Sessions with removed devices and devices
+     * whose key changed are archived.
+     */
+    func acceptDeviceList(list: Data) throws  -> DeviceListChange
+    
+    /**
      * Marks an inbox entry as stored by the app (its body is erased from the store).
      */
     func acknowledge(id: Data) throws 
+    
+    /**
+     * As the primary: certifies `identity` (32 bytes) as device `device` of the own user;
+     * returns the certificate's bytes.
+     */
+    func certifyDevice(device: UInt32, identity: Data, issuedAtMs: UInt64) throws  -> Data
     
     /**
      * Closes the store now (the database file is released); later calls fail with
@@ -645,6 +660,17 @@ public protocol AccountProtocol: AnyObject, Sendable {
     func decryptBatch(messages: [BatchMessage]) throws  -> [BatchOutcome]
     
     /**
+     * The newest device list accepted for `user` (its bytes), if any.
+     */
+    func deviceList(user: Data) throws  -> Data?
+    
+    /**
+     * The devices a send to `user` would reach that lack a usable session: fetch their
+     * bundles and call `start_session`.
+     */
+    func devicesWithoutSession(user: Data) throws  -> [Address]
+    
+    /**
      * Encrypts `body` for `peer`. With a `bundle` (its bytes, from the relay) a new session
      * starts first (PQXDH); without one the current session is used. The message is
      * `Pending` until `mark_sent`. It carries the conversation's next Lamport value
@@ -664,14 +690,29 @@ public protocol AccountProtocol: AnyObject, Sendable {
     func inbox() throws  -> [InboxEntry]
     
     /**
+     * The status of a logical message (spec §11), if the id is one.
+     */
+    func logicalStatus(id: Data) throws  -> MessageStatus?
+    
+    /**
      * Records the relay's acknowledgement of `id`: the message is at least `Sent`.
      */
     func markSent(id: Data) throws  -> MessageStatus
     
     /**
+     * The per-device statuses of a logical message, if the id is one.
+     */
+    func messageInfo(id: Data) throws  -> [DeviceStatus]?
+    
+    /**
      * The status of an outgoing message, if the id is one.
      */
     func messageStatus(id: Data) throws  -> MessageStatus?
+    
+    /**
+     * This device's own address, once set.
+     */
+    func ownAddress() throws  -> Address?
     
     /**
      * The identity key trusted for `peer`, if any.
@@ -717,16 +758,56 @@ public protocol AccountProtocol: AnyObject, Sendable {
     func safetyNumber(peer: Address) throws  -> String?
     
     /**
+     * Sends `body` to `user` (spec §11): a wire per device of its list and a sent
+     * transcript per other own device, one Lamport step, one transaction.
+     */
+    func sendToUser(user: Data, body: Data, nowMs: UInt64) throws  -> LogicalMessage
+    
+    /**
      * Sets the policy consulted when a peer's identity key differs from the trusted one.
      * Without one, a changed identity is refused until `trust_identity`.
      */
     func setIdentityPolicy(policy: IdentityPolicy) throws 
     
     /**
+     * Sets this device's own address (a user id of 1 to 64 bytes and its device id);
+     * sending to users and accepting sent transcripts need it (spec §11).
+     */
+    func setOwnAddress(address: Address) throws 
+    
+    /**
+     * As the primary: signs the own user's device list of `version` (this account first,
+     * then `companions`), accepts it as the own user's list and returns its bytes.
+     */
+    func signDeviceList(version: UInt64, companions: [DeviceEntry]) throws  -> Data
+    
+    /**
+     * Starts a session with `peer` from its bundle (bytes from the relay) without sending.
+     */
+    func startSession(peer: Address, bundle: Data) throws 
+    
+    /**
      * Trusts `key` (32 bytes) for `peer`, for example after the users compared safety
      * numbers.
      */
     func trustIdentity(peer: Address, key: Data) throws 
+    
+    /**
+     * Trusts `key` (32 bytes) as the user identity of `user` after the people compared
+     * `user_safety_number`; replacing another archives the sessions of its devices.
+     */
+    func trustUserIdentity(user: Data, key: Data) throws 
+    
+    /**
+     * The user identity (32 bytes) pinned for `user`, if any.
+     */
+    func userIdentity(user: Data) throws  -> Data?
+    
+    /**
+     * The safety number (digits) of this account's user and `user`, over user
+     * identities, once `user`'s identity is pinned.
+     */
+    func userSafetyNumber(user: Data) throws  -> String?
     
     /**
      * Checks every record of the store: a record whose key or value was damaged is a
@@ -842,6 +923,23 @@ public static func openSqlite(path: String, storageKey: Data, config: AccountCon
 
     
     /**
+     * Accepts a user's signed device list (its bytes), the own user's included: the first
+     * list of a user pins its user identity; a list signed by another identity goes
+     * through the identity policy; a lower version (or the same with other contents) is
+     * `StaleDeviceList` and changes nothing. Sessions with removed devices and devices
+     * whose key changed are archived.
+     */
+open func acceptDeviceList(list: Data)throws  -> DeviceListChange  {
+    return try  FfiConverterTypeDeviceListChange_lift(try rustCallWithError(FfiConverterTypeAccountError_lift) {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_method_account_accept_device_list(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(list),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Marks an inbox entry as stored by the app (its body is erased from the store).
      */
 open func acknowledge(id: Data)throws   {try rustCallWithError(FfiConverterTypeAccountError_lift) {
@@ -851,6 +949,22 @@ open func acknowledge(id: Data)throws   {try rustCallWithError(FfiConverterTypeA
         FfiConverterData.lower(id),uniffiCallStatus
     )
 }
+}
+    
+    /**
+     * As the primary: certifies `identity` (32 bytes) as device `device` of the own user;
+     * returns the certificate's bytes.
+     */
+open func certifyDevice(device: UInt32, identity: Data, issuedAtMs: UInt64)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeAccountError_lift) {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_method_account_certify_device(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt32.lower(device),
+        FfiConverterData.lower(identity),
+        FfiConverterUInt64.lower(issuedAtMs),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -943,6 +1057,33 @@ open func decryptBatch(messages: [BatchMessage])throws  -> [BatchOutcome]  {
 }
     
     /**
+     * The newest device list accepted for `user` (its bytes), if any.
+     */
+open func deviceList(user: Data)throws  -> Data?  {
+    return try  FfiConverterOptionData.lift(try rustCallWithError(FfiConverterTypeAccountError_lift) {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_method_account_device_list(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(user),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The devices a send to `user` would reach that lack a usable session: fetch their
+     * bundles and call `start_session`.
+     */
+open func devicesWithoutSession(user: Data)throws  -> [Address]  {
+    return try  FfiConverterSequenceTypeAddress.lift(try rustCallWithError(FfiConverterTypeAccountError_lift) {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_method_account_devices_without_session(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(user),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Encrypts `body` for `peer`. With a `bundle` (its bytes, from the relay) a new session
      * starts first (PQXDH); without one the current session is used. The message is
      * `Pending` until `mark_sent`. It carries the conversation's next Lamport value
@@ -987,12 +1128,38 @@ open func inbox()throws  -> [InboxEntry]  {
 }
     
     /**
+     * The status of a logical message (spec §11), if the id is one.
+     */
+open func logicalStatus(id: Data)throws  -> MessageStatus?  {
+    return try  FfiConverterOptionTypeMessageStatus.lift(try rustCallWithError(FfiConverterTypeAccountError_lift) {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_method_account_logical_status(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(id),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Records the relay's acknowledgement of `id`: the message is at least `Sent`.
      */
 open func markSent(id: Data)throws  -> MessageStatus  {
     return try  FfiConverterTypeMessageStatus_lift(try rustCallWithError(FfiConverterTypeAccountError_lift) {
         uniffiCallStatus in
     uniffi_bluetick_uniffi_fn_method_account_mark_sent(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(id),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The per-device statuses of a logical message, if the id is one.
+     */
+open func messageInfo(id: Data)throws  -> [DeviceStatus]?  {
+    return try  FfiConverterOptionSequenceTypeDeviceStatus.lift(try rustCallWithError(FfiConverterTypeAccountError_lift) {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_method_account_message_info(
             self.uniffiCloneHandle(),
         FfiConverterData.lower(id),uniffiCallStatus
     )
@@ -1008,6 +1175,18 @@ open func messageStatus(id: Data)throws  -> MessageStatus?  {
     uniffi_bluetick_uniffi_fn_method_account_message_status(
             self.uniffiCloneHandle(),
         FfiConverterData.lower(id),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * This device's own address, once set.
+     */
+open func ownAddress()throws  -> Address?  {
+    return try  FfiConverterOptionTypeAddress.lift(try rustCallWithError(FfiConverterTypeAccountError_lift) {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_method_account_own_address(
+            self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
 }
@@ -1118,6 +1297,22 @@ open func safetyNumber(peer: Address)throws  -> String?  {
 }
     
     /**
+     * Sends `body` to `user` (spec §11): a wire per device of its list and a sent
+     * transcript per other own device, one Lamport step, one transaction.
+     */
+open func sendToUser(user: Data, body: Data, nowMs: UInt64)throws  -> LogicalMessage  {
+    return try  FfiConverterTypeLogicalMessage_lift(try rustCallWithError(FfiConverterTypeAccountError_lift) {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_method_account_send_to_user(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(user),
+        FfiConverterData.lower(body),
+        FfiConverterUInt64.lower(nowMs),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Sets the policy consulted when a peer's identity key differs from the trusted one.
      * Without one, a changed identity is refused until `trust_identity`.
      */
@@ -1126,6 +1321,47 @@ open func setIdentityPolicy(policy: IdentityPolicy)throws   {try rustCallWithErr
     uniffi_bluetick_uniffi_fn_method_account_set_identity_policy(
             self.uniffiCloneHandle(),
         FfiConverterCallbackInterfaceIdentityPolicy_lower(policy),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Sets this device's own address (a user id of 1 to 64 bytes and its device id);
+     * sending to users and accepting sent transcripts need it (spec §11).
+     */
+open func setOwnAddress(address: Address)throws   {try rustCallWithError(FfiConverterTypeAccountError_lift) {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_method_account_set_own_address(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeAddress_lower(address),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * As the primary: signs the own user's device list of `version` (this account first,
+     * then `companions`), accepts it as the own user's list and returns its bytes.
+     */
+open func signDeviceList(version: UInt64, companions: [DeviceEntry])throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeAccountError_lift) {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_method_account_sign_device_list(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt64.lower(version),
+        FfiConverterSequenceTypeDeviceEntry.lower(companions),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Starts a session with `peer` from its bundle (bytes from the relay) without sending.
+     */
+open func startSession(peer: Address, bundle: Data)throws   {try rustCallWithError(FfiConverterTypeAccountError_lift) {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_method_account_start_session(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeAddress_lower(peer),
+        FfiConverterData.lower(bundle),uniffiCallStatus
     )
 }
 }
@@ -1142,6 +1378,47 @@ open func trustIdentity(peer: Address, key: Data)throws   {try rustCallWithError
         FfiConverterData.lower(key),uniffiCallStatus
     )
 }
+}
+    
+    /**
+     * Trusts `key` (32 bytes) as the user identity of `user` after the people compared
+     * `user_safety_number`; replacing another archives the sessions of its devices.
+     */
+open func trustUserIdentity(user: Data, key: Data)throws   {try rustCallWithError(FfiConverterTypeAccountError_lift) {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_method_account_trust_user_identity(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(user),
+        FfiConverterData.lower(key),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The user identity (32 bytes) pinned for `user`, if any.
+     */
+open func userIdentity(user: Data)throws  -> Data?  {
+    return try  FfiConverterOptionData.lift(try rustCallWithError(FfiConverterTypeAccountError_lift) {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_method_account_user_identity(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(user),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The safety number (digits) of this account's user and `user`, over user
+     * identities, once `user`'s identity is pinned.
+     */
+open func userSafetyNumber(user: Data)throws  -> String?  {
+    return try  FfiConverterOptionString.lift(try rustCallWithError(FfiConverterTypeAccountError_lift) {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_method_account_user_safety_number(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(user),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -3210,6 +3487,332 @@ public func FfiConverterTypeDecrypted_lower(_ value: Decrypted) -> RustBuffer {
 
 
 /**
+ * A companion device for `sign_device_list`: its id and 32-byte identity key.
+ */
+public struct DeviceEntry: Equatable, Hashable {
+    /**
+     * The device id.
+     */
+    public var device: UInt32
+    /**
+     * Its 32-byte identity key.
+     */
+    public var identity: Data
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The device id.
+         */device: UInt32, 
+        /**
+         * Its 32-byte identity key.
+         */identity: Data) {
+        self.device = device
+        self.identity = identity
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DeviceEntry: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDeviceEntry: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DeviceEntry {
+        return
+            try DeviceEntry(
+                device: FfiConverterUInt32.read(from: &buf), 
+                identity: FfiConverterData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DeviceEntry, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.device, into: &buf)
+        FfiConverterData.write(value.identity, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeviceEntry_lift(_ buf: RustBuffer) throws -> DeviceEntry {
+    return try FfiConverterTypeDeviceEntry.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeviceEntry_lower(_ value: DeviceEntry) -> RustBuffer {
+    return FfiConverterTypeDeviceEntry.lower(value)
+}
+
+
+/**
+ * What accepting a device list changed (spec §11), by device id.
+ */
+public struct DeviceListChange: Equatable, Hashable {
+    /**
+     * Devices the new list names and the previous did not (all of them for a first list).
+     */
+    public var added: [UInt32]
+    /**
+     * Devices the previous list named and the new one does not: sent nothing more.
+     */
+    public var removed: [UInt32]
+    /**
+     * Devices named with another key: their old sessions are archived.
+     */
+    public var changed: [UInt32]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Devices the new list names and the previous did not (all of them for a first list).
+         */added: [UInt32], 
+        /**
+         * Devices the previous list named and the new one does not: sent nothing more.
+         */removed: [UInt32], 
+        /**
+         * Devices named with another key: their old sessions are archived.
+         */changed: [UInt32]) {
+        self.added = added
+        self.removed = removed
+        self.changed = changed
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DeviceListChange: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDeviceListChange: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DeviceListChange {
+        return
+            try DeviceListChange(
+                added: FfiConverterSequenceUInt32.read(from: &buf), 
+                removed: FfiConverterSequenceUInt32.read(from: &buf), 
+                changed: FfiConverterSequenceUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DeviceListChange, into buf: inout [UInt8]) {
+        FfiConverterSequenceUInt32.write(value.added, into: &buf)
+        FfiConverterSequenceUInt32.write(value.removed, into: &buf)
+        FfiConverterSequenceUInt32.write(value.changed, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeviceListChange_lift(_ buf: RustBuffer) throws -> DeviceListChange {
+    return try FfiConverterTypeDeviceListChange.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeviceListChange_lower(_ value: DeviceListChange) -> RustBuffer {
+    return FfiConverterTypeDeviceListChange.lower(value)
+}
+
+
+/**
+ * The status of one wire of a logical message ("message info").
+ */
+public struct DeviceStatus: Equatable, Hashable {
+    /**
+     * The device the wire went to.
+     */
+    public var to: Address
+    /**
+     * The wire's 16-byte message id.
+     */
+    public var id: Data
+    /**
+     * The wire's status.
+     */
+    public var status: MessageStatus
+    /**
+     * Set for a sent transcript, which does not count toward the logical status.
+     */
+    public var transcript: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The device the wire went to.
+         */to: Address, 
+        /**
+         * The wire's 16-byte message id.
+         */id: Data, 
+        /**
+         * The wire's status.
+         */status: MessageStatus, 
+        /**
+         * Set for a sent transcript, which does not count toward the logical status.
+         */transcript: Bool) {
+        self.to = to
+        self.id = id
+        self.status = status
+        self.transcript = transcript
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DeviceStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDeviceStatus: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DeviceStatus {
+        return
+            try DeviceStatus(
+                to: FfiConverterTypeAddress.read(from: &buf), 
+                id: FfiConverterData.read(from: &buf), 
+                status: FfiConverterTypeMessageStatus.read(from: &buf), 
+                transcript: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DeviceStatus, into buf: inout [UInt8]) {
+        FfiConverterTypeAddress.write(value.to, into: &buf)
+        FfiConverterData.write(value.id, into: &buf)
+        FfiConverterTypeMessageStatus.write(value.status, into: &buf)
+        FfiConverterBool.write(value.transcript, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeviceStatus_lift(_ buf: RustBuffer) throws -> DeviceStatus {
+    return try FfiConverterTypeDeviceStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeviceStatus_lower(_ value: DeviceStatus) -> RustBuffer {
+    return FfiConverterTypeDeviceStatus.lower(value)
+}
+
+
+/**
+ * One wire of a logical message, for the relay.
+ */
+public struct DeviceWire: Equatable, Hashable {
+    /**
+     * The device it is for.
+     */
+    public var to: Address
+    /**
+     * Its 16-byte message id: pass it to `mark_sent` when the relay acknowledges it.
+     */
+    public var id: Data
+    /**
+     * The wire bytes.
+     */
+    public var wire: Data
+    /**
+     * Set for a sent transcript to an own other device.
+     */
+    public var transcript: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The device it is for.
+         */to: Address, 
+        /**
+         * Its 16-byte message id: pass it to `mark_sent` when the relay acknowledges it.
+         */id: Data, 
+        /**
+         * The wire bytes.
+         */wire: Data, 
+        /**
+         * Set for a sent transcript to an own other device.
+         */transcript: Bool) {
+        self.to = to
+        self.id = id
+        self.wire = wire
+        self.transcript = transcript
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DeviceWire: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDeviceWire: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DeviceWire {
+        return
+            try DeviceWire(
+                to: FfiConverterTypeAddress.read(from: &buf), 
+                id: FfiConverterData.read(from: &buf), 
+                wire: FfiConverterData.read(from: &buf), 
+                transcript: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DeviceWire, into buf: inout [UInt8]) {
+        FfiConverterTypeAddress.write(value.to, into: &buf)
+        FfiConverterData.write(value.id, into: &buf)
+        FfiConverterData.write(value.wire, into: &buf)
+        FfiConverterBool.write(value.transcript, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeviceWire_lift(_ buf: RustBuffer) throws -> DeviceWire {
+    return try FfiConverterTypeDeviceWire.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeviceWire_lower(_ value: DeviceWire) -> RustBuffer {
+    return FfiConverterTypeDeviceWire.lower(value)
+}
+
+
+/**
  * What `AttachmentEncryptor.finish` returns: the last sealed bytes of the blob and the
  * pointer to send inside a message.
  */
@@ -3303,6 +3906,11 @@ public struct InboxEntry: Equatable, Hashable {
      */
     public var sentAtMs: UInt64
     /**
+     * For a sent transcript from an own other device (spec §11): the user it was sent
+     * to, whose conversation it belongs to; `None` for a message from a peer.
+     */
+    public var transcriptTo: Data?
+    /**
      * What the sender's app sent (without the 16-byte clock prefix).
      */
     public var body: Data
@@ -3324,12 +3932,17 @@ public struct InboxEntry: Equatable, Hashable {
          * person; never for ordering.
          */sentAtMs: UInt64, 
         /**
+         * For a sent transcript from an own other device (spec §11): the user it was sent
+         * to, whose conversation it belongs to; `None` for a message from a peer.
+         */transcriptTo: Data?, 
+        /**
          * What the sender's app sent (without the 16-byte clock prefix).
          */body: Data) {
         self.id = id
         self.from = from
         self.lamport = lamport
         self.sentAtMs = sentAtMs
+        self.transcriptTo = transcriptTo
         self.body = body
     }
 
@@ -3353,6 +3966,7 @@ public struct FfiConverterTypeInboxEntry: FfiConverterRustBuffer {
                 from: FfiConverterTypeAddress.read(from: &buf), 
                 lamport: FfiConverterUInt64.read(from: &buf), 
                 sentAtMs: FfiConverterUInt64.read(from: &buf), 
+                transcriptTo: FfiConverterOptionData.read(from: &buf), 
                 body: FfiConverterData.read(from: &buf)
         )
     }
@@ -3362,6 +3976,7 @@ public struct FfiConverterTypeInboxEntry: FfiConverterRustBuffer {
         FfiConverterTypeAddress.write(value.from, into: &buf)
         FfiConverterUInt64.write(value.lamport, into: &buf)
         FfiConverterUInt64.write(value.sentAtMs, into: &buf)
+        FfiConverterOptionData.write(value.transcriptTo, into: &buf)
         FfiConverterData.write(value.body, into: &buf)
     }
 }
@@ -3468,6 +4083,85 @@ public func FfiConverterTypeIncoming_lift(_ buf: RustBuffer) throws -> Incoming 
 #endif
 public func FfiConverterTypeIncoming_lower(_ value: Incoming) -> RustBuffer {
     return FfiConverterTypeIncoming.lower(value)
+}
+
+
+/**
+ * One send to a user (spec §11): one id for the app, a wire per device.
+ */
+public struct LogicalMessage: Equatable, Hashable {
+    /**
+     * Its 16-byte id, for `logical_status` and `message_info`.
+     */
+    public var id: Data
+    /**
+     * The Lamport value it carries (spec §10).
+     */
+    public var lamport: UInt64
+    /**
+     * One wire per recipient device, then one sent transcript per own other device.
+     */
+    public var wires: [DeviceWire]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Its 16-byte id, for `logical_status` and `message_info`.
+         */id: Data, 
+        /**
+         * The Lamport value it carries (spec §10).
+         */lamport: UInt64, 
+        /**
+         * One wire per recipient device, then one sent transcript per own other device.
+         */wires: [DeviceWire]) {
+        self.id = id
+        self.lamport = lamport
+        self.wires = wires
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension LogicalMessage: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLogicalMessage: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LogicalMessage {
+        return
+            try LogicalMessage(
+                id: FfiConverterData.read(from: &buf), 
+                lamport: FfiConverterUInt64.read(from: &buf), 
+                wires: FfiConverterSequenceTypeDeviceWire.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: LogicalMessage, into buf: inout [UInt8]) {
+        FfiConverterData.write(value.id, into: &buf)
+        FfiConverterUInt64.write(value.lamport, into: &buf)
+        FfiConverterSequenceTypeDeviceWire.write(value.wires, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLogicalMessage_lift(_ buf: RustBuffer) throws -> LogicalMessage {
+    return try FfiConverterTypeLogicalMessage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLogicalMessage_lower(_ value: LogicalMessage) -> RustBuffer {
+    return FfiConverterTypeLogicalMessage.lower(value)
 }
 
 
@@ -3926,6 +4620,18 @@ enum AccountError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */detail: String
     )
     /**
+     * A device list or a device was refused, no list is accepted for the user, or the own
+     * address is not set (spec §11).
+     */
+    case Device(
+        /**
+         * The precise cause.
+         */kind: ErrorKind, 
+        /**
+         * What was wrong and what to do.
+         */detail: String
+    )
+    /**
      * No session with the peer: fetch its bundle and pass it to `encrypt`.
      */
     case NoSession(
@@ -4034,23 +4740,27 @@ public struct FfiConverterTypeAccountError: FfiConverterRustBuffer {
             kind: try FfiConverterTypeErrorKind.read(from: &buf), 
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 7: return .NoSession(
+        case 7: return .Device(
             kind: try FfiConverterTypeErrorKind.read(from: &buf), 
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 8: return .UntrustedIdentity(
+        case 8: return .NoSession(
             kind: try FfiConverterTypeErrorKind.read(from: &buf), 
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 9: return .AlreadyReceived(
+        case 9: return .UntrustedIdentity(
             kind: try FfiConverterTypeErrorKind.read(from: &buf), 
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 10: return .UnknownMessage(
+        case 10: return .AlreadyReceived(
             kind: try FfiConverterTypeErrorKind.read(from: &buf), 
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 11: return .InvalidArgument(
+        case 11: return .UnknownMessage(
+            kind: try FfiConverterTypeErrorKind.read(from: &buf), 
+            detail: try FfiConverterString.read(from: &buf)
+            )
+        case 12: return .InvalidArgument(
             kind: try FfiConverterTypeErrorKind.read(from: &buf), 
             detail: try FfiConverterString.read(from: &buf)
             )
@@ -4102,32 +4812,38 @@ public struct FfiConverterTypeAccountError: FfiConverterRustBuffer {
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .NoSession(kind,detail):
+        case let .Device(kind,detail):
             writeInt(&buf, Int32(7))
             FfiConverterTypeErrorKind.write(kind, into: &buf)
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .UntrustedIdentity(kind,detail):
+        case let .NoSession(kind,detail):
             writeInt(&buf, Int32(8))
             FfiConverterTypeErrorKind.write(kind, into: &buf)
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .AlreadyReceived(kind,detail):
+        case let .UntrustedIdentity(kind,detail):
             writeInt(&buf, Int32(9))
             FfiConverterTypeErrorKind.write(kind, into: &buf)
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .UnknownMessage(kind,detail):
+        case let .AlreadyReceived(kind,detail):
             writeInt(&buf, Int32(10))
             FfiConverterTypeErrorKind.write(kind, into: &buf)
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .InvalidArgument(kind,detail):
+        case let .UnknownMessage(kind,detail):
             writeInt(&buf, Int32(11))
+            FfiConverterTypeErrorKind.write(kind, into: &buf)
+            FfiConverterString.write(detail, into: &buf)
+            
+        
+        case let .InvalidArgument(kind,detail):
+            writeInt(&buf, Int32(12))
             FfiConverterTypeErrorKind.write(kind, into: &buf)
             FfiConverterString.write(detail, into: &buf)
             
@@ -4409,6 +5125,10 @@ public enum ContentType: Equatable, Hashable {
      * A receipt (`0x02`).
      */
     case receipt
+    /**
+     * A sent transcript for the sender's own other devices (`0x04`, spec §11).
+     */
+    case transcript
 
 
 
@@ -4434,6 +5154,8 @@ public struct FfiConverterTypeContentType: FfiConverterRustBuffer {
         
         case 2: return .receipt
         
+        case 3: return .transcript
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -4448,6 +5170,10 @@ public struct FfiConverterTypeContentType: FfiConverterRustBuffer {
         
         case .receipt:
             writeInt(&buf, Int32(2))
+        
+        
+        case .transcript:
+            writeInt(&buf, Int32(3))
         
         }
     }
@@ -4679,6 +5405,10 @@ public enum ErrorKind: Equatable, Hashable {
      */
     case invalidPqEpoch
     /**
+     * A sent transcript came from a device that is not a listed device of the own user.
+     */
+    case foreignTranscript
+    /**
      * An argument has the wrong length or value (checked before anything runs).
      */
     case invalidArgument
@@ -4811,11 +5541,13 @@ public struct FfiConverterTypeErrorKind: FfiConverterRustBuffer {
         
         case 50: return .invalidPqEpoch
         
-        case 51: return .invalidArgument
+        case 51: return .foreignTranscript
         
-        case 52: return .closed
+        case 52: return .invalidArgument
         
-        case 53: return .other
+        case 53: return .closed
+        
+        case 54: return .other
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -5025,16 +5757,20 @@ public struct FfiConverterTypeErrorKind: FfiConverterRustBuffer {
             writeInt(&buf, Int32(50))
         
         
-        case .invalidArgument:
+        case .foreignTranscript:
             writeInt(&buf, Int32(51))
         
         
-        case .closed:
+        case .invalidArgument:
             writeInt(&buf, Int32(52))
         
         
-        case .other:
+        case .closed:
             writeInt(&buf, Int32(53))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(54))
         
         }
     }
@@ -5626,6 +6362,27 @@ public enum Received: Equatable, Hashable {
          */body: Data
     )
     /**
+     * A sent transcript (spec §11): a message another device of the own user sent to
+     * `to_user`, now in the inbox (in the conversation with `to_user`) until `acknowledge`.
+     */
+    case transcript(
+        /**
+         * Its 16-byte id.
+         */id: Data, 
+        /**
+         * The user the own other device wrote to.
+         */toUser: Data, 
+        /**
+         * The Lamport value it carried (spec §10).
+         */lamport: UInt64, 
+        /**
+         * The sending device's wall clock when it sent it (ms since the Unix epoch).
+         */sentAtMs: UInt64, 
+        /**
+         * What the own other device's app sent.
+         */body: Data
+    )
+    /**
      * A receipt, already applied to the statuses of the messages it names.
      */
     case receipt(
@@ -5663,7 +6420,10 @@ public struct FfiConverterTypeReceived: FfiConverterRustBuffer {
         case 1: return .message(id: try FfiConverterData.read(from: &buf), lamport: try FfiConverterUInt64.read(from: &buf), sentAtMs: try FfiConverterUInt64.read(from: &buf), body: try FfiConverterData.read(from: &buf)
         )
         
-        case 2: return .receipt(kind: try FfiConverterTypeReceiptKind.read(from: &buf), timestampMs: try FfiConverterUInt64.read(from: &buf), updated: try FfiConverterSequenceTypeStatusUpdate.read(from: &buf)
+        case 2: return .transcript(id: try FfiConverterData.read(from: &buf), toUser: try FfiConverterData.read(from: &buf), lamport: try FfiConverterUInt64.read(from: &buf), sentAtMs: try FfiConverterUInt64.read(from: &buf), body: try FfiConverterData.read(from: &buf)
+        )
+        
+        case 3: return .receipt(kind: try FfiConverterTypeReceiptKind.read(from: &buf), timestampMs: try FfiConverterUInt64.read(from: &buf), updated: try FfiConverterSequenceTypeStatusUpdate.read(from: &buf)
         )
         
         default: throw UniffiInternalError.unexpectedEnumCase
@@ -5682,8 +6442,17 @@ public struct FfiConverterTypeReceived: FfiConverterRustBuffer {
             FfiConverterData.write(body, into: &buf)
             
         
-        case let .receipt(kind,timestampMs,updated):
+        case let .transcript(id,toUser,lamport,sentAtMs,body):
             writeInt(&buf, Int32(2))
+            FfiConverterData.write(id, into: &buf)
+            FfiConverterData.write(toUser, into: &buf)
+            FfiConverterUInt64.write(lamport, into: &buf)
+            FfiConverterUInt64.write(sentAtMs, into: &buf)
+            FfiConverterData.write(body, into: &buf)
+            
+        
+        case let .receipt(kind,timestampMs,updated):
+            writeInt(&buf, Int32(3))
             FfiConverterTypeReceiptKind.write(kind, into: &buf)
             FfiConverterUInt64.write(timestampMs, into: &buf)
             FfiConverterSequenceTypeStatusUpdate.write(updated, into: &buf)
@@ -6613,6 +7382,30 @@ fileprivate struct FfiConverterOptionData: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeAddress: FfiConverterRustBuffer {
+    typealias SwiftType = Address?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeAddress.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeAddress.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeMessageStatus: FfiConverterRustBuffer {
     typealias SwiftType = MessageStatus?
 
@@ -6653,6 +7446,30 @@ fileprivate struct FfiConverterOptionTypeRelayEvent: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeRelayEvent.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionSequenceTypeDeviceStatus: FfiConverterRustBuffer {
+    typealias SwiftType = [DeviceStatus]?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterSequenceTypeDeviceStatus.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterSequenceTypeDeviceStatus.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -6753,6 +7570,81 @@ fileprivate struct FfiConverterSequenceTypeBatchMessage: FfiConverterRustBuffer 
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeBatchMessage.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeDeviceEntry: FfiConverterRustBuffer {
+    typealias SwiftType = [DeviceEntry]
+
+    public static func write(_ value: [DeviceEntry], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeDeviceEntry.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [DeviceEntry] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [DeviceEntry]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeDeviceEntry.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeDeviceStatus: FfiConverterRustBuffer {
+    typealias SwiftType = [DeviceStatus]
+
+    public static func write(_ value: [DeviceStatus], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeDeviceStatus.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [DeviceStatus] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [DeviceStatus]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeDeviceStatus.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeDeviceWire: FfiConverterRustBuffer {
+    typealias SwiftType = [DeviceWire]
+
+    public static func write(_ value: [DeviceWire], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeDeviceWire.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [DeviceWire] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [DeviceWire]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeDeviceWire.read(from: &buf))
         }
         return seq
     }
@@ -6934,7 +7826,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_bluetick_uniffi_checksum_func_verify_receipt_body() != 57277) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_bluetick_uniffi_checksum_method_account_accept_device_list() != 16573) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_bluetick_uniffi_checksum_method_account_acknowledge() != 44539) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_bluetick_uniffi_checksum_method_account_certify_device() != 39845) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_bluetick_uniffi_checksum_method_account_close_store() != 48112) {
@@ -6955,6 +7853,12 @@ private let initializationResult: InitializationResult = {
     if (uniffi_bluetick_uniffi_checksum_method_account_decrypt_batch() != 49200) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_bluetick_uniffi_checksum_method_account_device_list() != 3911) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_bluetick_uniffi_checksum_method_account_devices_without_session() != 30717) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_bluetick_uniffi_checksum_method_account_encrypt() != 9726) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -6964,10 +7868,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_bluetick_uniffi_checksum_method_account_inbox() != 40047) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_bluetick_uniffi_checksum_method_account_logical_status() != 61771) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_bluetick_uniffi_checksum_method_account_mark_sent() != 16989) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_bluetick_uniffi_checksum_method_account_message_info() != 19752) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_bluetick_uniffi_checksum_method_account_message_status() != 50106) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_bluetick_uniffi_checksum_method_account_own_address() != 35889) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_bluetick_uniffi_checksum_method_account_peer_identity() != 3812) {
@@ -6994,10 +7907,31 @@ private let initializationResult: InitializationResult = {
     if (uniffi_bluetick_uniffi_checksum_method_account_safety_number() != 1185) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_bluetick_uniffi_checksum_method_account_send_to_user() != 25697) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_bluetick_uniffi_checksum_method_account_set_identity_policy() != 17111) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_bluetick_uniffi_checksum_method_account_set_own_address() != 34967) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_bluetick_uniffi_checksum_method_account_sign_device_list() != 38219) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_bluetick_uniffi_checksum_method_account_start_session() != 50874) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_bluetick_uniffi_checksum_method_account_trust_identity() != 55465) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_bluetick_uniffi_checksum_method_account_trust_user_identity() != 9957) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_bluetick_uniffi_checksum_method_account_user_identity() != 26694) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_bluetick_uniffi_checksum_method_account_user_safety_number() != 56119) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_bluetick_uniffi_checksum_method_account_verify_store() != 41040) {

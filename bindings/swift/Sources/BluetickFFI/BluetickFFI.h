@@ -284,9 +284,19 @@ uint64_t uniffi_bluetick_uniffi_fn_constructor_account_create_sqlite(RustBuffer 
 uint64_t uniffi_bluetick_uniffi_fn_constructor_account_open_sqlite(RustBuffer path, RustBuffer storage_key, RustBuffer config, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_ACCEPT_DEVICE_LIST
+#define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_ACCEPT_DEVICE_LIST
+RustBuffer uniffi_bluetick_uniffi_fn_method_account_accept_device_list(uint64_t ptr, RustBuffer list, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_ACKNOWLEDGE
 #define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_ACKNOWLEDGE
 void uniffi_bluetick_uniffi_fn_method_account_acknowledge(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_CERTIFY_DEVICE
+#define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_CERTIFY_DEVICE
+RustBuffer uniffi_bluetick_uniffi_fn_method_account_certify_device(uint64_t ptr, uint32_t device, RustBuffer identity, uint64_t issued_at_ms, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_CLOSE_STORE
@@ -319,6 +329,16 @@ RustBuffer uniffi_bluetick_uniffi_fn_method_account_decrypt(uint64_t ptr, RustBu
 RustBuffer uniffi_bluetick_uniffi_fn_method_account_decrypt_batch(uint64_t ptr, RustBuffer messages, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_DEVICE_LIST
+#define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_DEVICE_LIST
+RustBuffer uniffi_bluetick_uniffi_fn_method_account_device_list(uint64_t ptr, RustBuffer user, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_DEVICES_WITHOUT_SESSION
+#define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_DEVICES_WITHOUT_SESSION
+RustBuffer uniffi_bluetick_uniffi_fn_method_account_devices_without_session(uint64_t ptr, RustBuffer user, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_ENCRYPT
 #define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_ENCRYPT
 RustBuffer uniffi_bluetick_uniffi_fn_method_account_encrypt(uint64_t ptr, RustBuffer peer, RustBuffer body, RustBuffer bundle, uint64_t now_ms, RustCallStatus *_Nonnull out_status
@@ -334,14 +354,29 @@ RustBuffer uniffi_bluetick_uniffi_fn_method_account_identity(uint64_t ptr, RustC
 RustBuffer uniffi_bluetick_uniffi_fn_method_account_inbox(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_LOGICAL_STATUS
+#define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_LOGICAL_STATUS
+RustBuffer uniffi_bluetick_uniffi_fn_method_account_logical_status(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_MARK_SENT
 #define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_MARK_SENT
 RustBuffer uniffi_bluetick_uniffi_fn_method_account_mark_sent(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_MESSAGE_INFO
+#define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_MESSAGE_INFO
+RustBuffer uniffi_bluetick_uniffi_fn_method_account_message_info(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_MESSAGE_STATUS
 #define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_MESSAGE_STATUS
 RustBuffer uniffi_bluetick_uniffi_fn_method_account_message_status(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_OWN_ADDRESS
+#define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_OWN_ADDRESS
+RustBuffer uniffi_bluetick_uniffi_fn_method_account_own_address(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_PEER_IDENTITY
@@ -384,14 +419,49 @@ uint64_t uniffi_bluetick_uniffi_fn_method_account_rotate_signed_prekey(uint64_t 
 RustBuffer uniffi_bluetick_uniffi_fn_method_account_safety_number(uint64_t ptr, RustBuffer peer, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_SEND_TO_USER
+#define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_SEND_TO_USER
+RustBuffer uniffi_bluetick_uniffi_fn_method_account_send_to_user(uint64_t ptr, RustBuffer user, RustBuffer body, uint64_t now_ms, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_SET_IDENTITY_POLICY
 #define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_SET_IDENTITY_POLICY
 void uniffi_bluetick_uniffi_fn_method_account_set_identity_policy(uint64_t ptr, uint64_t policy, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_SET_OWN_ADDRESS
+#define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_SET_OWN_ADDRESS
+void uniffi_bluetick_uniffi_fn_method_account_set_own_address(uint64_t ptr, RustBuffer address, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_SIGN_DEVICE_LIST
+#define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_SIGN_DEVICE_LIST
+RustBuffer uniffi_bluetick_uniffi_fn_method_account_sign_device_list(uint64_t ptr, uint64_t version, RustBuffer companions, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_START_SESSION
+#define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_START_SESSION
+void uniffi_bluetick_uniffi_fn_method_account_start_session(uint64_t ptr, RustBuffer peer, RustBuffer bundle, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_TRUST_IDENTITY
 #define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_TRUST_IDENTITY
 void uniffi_bluetick_uniffi_fn_method_account_trust_identity(uint64_t ptr, RustBuffer peer, RustBuffer key, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_TRUST_USER_IDENTITY
+#define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_TRUST_USER_IDENTITY
+void uniffi_bluetick_uniffi_fn_method_account_trust_user_identity(uint64_t ptr, RustBuffer user, RustBuffer key, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_USER_IDENTITY
+#define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_USER_IDENTITY
+RustBuffer uniffi_bluetick_uniffi_fn_method_account_user_identity(uint64_t ptr, RustBuffer user, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_USER_SAFETY_NUMBER
+#define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_USER_SAFETY_NUMBER
+RustBuffer uniffi_bluetick_uniffi_fn_method_account_user_safety_number(uint64_t ptr, RustBuffer user, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_VERIFY_STORE
@@ -1023,9 +1093,21 @@ uint16_t uniffi_bluetick_uniffi_checksum_func_verify_receipt_body(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_ACCEPT_DEVICE_LIST
+#define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_ACCEPT_DEVICE_LIST
+uint16_t uniffi_bluetick_uniffi_checksum_method_account_accept_device_list(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_ACKNOWLEDGE
 #define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_ACKNOWLEDGE
 uint16_t uniffi_bluetick_uniffi_checksum_method_account_acknowledge(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_CERTIFY_DEVICE
+#define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_CERTIFY_DEVICE
+uint16_t uniffi_bluetick_uniffi_checksum_method_account_certify_device(void
     
 );
 #endif
@@ -1065,6 +1147,18 @@ uint16_t uniffi_bluetick_uniffi_checksum_method_account_decrypt_batch(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_DEVICE_LIST
+#define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_DEVICE_LIST
+uint16_t uniffi_bluetick_uniffi_checksum_method_account_device_list(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_DEVICES_WITHOUT_SESSION
+#define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_DEVICES_WITHOUT_SESSION
+uint16_t uniffi_bluetick_uniffi_checksum_method_account_devices_without_session(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_ENCRYPT
 #define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_ENCRYPT
 uint16_t uniffi_bluetick_uniffi_checksum_method_account_encrypt(void
@@ -1083,15 +1177,33 @@ uint16_t uniffi_bluetick_uniffi_checksum_method_account_inbox(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_LOGICAL_STATUS
+#define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_LOGICAL_STATUS
+uint16_t uniffi_bluetick_uniffi_checksum_method_account_logical_status(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_MARK_SENT
 #define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_MARK_SENT
 uint16_t uniffi_bluetick_uniffi_checksum_method_account_mark_sent(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_MESSAGE_INFO
+#define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_MESSAGE_INFO
+uint16_t uniffi_bluetick_uniffi_checksum_method_account_message_info(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_MESSAGE_STATUS
 #define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_MESSAGE_STATUS
 uint16_t uniffi_bluetick_uniffi_checksum_method_account_message_status(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_OWN_ADDRESS
+#define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_OWN_ADDRESS
+uint16_t uniffi_bluetick_uniffi_checksum_method_account_own_address(void
     
 );
 #endif
@@ -1143,15 +1255,57 @@ uint16_t uniffi_bluetick_uniffi_checksum_method_account_safety_number(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_SEND_TO_USER
+#define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_SEND_TO_USER
+uint16_t uniffi_bluetick_uniffi_checksum_method_account_send_to_user(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_SET_IDENTITY_POLICY
 #define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_SET_IDENTITY_POLICY
 uint16_t uniffi_bluetick_uniffi_checksum_method_account_set_identity_policy(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_SET_OWN_ADDRESS
+#define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_SET_OWN_ADDRESS
+uint16_t uniffi_bluetick_uniffi_checksum_method_account_set_own_address(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_SIGN_DEVICE_LIST
+#define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_SIGN_DEVICE_LIST
+uint16_t uniffi_bluetick_uniffi_checksum_method_account_sign_device_list(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_START_SESSION
+#define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_START_SESSION
+uint16_t uniffi_bluetick_uniffi_checksum_method_account_start_session(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_TRUST_IDENTITY
 #define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_TRUST_IDENTITY
 uint16_t uniffi_bluetick_uniffi_checksum_method_account_trust_identity(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_TRUST_USER_IDENTITY
+#define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_TRUST_USER_IDENTITY
+uint16_t uniffi_bluetick_uniffi_checksum_method_account_trust_user_identity(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_USER_IDENTITY
+#define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_USER_IDENTITY
+uint16_t uniffi_bluetick_uniffi_checksum_method_account_user_identity(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_USER_SAFETY_NUMBER
+#define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_USER_SAFETY_NUMBER
+uint16_t uniffi_bluetick_uniffi_checksum_method_account_user_safety_number(void
     
 );
 #endif

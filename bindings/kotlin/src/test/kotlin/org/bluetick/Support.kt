@@ -48,6 +48,7 @@ inline fun <reified T : Throwable> assertFails(kind: ErrorKind, block: () -> Uni
             is AccountException.Decryption -> e.kind
             is AccountException.Receipt -> e.kind
             is AccountException.Decode -> e.kind
+            is AccountException.Device -> e.kind
             is AccountException.NoSession -> e.kind
             is AccountException.UntrustedIdentity -> e.kind
             is AccountException.AlreadyReceived -> e.kind
