@@ -108,6 +108,17 @@ pub enum ErrorKind {
     InvalidPqKey,
     /// A header's `PE` is neither the last mixed epoch nor the next one with its secret held.
     InvalidPqEpoch,
+    /// A group message names a sender key (`distribution_id`) this device does not hold
+    /// (spec §12).
+    UnknownDistribution,
+    /// A group message's `chain_id` differs from the one its sender key was distributed
+    /// with (spec §12).
+    WrongChainId,
+    /// A group id is empty or longer than 64 bytes (spec §8, §12).
+    InvalidGroupId,
+    /// A sender-key distribution reuses a `distribution_id` this device already holds for
+    /// another sender device (spec §12).
+    DistributionConflict,
 }
 
 impl ErrorKind {
@@ -164,6 +175,10 @@ impl ErrorKind {
             Self::PqUnexpectedChunk => "PqUnexpectedChunk",
             Self::InvalidPqKey => "InvalidPqKey",
             Self::InvalidPqEpoch => "InvalidPqEpoch",
+            Self::UnknownDistribution => "UnknownDistribution",
+            Self::WrongChainId => "WrongChainId",
+            Self::InvalidGroupId => "InvalidGroupId",
+            Self::DistributionConflict => "DistributionConflict",
         }
     }
 }
