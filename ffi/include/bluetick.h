@@ -341,6 +341,16 @@ enum bt_status
   BT_INVALID_PQ_KEY = 49,
   // A header's `PE` is neither the last mixed epoch nor the next one with its secret held (spec §14): refused, nothing changed.
   BT_INVALID_PQ_EPOCH = 50,
+  // A group message names a sender key this device does not hold, or one replaced more
+  // than an hour ago (spec §12): ask the sender to distribute its key again; nothing changed.
+  BT_UNKNOWN_DISTRIBUTION = 60,
+  // A group message's chain id is not its sender key's (spec §12): dropped, nothing changed.
+  BT_WRONG_CHAIN_ID = 61,
+  // A group id is empty or longer than 64 bytes (spec §8, §12).
+  BT_INVALID_GROUP_ID = 62,
+  // A sender-key distribution reuses a `distribution_id` held for another sender device
+  // (spec §12): refused, nothing changed.
+  BT_DISTRIBUTION_CONFLICT = 63,
   // A pointer argument that must not be null was null (or a byte pointer was null with a
   // non-zero length).
   BT_NULL_ARGUMENT = 100,

@@ -124,6 +124,16 @@ pub enum bt_status {
     BT_INVALID_PQ_KEY = 49,
     /// A header's `PE` is neither the last mixed epoch nor the next one with its secret held (spec §14): refused, nothing changed.
     BT_INVALID_PQ_EPOCH = 50,
+    /// A group message names a sender key this device does not hold, or one replaced more
+    /// than an hour ago (spec §12): ask the sender to distribute its key again; nothing changed.
+    BT_UNKNOWN_DISTRIBUTION = 60,
+    /// A group message's chain id is not its sender key's (spec §12): dropped, nothing changed.
+    BT_WRONG_CHAIN_ID = 61,
+    /// A group id is empty or longer than 64 bytes (spec §8, §12).
+    BT_INVALID_GROUP_ID = 62,
+    /// A sender-key distribution reuses a `distribution_id` held for another sender device
+    /// (spec §12): refused, nothing changed.
+    BT_DISTRIBUTION_CONFLICT = 63,
     /// A pointer argument that must not be null was null (or a byte pointer was null with a
     /// non-zero length).
     BT_NULL_ARGUMENT = 100,
@@ -149,7 +159,7 @@ pub enum bt_status {
 }
 
 /// Every status, for lookups by number.
-pub(crate) const ALL_STATUSES: [bt_status; 58] = {
+pub(crate) const ALL_STATUSES: [bt_status; 62] = {
     use bt_status::*;
     [
         BT_OK,
@@ -203,6 +213,10 @@ pub(crate) const ALL_STATUSES: [bt_status; 58] = {
         BT_PQ_UNEXPECTED_CHUNK,
         BT_INVALID_PQ_KEY,
         BT_INVALID_PQ_EPOCH,
+        BT_UNKNOWN_DISTRIBUTION,
+        BT_WRONG_CHAIN_ID,
+        BT_INVALID_GROUP_ID,
+        BT_DISTRIBUTION_CONFLICT,
         BT_NULL_ARGUMENT,
         BT_INVALID_ARGUMENT,
         BT_BUFFER,
@@ -269,6 +283,10 @@ impl bt_status {
             ErrorKind::PqUnexpectedChunk => BT_PQ_UNEXPECTED_CHUNK,
             ErrorKind::InvalidPqKey => BT_INVALID_PQ_KEY,
             ErrorKind::InvalidPqEpoch => BT_INVALID_PQ_EPOCH,
+            ErrorKind::UnknownDistribution => BT_UNKNOWN_DISTRIBUTION,
+            ErrorKind::WrongChainId => BT_WRONG_CHAIN_ID,
+            ErrorKind::InvalidGroupId => BT_INVALID_GROUP_ID,
+            ErrorKind::DistributionConflict => BT_DISTRIBUTION_CONFLICT,
             _ => BT_INTERNAL,
         }
     }
@@ -328,6 +346,10 @@ impl bt_status {
             BT_PQ_UNEXPECTED_CHUNK => c"BT_PQ_UNEXPECTED_CHUNK",
             BT_INVALID_PQ_KEY => c"BT_INVALID_PQ_KEY",
             BT_INVALID_PQ_EPOCH => c"BT_INVALID_PQ_EPOCH",
+            BT_UNKNOWN_DISTRIBUTION => c"BT_UNKNOWN_DISTRIBUTION",
+            BT_WRONG_CHAIN_ID => c"BT_WRONG_CHAIN_ID",
+            BT_INVALID_GROUP_ID => c"BT_INVALID_GROUP_ID",
+            BT_DISTRIBUTION_CONFLICT => c"BT_DISTRIBUTION_CONFLICT",
             BT_NULL_ARGUMENT => c"BT_NULL_ARGUMENT",
             BT_INVALID_ARGUMENT => c"BT_INVALID_ARGUMENT",
             BT_BUFFER => c"BT_BUFFER",
@@ -427,11 +449,24 @@ mod tests {
         ErrorKind::InvalidPqEpoch,
     ];
 
+    /// The group kinds (spec §12), numbered from 60 in their declaration order.
+    const GROUP_KINDS: [ErrorKind; 4] = [
+        ErrorKind::UnknownDistribution,
+        ErrorKind::WrongChainId,
+        ErrorKind::InvalidGroupId,
+        ErrorKind::DistributionConflict,
+    ];
+
     #[test]
     fn every_kind_has_its_own_status_named_after_it_numbered_in_order() {
         for (i, kind) in KINDS.iter().enumerate() {
             let status = bt_status::of_kind(*kind);
             assert_eq!(status as usize, i + 1, "{kind:?}");
+            assert_eq!(status.name().to_str().unwrap(), expected_name(*kind));
+        }
+        for (i, kind) in GROUP_KINDS.iter().enumerate() {
+            let status = bt_status::of_kind(*kind);
+            assert_eq!(status as usize, i + 60, "{kind:?}");
             assert_eq!(status.name().to_str().unwrap(), expected_name(*kind));
         }
     }

@@ -112,6 +112,14 @@ pub enum ErrorKind {
     InvalidPqKey,
     /// A header's PQ epoch does not follow the last one mixed.
     InvalidPqEpoch,
+    /// A group message names a sender key this device does not hold (spec §12).
+    UnknownDistribution,
+    /// A group message's chain id is not its sender key's (spec §12).
+    WrongChainId,
+    /// A group id is empty or longer than 64 bytes (spec §8, §12).
+    InvalidGroupId,
+    /// A sender-key distribution reuses a distribution id held for another sender device.
+    DistributionConflict,
     /// An argument has the wrong length or value (checked before anything runs).
     InvalidArgument,
     /// The account was closed with `close_store`.
@@ -174,6 +182,10 @@ impl From<bluetick::ErrorKind> for ErrorKind {
             K::PqUnexpectedChunk => Self::PqUnexpectedChunk,
             K::InvalidPqKey => Self::InvalidPqKey,
             K::InvalidPqEpoch => Self::InvalidPqEpoch,
+            K::UnknownDistribution => Self::UnknownDistribution,
+            K::WrongChainId => Self::WrongChainId,
+            K::InvalidGroupId => Self::InvalidGroupId,
+            K::DistributionConflict => Self::DistributionConflict,
             _ => Self::Other,
         }
     }
@@ -598,6 +610,10 @@ mod tests {
             K::PqUnexpectedChunk,
             K::InvalidPqKey,
             K::InvalidPqEpoch,
+            K::UnknownDistribution,
+            K::WrongChainId,
+            K::InvalidGroupId,
+            K::DistributionConflict,
         ];
         for k in all {
             assert_eq!(format!("{:?}", ErrorKind::from(k)), k.name());

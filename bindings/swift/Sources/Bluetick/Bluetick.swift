@@ -4679,6 +4679,22 @@ public enum ErrorKind: Equatable, Hashable {
      */
     case invalidPqEpoch
     /**
+     * A group message names a sender key this device does not hold (spec §12).
+     */
+    case unknownDistribution
+    /**
+     * A group message's chain id is not its sender key's (spec §12).
+     */
+    case wrongChainId
+    /**
+     * A group id is empty or longer than 64 bytes (spec §8, §12).
+     */
+    case invalidGroupId
+    /**
+     * A sender-key distribution reuses a distribution id held for another sender device.
+     */
+    case distributionConflict
+    /**
      * An argument has the wrong length or value (checked before anything runs).
      */
     case invalidArgument
@@ -4811,11 +4827,19 @@ public struct FfiConverterTypeErrorKind: FfiConverterRustBuffer {
         
         case 50: return .invalidPqEpoch
         
-        case 51: return .invalidArgument
+        case 51: return .unknownDistribution
         
-        case 52: return .closed
+        case 52: return .wrongChainId
         
-        case 53: return .other
+        case 53: return .invalidGroupId
+        
+        case 54: return .distributionConflict
+        
+        case 55: return .invalidArgument
+        
+        case 56: return .closed
+        
+        case 57: return .other
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -5025,16 +5049,32 @@ public struct FfiConverterTypeErrorKind: FfiConverterRustBuffer {
             writeInt(&buf, Int32(50))
         
         
-        case .invalidArgument:
+        case .unknownDistribution:
             writeInt(&buf, Int32(51))
         
         
-        case .closed:
+        case .wrongChainId:
             writeInt(&buf, Int32(52))
         
         
-        case .other:
+        case .invalidGroupId:
             writeInt(&buf, Int32(53))
+        
+        
+        case .distributionConflict:
+            writeInt(&buf, Int32(54))
+        
+        
+        case .invalidArgument:
+            writeInt(&buf, Int32(55))
+        
+        
+        case .closed:
+            writeInt(&buf, Int32(56))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(57))
         
         }
     }
