@@ -366,3 +366,33 @@ impl GroupKeys {
         Ok(Self { held })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use super::*;
+    use crate::group::SenderKey;
+    use crate::wire::ContentType;
+
+    #[test]
+    fn a_receipt_inside_a_group_message_is_refused_and_changes_nothing() {
+        let mut rng = crate::os_rng();
+        let mut key = SenderKey::generate(&mut rng, 0);
+        let group = GroupId::new(b"g").unwrap();
+        let alice = Address::new(b"alice".to_vec(), 1);
+        let mut keys = GroupKeys::new();
+        keys.accept(&alice, &key.distribution(&group), 0).unwrap();
+        let receipt = key
+            .encrypt_inner(ContentType::Receipt, b"receipt", None)
+            .unwrap();
+        let before = keys.to_bytes();
+        assert_eq!(
+            keys.decrypt(&receipt.wire, 0).unwrap_err(),
+            GroupError::UnknownContentType(0x02)
+        );
+        assert_eq!(keys.to_bytes(), before);
+        let next = key.encrypt(b"after").unwrap();
+        assert_eq!(keys.decrypt(&next.wire, 0).unwrap().body, b"after");
+    }
+}

@@ -246,7 +246,7 @@ impl SenderKey {
     /// and moves the chain on (the message key is erased). The caller checks
     /// [`SenderKey::rotation_due`] first; this only refuses what cannot be sent.
     pub fn encrypt(&mut self, body: &[u8]) -> Result<GroupOutgoing, GroupError> {
-        self.encrypt_inner(body, None)
+        self.encrypt_inner(ContentType::Application, body, None)
     }
 
     /// [`SenderKey::encrypt`], also reporting the plaintext and keys (for the test vectors).
@@ -255,11 +255,14 @@ impl SenderKey {
         body: &[u8],
         trace: &mut GroupSendTrace,
     ) -> Result<GroupOutgoing, GroupError> {
-        self.encrypt_inner(body, Some(trace))
+        self.encrypt_inner(ContentType::Application, body, Some(trace))
     }
 
-    fn encrypt_inner(
+    /// Encrypts under any content type: the public calls send only application data (spec
+    /// §12); tests use this to check that receivers refuse anything else.
+    pub(crate) fn encrypt_inner(
         &mut self,
+        content_type: ContentType,
         body: &[u8],
         trace: Option<&mut GroupSendTrace>,
     ) -> Result<GroupOutgoing, GroupError> {
@@ -274,7 +277,7 @@ impl SenderKey {
         let padded_len = plaintext::padded_len(body.len());
         let mut wire = Vec::with_capacity(GROUP_HEADER_LEN + padded_len + 16 + 64);
         wire.put(&header);
-        plaintext::pad_into(&mut wire, ContentType::Application, body);
+        plaintext::pad_into(&mut wire, content_type, body);
         if let Some(t) = trace {
             t.padded_plaintext = wire.get(GROUP_HEADER_LEN..).unwrap_or_default().to_vec();
             t.message_key = *key.key.expose();
