@@ -333,12 +333,13 @@ impl SenderKey {
         let distribution_id = r.array::<DISTRIBUTION_ID_LEN>()?;
         let chain_id = r.u32()?;
         let iteration = r.u32()?;
-        let mut ck = r.array::<32>()?;
-        let mut seed = r.array::<32>()?;
+        // Held in buffers erased on drop, whatever the reading below returns.
+        let mut ck = Zeroizing::new(r.array::<32>()?);
+        let mut seed = Zeroizing::new(r.array::<32>()?);
         let created_at_ms = r.u64()?;
         let messages_sent = r.u32()?;
         let membership_changed = r.flag()?;
-        let finished = r.finish();
+        r.finish()?;
         let mut key = Self::from_parts(
             distribution_id,
             chain_id,
@@ -347,7 +348,6 @@ impl SenderKey {
             Secret32::from_array(&mut seed),
             created_at_ms,
         );
-        finished?;
         key.messages_sent = messages_sent;
         key.membership_changed = membership_changed;
         Ok(key)
