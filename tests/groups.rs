@@ -502,12 +502,46 @@ fn replaced_keys_per_sender_are_bounded() {
     let mut r = rng(13);
     let alice = addr("alice", 1);
     let mut bob = GroupKeys::new();
-    for i in 0..10u64 {
+    let mut keys = Vec::new();
+    for _ in 0..10u64 {
         let k = SenderKey::generate(&mut r, T0);
-        bob.process_distribution(&alice, &k.distribution(&group()).to_bytes(), T0 + i)
+        // All at the same clock reading: the replacement order decides, not the clock.
+        bob.process_distribution(&alice, &k.distribution(&group()).to_bytes(), T0)
             .unwrap();
+        keys.push(k);
     }
-    assert_eq!(bob.len(), 1 + bluetick::constants::MAX_RETIRED_SENDER_KEYS);
+    let kept = bluetick::constants::MAX_RETIRED_SENDER_KEYS;
+    assert_eq!(bob.len(), 1 + kept);
+    // The last `kept` replaced keys are held (a message they never skipped is refused as
+    // replaced); the earlier ones are erased (unknown).
+    for (i, k) in keys.iter_mut().enumerate().take(9) {
+        let wire = k.encrypt(&body(i)).unwrap().wire;
+        let err = bob.decrypt(&wire, T0).unwrap_err();
+        if i >= 9 - kept {
+            assert_eq!(
+                err,
+                GroupError::ReplacedDistribution { iteration: 0 },
+                "key {i}"
+            );
+        } else {
+            assert_eq!(err, GroupError::UnknownDistribution, "key {i}");
+        }
+    }
+    // The order survives the record: one more replacement erases the oldest kept key.
+    let mut back = GroupKeys::from_bytes(&bob.to_bytes()).unwrap();
+    let k = SenderKey::generate(&mut r, T0);
+    back.process_distribution(&alice, &k.distribution(&group()).to_bytes(), T0)
+        .unwrap();
+    let oldest_kept = keys[9 - kept].encrypt(&body(0)).unwrap().wire;
+    assert_eq!(
+        back.decrypt(&oldest_kept, T0).unwrap_err(),
+        GroupError::UnknownDistribution
+    );
+    let next_oldest = keys[10 - kept].encrypt(&body(0)).unwrap().wire;
+    assert_eq!(
+        back.decrypt(&next_oldest, T0).unwrap_err(),
+        GroupError::ReplacedDistribution { iteration: 1 }
+    );
 }
 
 #[test]
@@ -698,6 +732,108 @@ fn fifty_members_with_two_devices_each_read_every_message_once_in_any_order() {
         // Every skipped key was used: nothing is left behind.
         for k in &sender_keys {
             assert_eq!(rec.skipped_count(k.distribution_id()), 0);
+        }
+    }
+}
+
+mod model {
+    //! Random schedules of sends, deliveries, redeliveries, tampered copies and rotations
+    //! against a simple model: a genuine message decrypts exactly once while its key is
+    //! held (and, for a replaced key, only if it was skipped before the rotation), and
+    //! every refusal leaves the keys byte for byte as they were.
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Send,
+        Deliver(usize),
+        Tamper(usize, usize),
+        Rotate,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => Just(Op::Send),
+            5 => any::<usize>().prop_map(Op::Deliver),
+            1 => (any::<usize>(), any::<usize>()).prop_map(|(m, at)| Op::Tamper(m, at)),
+            1 => Just(Op::Rotate),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn random_schedules_match_the_model(ops in proptest::collection::vec(op(), 1..120), seed in any::<u64>()) {
+            let mut r = rng(seed);
+            let alice = addr("alice", 1);
+            let mut key = SenderKey::generate(&mut r, T0);
+            let mut bob = receiver_of(&key, &alice);
+            // Every sent wire with its body, key generation and iteration.
+            let mut sent: Vec<(Vec<u8>, Vec<u8>, usize, u32)> = Vec::new();
+            let mut generation = 0usize;
+            // Per generation: the next iteration Bob expects (None once replaced) and the
+            // iterations skipped and not yet read.
+            let mut next: Vec<Option<u32>> = vec![Some(0)];
+            let mut skipped: Vec<Vec<u32>> = vec![Vec::new()];
+            for op in ops {
+                match op {
+                    Op::Send => {
+                        let b = body(sent.len());
+                        let out = key.encrypt(&b).unwrap();
+                        sent.push((out.wire, b, generation, out.iteration));
+                    }
+                    Op::Rotate => {
+                        key = SenderKey::generate(&mut r, T0);
+                        let d = key.distribution(&group()).to_bytes();
+                        bob.process_distribution(&alice, &d, T0).unwrap();
+                        next[generation] = None;
+                        generation += 1;
+                        next.push(Some(0));
+                        skipped.push(Vec::new());
+                        // Only the last MAX_RETIRED_SENDER_KEYS replaced keys are kept.
+                        let kept = bluetick::constants::MAX_RETIRED_SENDER_KEYS;
+                        if generation > kept {
+                            skipped[generation - kept - 1].clear();
+                        }
+                    }
+                    Op::Deliver(m) | Op::Tamper(m, _) if sent.is_empty() => { let _ = m; }
+                    Op::Tamper(m, at) => {
+                        let (wire, _, _, _) = &sent[m % sent.len()];
+                        let mut t = wire.clone();
+                        let at = at % t.len();
+                        t[at] ^= 0x10;
+                        let before = bob.to_bytes();
+                        prop_assert!(bob.decrypt(&t, T0).is_err());
+                        prop_assert_eq!(bob.to_bytes(), before);
+                    }
+                    Op::Deliver(m) => {
+                        let (wire, b, g, it) = sent[m % sent.len()].clone();
+                        let expect_ok = match next[g] {
+                            Some(n) if it >= n => {
+                                skipped[g].extend(n..it);
+                                next[g] = Some(it + 1);
+                                true
+                            }
+                            _ => match skipped[g].iter().position(|&s| s == it) {
+                                Some(p) => { skipped[g].remove(p); true }
+                                None => false,
+                            },
+                        };
+                        let before = bob.to_bytes();
+                        match bob.decrypt(&wire, T0) {
+                            Ok(got) => {
+                                prop_assert!(expect_ok, "message {} decrypted again", m % sent.len());
+                                prop_assert_eq!(got.body, b);
+                            }
+                            Err(e) => {
+                                prop_assert!(!expect_ok, "genuine message refused: {}", e);
+                                prop_assert_eq!(bob.to_bytes(), before);
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
 }

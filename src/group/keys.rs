@@ -79,15 +79,23 @@ struct Held {
     group_id: GroupId,
     sender: Address,
     key: ReceiverKey,
-    /// When a newer key from the same sender device replaced it, by this device's clock.
-    replaced_at_ms: Option<u64>,
+    /// When a newer key from the same sender device replaced it: this device's clock, and
+    /// the order of replacements (clocks may repeat or go back; the order does not).
+    replaced: Option<Replaced>,
+}
+
+/// When a key was replaced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Replaced {
+    at_ms: u64,
+    order: u64,
 }
 
 impl Held {
     /// A replaced key whose hour has passed is gone, whether or not it was erased yet.
     fn expired(&self, now_ms: u64) -> bool {
-        self.replaced_at_ms
-            .is_some_and(|at| now_ms >= at.saturating_add(RETIRED_SENDER_KEY_MS))
+        self.replaced
+            .is_some_and(|r| now_ms >= r.at_ms.saturating_add(RETIRED_SENDER_KEY_MS))
     }
 
     fn is_for(&self, group_id: &GroupId, sender: &Address) -> bool {
@@ -127,8 +135,7 @@ impl GroupKeys {
     ) -> Option<([u8; DISTRIBUTION_ID_LEN], u32)> {
         self.held.iter().find_map(|(id, h)| {
             let chain = h.key.chain.as_ref()?;
-            (h.is_for(group_id, sender) && h.replaced_at_ms.is_none())
-                .then_some((*id, chain.iteration))
+            (h.is_for(group_id, sender) && h.replaced.is_none()).then_some((*id, chain.iteration))
         })
     }
 
@@ -174,10 +181,14 @@ impl GroupKeys {
         // Everything is checked: from here on nothing fails.
         self.expire(now_ms);
         let mut outcome = DistributionOutcome::Added;
+        let order = self.next_order();
         for held in self.held.values_mut() {
-            if held.is_for(&d.group_id, sender) && held.replaced_at_ms.is_none() {
+            if held.is_for(&d.group_id, sender) && held.replaced.is_none() {
                 held.key.retire();
-                held.replaced_at_ms = Some(now_ms);
+                held.replaced = Some(Replaced {
+                    at_ms: now_ms,
+                    order,
+                });
                 outcome = DistributionOutcome::Replaced;
             }
         }
@@ -188,7 +199,7 @@ impl GroupKeys {
                 group_id: d.group_id.clone(),
                 sender: sender.clone(),
                 key,
-                replaced_at_ms: None,
+                replaced: None,
             },
         );
         Ok(outcome)
@@ -202,18 +213,27 @@ impl GroupKeys {
                 .held
                 .iter()
                 .filter(|(_, h)| h.is_for(group_id, sender))
-                .filter_map(|(id, h)| h.replaced_at_ms.map(|at| (*id, at)))
+                .filter_map(|(id, h)| h.replaced.map(|r| (*id, r.order)))
                 .collect();
             if replaced.len() <= MAX_RETIRED_SENDER_KEYS {
                 return;
             }
-            match replaced.iter().min_by_key(|(id, at)| (*at, *id)) {
+            match replaced.iter().min_by_key(|(_, order)| *order) {
                 Some((id, _)) => {
                     self.held.remove(id);
                 }
                 None => return,
             }
         }
+    }
+
+    /// The order the next replacement gets: after every one held.
+    fn next_order(&self) -> u64 {
+        self.held
+            .values()
+            .filter_map(|h| h.replaced.map(|r| r.order.saturating_add(1)))
+            .max()
+            .unwrap_or(0)
     }
 
     /// Erases replaced keys whose hour has passed at `now_ms`; returns how many.
@@ -264,7 +284,8 @@ impl GroupKeys {
     /// count (u32) || entries`, in `distribution_id` order, each: `group id len (u8) ||
     /// group id || user len (u16) || user || device (u32) || distribution_id (16) ||
     /// chain_id (u32) || signing_public (32) || current (0/1) || [iteration (u32) ||
-    /// CK (32)] when current, else [replaced_at_ms (u64)] || skipped count (u16) ||
+    /// CK (32)] when current, else [replaced_at_ms (u64) || replacement order (u64)] ||
+    /// skipped count (u16) ||
     /// (iteration (u32) || MK (32)) per skipped key, oldest first`.
     pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
         let mut out = Zeroizing::new(Vec::new());
@@ -278,15 +299,17 @@ impl GroupKeys {
             out.put(id);
             out.put_u32(h.key.chain_id);
             out.put(&h.key.signing_public);
-            match (&h.key.chain, h.replaced_at_ms) {
+            match (&h.key.chain, h.replaced) {
                 (Some(chain), None) => {
                     out.put_u8(1);
                     out.put_u32(chain.iteration);
                     out.put(chain.key.expose());
                 }
-                (_, at) => {
+                (_, replaced) => {
+                    let r = replaced.unwrap_or(Replaced { at_ms: 0, order: 0 });
                     out.put_u8(0);
-                    out.put_u64(at.unwrap_or(0));
+                    out.put_u64(r.at_ms);
+                    out.put_u64(r.order);
                 }
             }
             out.put_u16(u16::try_from(h.key.skipped.len()).unwrap_or(u16::MAX));
@@ -325,12 +348,19 @@ impl GroupKeys {
             let id = r.array::<DISTRIBUTION_ID_LEN>()?;
             let chain_id = r.u32()?;
             let signing_public = r.array::<32>()?;
-            let (chain, replaced_at_ms) = if r.flag()? {
+            let (chain, replaced) = if r.flag()? {
                 let iteration = r.u32()?;
                 let ck = Secret32::from_slice(r.take(32)?).ok_or(corrupt(WHAT))?;
                 (Some(SenderChainKey::new(ck, iteration)), None)
             } else {
-                (None, Some(r.u64()?))
+                let at_ms = r.u64()?;
+                (
+                    None,
+                    Some(Replaced {
+                        at_ms,
+                        order: r.u64()?,
+                    }),
+                )
             };
             let n = usize::from(r.u16()?);
             if n > MAX_GROUP_STORED_SKIPPED {
@@ -348,7 +378,7 @@ impl GroupKeys {
                 group_id,
                 sender,
                 key,
-                replaced_at_ms,
+                replaced,
             };
             if held.insert(id, entry).is_some() {
                 return Err(corrupt("group keys record: a key listed twice"));
@@ -357,7 +387,7 @@ impl GroupKeys {
         r.finish()?;
         let mut current = std::collections::BTreeSet::new();
         for h in held.values() {
-            if h.replaced_at_ms.is_none() && !current.insert((&h.group_id, &h.sender)) {
+            if h.replaced.is_none() && !current.insert((&h.group_id, &h.sender)) {
                 return Err(corrupt(
                     "group keys record: two current keys for one sender",
                 ));
