@@ -12,5 +12,6 @@ nice -n 10 cargo bench --bench sizes
 nice -n 10 cargo bench --bench account -- "${args[@]}"
 nice -n 10 cargo bench --bench account_memory -- "${args[@]}"
 nice -n 10 cargo bench --bench attachments -- "${args[@]}"
+nice -n 10 cargo bench --bench groups -- "${args[@]}"
 nice -n 10 cargo bench -p bluetick-ffi --bench abi -- "${args[@]}"
 nice -n 10 cargo bench --manifest-path benches/peers/Cargo.toml -- "${args[@]}"

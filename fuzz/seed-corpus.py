@@ -103,3 +103,24 @@ for frame in [
     b"\x0f" + b"\x13\x01" + b"\x14\x00",
 ]:
     put("relay_frame", frame)
+
+# group_message: mode byte, then a distribution (0), a GroupMessage (1), a flip position,
+# mask and body (2), or a stored record (3). Genuine messages and distributions come from
+# the group vectors; the genuine ones there are under other keys than the target's, so
+# mode 2 seeds carry the fuzzer to the target's own messages.
+groups = json.loads((vectors / "groups.json").read_text())
+for case in groups["cases"]:
+    put("group_message", b"\x00" + bytes.fromhex(case["distribution"]))
+    for step in case["steps"][:3]:
+        if "send" in step and len(step["send"]["wire"]) < 4096:
+            put("group_message", b"\x01" + bytes.fromhex(step["send"]["wire"]))
+for case in json.loads((vectors / "invalid.json").read_text())["cases"]:
+    if case["kind"] == "group":
+        last = case["input"]["events"][-1]
+        if "message" in last and len(last["message"]) < 4096:
+            put("group_message", b"\x01" + bytes.fromhex(last["message"]))
+        elif "distribution" in last:
+            put("group_message", b"\x00" + bytes.fromhex(last["distribution"]))
+put("group_message", b"\x02\x00\x00\x00" + b"0123456789abcdef hello")
+put("group_message", b"\x02\x00\x1e\x01" + b"0123456789abcdef")
+put("group_message", b"\x03\x01\x00\x00\x00\x00")

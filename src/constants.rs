@@ -71,6 +71,8 @@ pub const KEM_KEY_TYPE: u8 = 0x0A;
 pub const MESSAGE_TYPE: u8 = (PROTOCOL_VERSION << 4) | 0x01;
 /// First byte of a `PreKeyMessage`.
 pub const PREKEY_MESSAGE_TYPE: u8 = (PROTOCOL_VERSION << 4) | 0x02;
+/// First byte of a `GroupMessage` (spec §12).
+pub const GROUP_MESSAGE_TYPE: u8 = (PROTOCOL_VERSION << 4) | 0x03;
 
 /// Content type of application data inside the plaintext framing.
 pub const CONTENT_APPLICATION: u8 = 0x01;
@@ -78,6 +80,8 @@ pub const CONTENT_APPLICATION: u8 = 0x01;
 pub const CONTENT_RECEIPT: u8 = 0x02;
 /// Content type of a sent transcript inside the plaintext framing (spec §11).
 pub const CONTENT_TRANSCRIPT: u8 = 0x04;
+/// Content type of a sender-key distribution inside the plaintext framing (spec §12).
+pub const CONTENT_SENDER_KEY_DISTRIBUTION: u8 = 0x03;
 
 /// Context of signed prekey signatures.
 pub const SIGNED_PREKEY_CONTEXT: &[u8] = b"Bluetick_SignedPreKey_v1";
@@ -126,3 +130,32 @@ pub const MAX_USER_ID_LEN: usize = 64;
 pub const DEVICE_CERTIFICATE_CONTEXT: &[u8] = b"Bluetick_DeviceCertificate_v1";
 /// Context of device list signatures (spec §11).
 pub const DEVICE_LIST_CONTEXT: &[u8] = b"Bluetick_DeviceList_v1";
+
+/// Longest group id (spec §8, §12); the shortest is one byte.
+pub const MAX_GROUP_ID_LEN: usize = 64;
+/// Length of a sender key's `distribution_id` (spec §12).
+pub const DISTRIBUTION_ID_LEN: usize = 16;
+/// Length of an Ed25519 signature.
+pub const SIGNATURE_LEN: usize = 64;
+/// Length of a GroupMessage's header: `0x13 || distribution_id (16) || chain_id (u32) ||
+/// iteration (u32)`; it is the AEAD's associated data (spec §12).
+pub const GROUP_HEADER_LEN: usize = 1 + DISTRIBUTION_ID_LEN + 4 + 4;
+/// Keys one group message may skip in a sender chain (spec §8, §12).
+pub const MAX_GROUP_SKIP: u32 = 2000;
+/// Skipped message keys stored per sender key; the oldest is dropped first (spec §8, §12).
+pub const MAX_GROUP_STORED_SKIPPED: usize = 2000;
+/// How long a replaced sender key's skipped message keys are kept, in milliseconds of the
+/// receiving device's clock (spec §12: one hour).
+pub const RETIRED_SENDER_KEY_MS: u64 = 60 * 60 * 1000;
+/// Replaced sender keys kept per (group, sender device) during their hour; the oldest is
+/// erased first. This crate's own bound: a sender that rotates again and again cannot make
+/// a receiver hold more than this many retired keys for it.
+pub const MAX_RETIRED_SENDER_KEYS: usize = 4;
+/// A sender key is rotated at least this often, by the caller's clock (spec §12: 7 days).
+pub const SENDER_KEY_MAX_AGE_MS: u64 = 7 * 24 * 60 * 60 * 1000;
+/// A sender key is rotated after this many messages (spec §12).
+pub const SENDER_KEY_MAX_MESSAGES: u32 = 10_000;
+/// Context of group message signatures (spec §12).
+pub const GROUP_MESSAGE_CONTEXT: &[u8] = b"Bluetick_GroupMessage_v1";
+/// HKDF info of the group message key expansion (spec §12).
+pub const GROUP_MESSAGE_KEYS_INFO: &[u8] = b"Bluetick_GroupMessageKeys_v1";

@@ -111,6 +111,17 @@ pub enum ErrorKind {
     /// A sent transcript came from a device that is not a listed device of the receiving
     /// account's own user (spec §11).
     ForeignTranscript,
+    /// A group message names a sender key (`distribution_id`) this device does not hold
+    /// (spec §12).
+    UnknownDistribution,
+    /// A group message's `chain_id` differs from the one its sender key was distributed
+    /// with (spec §12).
+    WrongChainId,
+    /// A group id is empty or longer than 64 bytes (spec §8, §12).
+    InvalidGroupId,
+    /// A sender-key distribution reuses a `distribution_id` this device already holds for
+    /// another sender device (spec §12).
+    DistributionConflict,
 }
 
 impl ErrorKind {
@@ -168,6 +179,10 @@ impl ErrorKind {
             Self::InvalidPqKey => "InvalidPqKey",
             Self::InvalidPqEpoch => "InvalidPqEpoch",
             Self::ForeignTranscript => "ForeignTranscript",
+            Self::UnknownDistribution => "UnknownDistribution",
+            Self::WrongChainId => "WrongChainId",
+            Self::InvalidGroupId => "InvalidGroupId",
+            Self::DistributionConflict => "DistributionConflict",
         }
     }
 }

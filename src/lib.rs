@@ -59,6 +59,7 @@ mod codec;
 pub mod constants;
 pub mod devices;
 pub mod error;
+pub mod group;
 pub mod hazmat;
 pub mod identity;
 pub mod pqxdh;
@@ -87,6 +88,7 @@ pub use devices::{DeviceCertificate, DeviceError, DeviceList};
 pub use error::{
     BundleError, DecodeError, DecryptionError, EncryptionError, ErrorKind, KeyError, PqError,
 };
+pub use group::{GroupError, GroupId, GroupKeys, SenderKey};
 pub use identity::{IdentityKey, IdentityKeyPair};
 pub use prekey::{OneTimePreKey, PqPreKey, PqPreKeyKind, SignedPreKey};
 pub use prekey_store::{InMemoryPreKeyStore, PreKeyStore, PreKeyUse};

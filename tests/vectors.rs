@@ -260,3 +260,45 @@ fn device_vectors_replay() {
         assert_eq!(&again, case);
     }
 }
+
+#[test]
+fn group_vectors_replay_every_wire_byte() {
+    use vectors_gen::groups::{group_case, inputs_of, script_of};
+    let file = load("groups.json");
+    assert_eq!(file["revision"], 3);
+    let cases = file["cases"].as_array().unwrap();
+    assert!(cases.len() >= 4);
+    let has = |f: &dyn Fn(&Value) -> bool| cases.iter().any(f);
+    // In order, out of order with skipped iterations, a rotation, a 16 KiB body.
+    assert!(has(&|c| c["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s.get("rotate").is_some())));
+    assert!(has(&|c| c["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["send"]["body"]
+            .as_str()
+            .is_some_and(|b| b.len() == 2 * 16 * 1024))));
+    assert!(has(&|c| {
+        let received: Vec<u64> = c["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|s| s["receive"].as_u64())
+            .collect();
+        received.windows(2).any(|w| w[1] < w[0])
+    }));
+    for case in cases {
+        let name = case["name"].as_str().unwrap();
+        let again = group_case(
+            name,
+            &unh(&case["group_id"]),
+            &inputs_of(case),
+            &script_of(case),
+        );
+        assert_eq!(&again, case, "{name}");
+    }
+}

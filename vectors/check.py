@@ -2,7 +2,7 @@
 """Independent checker for Bluetick's protocol-v1 test vectors.
 
 Replays every vector file beside this script (pqxdh, kdf, session, receipts, invalid,
-attachments, devices)
+attachments, devices, groups)
 from its inputs with a second implementation of the protocol written from
 shared/design/protocol-v1.md and vectors/FORMAT.md, and compares every result byte.
 
@@ -1215,6 +1215,242 @@ def run_invalid_attachment(inp: dict) -> None:
 
 # --- Comparing against the vectors -------------------------------------------------------------------
 
+# --- Groups: sender keys (spec §12) -----------------------------------------------------------
+
+GROUP_MESSAGE_TYPE = 0x13
+GROUP_MESSAGE_CONTEXT = b"Bluetick_GroupMessage_v1"
+GROUP_MESSAGE_KEYS_INFO = b"Bluetick_GroupMessageKeys_v1"
+GROUP_HEADER_LEN = 1 + 16 + 4 + 4
+SIGNATURE_LEN = 64
+MAX_GROUP_ID_LEN = 64
+MAX_GROUP_SKIP = 2000
+MAX_GROUP_STORED_SKIPPED = 2000
+# The largest group ciphertext: a 16 MiB body framed (no pq_block) and padded, plus the tag.
+MAX_GROUP_CIPHERTEXT = (MAX_BODY + 2 + PAD_BLOCK - 1) // PAD_BLOCK * PAD_BLOCK + TAG_LEN
+
+
+def group_chain_step(chain_key: bytes) -> tuple[bytes, bytes]:
+    """-> (MK_i, CK_{i+1})."""
+    return hmac_sha256(chain_key, b"\x01"), hmac_sha256(chain_key, b"\x02")
+
+
+def group_message_keys(message_key: bytes) -> tuple[bytes, bytes]:
+    out = hkdf(ZERO32, message_key, GROUP_MESSAGE_KEYS_INFO, 44)
+    return out[:32], out[32:]
+
+
+def encode_distribution(group_id: bytes, distribution_id: bytes, chain_id: int,
+                        iteration: int, chain_key: bytes, signing_public: bytes) -> bytes:
+    return (bytes([len(group_id)]) + group_id + distribution_id + u32(chain_id) + u32(iteration)
+            + chain_key + signing_public)
+
+
+@dataclass
+class Distribution:
+    group_id: bytes
+    distribution_id: bytes
+    chain_id: int
+    iteration: int
+    chain_key: bytes
+    signing_public: bytes
+
+
+def parse_distribution(body: bytes) -> Distribution:
+    r = Reader(body)
+    n = r.u8()
+    if n == 0 or n > MAX_GROUP_ID_LEN:
+        raise Reject("InvalidGroupId", f"group id of {n} bytes")
+    d = Distribution(r.take(n), r.take(16), r.u32(), r.u32(), r.take(32), r.take(32))
+    r.finish()
+    return d
+
+
+@dataclass
+class GroupMessage:
+    distribution_id: bytes
+    chain_id: int
+    iteration: int
+    header: bytes
+    ciphertext: bytes
+    signed: bytes
+    signature: bytes
+
+
+def parse_group_message(wire: bytes) -> GroupMessage:
+    if not wire:
+        raise Reject("Truncated", "empty")
+    if wire[0] != GROUP_MESSAGE_TYPE:
+        raise Reject("UnknownMessageType", f"0x{wire[0]:02x}")
+    r = Reader(wire[1:])
+    distribution_id, chain_id, iteration = r.take(16), r.u32(), r.u32()
+    rest = r.rest()
+    if len(rest) < SIGNATURE_LEN:
+        raise Reject("Truncated", "no room for the signature")
+    ciphertext = rest[:-SIGNATURE_LEN]
+    if len(ciphertext) < TAG_LEN:
+        raise Reject("CiphertextTooShort")
+    if len(ciphertext) > MAX_GROUP_CIPHERTEXT:
+        raise Reject("MessageTooLong")
+    return GroupMessage(distribution_id, chain_id, iteration, wire[:GROUP_HEADER_LEN],
+                        ciphertext, wire[:-SIGNATURE_LEN], wire[-SIGNATURE_LEN:])
+
+
+class GroupSender:
+    """A device's own sender key."""
+
+    def __init__(self, distribution_id: bytes, chain_id: int, iteration: int,
+                 chain_key: bytes, signing_seed: bytes):
+        self.distribution_id, self.chain_id = distribution_id, chain_id
+        self.iteration, self.chain_key = iteration, chain_key
+        self._signing = nacl.signing.SigningKey(signing_seed)
+        self.signing_public = bytes(self._signing.verify_key)
+
+    def distribution(self, group_id: bytes) -> bytes:
+        return encode_distribution(group_id, self.distribution_id, self.chain_id,
+                                   self.iteration, self.chain_key, self.signing_public)
+
+    def encrypt(self, body: bytes) -> dict:
+        mk, next_ck = group_chain_step(self.chain_key)
+        key, nonce = group_message_keys(mk)
+        header = bytes([GROUP_MESSAGE_TYPE]) + self.distribution_id + u32(self.chain_id) \
+            + u32(self.iteration)
+        padded = pad_plaintext(CONTENT_APPLICATION, body)
+        unsigned = header + aead_seal(key, nonce, padded, header)
+        wire = unsigned + self._signing.sign(GROUP_MESSAGE_CONTEXT + unsigned).signature
+        out = {"iteration": self.iteration, "content_type": CONTENT_APPLICATION, "body": body,
+               "padded_plaintext": padded, "message_key": mk, "aes_key": key, "nonce": nonce,
+               "wire": wire, "message_id": message_id(wire)}
+        self.iteration += 1
+        self.chain_key = next_ck
+        return out
+
+
+@dataclass
+class HeldSenderKey:
+    group_id: bytes
+    sender: str
+    chain_id: int
+    signing_public: bytes
+    chain_key: Optional[bytes]  # None once replaced: only the skipped keys stay
+    iteration: int
+    skipped: "OrderedDict[int, bytes]" = field(default_factory=OrderedDict)
+
+
+class GroupReceiver:
+    """The sender keys one device holds, by distribution id. A failure changes nothing: every
+    decryption works on a copy that replaces the held key only on success."""
+
+    def __init__(self):
+        self.held: dict[bytes, HeldSenderKey] = {}
+
+    def accept(self, sender: str, body: bytes) -> None:
+        d = parse_distribution(body)
+        held = self.held.get(d.distribution_id)
+        if held is not None:
+            if held.group_id == d.group_id and held.sender == sender:
+                return
+            raise Reject("DistributionConflict")
+        if not nacl.bindings.crypto_core_ed25519_is_valid_point(d.signing_public):
+            raise Reject("InvalidValue", "the signing key is not a valid point")
+        for other in self.held.values():
+            if other.group_id == d.group_id and other.sender == sender:
+                other.chain_key = None  # replaced: its skipped keys stay for an hour
+        self.held[d.distribution_id] = HeldSenderKey(d.group_id, sender,
+                                                     d.chain_id, d.signing_public, d.chain_key,
+                                                     d.iteration)
+
+    def decrypt(self, wire: bytes) -> tuple[str, bytes]:
+        m = parse_group_message(wire)
+        held = self.held.get(m.distribution_id)
+        if held is None:
+            raise Reject("UnknownDistribution")
+        verify_signature(held.signing_public, GROUP_MESSAGE_CONTEXT + m.signed, m.signature)
+        if m.chain_id != held.chain_id:
+            raise Reject("WrongChainId", f"{m.chain_id:#x} is not {held.chain_id:#x}")
+        state = copy.deepcopy(held)
+        if state.chain_key is not None and m.iteration >= state.iteration:
+            if m.iteration - state.iteration > MAX_GROUP_SKIP:
+                raise Reject("TooManySkipped", f"{m.iteration - state.iteration} keys")
+            while state.iteration < m.iteration:
+                mk, state.chain_key = group_chain_step(state.chain_key)
+                state.skipped[state.iteration] = mk
+                state.iteration += 1
+            mk, state.chain_key = group_chain_step(state.chain_key)
+            state.iteration += 1
+            while len(state.skipped) > MAX_GROUP_STORED_SKIPPED:
+                state.skipped.popitem(last=False)
+        elif m.iteration in state.skipped:
+            mk = state.skipped.pop(m.iteration)
+        elif state.chain_key is None:
+            raise Reject("UnknownDistribution", "the key was replaced; iteration never skipped")
+        else:
+            raise Reject("DuplicateMessage", f"iteration {m.iteration}")
+        key, nonce = group_message_keys(mk)
+        content_type, body = unpad_plaintext(aead_open(key, nonce, m.ciphertext, m.header))
+        if content_type != CONTENT_APPLICATION:
+            raise Reject("UnknownContentType", f"0x{content_type:02x} in a group message")
+        self.held[m.distribution_id] = state
+        return state.sender, body
+
+
+def check_group_key_fields(record: dict, group_id: bytes, c: CaseCheck, where: str) -> GroupSender:
+    sender = GroupSender(unhex(record["distribution_id"]), record["chain_id"],
+                         record["initial_iteration"], unhex(record["initial_chain_key"]),
+                         unhex(record["signing_seed"]))
+    c.expect(record, "signing_public", sender.signing_public, where)
+    c.expect(record, "distribution", sender.distribution(group_id), where)
+    return sender
+
+
+def check_group_case(case: dict, c: CaseCheck) -> None:
+    group_id = unhex(case["group_id"])
+    if not 1 <= len(group_id) <= MAX_GROUP_ID_LEN:
+        c.problem("group_id", f"{len(group_id)} bytes, not 1 to 64")
+    sender = check_group_key_fields(case, group_id, c, "")
+    receiver = GroupReceiver()
+    receiver.accept("alice.1", sender.distribution(group_id))
+    sent = []
+    for i, step in enumerate(case["steps"]):
+        where = f"steps[{i}]."
+        if "send" in step:
+            record = step["send"]
+            out = sender.encrypt(unhex(record["body"]))
+            for name in ("iteration", "content_type", "padded_plaintext", "message_key",
+                         "aes_key", "nonce", "wire", "message_id"):
+                c.expect(record, name, out[name], where + "send.")
+            sent.append((unhex(record["wire"]), out["body"]))
+        elif "receive" in step:
+            wire, body = sent[step["receive"]]
+            try:
+                _, got = receiver.decrypt(wire)
+            except Reject as e:
+                c.problem(where + "receive", f"rejected: {e}")
+                continue
+            if got != body:
+                c.problem(where + "receive", "the body does not come back")
+        elif "rotate" in step:
+            sender = check_group_key_fields(step["rotate"], group_id, c, where + "rotate.")
+            receiver.accept("alice.1", sender.distribution(group_id))
+        else:
+            c.problem(where, f"unknown step {sorted(step)}")
+
+
+def run_invalid_group(inp: dict) -> None:
+    receiver = GroupReceiver()
+    events = inp["events"]
+    for index, e in enumerate(events):
+        try:
+            if "distribution" in e:
+                receiver.accept(e["sender"], unhex(e["distribution"]))
+            else:
+                receiver.decrypt(unhex(e["message"]))
+        except Reject as err:
+            if index < len(events) - 1:
+                raise Reject(f"early:{err.name}",
+                             f"event {index} of {len(events)} was rejected: {err}") from None
+            raise
+
+
 MISSING = object()
 
 
@@ -1496,6 +1732,7 @@ INVALID_KINDS: dict[str, Callable] = {
     "device_list_update": run_invalid_device("device_list_update"),
     "device_check": run_invalid_device("device_check"),
     "device_certificate": run_invalid_device("device_certificate"),
+    "group": run_invalid_group,
 }
 
 
@@ -1579,6 +1816,7 @@ VECTOR_FILES = {
     "invalid.json": cases_of(check_invalid_case),
     "attachments.json": attachment_cases,
     "devices.json": cases_of(check_device_case),
+    "groups.json": cases_of(check_group_case),
 }
 
 SPEC_REVISION = 3

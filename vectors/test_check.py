@@ -463,6 +463,26 @@ def make_vectors(folder: Path) -> None:
                               "user_identity_public": primary.public.hex(), "device_id": 3,
                               "device_identity_public": phone.public.hex()}})
     (folder / "devices.json").write_text(json.dumps({"revision": 3, "cases": [device_case]}))
+    group_key = dict(distribution_id="0e" * 16, chain_id=5, initial_iteration=3,
+                     initial_chain_key="0f" * 32, signing_seed="10" * 32)
+    sender = check.GroupSender(b"\x0e" * 16, 5, 3, b"\x0f" * 32, b"\x10" * 32)
+    group_steps = []
+    for text in (b"first", b"second"):
+        out = sender.encrypt(text)
+        group_steps.append({"send": {k: v.hex() if isinstance(v, bytes) else v
+                                     for k, v in out.items()}})
+    group_steps += [{"receive": 1}, {"receive": 0}]
+    group_case = dict(group_key, name="g", group_id=b"team".hex(),
+                      signing_public=sender.signing_public.hex(),
+                      distribution=check.GroupSender(b"\x0e" * 16, 5, 3, b"\x0f" * 32,
+                                                     b"\x10" * 32).distribution(b"team").hex(),
+                      steps=group_steps)
+    invalid.append({"name": "gm", "kind": "group", "error": "DuplicateMessage",
+                    "input": {"now_ms": 1, "events": [
+                        {"sender": "alice.1", "distribution": group_case["distribution"]},
+                        {"message": group_steps[0]["send"]["wire"]},
+                        {"message": group_steps[0]["send"]["wire"]}]}})
+    (folder / "groups.json").write_text(json.dumps({"revision": 3, "cases": [group_case]}))
     for name, data in (("pqxdh", {"cases": [pq_case]}), ("kdf", kdf),
                        ("session", {"cases": [session]}), ("receipts", {"cases": [receipt]}),
                        ("invalid", {"cases": invalid})):
@@ -478,7 +498,7 @@ def test_checker_passes_consistent_vectors_and_flags_a_changed_byte(tmp_path):
     make_vectors(tmp_path)
     ok = run_checker(tmp_path)
     assert ok.returncode == 0, ok.stdout
-    assert ok.stdout.strip().splitlines()[-1] == "check.py: 15 passed, 0 failed"
+    assert ok.stdout.strip().splitlines()[-1] == "check.py: 17 passed, 0 failed"
 
     session = json.loads((tmp_path / "session.json").read_text())
     send = session["cases"][0]["steps"][1]["send"]
@@ -492,6 +512,9 @@ def test_checker_passes_consistent_vectors_and_flags_a_changed_byte(tmp_path):
     devices = json.loads((tmp_path / "devices.json").read_text())
     devices["cases"][0]["version"] = 3
     (tmp_path / "devices.json").write_text(json.dumps(devices))
+    groups = json.loads((tmp_path / "groups.json").read_text())
+    groups["cases"][0]["steps"][1]["send"]["aes_key"] = "00" * 32
+    (tmp_path / "groups.json").write_text(json.dumps(groups))
     bad = run_checker(tmp_path)
     assert bad.returncode == 1
     assert "session.json: #0 s: steps[1].send.wire:" in bad.stdout
@@ -499,6 +522,7 @@ def test_checker_passes_consistent_vectors_and_flags_a_changed_byte(tmp_path):
     assert "attachments.json: revision 1, this checker implements revision 3" in bad.stdout
     assert "attachments.json: #0 a: chunks[1].ciphertext_hex_prefix:" in bad.stdout
     assert "devices.json: #0 u: device_list:" in bad.stdout
+    assert "groups.json: #0 g: steps[1].send.aes_key:" in bad.stdout
 
 
 @pytest.mark.skipif(not all((HERE / f).is_file() for f in check.VECTOR_FILES),
@@ -538,3 +562,52 @@ def test_an_epoch_completes_between_two_checker_parties():
         bob.receive(alice.send(1, b"a").wire)
         alice.receive(bob.send(1, b"b").wire)
     assert alice.session.ratchet.pq.mixed >= 1 and bob.current.ratchet.pq.mixed >= 1
+
+
+def test_group_sender_keys_decrypt_once_and_refuse_without_changing_anything():
+    sender = check.GroupSender(b"\x21" * 16, 9, 0, b"\x22" * 32, b"\x23" * 32)
+    receiver = check.GroupReceiver()
+    receiver.accept("alice.1", sender.distribution(b"family"))
+    sent = [sender.encrypt(bytes([i]) * 20)["wire"] for i in range(5)]
+    wire = sent[0]
+    assert wire[0] == 0x13 and len(wire) == 25 + 64 + 16 + 64
+    # The chain: MK_0 = HMAC(CK_0, 0x01), and the message key expands as §12 says.
+    mk, _ = check.group_chain_step(b"\x22" * 32)
+    assert mk == check.hmac_sha256(b"\x22" * 32, b"\x01")
+    key, nonce = check.group_message_keys(mk)
+    assert check.aead_open(key, nonce, wire[25:-64], wire[:25])[:1] == b"\x01"
+
+    assert receiver.decrypt(sent[3]) == ("alice.1", b"\x03" * 20)
+    assert receiver.decrypt(sent[0]) == ("alice.1", b"\x00" * 20)
+
+    def unchanged(name, wire):
+        before = copy.deepcopy(receiver.held)
+        rejects(name, receiver.decrypt, wire)
+        assert receiver.held == before
+
+    unchanged("DuplicateMessage", sent[0])
+    unchanged("DuplicateMessage", sent[3])
+    unchanged("BadSignature", sent[1][:-1] + bytes([sent[1][-1] ^ 1]))
+    unchanged("BadSignature", sent[1][:30] + bytes([sent[1][30] ^ 1]) + sent[1][31:])
+    stranger = check.GroupSender(b"\x31" * 16, 9, 0, b"\x22" * 32, b"\x23" * 32)
+    unchanged("UnknownDistribution", stranger.encrypt(b"x")["wire"])
+    other_chain = check.GroupSender(b"\x21" * 16, 8, 1, b"\x22" * 32, b"\x23" * 32)
+    unchanged("WrongChainId", other_chain.encrypt(b"x")["wire"])
+    far = check.GroupSender(b"\x21" * 16, 9, 0, b"\x22" * 32, b"\x23" * 32)
+    for _ in range(4 + 2001):
+        far.encrypt(b"")
+    unchanged("TooManySkipped", far.encrypt(b"")["wire"])
+    unchanged("Truncated", wire[:25 + 63])
+    unchanged("CiphertextTooShort", wire[:25 + 15] + wire[-64:])
+    unchanged("UnknownMessageType", b"\x11" + wire[1:])
+    assert receiver.decrypt(sent[1]) == ("alice.1", b"\x01" * 20)
+
+    # Distribution bodies: strict, and a distribution id names one sender device's key.
+    body = sender.distribution(b"family")
+    rejects("InvalidGroupId", check.parse_distribution, b"\x00" + body[7:])
+    rejects("InvalidGroupId", check.parse_distribution, b"\x41" + b"g" * 65 + body[7:])
+    rejects("Truncated", check.parse_distribution, body[:-1])
+    rejects("TrailingBytes", check.parse_distribution, body + b"\x00")
+    rejects("DistributionConflict", receiver.accept, "mallory.1", body)
+    rejects("InvalidValue", check.GroupReceiver().accept, "a.1",
+            body[:-32] + b"\x01" + bytes(31))

@@ -361,6 +361,16 @@ enum bt_status
   // A sent transcript came from a device that is not a listed device of the own user
   // (spec §11): refused, nothing stored.
   BT_FOREIGN_TRANSCRIPT = 51,
+  // A group message names a sender key this device does not hold, or one replaced more
+  // than an hour ago (spec §12): ask the sender to distribute its key again; nothing changed.
+  BT_UNKNOWN_DISTRIBUTION = 52,
+  // A group message's chain id is not its sender key's (spec §12): dropped, nothing changed.
+  BT_WRONG_CHAIN_ID = 53,
+  // A group id is empty or longer than 64 bytes (spec §8, §12).
+  BT_INVALID_GROUP_ID = 54,
+  // A sender-key distribution reuses a `distribution_id` held for another sender device
+  // (spec §12): refused, nothing changed.
+  BT_DISTRIBUTION_CONFLICT = 55,
   // A pointer argument that must not be null was null (or a byte pointer was null with a
   // non-zero length).
   BT_NULL_ARGUMENT = 100,

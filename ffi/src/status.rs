@@ -127,6 +127,16 @@ pub enum bt_status {
     /// A sent transcript came from a device that is not a listed device of the own user
     /// (spec §11): refused, nothing stored.
     BT_FOREIGN_TRANSCRIPT = 51,
+    /// A group message names a sender key this device does not hold, or one replaced more
+    /// than an hour ago (spec §12): ask the sender to distribute its key again; nothing changed.
+    BT_UNKNOWN_DISTRIBUTION = 52,
+    /// A group message's chain id is not its sender key's (spec §12): dropped, nothing changed.
+    BT_WRONG_CHAIN_ID = 53,
+    /// A group id is empty or longer than 64 bytes (spec §8, §12).
+    BT_INVALID_GROUP_ID = 54,
+    /// A sender-key distribution reuses a `distribution_id` held for another sender device
+    /// (spec §12): refused, nothing changed.
+    BT_DISTRIBUTION_CONFLICT = 55,
     /// A pointer argument that must not be null was null (or a byte pointer was null with a
     /// non-zero length).
     BT_NULL_ARGUMENT = 100,
@@ -152,7 +162,7 @@ pub enum bt_status {
 }
 
 /// Every status, for lookups by number.
-pub(crate) const ALL_STATUSES: [bt_status; 59] = {
+pub(crate) const ALL_STATUSES: [bt_status; 63] = {
     use bt_status::*;
     [
         BT_OK,
@@ -207,6 +217,10 @@ pub(crate) const ALL_STATUSES: [bt_status; 59] = {
         BT_INVALID_PQ_KEY,
         BT_INVALID_PQ_EPOCH,
         BT_FOREIGN_TRANSCRIPT,
+        BT_UNKNOWN_DISTRIBUTION,
+        BT_WRONG_CHAIN_ID,
+        BT_INVALID_GROUP_ID,
+        BT_DISTRIBUTION_CONFLICT,
         BT_NULL_ARGUMENT,
         BT_INVALID_ARGUMENT,
         BT_BUFFER,
@@ -274,6 +288,10 @@ impl bt_status {
             ErrorKind::InvalidPqKey => BT_INVALID_PQ_KEY,
             ErrorKind::InvalidPqEpoch => BT_INVALID_PQ_EPOCH,
             ErrorKind::ForeignTranscript => BT_FOREIGN_TRANSCRIPT,
+            ErrorKind::UnknownDistribution => BT_UNKNOWN_DISTRIBUTION,
+            ErrorKind::WrongChainId => BT_WRONG_CHAIN_ID,
+            ErrorKind::InvalidGroupId => BT_INVALID_GROUP_ID,
+            ErrorKind::DistributionConflict => BT_DISTRIBUTION_CONFLICT,
             _ => BT_INTERNAL,
         }
     }
@@ -334,6 +352,10 @@ impl bt_status {
             BT_INVALID_PQ_KEY => c"BT_INVALID_PQ_KEY",
             BT_INVALID_PQ_EPOCH => c"BT_INVALID_PQ_EPOCH",
             BT_FOREIGN_TRANSCRIPT => c"BT_FOREIGN_TRANSCRIPT",
+            BT_UNKNOWN_DISTRIBUTION => c"BT_UNKNOWN_DISTRIBUTION",
+            BT_WRONG_CHAIN_ID => c"BT_WRONG_CHAIN_ID",
+            BT_INVALID_GROUP_ID => c"BT_INVALID_GROUP_ID",
+            BT_DISTRIBUTION_CONFLICT => c"BT_DISTRIBUTION_CONFLICT",
             BT_NULL_ARGUMENT => c"BT_NULL_ARGUMENT",
             BT_INVALID_ARGUMENT => c"BT_INVALID_ARGUMENT",
             BT_BUFFER => c"BT_BUFFER",
@@ -380,7 +402,7 @@ mod tests {
     }
 
     /// Every kind the core declares, in its declaration order.
-    const KINDS: [ErrorKind; 51] = [
+    const KINDS: [ErrorKind; 55] = [
         ErrorKind::Truncated,
         ErrorKind::TrailingBytes,
         ErrorKind::UnknownMessageType,
@@ -432,6 +454,10 @@ mod tests {
         ErrorKind::InvalidPqKey,
         ErrorKind::InvalidPqEpoch,
         ErrorKind::ForeignTranscript,
+        ErrorKind::UnknownDistribution,
+        ErrorKind::WrongChainId,
+        ErrorKind::InvalidGroupId,
+        ErrorKind::DistributionConflict,
     ];
 
     #[test]
@@ -452,7 +478,7 @@ mod tests {
             assert!(s.name().to_str().unwrap().starts_with("BT_"));
         }
         assert_eq!(bt_status::from_number(-1), None);
-        assert_eq!(bt_status::from_number(52), None);
+        assert_eq!(bt_status::from_number(56), None);
         assert_eq!(bt_status::BT_NULL_ARGUMENT as c_int, 100);
         assert_eq!(bt_status::BT_INTERNAL as c_int, 104);
         assert_eq!(bt_status::BT_RELAY_NOT_CONNECTED as c_int, 106);

@@ -2,6 +2,7 @@
 //! panic, and the encoders.
 
 pub mod body;
+pub mod group_message;
 pub mod header;
 pub mod message;
 pub mod message_id;
@@ -13,13 +14,16 @@ use crate::constants::{MESSAGE_TYPE, PREKEY_MESSAGE_TYPE};
 use crate::error::DecodeError;
 
 pub use body::{ApplicationBody, InvalidBody};
+pub use group_message::GroupMessage;
 pub use header::Header;
 pub use message::Message;
 pub use message_id::MessageId;
 pub use plaintext::ContentType;
 pub use prekey_message::PreKeyMessage;
 
-/// Either kind of wire message.
+/// Either kind of pairwise wire message. A `GroupMessage` (`0x13`, spec §12) is not one:
+/// it is parsed by [`GroupMessage::parse`] and decrypted by [`crate::group::GroupKeys`], so
+/// this parser refuses its first byte as it refuses any other it does not take.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WireMessage<'a> {
     /// `0x11`.

@@ -5,6 +5,7 @@
 
 pub(crate) mod attachments;
 pub(crate) mod devices;
+pub(crate) mod groups;
 pub(crate) mod rngs;
 
 use bluetick::hazmat;
@@ -22,7 +23,7 @@ use serde_json::{json, Value};
 
 use rngs::{KemRng, RecordingRng, ScriptedRng};
 
-pub(crate) const FILES: [&str; 7] = [
+pub(crate) const FILES: [&str; 8] = [
     "pqxdh.json",
     "kdf.json",
     "session.json",
@@ -30,6 +31,7 @@ pub(crate) const FILES: [&str; 7] = [
     "invalid.json",
     "attachments.json",
     "devices.json",
+    "groups.json",
 ];
 
 pub(crate) fn h(bytes: &[u8]) -> Value {
@@ -840,6 +842,7 @@ pub(crate) fn evaluate_invalid(kind: &str, input: &Value) -> Result<(), ErrorKin
         "device_list" | "device_list_update" | "device_check" | "device_certificate" => {
             devices::evaluate(kind, input)
         }
+        "group" => groups::evaluate(input),
         other => panic!("unknown invalid kind {other}"),
     }
 }
@@ -1493,6 +1496,11 @@ fn gen_invalid() -> Value {
         v.add(&name, kind, input, error);
     }
 
+    // Group messages and sender-key distributions (revision 2, §12).
+    for (name, kind, input, error) in groups::invalid_cases() {
+        v.add(&name, kind, input, error);
+    }
+
     json!({ "cases": v.cases })
 }
 
@@ -1509,6 +1517,7 @@ pub(crate) fn generate_all() -> Vec<(&'static str, String)> {
         gen_invalid(),
         attachments::gen_attachments(),
         devices::gen_devices(),
+        groups::gen_groups(),
     ];
     FILES
         .iter()

@@ -114,6 +114,14 @@ pub enum ErrorKind {
     InvalidPqEpoch,
     /// A sent transcript came from a device that is not a listed device of the own user.
     ForeignTranscript,
+    /// A group message names a sender key this device does not hold (spec §12).
+    UnknownDistribution,
+    /// A group message's chain id is not its sender key's (spec §12).
+    WrongChainId,
+    /// A group id is empty or longer than 64 bytes (spec §8, §12).
+    InvalidGroupId,
+    /// A sender-key distribution reuses a distribution id held for another sender device.
+    DistributionConflict,
     /// An argument has the wrong length or value (checked before anything runs).
     InvalidArgument,
     /// The account was closed with `close_store`.
@@ -177,6 +185,10 @@ impl From<bluetick::ErrorKind> for ErrorKind {
             K::InvalidPqKey => Self::InvalidPqKey,
             K::InvalidPqEpoch => Self::InvalidPqEpoch,
             K::ForeignTranscript => Self::ForeignTranscript,
+            K::UnknownDistribution => Self::UnknownDistribution,
+            K::WrongChainId => Self::WrongChainId,
+            K::InvalidGroupId => Self::InvalidGroupId,
+            K::DistributionConflict => Self::DistributionConflict,
             _ => Self::Other,
         }
     }
@@ -622,6 +634,10 @@ mod tests {
             K::InvalidPqKey,
             K::InvalidPqEpoch,
             K::ForeignTranscript,
+            K::UnknownDistribution,
+            K::WrongChainId,
+            K::InvalidGroupId,
+            K::DistributionConflict,
         ];
         for k in all {
             assert_eq!(format!("{:?}", ErrorKind::from(k)), k.name());

@@ -5409,6 +5409,22 @@ public enum ErrorKind: Equatable, Hashable {
      */
     case foreignTranscript
     /**
+     * A group message names a sender key this device does not hold (spec §12).
+     */
+    case unknownDistribution
+    /**
+     * A group message's chain id is not its sender key's (spec §12).
+     */
+    case wrongChainId
+    /**
+     * A group id is empty or longer than 64 bytes (spec §8, §12).
+     */
+    case invalidGroupId
+    /**
+     * A sender-key distribution reuses a distribution id held for another sender device.
+     */
+    case distributionConflict
+    /**
      * An argument has the wrong length or value (checked before anything runs).
      */
     case invalidArgument
@@ -5543,11 +5559,19 @@ public struct FfiConverterTypeErrorKind: FfiConverterRustBuffer {
         
         case 51: return .foreignTranscript
         
-        case 52: return .invalidArgument
+        case 52: return .unknownDistribution
         
-        case 53: return .closed
+        case 53: return .wrongChainId
         
-        case 54: return .other
+        case 54: return .invalidGroupId
+        
+        case 55: return .distributionConflict
+        
+        case 56: return .invalidArgument
+        
+        case 57: return .closed
+        
+        case 58: return .other
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -5761,16 +5785,32 @@ public struct FfiConverterTypeErrorKind: FfiConverterRustBuffer {
             writeInt(&buf, Int32(51))
         
         
-        case .invalidArgument:
+        case .unknownDistribution:
             writeInt(&buf, Int32(52))
         
         
-        case .closed:
+        case .wrongChainId:
             writeInt(&buf, Int32(53))
         
         
-        case .other:
+        case .invalidGroupId:
             writeInt(&buf, Int32(54))
+        
+        
+        case .distributionConflict:
+            writeInt(&buf, Int32(55))
+        
+        
+        case .invalidArgument:
+            writeInt(&buf, Int32(56))
+        
+        
+        case .closed:
+            writeInt(&buf, Int32(57))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(58))
         
         }
     }
