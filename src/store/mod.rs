@@ -10,6 +10,7 @@
 
 mod buffered;
 mod memory;
+mod row_cache;
 mod sealed;
 mod sqlite;
 

@@ -23,18 +23,19 @@ use crate::primitives::kdf::hkdf_sha256;
 use crate::primitives::secret::Secret32;
 
 const CONTEXT: &[u8] = b"Bluetick_Store_v1";
-const ROW_KEY_LEN: usize = 16;
+use super::row_cache::{RowCache, ROW_KEY_LEN};
 const NONCE_LEN: usize = 12;
 
 /// An opened record: `(logical key, value)`.
 pub type Record = (Vec<u8>, Zeroizing<Vec<u8>>);
 
-/// The keys derived from the app's storage key, expanded, and the nonce generator. Erased
-/// on drop.
+/// The keys derived from the app's storage key, expanded, the nonce generator, and the memo
+/// of row keys and opened rows ([`RowCache`]). Erased on drop.
 pub(crate) struct StorageKeys {
     seal: AeadKey,
     index: Hmac<Sha256>,
     nonces: Mutex<ChaCha20Rng>,
+    cache: Mutex<RowCache>,
 }
 
 impl core::fmt::Debug for StorageKeys {
@@ -67,7 +68,25 @@ impl StorageKeys {
             index: <Hmac<Sha256> as KeyInit>::new_from_slice(index.expose())
                 .unwrap_or_else(|_| <Hmac<Sha256> as KeyInit>::new(&Default::default())),
             nonces: Mutex::new(ChaCha20Rng::from_seed(*seed)),
+            cache: Mutex::new(RowCache::default()),
         }
+    }
+
+    /// The cache, even if a thread panicked holding it: it is only a memo, checked on use.
+    fn cache(&self) -> std::sync::MutexGuard<'_, RowCache> {
+        self.cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The blinded row key of `(table, key)`, from the memo or computed.
+    fn row(&self, table: Table, key: &[u8]) -> [u8; ROW_KEY_LEN] {
+        if let Some(row) = self.cache().row(table, key) {
+            return row;
+        }
+        let row = row_key(self, table, key);
+        self.cache().remember(table, key, row, None);
+        row
     }
 
     fn nonce(&self) -> [u8; NONCE_LEN] {
@@ -165,17 +184,22 @@ impl SealedTx<'_> {
         table: Table,
         key: &[u8],
     ) -> Result<Option<Zeroizing<Vec<u8>>>, StoreError> {
-        let row = row_key(self.keys, table, key);
-        match self.raw.get(table, &row)? {
-            None => Ok(None),
-            Some(sealed) => {
-                open_checked(self.keys, table, &row, &sealed, Some(key)).map(|(_, v)| Some(v))
-            }
+        let row = self.keys.row(table, key);
+        let Some(sealed) = self.raw.get(table, &row)? else {
+            return Ok(None);
+        };
+        if let Some(plain) = self.keys.cache().plain(table, key, &sealed) {
+            return Ok(Some(plain));
         }
+        let (_, value) = open_checked(self.keys, table, &row, &sealed, Some(key))?;
+        self.keys
+            .cache()
+            .remember(table, key, row, Some((sealed, &value)));
+        Ok(Some(value))
     }
 
     pub(crate) fn put(&mut self, table: Table, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
-        let row = row_key(self.keys, table, key);
+        let row = self.keys.row(table, key);
         let key_len = u16::try_from(key.len())
             .map_err(|_| StoreError::Database("record key over 64 KiB".into()))?;
         let nonce = self.keys.nonce();
@@ -197,11 +221,18 @@ impl SealedTx<'_> {
             )
             .map_err(|_| StoreError::Database("record over 64 GiB".into()))?;
         sealed.extend_from_slice(&tag);
-        self.raw.put(table, &row, &sealed)
+        self.raw.put(table, &row, &sealed)?;
+        // Remembered even if the transaction later fails: those bytes never reach the
+        // backend, so they can never match what a later read finds there.
+        self.keys
+            .cache()
+            .remember(table, key, row, Some((sealed.to_vec(), value)));
+        Ok(())
     }
 
     pub(crate) fn delete(&mut self, table: Table, key: &[u8]) -> Result<(), StoreError> {
-        let row = row_key(self.keys, table, key);
+        let row = self.keys.row(table, key);
+        self.keys.cache().remember(table, key, row, None);
         self.raw.delete(table, &row)
     }
 
