@@ -497,33 +497,85 @@ impl SessionRecord {
     }
 }
 
+/// Compares what is written with bytes given, without copying them.
+struct Compare<'a> {
+    rest: &'a [u8],
+    equal: bool,
+}
+
+impl Writer for Compare<'_> {
+    fn put(&mut self, bytes: &[u8]) {
+        match self.rest.strip_prefix(bytes) {
+            Some(rest) if self.equal => self.rest = rest,
+            _ => self.equal = false,
+        }
+    }
+}
+
 /// One session without its skipped keys, as the account stores it, in two parts: the
 /// state, `version (0x03) || session` with the skipped-key count and keys left out and
-/// without its large fields, and those large fields (see [`Parts`]) in the order the state
-/// names them, empty when it names none. Both erased on drop.
-pub(crate) fn state_to_parts(session: &Session) -> (Zeroizing<Vec<u8>>, Zeroizing<Vec<u8>>) {
-    let mut length = Length(1);
-    let mut bulk_length = Length(0);
-    // The lengths first, so each part is written into one allocation of exactly its size:
-    // a growing buffer would leave copies of the keys in the memory it frees.
+/// without its large fields (this function), and those large fields (see [`Parts`]) in the
+/// order the state names them, empty when it names none ([`state_bulk`]). The state comes
+/// after `prefix` (the account's framing), in one buffer, erased on drop.
+pub(crate) fn state_fields(session: &Session, prefix: &[u8]) -> Zeroizing<Vec<u8>> {
+    let mut length = Length(prefix.len() + 1);
+    // The length first, so the bytes go into one allocation of exactly their size: a
+    // growing buffer would leave copies of the keys in the memory it frees.
     write_state(
         session,
         &mut Parts {
             out: &mut length,
-            bulk: Some(&mut bulk_length),
+            bulk: Some(&mut Length(0)),
         },
     );
     let mut out = Zeroizing::new(Vec::with_capacity(length.0));
-    let mut bulk = Zeroizing::new(Vec::with_capacity(bulk_length.0));
+    out.put(prefix);
     out.put_u8(SESSION_RECORD_VERSION);
     write_state(
         session,
         &mut Parts {
             out: &mut *out,
+            bulk: Some(&mut Length(0)),
+        },
+    );
+    out
+}
+
+/// The large fields of [`state_fields`]. Erased on drop.
+pub(crate) fn state_bulk(session: &Session) -> Zeroizing<Vec<u8>> {
+    let mut length = Length(0);
+    write_state(
+        session,
+        &mut Parts {
+            out: &mut Length(0),
+            bulk: Some(&mut length),
+        },
+    );
+    let mut bulk = Zeroizing::new(Vec::with_capacity(length.0));
+    write_state(
+        session,
+        &mut Parts {
+            out: &mut Length(0),
             bulk: Some(&mut *bulk),
         },
     );
-    (out, bulk)
+    bulk
+}
+
+/// Whether [`state_bulk`] of `session` would be `bytes` (without writing it).
+pub(crate) fn state_bulk_is(session: &Session, bytes: &[u8]) -> bool {
+    let mut compare = Compare {
+        rest: bytes,
+        equal: true,
+    };
+    write_state(
+        session,
+        &mut Parts {
+            out: &mut Length(0),
+            bulk: Some(&mut compare),
+        },
+    );
+    compare.equal && compare.rest.is_empty()
 }
 
 /// Reads [`state_to_parts`]; the session comes back with no skipped keys.

@@ -37,7 +37,7 @@ use crate::ratchet::skipped_keys::SkippedKey;
 use crate::session::Session;
 use crate::session_record::message_candidates;
 use crate::session_serialization::{
-    run_from_bytes, run_to_bytes, state_from_parts, state_to_parts,
+    run_from_bytes, run_to_bytes, state_bulk, state_bulk_is, state_fields, state_from_parts,
 };
 use crate::store::{SealedTx, StoreError, Table};
 
@@ -94,7 +94,7 @@ pub(crate) struct LoadedSession {
     pub(crate) session: Session,
     /// The session row as read (empty for a new session).
     state: Zeroizing<Vec<u8>>,
-    /// The large fields as read (without the generation), and the generation.
+    /// The bulk row as read (empty if none), and the generation.
     bulk: Zeroizing<Vec<u8>>,
     generation: u64,
     /// The runs as read, or `None` when they were not read (encryption needs none).
@@ -192,16 +192,14 @@ impl PeerSessions {
                 .get(Table::SessionStates, &self.bulk_key(entry.slot))?
                 .ok_or_else(|| corrupt(Table::SessionStates))?;
             match row.split_first_chunk::<8>() {
-                Some((g, rest)) if u64::from_be_bytes(*g) == generation => {
-                    Zeroizing::new(rest.to_vec())
-                }
+                Some((g, _)) if u64::from_be_bytes(*g) == generation => row,
                 _ => return Err(corrupt(Table::SessionStates)),
             }
         } else {
             Zeroizing::new(Vec::new())
         };
-        let mut session =
-            state_from_parts(fields, &bulk).map_err(|_| corrupt(Table::SessionStates))?;
+        let mut session = state_from_parts(fields, bulk_fields(&bulk))
+            .map_err(|_| corrupt(Table::SessionStates))?;
         if session.base_key != entry.base_key
             || session.remote_identity.as_bytes() != &entry.identity
         {
@@ -299,23 +297,26 @@ impl PeerSessions {
             .get(position)
             .map(|e| e.slot)
             .ok_or_else(|| corrupt(Table::Sessions))?;
-        let (fields, new_bulk) = state_to_parts(&session);
-        // A new session has no rows yet, so its (empty) bulk must be compared with nothing.
-        if *new_bulk != *bulk || state.is_empty() {
+        // The large fields are compared in place and written only if they changed (a new
+        // session has no rows yet: everything is written).
+        let mut has_bulk = !bulk.is_empty();
+        if state.is_empty() || !state_bulk_is(&session, bulk_fields(&bulk)) {
             generation = generation.wrapping_add(1);
-            if new_bulk.is_empty() {
-                tx.delete(Table::SessionStates, &self.bulk_key(slot))?;
-            } else {
+            let new_bulk = state_bulk(&session);
+            has_bulk = !new_bulk.is_empty();
+            if has_bulk {
                 let mut row = Zeroizing::new(Vec::with_capacity(8 + new_bulk.len()));
                 row.put_u64(generation);
                 row.put(&new_bulk);
                 tx.put(Table::SessionStates, &self.bulk_key(slot), &row)?;
+            } else {
+                tx.delete(Table::SessionStates, &self.bulk_key(slot))?;
             }
         }
-        let mut new_state = Zeroizing::new(Vec::with_capacity(9 + fields.len()));
-        new_state.put_u64(generation);
-        new_state.put_u8(u8::from(!new_bulk.is_empty()));
-        new_state.put(&fields);
+        let mut prefix = Vec::with_capacity(9);
+        prefix.put_u64(generation);
+        prefix.put_u8(u8::from(has_bulk));
+        let new_state = state_fields(&session, &prefix);
         if *new_state != *state {
             tx.put(Table::SessionStates, &self.state_key(slot), &new_state)?;
         }
@@ -400,6 +401,11 @@ impl PeerSessions {
 
 /// The last byte of a bulk row's key (a session row's key ends with its slot).
 const BULK: u8 = 0x01;
+
+/// The large fields in a bulk row as read (after its generation; none if there is no row).
+fn bulk_fields(row: &[u8]) -> &[u8] {
+    row.get(8..).unwrap_or_default()
+}
 
 /// A session row: `(generation, has_bulk, the session's fields)`.
 fn split_state_row(row: &[u8]) -> Option<(u64, bool, &[u8])> {

@@ -73,6 +73,28 @@ impl Table {
         Self::Conversations,
     ];
 
+    /// The number of tables.
+    pub(crate) const COUNT: usize = Self::ALL.len();
+
+    /// The table's position in [`Table::ALL`], for per-table arrays (no hashing).
+    pub(crate) fn index(self) -> usize {
+        match self {
+            Self::Meta => 0,
+            Self::SignedPreKeys => 1,
+            Self::PqPreKeys => 2,
+            Self::OneTimePreKeys => 3,
+            Self::BaseKeys => 4,
+            Self::Sessions => 5,
+            Self::SessionStates => 6,
+            Self::SkippedKeys => 7,
+            Self::PeerIdentities => 8,
+            Self::Outgoing => 9,
+            Self::Inbox => 10,
+            Self::Retention => 11,
+            Self::Conversations => 12,
+        }
+    }
+
     /// The table's name, bound into every record's associated data.
     pub fn name(self) -> &'static str {
         match self {

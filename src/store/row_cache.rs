@@ -43,11 +43,20 @@ impl Entry {
 }
 
 /// Per table, by logical key.
-#[derive(Default)]
 pub(super) struct RowCache {
-    tables: HashMap<Table, HashMap<Vec<u8>, Entry>>,
+    tables: [HashMap<Vec<u8>, Entry>; Table::COUNT],
     entries: usize,
     bytes: usize,
+}
+
+impl Default for RowCache {
+    fn default() -> Self {
+        Self {
+            tables: std::array::from_fn(|_| HashMap::new()),
+            entries: 0,
+            bytes: 0,
+        }
+    }
 }
 
 /// Whether `table`'s rows are kept.
@@ -65,7 +74,7 @@ fn keeps(table: Table) -> bool {
 impl RowCache {
     /// The blinded row key of `(table, key)`, if known.
     pub(super) fn row(&self, table: Table, key: &[u8]) -> Option<[u8; ROW_KEY_LEN]> {
-        self.tables.get(&table)?.get(key).map(|e| e.row)
+        self.tables.get(table.index())?.get(key).map(|e| e.row)
     }
 
     /// The plaintext of `sealed` at `(table, key)` if these are the bytes last seen there.
@@ -75,7 +84,7 @@ impl RowCache {
         key: &[u8],
         sealed: &[u8],
     ) -> Option<Zeroizing<Vec<u8>>> {
-        let opened = self.tables.get(&table)?.get(key)?.opened.as_ref()?;
+        let opened = self.tables.get(table.index())?.get(key)?.opened.as_ref()?;
         (opened.sealed == sealed).then(|| opened.plain.clone())
     }
 
@@ -98,8 +107,10 @@ impl RowCache {
                 plain: Zeroizing::new(plain.to_vec()),
             });
         let size = Entry::size(key, opened.as_ref());
-        let rows = self.tables.entry(table).or_default();
         let entry = Entry { row, opened };
+        let Some(rows) = self.tables.get_mut(table.index()) else {
+            return;
+        };
         match rows.get_mut(key) {
             Some(old) => {
                 self.bytes = self
@@ -110,23 +121,26 @@ impl RowCache {
             }
             None => {
                 if self.entries >= MAX_ENTRIES || self.bytes.saturating_add(size) > MAX_BYTES {
-                    self.tables.clear();
-                    self.entries = 0;
-                    self.bytes = 0;
+                    self.clear();
                 }
-                self.tables
-                    .entry(table)
-                    .or_default()
-                    .insert(key.to_vec(), entry);
+                if let Some(rows) = self.tables.get_mut(table.index()) {
+                    rows.insert(key.to_vec(), entry);
+                }
                 self.entries += 1;
                 self.bytes = self.bytes.saturating_add(size);
             }
         }
         if self.bytes > MAX_BYTES {
-            self.tables.clear();
-            self.entries = 0;
-            self.bytes = 0;
+            self.clear();
         }
+    }
+
+    fn clear(&mut self) {
+        for rows in &mut self.tables {
+            rows.clear();
+        }
+        self.entries = 0;
+        self.bytes = 0;
     }
 }
 

@@ -163,10 +163,7 @@ fn open_checked(
         .split_first_chunk::<2>()
         .ok_or_else(|| corrupt(table))?;
     let len = usize::from(u16::from_be_bytes(*len));
-    if rest.len() < len {
-        return Err(corrupt(table));
-    }
-    let (key, value) = rest.split_at(len);
+    let key = rest.get(..len).ok_or_else(|| corrupt(table))?;
     // The embedded key must be the one the row stands for.
     let stands_for = match expected {
         Some(expected) => key == expected,
@@ -175,7 +172,10 @@ fn open_checked(
     if !stands_for {
         return Err(corrupt(table));
     }
-    Ok((key.to_vec(), Zeroizing::new(value.to_vec())))
+    let key = key.to_vec();
+    // The value stays in the erased-on-drop buffer it was opened in.
+    plain.drain(..2 + len);
+    Ok((key, plain))
 }
 
 impl SealedTx<'_> {
@@ -221,12 +221,14 @@ impl SealedTx<'_> {
             )
             .map_err(|_| StoreError::Database("record over 64 GiB".into()))?;
         sealed.extend_from_slice(&tag);
+        // Only ciphertext is left in the buffer now: it needs no erasing.
+        let sealed = core::mem::take(&mut *sealed);
         self.raw.put(table, &row, &sealed)?;
         // Remembered even if the transaction later fails: those bytes never reach the
         // backend, so they can never match what a later read finds there.
         self.keys
             .cache()
-            .remember(table, key, row, Some((sealed.to_vec(), value)));
+            .remember(table, key, row, Some((sealed, value)));
         Ok(())
     }
 
