@@ -39,7 +39,7 @@ use crate::session_record::message_candidates;
 use crate::session_serialization::{
     run_from_bytes, run_to_bytes, state_bulk, state_bulk_is, state_fields, state_from_parts,
 };
-use crate::store::{SealedTx, StoreError, Table};
+use crate::store::{SealedTx, Shared, StoreError, Table};
 
 fn corrupt(table: Table) -> AccountError {
     StoreError::Corrupt {
@@ -92,10 +92,10 @@ type StoredRun = ([u8; 32], Zeroizing<Vec<u8>>);
 pub(crate) struct LoadedSession {
     position: usize,
     pub(crate) session: Session,
-    /// The session row as read (empty for a new session).
-    state: Zeroizing<Vec<u8>>,
+    /// The session row as read (empty for a new session), shared with the store's cache.
+    state: Shared,
     /// The bulk row as read (empty if none), and the generation.
-    bulk: Zeroizing<Vec<u8>>,
+    bulk: Shared,
     generation: u64,
     /// The runs as read, or `None` when they were not read (encryption needs none).
     runs: Option<Vec<StoredRun>>,
@@ -183,20 +183,20 @@ impl PeerSessions {
             .get(position)
             .ok_or_else(|| corrupt(Table::Sessions))?;
         let state = tx
-            .get(Table::SessionStates, &self.state_key(entry.slot))?
+            .get_shared(Table::SessionStates, &self.state_key(entry.slot))?
             .ok_or_else(|| corrupt(Table::SessionStates))?;
         let (generation, has_bulk, fields) =
             split_state_row(&state).ok_or_else(|| corrupt(Table::SessionStates))?;
         let bulk = if has_bulk {
             let row = tx
-                .get(Table::SessionStates, &self.bulk_key(entry.slot))?
+                .get_shared(Table::SessionStates, &self.bulk_key(entry.slot))?
                 .ok_or_else(|| corrupt(Table::SessionStates))?;
             match row.split_first_chunk::<8>() {
                 Some((g, _)) if u64::from_be_bytes(*g) == generation => row,
                 _ => return Err(corrupt(Table::SessionStates)),
             }
         } else {
-            Zeroizing::new(Vec::new())
+            Shared::default()
         };
         let mut session = state_from_parts(fields, bulk_fields(&bulk))
             .map_err(|_| corrupt(Table::SessionStates))?;
@@ -260,8 +260,8 @@ impl PeerSessions {
         Ok(LoadedSession {
             position: 0,
             session,
-            state: Zeroizing::new(Vec::new()),
-            bulk: Zeroizing::new(Vec::new()),
+            state: Shared::default(),
+            bulk: Shared::default(),
             generation: 0,
             runs: Some(Vec::new()),
         })
@@ -308,7 +308,7 @@ impl PeerSessions {
                 let mut row = Zeroizing::new(Vec::with_capacity(8 + new_bulk.len()));
                 row.put_u64(generation);
                 row.put(&new_bulk);
-                tx.put(Table::SessionStates, &self.bulk_key(slot), &row)?;
+                tx.put_owned(Table::SessionStates, &self.bulk_key(slot), row)?;
             } else {
                 tx.delete(Table::SessionStates, &self.bulk_key(slot))?;
             }
@@ -317,8 +317,8 @@ impl PeerSessions {
         prefix.put_u64(generation);
         prefix.put_u8(u8::from(has_bulk));
         let new_state = state_fields(&session, &prefix);
-        if *new_state != *state {
-            tx.put(Table::SessionStates, &self.state_key(slot), &new_state)?;
+        if **new_state != **state {
+            tx.put_owned(Table::SessionStates, &self.state_key(slot), new_state)?;
         }
         let mut entry = Entry::of(slot, &session);
         match runs {

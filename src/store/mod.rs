@@ -17,7 +17,7 @@ mod sqlite;
 pub(crate) use buffered::BufferedTx;
 pub use memory::MemoryStore;
 pub use sealed::{open_record, seal_record, Record};
-pub(crate) use sealed::{SealedTx, StorageKeys};
+pub(crate) use sealed::{SealedTx, Shared, StorageKeys};
 pub use sqlite::SqliteStore;
 
 use thiserror::Error;

@@ -14,6 +14,7 @@
 //! (plaintexts are erased on drop). A deleted row's plaintext is dropped at once.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use zeroize::Zeroizing;
 
@@ -26,9 +27,13 @@ const MAX_BYTES: usize = 1 << 20;
 /// Larger values are not kept (a long inbox body is read once, on acknowledgement).
 const MAX_VALUE: usize = 16 * 1024;
 
+/// A plaintext shared between the cache and its readers: reading one copies nothing, and
+/// it is erased when the last holder drops it.
+pub(crate) type Shared = Arc<Zeroizing<Vec<u8>>>;
+
 struct Opened {
     sealed: Vec<u8>,
-    plain: Zeroizing<Vec<u8>>,
+    plain: Shared,
 }
 
 struct Entry {
@@ -78,14 +83,9 @@ impl RowCache {
     }
 
     /// The plaintext of `sealed` at `(table, key)` if these are the bytes last seen there.
-    pub(super) fn plain(
-        &self,
-        table: Table,
-        key: &[u8],
-        sealed: &[u8],
-    ) -> Option<Zeroizing<Vec<u8>>> {
+    pub(super) fn plain(&self, table: Table, key: &[u8], sealed: &[u8]) -> Option<Shared> {
         let opened = self.tables.get(table.index())?.get(key)?.opened.as_ref()?;
-        (opened.sealed == sealed).then(|| opened.plain.clone())
+        (opened.sealed == sealed).then(|| Arc::clone(&opened.plain))
     }
 
     /// Records that `(table, key)` is at `row`, holding `sealed` which opens to `plain`
@@ -95,17 +95,14 @@ impl RowCache {
         table: Table,
         key: &[u8],
         row: [u8; ROW_KEY_LEN],
-        opened: Option<(Vec<u8>, &[u8])>,
+        opened: Option<(Vec<u8>, Shared)>,
     ) {
         if !keeps(table) {
             return;
         }
         let opened = opened
             .filter(|(_, plain)| plain.len() <= MAX_VALUE)
-            .map(|(sealed, plain)| Opened {
-                sealed,
-                plain: Zeroizing::new(plain.to_vec()),
-            });
+            .map(|(sealed, plain)| Opened { sealed, plain });
         let size = Entry::size(key, opened.as_ref());
         let entry = Entry { row, opened };
         let Some(rows) = self.tables.get_mut(table.index()) else {
@@ -151,14 +148,15 @@ mod tests {
     #[test]
     fn a_hit_needs_the_same_bytes_and_deletes_forget_the_plaintext() {
         let mut cache = RowCache::default();
-        cache.remember(Table::Meta, b"k", [1; 16], Some((vec![1, 2, 3], b"plain")));
+        let plain = || Arc::new(Zeroizing::new(b"plain".to_vec()));
+        cache.remember(Table::Meta, b"k", [1; 16], Some((vec![1, 2, 3], plain())));
         assert_eq!(cache.row(Table::Meta, b"k"), Some([1; 16]));
         assert_eq!(cache.row(Table::Sessions, b"k"), None);
-        cache.remember(Table::Inbox, b"k", [1; 16], Some((vec![1, 2, 3], b"plain")));
+        cache.remember(Table::Inbox, b"k", [1; 16], Some((vec![1, 2, 3], plain())));
         assert_eq!(cache.row(Table::Inbox, b"k"), None);
         assert_eq!(
             cache.plain(Table::Meta, b"k", &[1, 2, 3]).as_deref(),
-            Some(&b"plain".to_vec())
+            Some(&*plain())
         );
         assert!(cache.plain(Table::Meta, b"k", &[1, 2, 4]).is_none());
         cache.remember(Table::Meta, b"k", [1; 16], None);
@@ -171,17 +169,14 @@ mod tests {
         let mut cache = RowCache::default();
         for i in 0..(MAX_ENTRIES as u32 * 3) {
             let key = i.to_be_bytes();
-            cache.remember(
-                Table::Sessions,
-                &key,
-                [0; 16],
-                Some((vec![0; 600], &[7; 600])),
-            );
+            let value = Arc::new(Zeroizing::new(vec![7; 600]));
+            cache.remember(Table::Sessions, &key, [0; 16], Some((vec![0; 600], value)));
             assert!(cache.entries <= MAX_ENTRIES);
             assert!(cache.bytes <= MAX_BYTES);
         }
         let big = vec![0u8; MAX_VALUE + 1];
-        cache.remember(Table::Sessions, b"big", [0; 16], Some((big.clone(), &big)));
+        let value = Arc::new(Zeroizing::new(big.clone()));
+        cache.remember(Table::Sessions, b"big", [0; 16], Some((big.clone(), value)));
         assert!(cache.plain(Table::Sessions, b"big", &big).is_none());
     }
 }

@@ -8,7 +8,7 @@
 //! operating system: sealing makes no system call, and never draws from the generator a
 //! caller gave the protocol (a replayed test generator must not repeat store nonces).
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use chacha20::ChaCha20Rng;
 use hmac::{Hmac, KeyInit, Mac};
@@ -23,6 +23,7 @@ use crate::primitives::kdf::hkdf_sha256;
 use crate::primitives::secret::Secret32;
 
 const CONTEXT: &[u8] = b"Bluetick_Store_v1";
+pub(crate) use super::row_cache::Shared;
 use super::row_cache::{RowCache, ROW_KEY_LEN};
 const NONCE_LEN: usize = 12;
 
@@ -184,6 +185,17 @@ impl SealedTx<'_> {
         table: Table,
         key: &[u8],
     ) -> Result<Option<Zeroizing<Vec<u8>>>, StoreError> {
+        Ok(self
+            .get_shared(table, key)?
+            .map(|v| Arc::try_unwrap(v).unwrap_or_else(|shared| (*shared).clone())))
+    }
+
+    /// [`SealedTx::get`], sharing the plaintext with the cache instead of copying it.
+    pub(crate) fn get_shared(
+        &mut self,
+        table: Table,
+        key: &[u8],
+    ) -> Result<Option<Shared>, StoreError> {
         let row = self.keys.row(table, key);
         let Some(sealed) = self.raw.get(table, &row)? else {
             return Ok(None);
@@ -192,13 +204,24 @@ impl SealedTx<'_> {
             return Ok(Some(plain));
         }
         let (_, value) = open_checked(self.keys, table, &row, &sealed, Some(key))?;
+        let value = Arc::new(value);
         self.keys
             .cache()
-            .remember(table, key, row, Some((sealed, &value)));
+            .remember(table, key, row, Some((sealed, Arc::clone(&value))));
         Ok(Some(value))
     }
 
     pub(crate) fn put(&mut self, table: Table, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
+        self.put_owned(table, key, Zeroizing::new(value.to_vec()))
+    }
+
+    /// [`SealedTx::put`] of a value the cache may keep without copying it.
+    pub(crate) fn put_owned(
+        &mut self,
+        table: Table,
+        key: &[u8],
+        value: Zeroizing<Vec<u8>>,
+    ) -> Result<(), StoreError> {
         let row = self.keys.row(table, key);
         let key_len = u16::try_from(key.len())
             .map_err(|_| StoreError::Database("record key over 64 KiB".into()))?;
@@ -210,7 +233,7 @@ impl SealedTx<'_> {
         sealed.extend_from_slice(&nonce);
         sealed.extend_from_slice(&key_len.to_be_bytes());
         sealed.extend_from_slice(key);
-        sealed.extend_from_slice(value);
+        sealed.extend_from_slice(value.as_slice());
         let tag = self
             .keys
             .seal
@@ -228,7 +251,7 @@ impl SealedTx<'_> {
         // backend, so they can never match what a later read finds there.
         self.keys
             .cache()
-            .remember(table, key, row, Some((sealed, value)));
+            .remember(table, key, row, Some((sealed, Arc::new(value))));
         Ok(())
     }
 
