@@ -87,12 +87,18 @@ pub(crate) fn load_inbox(
 ) -> Result<Option<InboxRecord>, AccountError> {
     match tx.get(Table::Inbox, id.as_bytes())? {
         None => Ok(None),
-        Some(bytes) => decode_inbox(&bytes).map(Some),
+        Some(bytes) => decode_inbox_in(bytes).map(Some),
     }
 }
 
 pub(crate) fn decode_inbox(bytes: &[u8]) -> Result<InboxRecord, AccountError> {
-    let mut r = Reader::new(bytes, "inbox record");
+    decode_inbox_in(Zeroizing::new(bytes.to_vec()))
+}
+
+/// Decodes an inbox record, leaving the data in the buffer it was opened in (a body is
+/// neither copied nor erased twice).
+fn decode_inbox_in(mut bytes: Zeroizing<Vec<u8>>) -> Result<InboxRecord, AccountError> {
+    let mut r = Reader::new(&bytes, "inbox record");
     let acknowledged = r.flag().map_err(|_| corrupt(Table::Inbox))?;
     let ed = r.array::<32>().map_err(|_| corrupt(Table::Inbox))?;
     let x = r.array::<32>().map_err(|_| corrupt(Table::Inbox))?;
@@ -102,7 +108,11 @@ pub(crate) fn decode_inbox(bytes: &[u8]) -> Result<InboxRecord, AccountError> {
     let peer = Address::read(&mut r).map_err(|_| corrupt(Table::Inbox))?;
     let lamport = r.u64().map_err(|_| corrupt(Table::Inbox))?;
     let sent_at_ms = r.u64().map_err(|_| corrupt(Table::Inbox))?;
-    let data = (!acknowledged).then(|| Zeroizing::new(r.rest().to_vec()));
+    let header = bytes.len() - r.rest().len();
+    let data = (!acknowledged).then(|| {
+        bytes.drain(..header);
+        bytes
+    });
     Ok(InboxRecord {
         peer,
         sender,
