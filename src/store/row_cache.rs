@@ -65,7 +65,7 @@ impl Default for RowCache {
 }
 
 /// Whether `table`'s rows are kept.
-fn keeps(table: Table) -> bool {
+pub(super) fn keeps(table: Table) -> bool {
     matches!(
         table,
         Table::Meta

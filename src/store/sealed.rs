@@ -24,7 +24,7 @@ use crate::primitives::secret::Secret32;
 
 const CONTEXT: &[u8] = b"Bluetick_Store_v1";
 pub(crate) use super::row_cache::Shared;
-use super::row_cache::{RowCache, ROW_KEY_LEN};
+use super::row_cache::{keeps, RowCache, ROW_KEY_LEN};
 const NONCE_LEN: usize = 12;
 
 /// An opened record: `(logical key, value)`.
@@ -120,8 +120,40 @@ fn row_key(keys: &StorageKeys, table: Table, key: &[u8]) -> [u8; ROW_KEY_LEN] {
     out
 }
 
-fn associated_data(table: Table, row: &[u8]) -> Vec<u8> {
-    [CONTEXT, table.name().as_bytes(), &[0], row].concat()
+/// The longest associated data: the context, the longest table name, 0x00, a row key.
+const MAX_AD_LEN: usize = 64;
+
+/// `CONTEXT || table || 0x00 || row`, on the stack (it is built for every row sealed or
+/// opened).
+struct AssociatedData {
+    bytes: [u8; MAX_AD_LEN],
+    len: usize,
+}
+
+impl AssociatedData {
+    fn new(table: Table, row: &[u8]) -> Self {
+        let mut out = Self {
+            bytes: [0; MAX_AD_LEN],
+            len: 0,
+        };
+        for part in [CONTEXT, table.name().as_bytes(), &[0], row] {
+            let end = out.len + part.len();
+            // Every table name and row key fits (checked by a test below).
+            if let Some(slot) = out.bytes.get_mut(out.len..end) {
+                slot.copy_from_slice(part);
+                out.len = end;
+            }
+        }
+        out
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or_default()
+    }
+}
+
+fn associated_data(table: Table, row: &[u8]) -> AssociatedData {
+    AssociatedData::new(table, row)
 }
 
 fn corrupt(table: Table) -> StoreError {
@@ -158,7 +190,12 @@ fn open_checked(
     // decrypted, so a failure leaves only ciphertext there.
     let mut plain = Zeroizing::new(ciphertext.to_vec());
     keys.seal
-        .open_in_place(nonce, &associated_data(table, row), &mut plain, tag)
+        .open_in_place(
+            nonce,
+            associated_data(table, row).as_slice(),
+            &mut plain,
+            tag,
+        )
         .map_err(|_| corrupt(table))?;
     let (len, rest) = plain
         .split_first_chunk::<2>()
@@ -239,7 +276,7 @@ impl SealedTx<'_> {
             .seal
             .seal_in_place(
                 &nonce,
-                &associated_data(table, &row),
+                associated_data(table, &row).as_slice(),
                 sealed.get_mut(NONCE_LEN..).unwrap_or_default(),
             )
             .map_err(|_| StoreError::Database("record over 64 GiB".into()))?;
@@ -249,9 +286,11 @@ impl SealedTx<'_> {
         self.raw.put(table, &row, &sealed)?;
         // Remembered even if the transaction later fails: those bytes never reach the
         // backend, so they can never match what a later read finds there.
-        self.keys
-            .cache()
-            .remember(table, key, row, Some((sealed, Arc::new(value))));
+        if keeps(table) {
+            self.keys
+                .cache()
+                .remember(table, key, row, Some((sealed, Arc::new(value))));
+        }
         Ok(())
     }
 
@@ -315,4 +354,18 @@ pub fn open_record(
     sealed: &[u8],
 ) -> Result<Record, StoreError> {
     open(&StorageKeys::derive(storage_key), table, row_key, sealed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_associated_data_of_every_table_fits_whole() {
+        let row = [7u8; ROW_KEY_LEN];
+        for table in Table::ALL {
+            let expected = [CONTEXT, table.name().as_bytes(), &[0], &row].concat();
+            assert_eq!(associated_data(table, &row).as_slice(), expected.as_slice());
+        }
+    }
 }
