@@ -26,7 +26,9 @@
 //! ```
 //!
 //! The PQ state is part of the session's state (spec §14): it is written with every
-//! message, in the same row, so a crash keeps the two ratchets in step.
+//! message, in the same transaction, so a crash keeps the two ratchets in step. The account
+//! keeps its large fields (and a pending PreKeyMessage's KEM ciphertext) in a row of their
+//! own (`state_fields`, `state_bulk`), rewritten only when they change.
 //!
 //! Derived values (the identity's X25519 form, the DHs public key) are stored with the keys
 //! they come from. The account reads its sessions back from its own sealed store and trusts
@@ -578,7 +580,7 @@ pub(crate) fn state_bulk_is(session: &Session, bytes: &[u8]) -> bool {
     compare.equal && compare.rest.is_empty()
 }
 
-/// Reads [`state_to_parts`]; the session comes back with no skipped keys.
+/// Reads [`state_fields`] and [`state_bulk`]; the session comes back with no skipped keys.
 pub(crate) fn state_from_parts(state: &[u8], bulk: &[u8]) -> Result<Session, DecodeError> {
     let mut r = Reader::new(state, "session state");
     let version = r.u8()?;
