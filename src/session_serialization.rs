@@ -26,7 +26,9 @@
 //! ```
 //!
 //! The PQ state is part of the session's state (spec §14): it is written with every
-//! message, in the same row, so a crash keeps the two ratchets in step.
+//! message, in the same transaction, so a crash keeps the two ratchets in step. The account
+//! keeps its large fields (and a pending PreKeyMessage's KEM ciphertext) in a row of their
+//! own (`state_fields`, `state_bulk`), rewritten only when they change.
 //!
 //! Derived values (the identity's X25519 form, the DHs public key) are stored with the keys
 //! they come from. The account reads its sessions back from its own sealed store and trusts
@@ -84,8 +86,43 @@ fn put_chain(out: &mut impl Writer, chain: Option<&ChainKey>) {
     }
 }
 
+/// Where [`write_state`] puts its bytes: every field into `out`, or, with `bulk`, the large
+/// fields that stay the same for many messages (a pending PreKeyMessage's KEM ciphertext,
+/// the PQ ratchet's key seed, `ek` and `ct`) into `bulk` instead, so the account can keep
+/// them in a row that is rewritten only when they change.
+struct Parts<'a, W: Writer, B: Writer> {
+    out: &'a mut W,
+    bulk: Option<&'a mut B>,
+}
+
+impl<W: Writer, B: Writer> Writer for Parts<'_, W, B> {
+    fn put(&mut self, bytes: &[u8]) {
+        self.out.put(bytes);
+    }
+}
+
+impl<W: Writer, B: Writer> Parts<'_, W, B> {
+    fn large(&mut self, bytes: &[u8]) {
+        match self.bulk.as_deref_mut() {
+            Some(bulk) => bulk.put(bytes),
+            None => self.out.put(bytes),
+        }
+    }
+}
+
+/// Reads a field [`Parts::large`] wrote: from `bulk` if the fields were split off.
+fn large<const N: usize>(
+    r: &mut Reader<'_>,
+    bulk: &mut Option<&mut Reader<'_>>,
+) -> Result<[u8; N], DecodeError> {
+    match bulk {
+        Some(b) => b.array(),
+        None => r.array(),
+    }
+}
+
 /// Everything of a session but its skipped keys.
-fn write_state(s: &Session, out: &mut impl Writer) {
+fn write_state<W: Writer, B: Writer>(s: &Session, out: &mut Parts<'_, W, B>) {
     out.put(s.remote_identity.as_bytes());
     out.put(s.remote_identity.x25519());
     out.put(&s.associated_data);
@@ -99,7 +136,7 @@ fn write_state(s: &Session, out: &mut impl Writer) {
         if let Some(id) = p.one_time_prekey_id {
             out.put_u32(id);
         }
-        out.put(&p.kem_ciphertext[..]);
+        out.large(&p.kem_ciphertext[..]);
     }
     put_flag(out, s.prekey_digest.is_some());
     if let Some(d) = &s.prekey_digest {
@@ -119,7 +156,7 @@ fn write_state(s: &Session, out: &mut impl Writer) {
     write_pq(&r.pq, out);
 }
 
-fn write_pq(pq: &PqRatchet, out: &mut impl Writer) {
+fn write_pq<W: Writer, B: Writer>(pq: &PqRatchet, out: &mut Parts<'_, W, B>) {
     put_flag(out, pq.initiator);
     out.put_u32(pq.epoch);
     out.put_u32(pq.mixed);
@@ -132,8 +169,8 @@ fn write_pq(pq: &PqRatchet, out: &mut impl Writer) {
         EpochState::Unsampled => out.put_u8(0),
         EpochState::SendingEk { seed, ek, next, ct } => {
             out.put_u8(1);
-            out.put(seed.expose());
-            out.put(&ek[..]);
+            out.large(seed.expose());
+            out.large(&ek[..]);
             out.put_u8(*next);
             put_chunks(out, ct);
         }
@@ -143,11 +180,11 @@ fn write_pq(pq: &PqRatchet, out: &mut impl Writer) {
         }
         EpochState::EkReady { ek } => {
             out.put_u8(3);
-            out.put(&ek[..]);
+            out.large(&ek[..]);
         }
         EpochState::SendingCt { ct, secret, next } => {
             out.put_u8(4);
-            out.put(&ct[..]);
+            out.large(&ct[..]);
             out.put(secret.expose());
             out.put_u8(*next);
         }
@@ -186,7 +223,11 @@ fn read_chunks<const N: usize>(r: &mut Reader<'_>) -> Result<Chunks<N>, DecodeEr
     Ok(Chunks { bytes, held })
 }
 
-fn read_pq(r: &mut Reader<'_>, source: Source) -> Result<PqRatchet, DecodeError> {
+fn read_pq(
+    r: &mut Reader<'_>,
+    bulk: &mut Option<&mut Reader<'_>>,
+    source: Source,
+) -> Result<PqRatchet, DecodeError> {
     let initiator = r.flag()?;
     let epoch = r.u32()?;
     let mixed = r.u32()?;
@@ -199,9 +240,9 @@ fn read_pq(r: &mut Reader<'_>, source: Source) -> Result<PqRatchet, DecodeError>
     let state = match r.u8()? {
         0 => EpochState::Unsampled,
         1 => {
-            let mut seed_bytes = r.array::<64>()?;
+            let mut seed_bytes = large::<64>(r, bulk)?;
             let seed = SecretBytes::from_array(&mut seed_bytes);
-            let ek = Box::new(r.array::<PQ_EK_LEN>()?);
+            let ek = Box::new(large::<PQ_EK_LEN>(r, bulk)?);
             let next = r.u8()?;
             if next >= PQ_EK_CHUNKS {
                 return Err(bad_pq());
@@ -217,10 +258,10 @@ fn read_pq(r: &mut Reader<'_>, source: Source) -> Result<PqRatchet, DecodeError>
             ek: read_chunks(r)?,
         },
         3 => EpochState::EkReady {
-            ek: Box::new(r.array::<PQ_EK_LEN>()?),
+            ek: Box::new(large::<PQ_EK_LEN>(r, bulk)?),
         },
         4 => {
-            let ct = Box::new(r.array::<PQ_CT_LEN>()?);
+            let ct = Box::new(large::<PQ_CT_LEN>(r, bulk)?);
             let secret = secret(r)?;
             let next = r.u8()?;
             if next >= PQ_CT_CHUNKS {
@@ -259,7 +300,13 @@ fn read_pq(r: &mut Reader<'_>, source: Source) -> Result<PqRatchet, DecodeError>
 }
 
 fn write_session(s: &Session, out: &mut impl Writer) {
-    write_state(s, out);
+    write_state(
+        s,
+        &mut Parts {
+            out,
+            bulk: None::<&mut Length>,
+        },
+    );
     let r = &s.ratchet;
     // Bounded by MAX_STORED_SKIPPED (2000), so it fits a u16.
     out.put_u16(u16::try_from(r.skipped.len()).unwrap_or(u16::MAX));
@@ -298,8 +345,13 @@ fn stored_key_mismatch() -> DecodeError {
     }
 }
 
-/// Everything of a session but its skipped keys.
-fn read_state(r: &mut Reader<'_>, source: Source) -> Result<Session, DecodeError> {
+/// Everything of a session but its skipped keys; the large fields from `bulk` if they were
+/// split off.
+fn read_state(
+    r: &mut Reader<'_>,
+    mut bulk: Option<&mut Reader<'_>>,
+    source: Source,
+) -> Result<Session, DecodeError> {
     let remote: [u8; 32] = r.array()?;
     let remote_x: [u8; 32] = r.array()?;
     let remote_identity = match source {
@@ -320,7 +372,7 @@ fn read_state(r: &mut Reader<'_>, source: Source) -> Result<Session, DecodeError
         let signed_prekey_id = r.u32()?;
         let pq_prekey_id = r.u32()?;
         let one_time_prekey_id = if r.flag()? { Some(r.u32()?) } else { None };
-        let kem_ciphertext = Box::new(r.array::<KEM_CIPHERTEXT_LEN>()?);
+        let kem_ciphertext = Box::new(large::<KEM_CIPHERTEXT_LEN>(r, &mut bulk)?);
         Some(PreKeyPrefix {
             identity_key,
             base_key,
@@ -350,7 +402,7 @@ fn read_state(r: &mut Reader<'_>, source: Source) -> Result<Session, DecodeError
     let sending = read_chain(r)?;
     let receiving = read_chain(r)?;
     let previous_count = r.u32()?;
-    let pq = read_pq(r, source)?;
+    let pq = read_pq(r, &mut bulk, source)?;
     Ok(Session {
         remote_identity,
         associated_data,
@@ -371,7 +423,7 @@ fn read_state(r: &mut Reader<'_>, source: Source) -> Result<Session, DecodeError
 }
 
 fn read_session(r: &mut Reader<'_>) -> Result<Session, DecodeError> {
-    let mut session = read_state(r, Source::Caller)?;
+    let mut session = read_state(r, None, Source::Caller)?;
     let count = usize::from(r.u16()?);
     if count > MAX_STORED_SKIPPED {
         return Err(DecodeError::InvalidValue {
@@ -447,20 +499,90 @@ impl SessionRecord {
     }
 }
 
-/// One session without its skipped keys, as the account stores it in a row of its own:
-/// `version (0x01) || session` with the skipped-key count and keys left out. Erased on drop.
-pub(crate) fn state_to_bytes(session: &Session) -> Zeroizing<Vec<u8>> {
-    let mut length = Length(1);
-    write_state(session, &mut length);
+/// Compares what is written with bytes given, without copying them.
+struct Compare<'a> {
+    rest: &'a [u8],
+    equal: bool,
+}
+
+impl Writer for Compare<'_> {
+    fn put(&mut self, bytes: &[u8]) {
+        match self.rest.strip_prefix(bytes) {
+            Some(rest) if self.equal => self.rest = rest,
+            _ => self.equal = false,
+        }
+    }
+}
+
+/// One session without its skipped keys, as the account stores it, in two parts: the
+/// state, `version (0x03) || session` with the skipped-key count and keys left out and
+/// without its large fields (this function), and those large fields (see [`Parts`]) in the
+/// order the state names them, empty when it names none ([`state_bulk`]). The state comes
+/// after `prefix` (the account's framing), in one buffer, erased on drop.
+pub(crate) fn state_fields(session: &Session, prefix: &[u8]) -> Zeroizing<Vec<u8>> {
+    let mut length = Length(prefix.len() + 1);
+    // The length first, so the bytes go into one allocation of exactly their size: a
+    // growing buffer would leave copies of the keys in the memory it frees.
+    write_state(
+        session,
+        &mut Parts {
+            out: &mut length,
+            bulk: Some(&mut Length(0)),
+        },
+    );
     let mut out = Zeroizing::new(Vec::with_capacity(length.0));
+    out.put(prefix);
     out.put_u8(SESSION_RECORD_VERSION);
-    write_state(session, &mut *out);
+    write_state(
+        session,
+        &mut Parts {
+            out: &mut *out,
+            bulk: Some(&mut Length(0)),
+        },
+    );
     out
 }
 
-/// Reads [`state_to_bytes`]; the session comes back with no skipped keys.
-pub(crate) fn state_from_bytes(bytes: &[u8]) -> Result<Session, DecodeError> {
-    let mut r = Reader::new(bytes, "session state");
+/// The large fields of [`state_fields`]. Erased on drop.
+pub(crate) fn state_bulk(session: &Session) -> Zeroizing<Vec<u8>> {
+    let mut length = Length(0);
+    write_state(
+        session,
+        &mut Parts {
+            out: &mut Length(0),
+            bulk: Some(&mut length),
+        },
+    );
+    let mut bulk = Zeroizing::new(Vec::with_capacity(length.0));
+    write_state(
+        session,
+        &mut Parts {
+            out: &mut Length(0),
+            bulk: Some(&mut *bulk),
+        },
+    );
+    bulk
+}
+
+/// Whether [`state_bulk`] of `session` would be `bytes` (without writing it).
+pub(crate) fn state_bulk_is(session: &Session, bytes: &[u8]) -> bool {
+    let mut compare = Compare {
+        rest: bytes,
+        equal: true,
+    };
+    write_state(
+        session,
+        &mut Parts {
+            out: &mut Length(0),
+            bulk: Some(&mut compare),
+        },
+    );
+    compare.equal && compare.rest.is_empty()
+}
+
+/// Reads [`state_fields`] and [`state_bulk`]; the session comes back with no skipped keys.
+pub(crate) fn state_from_parts(state: &[u8], bulk: &[u8]) -> Result<Session, DecodeError> {
+    let mut r = Reader::new(state, "session state");
     let version = r.u8()?;
     if version != SESSION_RECORD_VERSION {
         return Err(DecodeError::UnsupportedVersion {
@@ -468,8 +590,10 @@ pub(crate) fn state_from_bytes(bytes: &[u8]) -> Result<Session, DecodeError> {
             version,
         });
     }
-    let session = read_state(&mut r, Source::Sealed)?;
+    let mut b = Reader::new(bulk, "session state's large fields");
+    let session = read_state(&mut r, Some(&mut b), Source::Sealed)?;
     r.finish()?;
+    b.finish()?;
     Ok(session)
 }
 

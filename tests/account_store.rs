@@ -1,7 +1,8 @@
 //! What the Account writes to its store, and what it keeps: a message rewrites only the rows
 //! it changed; one peer cannot make the store hold more than its budget; a long run keeps
 //! the store's size flat; a damaged row is corrupt, never an empty slot; a redelivery names
-//! the identity that sent it; store nonces never come from the caller's generator.
+//! the identity that sent it; store nonces never come from the caller's generator; rows the
+//! store layer remembers are always the rows the store holds.
 #![allow(
     missing_docs,
     clippy::unwrap_used,
@@ -350,4 +351,59 @@ fn store_nonces_never_come_from_the_given_generator() {
     let (x, y) = (sealed(&first), sealed(&second));
     assert!(!x.is_empty());
     assert!(x.iter().all(|v| !y.contains(v)));
+}
+
+/// Flips one bit in the sealed value of every raw row of `table`.
+fn flip_row_values(store: &MemoryStore, table: Table) {
+    store
+        .write(&mut |tx| {
+            for (k, mut v) in tx.scan(table)? {
+                let last = v.len() - 1;
+                v[last] ^= 1;
+                tx.put(table, &k, &v)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn rows_read_again_are_the_rows_in_the_store() {
+    // The store layer remembers the rows it opened and wrote; what it hands back must
+    // still be what the store holds. Two accounts on one store (as an app and its
+    // extension): each sends on the session the other just moved forward. A stale session
+    // would reuse a message number, which Bob refuses as a duplicate.
+    let (a, b) = addresses();
+    let store = Arc::new(MemoryStore::new());
+    let alice = Account::create(Box::new(store.clone()), &key(), config()).unwrap();
+    let bob = Account::create(Box::new(MemoryStore::new()), &key(), config()).unwrap();
+    let first = alice.encrypt(&b, b"hi", Some(&bundle_of(&bob)), 0).unwrap();
+    bob.decrypt(&a, &first.wire).unwrap();
+    let reply = bob.encrypt(&a, b"hello", None, 0).unwrap();
+    alice.decrypt(&b, &reply.wire).unwrap();
+    let extension = Account::open(Box::new(store.clone()), &key(), config()).unwrap();
+    for i in 0..60u8 {
+        let sender = if i % 3 == 0 { &extension } else { &alice };
+        let m = sender.encrypt(&b, &[i], None, u64::from(i)).unwrap();
+        match bob.decrypt(&a, &m.wire).unwrap().received {
+            Received::Message { body, lamport, .. } => {
+                assert_eq!(body, vec![i]);
+                // The clock, also remembered, moved with every send of either.
+                assert_eq!(lamport, u64::from(i) + 3);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    // A row damaged after it was read (and remembered) is corrupt, never its old value.
+    let m = alice.encrypt(&b, b"one more", None, 0).unwrap();
+    bob.decrypt(&a, &m.wire).unwrap();
+    flip_row_values(&store, Table::SessionStates);
+    let err = alice.encrypt(&b, b"after the damage", None, 0).unwrap_err();
+    assert_eq!(corrupt_table(err), "session_states");
+    flip_row_values(&store, Table::Conversations);
+    assert_eq!(
+        corrupt_table(alice.conversation_clock(b"bob").unwrap_err()),
+        "conversations"
+    );
 }

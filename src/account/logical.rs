@@ -242,14 +242,7 @@ impl Account {
                 .collect(),
         };
         tx.put(Table::LogicalMessages, id.as_bytes(), &encode(&record))?;
-        if let Some(forgotten) = retain(tx, Ring::Logical, &id)? {
-            if let Some(old) = load(tx, &forgotten)? {
-                for (wire, _, _) in &old.wires {
-                    tx.delete(Table::Outgoing, wire.as_bytes())?;
-                }
-            }
-            tx.delete(Table::LogicalMessages, forgotten.as_bytes())?;
-        }
+        retain(tx, Ring::Logical, &id)?;
         Ok(LogicalMessage { id, lamport, wires })
     }
 
@@ -390,4 +383,15 @@ mod tests {
         });
         assert_eq!(aggregate(&t), Pending);
     }
+}
+
+/// Deletes a logical message the retention ring forgot, with its wires' statuses.
+pub(super) fn forget(tx: &mut SealedTx<'_>, id: &MessageId) -> Result<(), AccountError> {
+    if let Some(old) = load(tx, id)? {
+        for (wire, _, _) in &old.wires {
+            tx.delete(Table::Outgoing, wire.as_bytes())?;
+        }
+    }
+    tx.delete(Table::LogicalMessages, id.as_bytes())?;
+    Ok(())
 }

@@ -260,9 +260,7 @@ impl Account {
                     peer: peer.clone(),
                 },
             )?;
-            if let Some(forgotten) = retain(tx, Ring::Outgoing, &id)? {
-                tx.delete(Table::Outgoing, forgotten.as_bytes())?;
-            }
+            retain(tx, Ring::Outgoing, &id)?;
             Ok(Outgoing {
                 id,
                 wire: out.wire,
@@ -587,9 +585,7 @@ impl Account {
             }
             entry.data = None;
             save_inbox(tx, id, &entry)?;
-            if let Some(forgotten) = retain(tx, Ring::Tombstones, id)? {
-                tx.delete(Table::Inbox, forgotten.as_bytes())?;
-            }
+            retain(tx, Ring::Tombstones, id)?;
             Ok(())
         })
     }

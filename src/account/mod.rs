@@ -88,14 +88,16 @@ impl core::fmt::Debug for Account {
 const IDENTITY_KEY: &[u8] = b"identity";
 const CHECK_KEY: &[u8] = b"check";
 /// The check record names the account format: 4 stores a peer's sessions as rows, each
-/// with its post-quantum ratchet state (spec §14, session record version 3), keeps a
-/// Lamport clock per conversation and each inbox entry's clock (spec §10), and the users'
-/// identities, device lists, logical messages and sent transcripts (spec §11).
+/// with its post-quantum ratchet state (spec §14, session record version 3) and that
+/// state's large fields in a row of their own, keeps a Lamport clock per conversation and
+/// each inbox entry's clock (spec §10), and the users' identities, device lists, logical
+/// messages and sent transcripts (spec §11).
 const CHECK_VALUE: &[u8] = b"Bluetick account store v4";
 const FORMAT: u8 = 4;
 /// Earlier formats, refused by name: 1 (a peer's record as one blob), 2 (session rows
-/// without the PQ ratchet or the clocks), 3 (inbox rows without the transcript field, no
-/// user identities or device lists). No protocol revision had users, so none is migrated.
+/// without the PQ ratchet or the clocks), 3 (a session's large fields inside its row, inbox
+/// rows without the transcript field, no user identities or device lists). No protocol
+/// revision had users, so none is migrated.
 const OLDER_CHECK_VALUES: [(&[u8], u8); 3] = [
     (b"Bluetick account store v1", 1),
     (b"Bluetick account store v2", 2),

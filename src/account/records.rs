@@ -92,12 +92,18 @@ pub(crate) fn load_inbox(
 ) -> Result<Option<InboxRecord>, AccountError> {
     match tx.get(Table::Inbox, id.as_bytes())? {
         None => Ok(None),
-        Some(bytes) => decode_inbox(&bytes).map(Some),
+        Some(bytes) => decode_inbox_in(bytes).map(Some),
     }
 }
 
 pub(crate) fn decode_inbox(bytes: &[u8]) -> Result<InboxRecord, AccountError> {
-    let mut r = Reader::new(bytes, "inbox record");
+    decode_inbox_in(Zeroizing::new(bytes.to_vec()))
+}
+
+/// Decodes an inbox record, leaving the data in the buffer it was opened in (a body is
+/// neither copied nor erased twice).
+fn decode_inbox_in(mut bytes: Zeroizing<Vec<u8>>) -> Result<InboxRecord, AccountError> {
+    let mut r = Reader::new(&bytes, "inbox record");
     let acknowledged = r.flag().map_err(|_| corrupt(Table::Inbox))?;
     let ed = r.array::<32>().map_err(|_| corrupt(Table::Inbox))?;
     let x = r.array::<32>().map_err(|_| corrupt(Table::Inbox))?;
@@ -112,7 +118,11 @@ pub(crate) fn decode_inbox(bytes: &[u8]) -> Result<InboxRecord, AccountError> {
         0 => None,
         n => Some(r.take(n).map_err(|_| corrupt(Table::Inbox))?.to_vec()),
     };
-    let data = (!acknowledged).then(|| Zeroizing::new(r.rest().to_vec()));
+    let header = bytes.len() - r.rest().len();
+    let data = (!acknowledged).then(|| {
+        bytes.drain(..header);
+        bytes
+    });
     Ok(InboxRecord {
         peer,
         sender,
@@ -189,8 +199,15 @@ pub(crate) fn save_clock(
     Ok(())
 }
 
-/// The records the account keeps only for a while: the newest `capacity` of each kind stay,
-/// and adding one more evicts the oldest (a ring of message ids in the retention table).
+/// The records the account keeps only for a while: at most `capacity` of each kind, the
+/// newest, and adding one more forgets the oldest.
+///
+/// The ids are kept in pages of [`PAGE`], so that entering one costs one row written: the
+/// ring's row in the meta table holds the count of ids ever entered and the page being
+/// filled; a full page moves to a slot of the retention table, taking the place of the
+/// oldest full page, whose records are deleted then (one page read and `PAGE` deletes every
+/// `PAGE` entries). There are `capacity / PAGE - 1` slots, so the ring holds between
+/// `capacity - PAGE` and `capacity - 1` ids.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Ring {
     /// Statuses of sent messages.
@@ -201,6 +218,9 @@ pub(crate) enum Ring {
     Logical,
 }
 
+/// Ids per page of a ring.
+const PAGE: usize = 20;
+
 impl Ring {
     fn tag(self) -> u8 {
         match self {
@@ -210,39 +230,82 @@ impl Ring {
         }
     }
 
-    fn capacity(self) -> u64 {
-        match self {
+    /// Full pages kept (the page being filled is the last).
+    fn slots(self) -> u64 {
+        let capacity = match self {
             Self::Outgoing => MAX_OUTGOING_STATUSES,
             Self::Tombstones => MAX_INBOX_TOMBSTONES,
             Self::Logical => MAX_LOGICAL_MESSAGES,
+        };
+        (capacity / PAGE as u64).saturating_sub(1).max(1)
+    }
+
+    /// Deletes a forgotten record: a status, a tombstone, or a logical message with its
+    /// wires' statuses.
+    fn forget(self, tx: &mut SealedTx<'_>, id: &MessageId) -> Result<(), AccountError> {
+        match self {
+            Self::Outgoing => Ok(tx.delete(Table::Outgoing, id.as_bytes())?),
+            Self::Tombstones => Ok(tx.delete(Table::Inbox, id.as_bytes())?),
+            Self::Logical => super::logical::forget(tx, id),
         }
     }
 }
 
-/// Enters `id` into `ring` and returns the id it evicts, whose record the caller deletes.
+/// `count (u64) || id (16) * (count % PAGE)`.
+fn decode_ring(bytes: &[u8]) -> Option<(u64, Vec<MessageId>)> {
+    let (count, ids) = bytes.split_first_chunk::<8>()?;
+    let count = u64::from_be_bytes(*count);
+    let ids = decode_page(ids)?;
+    (ids.len() as u64 == count % PAGE as u64).then_some((count, ids))
+}
+
+fn decode_page(bytes: &[u8]) -> Option<Vec<MessageId>> {
+    if bytes.len() % 16 != 0 {
+        return None;
+    }
+    bytes
+        .chunks_exact(16)
+        .map(|id| id.try_into().ok().map(MessageId))
+        .collect()
+}
+
+/// Enters `id` into `ring`; when that fills a page, deletes the records of the oldest page.
 pub(crate) fn retain(
     tx: &mut SealedTx<'_>,
     ring: Ring,
     id: &MessageId,
-) -> Result<Option<MessageId>, AccountError> {
-    let counter = [b"ring".as_slice(), &[ring.tag()]].concat();
-    let next = match tx.get(Table::Meta, &counter)? {
-        None => 0,
-        Some(b) => u64::from_be_bytes(b.as_slice().try_into().map_err(|_| corrupt(Table::Meta))?),
+) -> Result<(), AccountError> {
+    let name = [b"ring".as_slice(), &[ring.tag()]].concat();
+    let (count, mut page) = match tx.get(Table::Meta, &name)? {
+        None => (0, Vec::new()),
+        Some(b) => decode_ring(&b).ok_or_else(|| corrupt(Table::Meta))?,
     };
-    tx.put(Table::Meta, &counter, &next.wrapping_add(1).to_be_bytes())?;
-    let mut slot = vec![ring.tag()];
-    slot.put_u64(next % ring.capacity());
-    let evicted = match tx.get(Table::Retention, &slot)? {
-        None => None,
-        Some(b) => Some(MessageId(
-            b.as_slice()
-                .try_into()
-                .map_err(|_| corrupt(Table::Retention))?,
-        )),
-    };
-    tx.put(Table::Retention, &slot, id.as_bytes())?;
-    Ok(evicted.filter(|e| e != id))
+    page.push(*id);
+    let count = count.wrapping_add(1);
+    if page.len() >= PAGE {
+        let number = (count / PAGE as u64).wrapping_sub(1);
+        let mut slot = vec![ring.tag()];
+        slot.put_u64(number % ring.slots());
+        if let Some(old) = tx.get(Table::Retention, &slot)? {
+            let old = decode_page(&old).ok_or_else(|| corrupt(Table::Retention))?;
+            for forgotten in old.iter().filter(|f| *f != id) {
+                ring.forget(tx, forgotten)?;
+            }
+        }
+        let mut full = Vec::with_capacity(PAGE * 16);
+        for kept in &page {
+            full.put(kept.as_bytes());
+        }
+        tx.put(Table::Retention, &slot, &full)?;
+        page.clear();
+    }
+    let mut row = Vec::with_capacity(8 + page.len() * 16);
+    row.put_u64(count);
+    for kept in &page {
+        row.put(kept.as_bytes());
+    }
+    tx.put(Table::Meta, &name, &row)?;
+    Ok(())
 }
 
 /// A `u32` counter in the meta table, returned and then incremented.

@@ -8,9 +8,19 @@
 //!         = next slot (u32) || has_current (flag) || count (u8, <= 41) || entry*
 //! entry   = slot (u32) || base key (32) || remote IK (32) || has_DHr (flag) || [DHr (32)]
 //!           || runs (u16) || (ratchet key (32) || keys (u16))*
-//! session (table session_states, key = address || slot): a session without skipped keys
+//! session (table session_states, key = address || slot)
+//!         = generation (u64) || has_bulk (flag) || a session without skipped keys and
+//!           without its large fields
+//! bulk    (table session_states, key = address || slot || 0x01), when has_bulk
+//!         = generation (u64) || the session's large fields
 //! run     (table skipped_keys,   key = address || slot || ratchet key): (N (u32) || MK (32))*
 //! ```
+//!
+//! The large fields (a pending PreKeyMessage's KEM ciphertext, the PQ ratchet's ML-KEM seed,
+//! `ek` or `ct`: up to 2.8 KiB) stay the same for many messages, so they have a row of their
+//! own, written only when they change; a steady message rewrites the session row alone
+//! (about 300 bytes). The generation, raised whenever the bulk row is written, is in both
+//! rows, so a bulk row that is not the one its session row was written with is corrupt.
 //!
 //! The entries list the current session first (when there is one), then the archived ones
 //! newest first, like [`crate::SessionRecord`]. The index carries what routing needs (the
@@ -27,9 +37,9 @@ use crate::ratchet::skipped_keys::SkippedKey;
 use crate::session::Session;
 use crate::session_record::message_candidates;
 use crate::session_serialization::{
-    run_from_bytes, run_to_bytes, state_from_bytes, state_to_bytes,
+    run_from_bytes, run_to_bytes, state_bulk, state_bulk_is, state_fields, state_from_parts,
 };
-use crate::store::{SealedTx, StoreError, Table};
+use crate::store::{SealedTx, Shared, StoreError, Table};
 
 fn corrupt(table: Table) -> AccountError {
     StoreError::Corrupt {
@@ -82,7 +92,11 @@ type StoredRun = ([u8; 32], Zeroizing<Vec<u8>>);
 pub(crate) struct LoadedSession {
     position: usize,
     pub(crate) session: Session,
-    state: Zeroizing<Vec<u8>>,
+    /// The session row as read (empty for a new session), shared with the store's cache.
+    state: Shared,
+    /// The bulk row as read (empty if none), and the generation.
+    bulk: Shared,
+    generation: u64,
     /// The runs as read, or `None` when they were not read (encryption needs none).
     runs: Option<Vec<StoredRun>>,
 }
@@ -115,6 +129,12 @@ impl PeerSessions {
         let mut k = Vec::with_capacity(self.peer.len() + 4);
         k.put(&self.peer);
         k.put_u32(slot);
+        k
+    }
+
+    fn bulk_key(&self, slot: u32) -> Vec<u8> {
+        let mut k = self.state_key(slot);
+        k.put_u8(BULK);
         k
     }
 
@@ -182,9 +202,23 @@ impl PeerSessions {
             .get(position)
             .ok_or_else(|| corrupt(Table::Sessions))?;
         let state = tx
-            .get(Table::SessionStates, &self.state_key(entry.slot))?
+            .get_shared(Table::SessionStates, &self.state_key(entry.slot))?
             .ok_or_else(|| corrupt(Table::SessionStates))?;
-        let mut session = state_from_bytes(&state).map_err(|_| corrupt(Table::SessionStates))?;
+        let (generation, has_bulk, fields) =
+            split_state_row(&state).ok_or_else(|| corrupt(Table::SessionStates))?;
+        let bulk = if has_bulk {
+            let row = tx
+                .get_shared(Table::SessionStates, &self.bulk_key(entry.slot))?
+                .ok_or_else(|| corrupt(Table::SessionStates))?;
+            match row.split_first_chunk::<8>() {
+                Some((g, _)) if u64::from_be_bytes(*g) == generation => row,
+                _ => return Err(corrupt(Table::SessionStates)),
+            }
+        } else {
+            Shared::default()
+        };
+        let mut session = state_from_parts(fields, bulk_fields(&bulk))
+            .map_err(|_| corrupt(Table::SessionStates))?;
         if session.base_key != entry.base_key
             || session.remote_identity.as_bytes() != &entry.identity
         {
@@ -219,6 +253,8 @@ impl PeerSessions {
             position,
             session,
             state,
+            bulk,
+            generation,
             runs,
         })
     }
@@ -243,13 +279,16 @@ impl PeerSessions {
         Ok(LoadedSession {
             position: 0,
             session,
-            state: Zeroizing::new(Vec::new()),
+            state: Shared::default(),
+            bulk: Shared::default(),
+            generation: 0,
             runs: Some(Vec::new()),
         })
     }
 
     fn delete_rows(&self, tx: &mut SealedTx<'_>, entry: &Entry) -> Result<(), AccountError> {
         tx.delete(Table::SessionStates, &self.state_key(entry.slot))?;
+        tx.delete(Table::SessionStates, &self.bulk_key(entry.slot))?;
         for (ratchet_key, _) in &entry.runs {
             tx.delete(Table::SkippedKeys, &self.run_key(entry.slot, ratchet_key))?;
         }
@@ -268,6 +307,8 @@ impl PeerSessions {
             position,
             session,
             state,
+            bulk,
+            mut generation,
             runs,
         } = loaded;
         let slot = self
@@ -275,9 +316,28 @@ impl PeerSessions {
             .get(position)
             .map(|e| e.slot)
             .ok_or_else(|| corrupt(Table::Sessions))?;
-        let new_state = state_to_bytes(&session);
-        if *new_state != *state {
-            tx.put(Table::SessionStates, &self.state_key(slot), &new_state)?;
+        // The large fields are compared in place and written only if they changed (a new
+        // session has no rows yet: everything is written).
+        let mut has_bulk = !bulk.is_empty();
+        if state.is_empty() || !state_bulk_is(&session, bulk_fields(&bulk)) {
+            generation = generation.wrapping_add(1);
+            let new_bulk = state_bulk(&session);
+            has_bulk = !new_bulk.is_empty();
+            if has_bulk {
+                let mut row = Zeroizing::new(Vec::with_capacity(8 + new_bulk.len()));
+                row.put_u64(generation);
+                row.put(&new_bulk);
+                tx.put_owned(Table::SessionStates, &self.bulk_key(slot), row)?;
+            } else {
+                tx.delete(Table::SessionStates, &self.bulk_key(slot))?;
+            }
+        }
+        let mut prefix = Vec::with_capacity(9);
+        prefix.put_u64(generation);
+        prefix.put_u8(u8::from(has_bulk));
+        let new_state = state_fields(&session, &prefix);
+        if **new_state != **state {
+            tx.put_owned(Table::SessionStates, &self.state_key(slot), new_state)?;
         }
         let mut entry = Entry::of(slot, &session);
         match runs {
@@ -356,6 +416,26 @@ impl PeerSessions {
         }
         Ok(())
     }
+}
+
+/// The last byte of a bulk row's key (a session row's key ends with its slot).
+const BULK: u8 = 0x01;
+
+/// The large fields in a bulk row as read (after its generation; none if there is no row).
+fn bulk_fields(row: &[u8]) -> &[u8] {
+    row.get(8..).unwrap_or_default()
+}
+
+/// A session row: `(generation, has_bulk, the session's fields)`.
+fn split_state_row(row: &[u8]) -> Option<(u64, bool, &[u8])> {
+    let (generation, rest) = row.split_first_chunk::<8>()?;
+    let (has_bulk, fields) = rest.split_first()?;
+    let has_bulk = match has_bulk {
+        0 => false,
+        1 => true,
+        _ => return None,
+    };
+    Some((u64::from_be_bytes(*generation), has_bulk, fields))
 }
 
 fn encode_index(next_slot: u32, has_current: bool, entries: &[Entry]) -> Vec<u8> {

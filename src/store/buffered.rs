@@ -6,10 +6,13 @@ use std::collections::BTreeMap;
 
 use super::{RawTransaction, Row, StoreError, Table};
 
+/// Pending writes by table and key; `None` deletes.
+pub(crate) type Changes = BTreeMap<Table, BTreeMap<Vec<u8>, Option<Vec<u8>>>>;
+
 pub(crate) struct BufferedTx<'a> {
     inner: &'a mut dyn RawTransaction,
-    /// Pending writes; `None` deletes.
-    changes: BTreeMap<(Table, Vec<u8>), Option<Vec<u8>>>,
+    /// Pending writes, by table, then key (looked up without copying the key).
+    changes: Changes,
 }
 
 impl<'a> BufferedTx<'a> {
@@ -21,16 +24,18 @@ impl<'a> BufferedTx<'a> {
     }
 
     /// The buffered writes, by table and key; `None` deletes.
-    pub(crate) fn into_changes(self) -> BTreeMap<(Table, Vec<u8>), Option<Vec<u8>>> {
+    pub(crate) fn into_changes(self) -> Changes {
         self.changes
     }
 
     /// Applies the buffered writes to the enclosing transaction.
     pub(crate) fn flush(self) -> Result<(), StoreError> {
-        for ((table, key), value) in self.changes {
-            match value {
-                Some(v) => self.inner.put(table, &key, &v)?,
-                None => self.inner.delete(table, &key)?,
+        for (table, rows) in self.changes {
+            for (key, value) in rows {
+                match value {
+                    Some(v) => self.inner.put(table, &key, &v)?,
+                    None => self.inner.delete(table, &key)?,
+                }
             }
         }
         Ok(())
@@ -39,7 +44,7 @@ impl<'a> BufferedTx<'a> {
 
 impl RawTransaction for BufferedTx<'_> {
     fn get(&mut self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        match self.changes.get(&(table, key.to_vec())) {
+        match self.changes.get(&table).and_then(|rows| rows.get(key)) {
             Some(v) => Ok(v.clone()),
             None => self.inner.get(table, key),
         }
@@ -47,24 +52,27 @@ impl RawTransaction for BufferedTx<'_> {
 
     fn put(&mut self, table: Table, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
         self.changes
-            .insert((table, key.to_vec()), Some(value.to_vec()));
+            .entry(table)
+            .or_default()
+            .insert(key.to_vec(), Some(value.to_vec()));
         Ok(())
     }
 
     fn delete(&mut self, table: Table, key: &[u8]) -> Result<(), StoreError> {
-        self.changes.insert((table, key.to_vec()), None);
+        self.changes
+            .entry(table)
+            .or_default()
+            .insert(key.to_vec(), None);
         Ok(())
     }
 
     fn scan(&mut self, table: Table) -> Result<Vec<Row>, StoreError> {
         let mut rows: BTreeMap<Vec<u8>, Vec<u8>> = self.inner.scan(table)?.into_iter().collect();
-        for ((t, key), value) in &self.changes {
-            if *t == table {
-                match value {
-                    Some(v) => rows.insert(key.clone(), v.clone()),
-                    None => rows.remove(key),
-                };
-            }
+        for (key, value) in self.changes.get(&table).into_iter().flatten() {
+            match value {
+                Some(v) => rows.insert(key.clone(), v.clone()),
+                None => rows.remove(key),
+            };
         }
         Ok(rows.into_iter().collect())
     }

@@ -8,13 +8,22 @@ use std::sync::Mutex;
 
 use super::{RawTransaction, Row, Store, StoreError, Table};
 
-/// Hashed, not ordered: lookups are the hot path, and a scan sorts what it returns.
-type Rows = HashMap<Table, HashMap<Vec<u8>, Vec<u8>>>;
+/// Per table (by [`Table::index`]), hashed, not ordered: lookups are the hot path, and a
+/// scan sorts what it returns.
+type Rows = [HashMap<Vec<u8>, Vec<u8>>; Table::COUNT];
 
 /// Rows kept in memory.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct MemoryStore {
     rows: Mutex<Rows>,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self {
+            rows: Mutex::new(std::array::from_fn(|_| HashMap::new())),
+        }
+    }
 }
 
 impl MemoryStore {
@@ -29,8 +38,9 @@ impl MemoryStore {
             Ok(r) => r,
             Err(p) => p.into_inner(),
         };
-        let mut out: Vec<(&'static str, Row)> = rows
+        let mut out: Vec<(&'static str, Row)> = Table::ALL
             .iter()
+            .zip(rows.iter())
             .flat_map(|(t, m)| {
                 m.iter()
                     .map(move |(k, v)| (t.name(), (k.clone(), v.clone())))
@@ -46,7 +56,7 @@ struct Committed<'a>(&'a Rows);
 
 impl RawTransaction for Committed<'_> {
     fn get(&mut self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.0.get(&table).and_then(|t| t.get(key)).cloned())
+        Ok(self.0.get(table.index()).and_then(|t| t.get(key)).cloned())
     }
 
     fn put(&mut self, _: Table, _: &[u8], _: &[u8]) -> Result<(), StoreError> {
@@ -64,7 +74,7 @@ impl RawTransaction for Committed<'_> {
     fn scan(&mut self, table: Table) -> Result<Vec<Row>, StoreError> {
         let mut rows: Vec<Row> = self
             .0
-            .get(&table)
+            .get(table.index())
             .map(|t| t.clone().into_iter().collect())
             .unwrap_or_default();
         rows.sort();
@@ -84,13 +94,16 @@ impl Store for MemoryStore {
         let mut committed = Committed(&rows);
         let mut tx = BufferedTx::new(&mut committed);
         f(&mut tx)?;
-        let changes = tx.into_changes();
-        for ((table, key), value) in changes {
-            let t = rows.entry(table).or_default();
-            match value {
-                Some(v) => t.insert(key, v),
-                None => t.remove(&key),
+        for (table, changes) in tx.into_changes() {
+            let Some(t) = rows.get_mut(table.index()) else {
+                continue;
             };
+            for (key, value) in changes {
+                match value {
+                    Some(v) => t.insert(key, v),
+                    None => t.remove(&key),
+                };
+            }
         }
         Ok(())
     }

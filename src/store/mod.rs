@@ -10,13 +10,14 @@
 
 mod buffered;
 mod memory;
+mod row_cache;
 mod sealed;
 mod sqlite;
 
 pub(crate) use buffered::BufferedTx;
 pub use memory::MemoryStore;
 pub use sealed::{open_record, seal_record, Record};
-pub(crate) use sealed::{SealedTx, StorageKeys};
+pub(crate) use sealed::{SealedTx, Shared, StorageKeys};
 pub use sqlite::SqliteStore;
 
 use thiserror::Error;
@@ -80,6 +81,31 @@ impl Table {
         Self::DeviceLists,
         Self::LogicalMessages,
     ];
+
+    /// The number of tables.
+    pub(crate) const COUNT: usize = Self::ALL.len();
+
+    /// The table's position in [`Table::ALL`], for per-table arrays (no hashing).
+    pub(crate) fn index(self) -> usize {
+        match self {
+            Self::Meta => 0,
+            Self::SignedPreKeys => 1,
+            Self::PqPreKeys => 2,
+            Self::OneTimePreKeys => 3,
+            Self::BaseKeys => 4,
+            Self::Sessions => 5,
+            Self::SessionStates => 6,
+            Self::SkippedKeys => 7,
+            Self::PeerIdentities => 8,
+            Self::Outgoing => 9,
+            Self::Inbox => 10,
+            Self::Retention => 11,
+            Self::Conversations => 12,
+            Self::UserIdentities => 13,
+            Self::DeviceLists => 14,
+            Self::LogicalMessages => 15,
+        }
+    }
 
     /// The table's name, bound into every record's associated data.
     pub fn name(self) -> &'static str {

@@ -8,7 +8,7 @@
 //! operating system: sealing makes no system call, and never draws from the generator a
 //! caller gave the protocol (a replayed test generator must not repeat store nonces).
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use chacha20::ChaCha20Rng;
 use hmac::{Hmac, KeyInit, Mac};
@@ -23,18 +23,20 @@ use crate::primitives::kdf::hkdf_sha256;
 use crate::primitives::secret::Secret32;
 
 const CONTEXT: &[u8] = b"Bluetick_Store_v1";
-const ROW_KEY_LEN: usize = 16;
+pub(crate) use super::row_cache::Shared;
+use super::row_cache::{keeps, RowCache, ROW_KEY_LEN};
 const NONCE_LEN: usize = 12;
 
 /// An opened record: `(logical key, value)`.
 pub type Record = (Vec<u8>, Zeroizing<Vec<u8>>);
 
-/// The keys derived from the app's storage key, expanded, and the nonce generator. Erased
-/// on drop.
+/// The keys derived from the app's storage key, expanded, the nonce generator, and the memo
+/// of row keys and opened rows ([`RowCache`]). Erased on drop.
 pub(crate) struct StorageKeys {
     seal: AeadKey,
     index: Hmac<Sha256>,
     nonces: Mutex<ChaCha20Rng>,
+    cache: Mutex<RowCache>,
 }
 
 impl core::fmt::Debug for StorageKeys {
@@ -67,7 +69,25 @@ impl StorageKeys {
             index: <Hmac<Sha256> as KeyInit>::new_from_slice(index.expose())
                 .unwrap_or_else(|_| <Hmac<Sha256> as KeyInit>::new(&Default::default())),
             nonces: Mutex::new(ChaCha20Rng::from_seed(*seed)),
+            cache: Mutex::new(RowCache::default()),
         }
+    }
+
+    /// The cache, even if a thread panicked holding it: it is only a memo, checked on use.
+    fn cache(&self) -> std::sync::MutexGuard<'_, RowCache> {
+        self.cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The blinded row key of `(table, key)`, from the memo or computed.
+    fn row(&self, table: Table, key: &[u8]) -> [u8; ROW_KEY_LEN] {
+        if let Some(row) = self.cache().row(table, key) {
+            return row;
+        }
+        let row = row_key(self, table, key);
+        self.cache().remember(table, key, row, None);
+        row
     }
 
     fn nonce(&self) -> [u8; NONCE_LEN] {
@@ -100,8 +120,40 @@ fn row_key(keys: &StorageKeys, table: Table, key: &[u8]) -> [u8; ROW_KEY_LEN] {
     out
 }
 
-fn associated_data(table: Table, row: &[u8]) -> Vec<u8> {
-    [CONTEXT, table.name().as_bytes(), &[0], row].concat()
+/// The longest associated data: the context, the longest table name, 0x00, a row key.
+const MAX_AD_LEN: usize = 64;
+
+/// `CONTEXT || table || 0x00 || row`, on the stack (it is built for every row sealed or
+/// opened).
+struct AssociatedData {
+    bytes: [u8; MAX_AD_LEN],
+    len: usize,
+}
+
+impl AssociatedData {
+    fn new(table: Table, row: &[u8]) -> Self {
+        let mut out = Self {
+            bytes: [0; MAX_AD_LEN],
+            len: 0,
+        };
+        for part in [CONTEXT, table.name().as_bytes(), &[0], row] {
+            let end = out.len + part.len();
+            // Every table name and row key fits (checked by a test below).
+            if let Some(slot) = out.bytes.get_mut(out.len..end) {
+                slot.copy_from_slice(part);
+                out.len = end;
+            }
+        }
+        out
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or_default()
+    }
+}
+
+fn associated_data(table: Table, row: &[u8]) -> AssociatedData {
+    AssociatedData::new(table, row)
 }
 
 fn corrupt(table: Table) -> StoreError {
@@ -138,16 +190,18 @@ fn open_checked(
     // decrypted, so a failure leaves only ciphertext there.
     let mut plain = Zeroizing::new(ciphertext.to_vec());
     keys.seal
-        .open_in_place(nonce, &associated_data(table, row), &mut plain, tag)
+        .open_in_place(
+            nonce,
+            associated_data(table, row).as_slice(),
+            &mut plain,
+            tag,
+        )
         .map_err(|_| corrupt(table))?;
     let (len, rest) = plain
         .split_first_chunk::<2>()
         .ok_or_else(|| corrupt(table))?;
     let len = usize::from(u16::from_be_bytes(*len));
-    if rest.len() < len {
-        return Err(corrupt(table));
-    }
-    let (key, value) = rest.split_at(len);
+    let key = rest.get(..len).ok_or_else(|| corrupt(table))?;
     // The embedded key must be the one the row stands for.
     let stands_for = match expected {
         Some(expected) => key == expected,
@@ -156,7 +210,10 @@ fn open_checked(
     if !stands_for {
         return Err(corrupt(table));
     }
-    Ok((key.to_vec(), Zeroizing::new(value.to_vec())))
+    let key = key.to_vec();
+    // The value stays in the erased-on-drop buffer it was opened in.
+    plain.drain(..2 + len);
+    Ok((key, plain))
 }
 
 impl SealedTx<'_> {
@@ -165,17 +222,44 @@ impl SealedTx<'_> {
         table: Table,
         key: &[u8],
     ) -> Result<Option<Zeroizing<Vec<u8>>>, StoreError> {
-        let row = row_key(self.keys, table, key);
-        match self.raw.get(table, &row)? {
-            None => Ok(None),
-            Some(sealed) => {
-                open_checked(self.keys, table, &row, &sealed, Some(key)).map(|(_, v)| Some(v))
-            }
+        Ok(self
+            .get_shared(table, key)?
+            .map(|v| Arc::try_unwrap(v).unwrap_or_else(|shared| (*shared).clone())))
+    }
+
+    /// [`SealedTx::get`], sharing the plaintext with the cache instead of copying it.
+    pub(crate) fn get_shared(
+        &mut self,
+        table: Table,
+        key: &[u8],
+    ) -> Result<Option<Shared>, StoreError> {
+        let row = self.keys.row(table, key);
+        let Some(sealed) = self.raw.get(table, &row)? else {
+            return Ok(None);
+        };
+        if let Some(plain) = self.keys.cache().plain(table, key, &sealed) {
+            return Ok(Some(plain));
         }
+        let (_, value) = open_checked(self.keys, table, &row, &sealed, Some(key))?;
+        let value = Arc::new(value);
+        self.keys
+            .cache()
+            .remember(table, key, row, Some((sealed, Arc::clone(&value))));
+        Ok(Some(value))
     }
 
     pub(crate) fn put(&mut self, table: Table, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
-        let row = row_key(self.keys, table, key);
+        self.put_owned(table, key, Zeroizing::new(value.to_vec()))
+    }
+
+    /// [`SealedTx::put`] of a value the cache may keep without copying it.
+    pub(crate) fn put_owned(
+        &mut self,
+        table: Table,
+        key: &[u8],
+        value: Zeroizing<Vec<u8>>,
+    ) -> Result<(), StoreError> {
+        let row = self.keys.row(table, key);
         let key_len = u16::try_from(key.len())
             .map_err(|_| StoreError::Database("record key over 64 KiB".into()))?;
         let nonce = self.keys.nonce();
@@ -186,22 +270,33 @@ impl SealedTx<'_> {
         sealed.extend_from_slice(&nonce);
         sealed.extend_from_slice(&key_len.to_be_bytes());
         sealed.extend_from_slice(key);
-        sealed.extend_from_slice(value);
+        sealed.extend_from_slice(value.as_slice());
         let tag = self
             .keys
             .seal
             .seal_in_place(
                 &nonce,
-                &associated_data(table, &row),
+                associated_data(table, &row).as_slice(),
                 sealed.get_mut(NONCE_LEN..).unwrap_or_default(),
             )
             .map_err(|_| StoreError::Database("record over 64 GiB".into()))?;
         sealed.extend_from_slice(&tag);
-        self.raw.put(table, &row, &sealed)
+        // Only ciphertext is left in the buffer now: it needs no erasing.
+        let sealed = core::mem::take(&mut *sealed);
+        self.raw.put(table, &row, &sealed)?;
+        // Remembered even if the transaction later fails: those bytes never reach the
+        // backend, so they can never match what a later read finds there.
+        if keeps(table) {
+            self.keys
+                .cache()
+                .remember(table, key, row, Some((sealed, Arc::new(value))));
+        }
+        Ok(())
     }
 
     pub(crate) fn delete(&mut self, table: Table, key: &[u8]) -> Result<(), StoreError> {
-        let row = row_key(self.keys, table, key);
+        let row = self.keys.row(table, key);
+        self.keys.cache().remember(table, key, row, None);
         self.raw.delete(table, &row)
     }
 
@@ -259,4 +354,18 @@ pub fn open_record(
     sealed: &[u8],
 ) -> Result<Record, StoreError> {
     open(&StorageKeys::derive(storage_key), table, row_key, sealed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_associated_data_of_every_table_fits_whole() {
+        let row = [7u8; ROW_KEY_LEN];
+        for table in Table::ALL {
+            let expected = [CONTEXT, table.name().as_bytes(), &[0], &row].concat();
+            assert_eq!(associated_data(table, &row).as_slice(), expected.as_slice());
+        }
+    }
 }
