@@ -341,6 +341,17 @@ impl Account {
     }
 }
 
+/// Deletes a logical message the retention ring forgot, with its wires' statuses.
+pub(super) fn forget(tx: &mut SealedTx<'_>, id: &MessageId) -> Result<(), AccountError> {
+    if let Some(old) = load(tx, id)? {
+        for (wire, _, _) in &old.wires {
+            tx.delete(Table::Outgoing, wire.as_bytes())?;
+        }
+    }
+    tx.delete(Table::LogicalMessages, id.as_bytes())?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -383,15 +394,4 @@ mod tests {
         });
         assert_eq!(aggregate(&t), Pending);
     }
-}
-
-/// Deletes a logical message the retention ring forgot, with its wires' statuses.
-pub(super) fn forget(tx: &mut SealedTx<'_>, id: &MessageId) -> Result<(), AccountError> {
-    if let Some(old) = load(tx, id)? {
-        for (wire, _, _) in &old.wires {
-            tx.delete(Table::Outgoing, wire.as_bytes())?;
-        }
-    }
-    tx.delete(Table::LogicalMessages, id.as_bytes())?;
-    Ok(())
 }
