@@ -111,6 +111,14 @@
 // now in the inbox in the conversation with `bt_incoming.to_user`.
 #define BT_INCOMING_TRANSCRIPT 3
 
+// `bt_incoming.kind`: a group message (spec §12), or the sent transcript of one from an
+// own other device, now in the inbox in the conversation of `bt_incoming.group`; the
+// device that wrote it is `(from_user, from_device)`.
+#define BT_INCOMING_GROUP_MESSAGE 4
+
+// `bt_incoming.kind`: a group sender key (spec §12) for `bt_incoming.group`, stored.
+#define BT_INCOMING_DISTRIBUTION 5
+
 // Receipt kind: signed delivery receipt (two grey ticks).
 #define BT_RECEIPT_DELIVERED 1
 
@@ -538,12 +546,18 @@ typedef struct {
   const uint8_t *transcript_to;
   // The length of `transcript_to` (0 for a message from a peer).
   size_t transcript_to_len;
+  // For a group message or the sent transcript of one (spec §12): the group id
+  // (`group_len` bytes); null with length 0 outside a group.
+  const uint8_t *group;
+  // The length of `group` (0 outside a group).
+  size_t group_len;
 } bt_inbox_entry;
 
 // What `bt_account_decrypt` received. The caller owns the two buffers inside and frees
 // them with one `bt_incoming_free`. Every field is plain data: copy what you need first.
 typedef struct {
-  // `BT_INCOMING_MESSAGE`, `BT_INCOMING_RECEIPT` or `BT_INCOMING_TRANSCRIPT`.
+  // `BT_INCOMING_MESSAGE`, `BT_INCOMING_RECEIPT`, `BT_INCOMING_TRANSCRIPT`,
+  // `BT_INCOMING_GROUP_MESSAGE` or `BT_INCOMING_DISTRIBUTION`.
   uint32_t kind;
   // The id of the wire message decrypted (for a message, the id to acknowledge and to
   // put in receipts; the relay computes the same id).
@@ -573,6 +587,14 @@ typedef struct {
   // For a sent transcript, the user id the own other device wrote to (the conversation
   // it belongs to); empty otherwise. Owned; freed by `bt_incoming_free`.
   bt_buffer to_user;
+  // For a group message or a distribution, the group id; empty otherwise. Owned; freed
+  // by `bt_incoming_free`.
+  bt_buffer group;
+  // For a group message, the user id of the device that wrote it (whatever address the
+  // relay attached); empty otherwise. Owned; freed by `bt_incoming_free`.
+  bt_buffer from_user;
+  // For a group message, the device id of the device that wrote it; 0 otherwise.
+  uint32_t from_device;
 } bt_incoming;
 
 // One message of a batch for `bt_account_decrypt_batch`: the peer it came from and its

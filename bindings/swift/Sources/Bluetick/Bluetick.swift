@@ -3911,6 +3911,11 @@ public struct InboxEntry: Equatable, Hashable {
      */
     public var transcriptTo: Data?
     /**
+     * For a group message or the sent transcript of one (spec §12): the group; `None`
+     * outside a group.
+     */
+    public var group: Data?
+    /**
      * What the sender's app sent (without the 16-byte clock prefix).
      */
     public var body: Data
@@ -3936,6 +3941,10 @@ public struct InboxEntry: Equatable, Hashable {
          * to, whose conversation it belongs to; `None` for a message from a peer.
          */transcriptTo: Data?, 
         /**
+         * For a group message or the sent transcript of one (spec §12): the group; `None`
+         * outside a group.
+         */group: Data?, 
+        /**
          * What the sender's app sent (without the 16-byte clock prefix).
          */body: Data) {
         self.id = id
@@ -3943,6 +3952,7 @@ public struct InboxEntry: Equatable, Hashable {
         self.lamport = lamport
         self.sentAtMs = sentAtMs
         self.transcriptTo = transcriptTo
+        self.group = group
         self.body = body
     }
 
@@ -3967,6 +3977,7 @@ public struct FfiConverterTypeInboxEntry: FfiConverterRustBuffer {
                 lamport: FfiConverterUInt64.read(from: &buf), 
                 sentAtMs: FfiConverterUInt64.read(from: &buf), 
                 transcriptTo: FfiConverterOptionData.read(from: &buf), 
+                group: FfiConverterOptionData.read(from: &buf), 
                 body: FfiConverterData.read(from: &buf)
         )
     }
@@ -3977,6 +3988,7 @@ public struct FfiConverterTypeInboxEntry: FfiConverterRustBuffer {
         FfiConverterUInt64.write(value.lamport, into: &buf)
         FfiConverterUInt64.write(value.sentAtMs, into: &buf)
         FfiConverterOptionData.write(value.transcriptTo, into: &buf)
+        FfiConverterOptionData.write(value.group, into: &buf)
         FfiConverterData.write(value.body, into: &buf)
     }
 }
@@ -5126,6 +5138,10 @@ public enum ContentType: Equatable, Hashable {
      */
     case receipt
     /**
+     * A group sender key distribution (`0x03`, spec §12).
+     */
+    case distribution
+    /**
      * A sent transcript for the sender's own other devices (`0x04`, spec §11).
      */
     case transcript
@@ -5154,7 +5170,9 @@ public struct FfiConverterTypeContentType: FfiConverterRustBuffer {
         
         case 2: return .receipt
         
-        case 3: return .transcript
+        case 3: return .distribution
+        
+        case 4: return .transcript
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -5172,8 +5190,12 @@ public struct FfiConverterTypeContentType: FfiConverterRustBuffer {
             writeInt(&buf, Int32(2))
         
         
-        case .transcript:
+        case .distribution:
             writeInt(&buf, Int32(3))
+        
+        
+        case .transcript:
+            writeInt(&buf, Int32(4))
         
         }
     }
@@ -6423,6 +6445,38 @@ public enum Received: Equatable, Hashable {
          */body: Data
     )
     /**
+     * A group message (spec §12), or the sent transcript of one from an own other device,
+     * now in the inbox (in the group's conversation) until `acknowledge`.
+     */
+    case groupMessage(
+        /**
+         * Its 16-byte id (the group wire's id; receipts name it).
+         */id: Data, 
+        /**
+         * The group.
+         */group: Data, 
+        /**
+         * The device that wrote it (whatever address the relay attached).
+         */from: Address, 
+        /**
+         * The Lamport value it carried (spec §10).
+         */lamport: UInt64, 
+        /**
+         * The sender's wall clock when it sent it (ms since the Unix epoch).
+         */sentAtMs: UInt64, 
+        /**
+         * What the sender's app sent.
+         */body: Data
+    )
+    /**
+     * A group sender key (spec §12), stored.
+     */
+    case distribution(
+        /**
+         * The group.
+         */group: Data
+    )
+    /**
      * A receipt, already applied to the statuses of the messages it names.
      */
     case receipt(
@@ -6463,7 +6517,13 @@ public struct FfiConverterTypeReceived: FfiConverterRustBuffer {
         case 2: return .transcript(id: try FfiConverterData.read(from: &buf), toUser: try FfiConverterData.read(from: &buf), lamport: try FfiConverterUInt64.read(from: &buf), sentAtMs: try FfiConverterUInt64.read(from: &buf), body: try FfiConverterData.read(from: &buf)
         )
         
-        case 3: return .receipt(kind: try FfiConverterTypeReceiptKind.read(from: &buf), timestampMs: try FfiConverterUInt64.read(from: &buf), updated: try FfiConverterSequenceTypeStatusUpdate.read(from: &buf)
+        case 3: return .groupMessage(id: try FfiConverterData.read(from: &buf), group: try FfiConverterData.read(from: &buf), from: try FfiConverterTypeAddress.read(from: &buf), lamport: try FfiConverterUInt64.read(from: &buf), sentAtMs: try FfiConverterUInt64.read(from: &buf), body: try FfiConverterData.read(from: &buf)
+        )
+        
+        case 4: return .distribution(group: try FfiConverterData.read(from: &buf)
+        )
+        
+        case 5: return .receipt(kind: try FfiConverterTypeReceiptKind.read(from: &buf), timestampMs: try FfiConverterUInt64.read(from: &buf), updated: try FfiConverterSequenceTypeStatusUpdate.read(from: &buf)
         )
         
         default: throw UniffiInternalError.unexpectedEnumCase
@@ -6491,8 +6551,23 @@ public struct FfiConverterTypeReceived: FfiConverterRustBuffer {
             FfiConverterData.write(body, into: &buf)
             
         
-        case let .receipt(kind,timestampMs,updated):
+        case let .groupMessage(id,group,from,lamport,sentAtMs,body):
             writeInt(&buf, Int32(3))
+            FfiConverterData.write(id, into: &buf)
+            FfiConverterData.write(group, into: &buf)
+            FfiConverterTypeAddress.write(from, into: &buf)
+            FfiConverterUInt64.write(lamport, into: &buf)
+            FfiConverterUInt64.write(sentAtMs, into: &buf)
+            FfiConverterData.write(body, into: &buf)
+            
+        
+        case let .distribution(group):
+            writeInt(&buf, Int32(4))
+            FfiConverterData.write(group, into: &buf)
+            
+        
+        case let .receipt(kind,timestampMs,updated):
+            writeInt(&buf, Int32(5))
             FfiConverterTypeReceiptKind.write(kind, into: &buf)
             FfiConverterUInt64.write(timestampMs, into: &buf)
             FfiConverterSequenceTypeStatusUpdate.write(updated, into: &buf)
