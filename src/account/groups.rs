@@ -286,14 +286,13 @@ pub(super) fn mark_group_sent(
     Ok(Some(lowest))
 }
 
-#[cfg_attr(not(test), allow(dead_code))]
 impl Account {
     /// Sets the member users of `group` (spec §12); each must have an accepted device
     /// list, and this account's own user is a member without being named. A device that
     /// held this device's sender key and is no longer a listed device of a member makes
     /// the key rotate before the next group message; devices that lack the current key get
     /// it with the next one.
-    pub(crate) fn set_group_members(
+    pub fn set_group_members(
         &self,
         group: &[u8],
         members: &[Vec<u8>],
@@ -324,7 +323,7 @@ impl Account {
     }
 
     /// The member users of `group` as last set (the own user not among them).
-    pub(crate) fn group_members(&self, group: &[u8]) -> Result<Vec<Vec<u8>>, AccountError> {
+    pub fn group_members(&self, group: &[u8]) -> Result<Vec<Vec<u8>>, AccountError> {
         let group = GroupId::new(group)?;
         self.transaction(|tx| Ok(load_state(tx, &group)?.members))
     }
@@ -332,7 +331,7 @@ impl Account {
     /// The devices a send to `group` may need a pairwise session with that lack a usable
     /// one: every listed device of the member users, then the own user's other devices.
     /// Fetch their bundles and call [`Account::start_session`].
-    pub(crate) fn group_devices_without_session(
+    pub fn group_devices_without_session(
         &self,
         group: &[u8],
     ) -> Result<Vec<Address>, AccountError> {
@@ -359,7 +358,7 @@ impl Account {
     /// was removed, or at 7 days or 10,000 messages. A device that needs a pairwise wire
     /// and has no usable session gives [`AccountError::NoSession`] naming it, and nothing
     /// is committed.
-    pub(crate) fn send_to_group(
+    pub fn send_to_group(
         &self,
         group: &[u8],
         body: &[u8],
@@ -379,7 +378,7 @@ impl Account {
 
     /// The unacknowledged messages of `group` (its members' group messages and the own
     /// other devices' transcripts of theirs), in the display order of spec §10.
-    pub(crate) fn group_inbox(&self, group: &[u8]) -> Result<Vec<InboxEntry>, AccountError> {
+    pub fn group_inbox(&self, group: &[u8]) -> Result<Vec<InboxEntry>, AccountError> {
         let group = GroupId::new(group)?;
         self.transaction(|tx| {
             let mut entries = read_inbox(tx, |_, _, g| g == Some(group.as_bytes()))?;
@@ -393,7 +392,7 @@ impl Account {
     }
 
     /// The Lamport counter of `group`'s conversation (spec §10).
-    pub(crate) fn group_clock(&self, group: &[u8]) -> Result<u64, AccountError> {
+    pub fn group_clock(&self, group: &[u8]) -> Result<u64, AccountError> {
         let group = GroupId::new(group)?;
         self.transaction(|tx| Ok(load_clock(tx, &group_conversation(group.as_bytes()))?.value()))
     }

@@ -687,6 +687,52 @@ impl From<bluetick::LogicalMessage> for LogicalMessage {
     }
 }
 
+/// One send to a group (spec §12): one id for the app, one group wire for the relay's
+/// fan-out, and the pairwise wires it needs.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct GroupSend {
+    /// Its 16-byte id, for `logical_status` and `message_info`.
+    pub id: Vec<u8>,
+    /// The Lamport value it carries (spec §10).
+    pub lamport: u64,
+    /// The group message wire, for every device of `recipients`.
+    pub group_wire: Vec<u8>,
+    /// The group wire's 16-byte id (for `mark_sent`; receipts name it).
+    pub group_wire_id: Vec<u8>,
+    /// The member devices the group wire is for.
+    pub recipients: Vec<Address>,
+    /// Pairwise sender key distributions, to deliver before the group wire.
+    pub distributions: Vec<DeviceWire>,
+    /// Pairwise sent transcripts to the own other devices.
+    pub transcripts: Vec<DeviceWire>,
+}
+
+fn device_wires(wires: Vec<bluetick::DeviceWire>) -> Vec<DeviceWire> {
+    wires
+        .into_iter()
+        .map(|w| DeviceWire {
+            to: w.to.into(),
+            id: w.id.0.to_vec(),
+            wire: w.wire,
+            transcript: w.transcript,
+        })
+        .collect()
+}
+
+impl From<bluetick::GroupSend> for GroupSend {
+    fn from(m: bluetick::GroupSend) -> Self {
+        Self {
+            id: m.id.0.to_vec(),
+            lamport: m.lamport,
+            group_wire: m.group_wire,
+            group_wire_id: m.group_wire_id.0.to_vec(),
+            recipients: m.recipients.into_iter().map(Into::into).collect(),
+            distributions: device_wires(m.distributions),
+            transcripts: device_wires(m.transcripts),
+        }
+    }
+}
+
 /// The status of one wire of a logical message ("message info").
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct DeviceStatus {

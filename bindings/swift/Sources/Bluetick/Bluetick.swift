@@ -680,6 +680,26 @@ public protocol AccountProtocol: AnyObject, Sendable {
     func encrypt(peer: Address, body: Data, bundle: Data?, nowMs: UInt64) throws  -> Outgoing
     
     /**
+     * The Lamport counter of `group`'s conversation (spec §10).
+     */
+    func groupClock(group: Data) throws  -> UInt64
+    
+    /**
+     * The devices a send to `group` may need a session with that lack one.
+     */
+    func groupDevicesWithoutSession(group: Data) throws  -> [Address]
+    
+    /**
+     * The unacknowledged messages of `group`, in the display order of spec §10.
+     */
+    func groupInbox(group: Data) throws  -> [InboxEntry]
+    
+    /**
+     * The member users of `group` as last set (the own user not among them).
+     */
+    func groupMembers(group: Data) throws  -> [Data]
+    
+    /**
      * This account's 32-byte identity key.
      */
     func identity() throws  -> Data
@@ -758,10 +778,23 @@ public protocol AccountProtocol: AnyObject, Sendable {
     func safetyNumber(peer: Address) throws  -> String?
     
     /**
+     * Sends `body` to `group` (spec §12): one group wire for the relay's fan-out, the
+     * pairwise distributions and transcripts it needs, one Lamport step, one transaction.
+     */
+    func sendToGroup(group: Data, body: Data, nowMs: UInt64) throws  -> GroupSend
+    
+    /**
      * Sends `body` to `user` (spec §11): a wire per device of its list and a sent
      * transcript per other own device, one Lamport step, one transaction.
      */
     func sendToUser(user: Data, body: Data, nowMs: UInt64) throws  -> LogicalMessage
+    
+    /**
+     * Sets the member users of `group` (spec §12); each needs an accepted device list,
+     * and the own user is a member without being named. A removed device makes this
+     * device's sender key rotate before its next group message.
+     */
+    func setGroupMembers(group: Data, members: [Data], nowMs: UInt64) throws 
     
     /**
      * Sets the policy consulted when a peer's identity key differs from the trusted one.
@@ -1104,6 +1137,58 @@ open func encrypt(peer: Address, body: Data, bundle: Data?, nowMs: UInt64)throws
 }
     
     /**
+     * The Lamport counter of `group`'s conversation (spec §10).
+     */
+open func groupClock(group: Data)throws  -> UInt64  {
+    return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypeAccountError_lift) {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_method_account_group_clock(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(group),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The devices a send to `group` may need a session with that lack one.
+     */
+open func groupDevicesWithoutSession(group: Data)throws  -> [Address]  {
+    return try  FfiConverterSequenceTypeAddress.lift(try rustCallWithError(FfiConverterTypeAccountError_lift) {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_method_account_group_devices_without_session(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(group),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The unacknowledged messages of `group`, in the display order of spec §10.
+     */
+open func groupInbox(group: Data)throws  -> [InboxEntry]  {
+    return try  FfiConverterSequenceTypeInboxEntry.lift(try rustCallWithError(FfiConverterTypeAccountError_lift) {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_method_account_group_inbox(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(group),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The member users of `group` as last set (the own user not among them).
+     */
+open func groupMembers(group: Data)throws  -> [Data]  {
+    return try  FfiConverterSequenceData.lift(try rustCallWithError(FfiConverterTypeAccountError_lift) {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_method_account_group_members(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(group),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * This account's 32-byte identity key.
      */
 open func identity()throws  -> Data  {
@@ -1297,6 +1382,22 @@ open func safetyNumber(peer: Address)throws  -> String?  {
 }
     
     /**
+     * Sends `body` to `group` (spec §12): one group wire for the relay's fan-out, the
+     * pairwise distributions and transcripts it needs, one Lamport step, one transaction.
+     */
+open func sendToGroup(group: Data, body: Data, nowMs: UInt64)throws  -> GroupSend  {
+    return try  FfiConverterTypeGroupSend_lift(try rustCallWithError(FfiConverterTypeAccountError_lift) {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_method_account_send_to_group(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(group),
+        FfiConverterData.lower(body),
+        FfiConverterUInt64.lower(nowMs),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Sends `body` to `user` (spec §11): a wire per device of its list and a sent
      * transcript per other own device, one Lamport step, one transaction.
      */
@@ -1310,6 +1411,22 @@ open func sendToUser(user: Data, body: Data, nowMs: UInt64)throws  -> LogicalMes
         FfiConverterUInt64.lower(nowMs),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Sets the member users of `group` (spec §12); each needs an accepted device list,
+     * and the own user is a member without being named. A removed device makes this
+     * device's sender key rotate before its next group message.
+     */
+open func setGroupMembers(group: Data, members: [Data], nowMs: UInt64)throws   {try rustCallWithError(FfiConverterTypeAccountError_lift) {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_method_account_set_group_members(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(group),
+        FfiConverterSequenceData.lower(members),
+        FfiConverterUInt64.lower(nowMs),uniffiCallStatus
+    )
+}
 }
     
     /**
@@ -3881,6 +3998,126 @@ public func FfiConverterTypeFinishedAttachment_lift(_ buf: RustBuffer) throws ->
 #endif
 public func FfiConverterTypeFinishedAttachment_lower(_ value: FinishedAttachment) -> RustBuffer {
     return FfiConverterTypeFinishedAttachment.lower(value)
+}
+
+
+/**
+ * One send to a group (spec §12): one id for the app, one group wire for the relay's
+ * fan-out, and the pairwise wires it needs.
+ */
+public struct GroupSend: Equatable, Hashable {
+    /**
+     * Its 16-byte id, for `logical_status` and `message_info`.
+     */
+    public var id: Data
+    /**
+     * The Lamport value it carries (spec §10).
+     */
+    public var lamport: UInt64
+    /**
+     * The group message wire, for every device of `recipients`.
+     */
+    public var groupWire: Data
+    /**
+     * The group wire's 16-byte id (for `mark_sent`; receipts name it).
+     */
+    public var groupWireId: Data
+    /**
+     * The member devices the group wire is for.
+     */
+    public var recipients: [Address]
+    /**
+     * Pairwise sender key distributions, to deliver before the group wire.
+     */
+    public var distributions: [DeviceWire]
+    /**
+     * Pairwise sent transcripts to the own other devices.
+     */
+    public var transcripts: [DeviceWire]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Its 16-byte id, for `logical_status` and `message_info`.
+         */id: Data, 
+        /**
+         * The Lamport value it carries (spec §10).
+         */lamport: UInt64, 
+        /**
+         * The group message wire, for every device of `recipients`.
+         */groupWire: Data, 
+        /**
+         * The group wire's 16-byte id (for `mark_sent`; receipts name it).
+         */groupWireId: Data, 
+        /**
+         * The member devices the group wire is for.
+         */recipients: [Address], 
+        /**
+         * Pairwise sender key distributions, to deliver before the group wire.
+         */distributions: [DeviceWire], 
+        /**
+         * Pairwise sent transcripts to the own other devices.
+         */transcripts: [DeviceWire]) {
+        self.id = id
+        self.lamport = lamport
+        self.groupWire = groupWire
+        self.groupWireId = groupWireId
+        self.recipients = recipients
+        self.distributions = distributions
+        self.transcripts = transcripts
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension GroupSend: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeGroupSend: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> GroupSend {
+        return
+            try GroupSend(
+                id: FfiConverterData.read(from: &buf), 
+                lamport: FfiConverterUInt64.read(from: &buf), 
+                groupWire: FfiConverterData.read(from: &buf), 
+                groupWireId: FfiConverterData.read(from: &buf), 
+                recipients: FfiConverterSequenceTypeAddress.read(from: &buf), 
+                distributions: FfiConverterSequenceTypeDeviceWire.read(from: &buf), 
+                transcripts: FfiConverterSequenceTypeDeviceWire.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: GroupSend, into buf: inout [UInt8]) {
+        FfiConverterData.write(value.id, into: &buf)
+        FfiConverterUInt64.write(value.lamport, into: &buf)
+        FfiConverterData.write(value.groupWire, into: &buf)
+        FfiConverterData.write(value.groupWireId, into: &buf)
+        FfiConverterSequenceTypeAddress.write(value.recipients, into: &buf)
+        FfiConverterSequenceTypeDeviceWire.write(value.distributions, into: &buf)
+        FfiConverterSequenceTypeDeviceWire.write(value.transcripts, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGroupSend_lift(_ buf: RustBuffer) throws -> GroupSend {
+    return try FfiConverterTypeGroupSend.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGroupSend_lower(_ value: GroupSend) -> RustBuffer {
+    return FfiConverterTypeGroupSend.lower(value)
 }
 
 
@@ -7977,6 +8214,18 @@ private let initializationResult: InitializationResult = {
     if (uniffi_bluetick_uniffi_checksum_method_account_encrypt() != 9726) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_bluetick_uniffi_checksum_method_account_group_clock() != 52477) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_bluetick_uniffi_checksum_method_account_group_devices_without_session() != 63154) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_bluetick_uniffi_checksum_method_account_group_inbox() != 48287) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_bluetick_uniffi_checksum_method_account_group_members() != 53867) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_bluetick_uniffi_checksum_method_account_identity() != 3606) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -8022,7 +8271,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_bluetick_uniffi_checksum_method_account_safety_number() != 1185) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_bluetick_uniffi_checksum_method_account_send_to_group() != 61670) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_bluetick_uniffi_checksum_method_account_send_to_user() != 25697) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_bluetick_uniffi_checksum_method_account_set_group_members() != 7508) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_bluetick_uniffi_checksum_method_account_set_identity_policy() != 17111) {
