@@ -448,3 +448,47 @@ fn device_key(from: &Device, to: &Address) -> IdentityKey {
     let list = from.account.device_list(&to.user).unwrap().unwrap();
     *list.device_key(to.device).unwrap()
 }
+
+#[test]
+fn fifty_members_with_two_devices_each_open_every_message_once_in_one_order() {
+    let names: Vec<String> = (0..50).map(|i| format!("user{i:02}")).collect();
+    let spec: Vec<(&str, u32)> = names.iter().map(|n| (n.as_str(), 2)).collect();
+    let (all, mut directory) = world(&spec);
+    let everyone: Vec<Vec<u8>> = names.iter().map(|n| n.as_bytes().to_vec()).collect();
+    for d in &all {
+        d.account
+            .set_group_members(GROUP, &everyone, 1_000)
+            .unwrap();
+    }
+    // Five senders, one device of each of the first five users.
+    let senders: Vec<&Device> = all.iter().step_by(2).take(5).collect();
+    for s in &senders {
+        connect(s, &mut directory);
+    }
+    let mut rng = Shuffle(50);
+    let mut network = Network::new();
+    let mut written = Vec::new();
+    for n in 0..20u64 {
+        let s = senders[rng.below(senders.len())];
+        let body = format!("{} #{n}", s.addr).into_bytes();
+        let sent = s.account.send_to_group(GROUP, &body, 2_000 + n).unwrap();
+        assert_eq!(sent.recipients.len(), 98);
+        written.push((sent.lamport, s.addr.clone(), body));
+        post(&mut network, &s.addr, &sent);
+    }
+    let opened = deliver(&all, &mut network, &mut rng);
+    written.sort_by(|a, b| DisplayKey::new(a.0, &a.1).cmp(&DisplayKey::new(b.0, &b.1)));
+    for d in &all {
+        let mine = written.iter().filter(|w| w.1 == d.addr).count();
+        assert_eq!(opened.get(&d.addr).copied().unwrap_or(0), 20 - mine);
+        let got: Vec<_> = d
+            .account
+            .group_inbox(GROUP)
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.lamport, e.from, e.body))
+            .collect();
+        let expected: Vec<_> = written.iter().filter(|w| w.1 != d.addr).cloned().collect();
+        assert_eq!(got, expected, "{}", d.addr);
+    }
+}
