@@ -87,6 +87,9 @@ pub enum AccountError {
     /// a member user of the group (spec §12): refused, nothing stored.
     #[error("{0} is not a listed device of a member of the group; its distribution or message is refused")]
     NotGroupMember(Address),
+    /// A group was given more member users than it may have.
+    #[error("a group has at most 4000 member users besides the own user, this one {0}; split it")]
+    TooManyMembers(usize),
 }
 
 impl AccountError {
@@ -114,6 +117,7 @@ impl AccountError {
             Self::Group(e) => e.kind(),
             Self::UnknownGroup(_) => ErrorKind::InvalidValue,
             Self::NotGroupMember(_) => ErrorKind::DeviceNotListed,
+            Self::TooManyMembers(_) => ErrorKind::InvalidValue,
         }
     }
 }
