@@ -330,8 +330,10 @@ impl Demo {
                         self.status_line(to_alice, &id)?;
                     }
                 }
-                // The demo's devices have no companions, so no transcript arrives.
-                Received::Transcript { id, .. } => got.push(id),
+                // The demo's devices have no companions, so no transcript arrives, and it
+                // has no groups.
+                Received::Transcript { id, .. } | Received::GroupMessage { id, .. } => got.push(id),
+                Received::Distribution { .. } => {}
             }
             // Committed: only now may the relay delete it.
             self.device(to_alice).client()?.committed(relay_id);

@@ -80,7 +80,8 @@ pub mod wire;
 
 pub use account::{
     Account, AccountConfig, AccountError, Address, DeviceListChange, DeviceStatus, DeviceWire,
-    InboxEntry, Incoming, LogicalMessage, Outgoing, PreKeyCounts, PreKeyUpload, Received,
+    GroupSend, InboxEntry, Incoming, LogicalMessage, Outgoing, PreKeyCounts, PreKeyUpload,
+    Received,
 };
 pub use bundle::PreKeyBundle;
 pub use clock::{DisplayKey, LamportClock};

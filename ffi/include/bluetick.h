@@ -111,6 +111,14 @@
 // now in the inbox in the conversation with `bt_incoming.to_user`.
 #define BT_INCOMING_TRANSCRIPT 3
 
+// `bt_incoming.kind`: a group message (spec §12), or the sent transcript of one from an
+// own other device, now in the inbox in the conversation of `bt_incoming.group`; the
+// device that wrote it is `(from_user, from_device)`.
+#define BT_INCOMING_GROUP_MESSAGE 4
+
+// `bt_incoming.kind`: a group sender key (spec §12) for `bt_incoming.group`, stored.
+#define BT_INCOMING_DISTRIBUTION 5
+
 // Receipt kind: signed delivery receipt (two grey ticks).
 #define BT_RECEIPT_DELIVERED 1
 
@@ -424,6 +432,10 @@ typedef struct bt_attachment_decryptor bt_attachment_decryptor;
 // chunk whatever the attachment's size. Use it from one thread at a time.
 typedef struct bt_attachment_encryptor bt_attachment_encryptor;
 
+// One send to a group (spec §12), from `bt_account_send_to_group`, read with
+// `bt_group_send_*`, freed by `bt_group_send_free`.
+typedef struct bt_group_send bt_group_send;
+
 // An identity key pair. Create with `bt_identity_from_seed`, free with `bt_identity_free`.
 typedef struct bt_identity bt_identity;
 
@@ -538,12 +550,18 @@ typedef struct {
   const uint8_t *transcript_to;
   // The length of `transcript_to` (0 for a message from a peer).
   size_t transcript_to_len;
+  // For a group message or the sent transcript of one (spec §12): the group id
+  // (`group_len` bytes); null with length 0 outside a group.
+  const uint8_t *group;
+  // The length of `group` (0 outside a group).
+  size_t group_len;
 } bt_inbox_entry;
 
 // What `bt_account_decrypt` received. The caller owns the two buffers inside and frees
 // them with one `bt_incoming_free`. Every field is plain data: copy what you need first.
 typedef struct {
-  // `BT_INCOMING_MESSAGE`, `BT_INCOMING_RECEIPT` or `BT_INCOMING_TRANSCRIPT`.
+  // `BT_INCOMING_MESSAGE`, `BT_INCOMING_RECEIPT`, `BT_INCOMING_TRANSCRIPT`,
+  // `BT_INCOMING_GROUP_MESSAGE` or `BT_INCOMING_DISTRIBUTION`.
   uint32_t kind;
   // The id of the wire message decrypted (for a message, the id to acknowledge and to
   // put in receipts; the relay computes the same id).
@@ -573,6 +591,14 @@ typedef struct {
   // For a sent transcript, the user id the own other device wrote to (the conversation
   // it belongs to); empty otherwise. Owned; freed by `bt_incoming_free`.
   bt_buffer to_user;
+  // For a group message or a distribution, the group id; empty otherwise. Owned; freed
+  // by `bt_incoming_free`.
+  bt_buffer group;
+  // For a group message, the user id of the device that wrote it (whatever address the
+  // relay attached); empty otherwise. Owned; freed by `bt_incoming_free`.
+  bt_buffer from_user;
+  // For a group message, the device id of the device that wrote it; 0 otherwise.
+  uint32_t from_device;
 } bt_incoming;
 
 // One message of a batch for `bt_account_decrypt_batch`: the peer it came from and its
@@ -1205,6 +1231,106 @@ bt_status bt_account_message_info(const bt_account *account,
                                   const uint8_t *id,
                                   bt_buffer *out_info,
                                   bool *out_found);
+
+// Sets the member users of the group `(group, group_len)` (1 to 64 bytes): `(members,
+// members_len)` holds records of `len (u8) || user id`, each user with an accepted device
+// list; the own user is a member without being named. A device that held this device's
+// sender key and is no longer a listed device of a member makes the key rotate before the
+// next group message.
+//
+// # Safety
+// `account` a live handle or null; `(group, group_len)` and `(members, members_len)` as
+// byte inputs.
+bt_status bt_account_set_group_members(const bt_account *account,
+                                       const uint8_t *group,
+                                       size_t group_len,
+                                       const uint8_t *members,
+                                       size_t members_len,
+                                       uint64_t now_ms);
+
+// The devices a send to the group may need a session with that lack one, in
+// `*out_addresses` (free with `bt_buffer_free`): records of `user_len (u16, big-endian)
+// || user || device (u32, big-endian)`. Fetch their bundles and call
+// `bt_account_start_session`.
+//
+// # Safety
+// `account` a live handle or null; `(group, group_len)` as a byte input; `out_addresses`
+// null or writable.
+bt_status bt_account_group_devices_without_session(const bt_account *account,
+                                                   const uint8_t *group,
+                                                   size_t group_len,
+                                                   bt_buffer *out_addresses);
+
+// Sends `(body, body_len)` to the group: one step of the group's clock, one group wire
+// for every member device, the sender key's pairwise distributions to the devices that
+// need it, and a sent transcript to each own other device, in one transaction, into a new
+// handle `*out` (null on failure). `BT_NO_SESSION` names a device without a usable
+// session (nothing was committed): see `bt_account_group_devices_without_session`.
+//
+// # Safety
+// `account` a live handle or null; `(group, group_len)`, `(body, body_len)` as byte
+// inputs; `out` null or a writable `bt_group_send *`.
+bt_status bt_account_send_to_group(const bt_account *account,
+                                   const uint8_t *group,
+                                   size_t group_len,
+                                   const uint8_t *body,
+                                   size_t body_len,
+                                   uint64_t now_ms,
+                                   bt_group_send **out);
+
+// The send's logical id (16 bytes, into `out_id`), for `bt_account_logical_status` and
+// `bt_account_message_info`.
+//
+// # Safety
+// `send` null or a live handle; `out_id` null or 16 writable bytes.
+bt_status bt_group_send_id(const bt_group_send *send, uint8_t *out_id);
+
+// The Lamport value the group message carries (spec §10); 0 for null.
+//
+// # Safety
+// `send` null or a live handle.
+uint64_t bt_group_send_lamport(const bt_group_send *send);
+
+// The group wire (borrowed until `bt_group_send_free`: `*out_wire`, `*out_wire_len`) and
+// its id (16 bytes into `out_id`, for `bt_account_mark_sent`), for the relay to deliver to
+// every member device (`bt_group_send_recipients`).
+//
+// # Safety
+// `send` null or a live handle; `out_wire`, `out_wire_len` null or writable; `out_id`
+// null or 16 writable bytes.
+bt_status bt_group_send_wire(const bt_group_send *send,
+                             const uint8_t **out_wire,
+                             size_t *out_wire_len,
+                             uint8_t *out_id);
+
+// The member devices the group wire is for, in `*out_addresses` (free with
+// `bt_buffer_free`): records of `user_len (u16, big-endian) || user || device (u32,
+// big-endian)`.
+//
+// # Safety
+// `send` null or a live handle; `out_addresses` null or writable.
+bt_status bt_group_send_recipients(const bt_group_send *send, bt_buffer *out_addresses);
+
+// The number of pairwise wires: the distributions first, then the transcripts (a
+// transcript's `bt_device_wire.transcript` is set); 0 for null.
+//
+// # Safety
+// `send` null or a live handle.
+size_t bt_group_send_len(const bt_group_send *send);
+
+// Writes pairwise wire `index` (0 to `bt_group_send_len - 1`; `BT_INVALID_ARGUMENT` past
+// the end) to `*out`, borrowing from the handle: the distributions (deliver them before
+// the group wire), then the transcripts.
+//
+// # Safety
+// `send` null or a live handle; `out` null or a writable `bt_device_wire`.
+bt_status bt_group_send_get(const bt_group_send *send, size_t index, bt_device_wire *out);
+
+// Frees the handle; null is a no-op. Wires read from it become invalid.
+//
+// # Safety
+// `send` null or a live handle that no other thread is using.
+void bt_group_send_free(bt_group_send *send);
 
 // Takes a snapshot of the inbox (received messages not yet acknowledged; after a crash,
 // the app stores these first) into a new handle `*out`, freed by `bt_inbox_free`; null

@@ -57,6 +57,11 @@ pub struct bt_inbox_entry {
     pub transcript_to: *const u8,
     /// The length of `transcript_to` (0 for a message from a peer).
     pub transcript_to_len: usize,
+    /// For a group message or the sent transcript of one (spec §12): the group id
+    /// (`group_len` bytes); null with length 0 outside a group.
+    pub group: *const u8,
+    /// The length of `group` (0 outside a group).
+    pub group_len: usize,
 }
 
 /// Takes a snapshot of the inbox (received messages not yet acknowledged; after a crash,
@@ -179,6 +184,8 @@ pub unsafe extern "C" fn bt_inbox_get(
             sent_at_ms: 0,
             transcript_to: core::ptr::null(),
             transcript_to_len: 0,
+            group: core::ptr::null(),
+            group_len: 0,
         };
         // SAFETY: the caller's guarantees, as documented above.
         let (out, inbox) = unsafe { (ptr::out(out, "out", empty)?, bt_inbox::borrow(inbox)?) };
@@ -202,6 +209,11 @@ pub unsafe extern "C" fn bt_inbox_get(
                 .as_ref()
                 .map_or(core::ptr::null(), |t| t.as_ptr()),
             transcript_to_len: entry.transcript_to.as_ref().map_or(0, Vec::len),
+            group: entry
+                .group
+                .as_ref()
+                .map_or(core::ptr::null(), |g| g.as_ptr()),
+            group_len: entry.group.as_ref().map_or(0, Vec::len),
         };
         Ok(())
     })
@@ -232,6 +244,7 @@ mod tests {
                 lamport: 9,
                 sent_at_ms: 1_234,
                 transcript_to: None,
+                group: None,
                 body: b"hello".to_vec(),
             }],
         }

@@ -22,6 +22,12 @@ pub const BT_INCOMING_RECEIPT: u32 = 2;
 /// `bt_incoming.kind`: a sent transcript from another device of the own user (spec §11),
 /// now in the inbox in the conversation with `bt_incoming.to_user`.
 pub const BT_INCOMING_TRANSCRIPT: u32 = 3;
+/// `bt_incoming.kind`: a group message (spec §12), or the sent transcript of one from an
+/// own other device, now in the inbox in the conversation of `bt_incoming.group`; the
+/// device that wrote it is `(from_user, from_device)`.
+pub const BT_INCOMING_GROUP_MESSAGE: u32 = 4;
+/// `bt_incoming.kind`: a group sender key (spec §12) for `bt_incoming.group`, stored.
+pub const BT_INCOMING_DISTRIBUTION: u32 = 5;
 
 /// Receipt kind: signed delivery receipt (two grey ticks).
 pub const BT_RECEIPT_DELIVERED: u8 = 0x01;
@@ -46,7 +52,8 @@ pub const BT_MESSAGE_READ: u8 = 3;
 #[repr(C)]
 #[derive(Debug)]
 pub struct bt_incoming {
-    /// `BT_INCOMING_MESSAGE`, `BT_INCOMING_RECEIPT` or `BT_INCOMING_TRANSCRIPT`.
+    /// `BT_INCOMING_MESSAGE`, `BT_INCOMING_RECEIPT`, `BT_INCOMING_TRANSCRIPT`,
+    /// `BT_INCOMING_GROUP_MESSAGE` or `BT_INCOMING_DISTRIBUTION`.
     pub kind: u32,
     /// The id of the wire message decrypted (for a message, the id to acknowledge and to
     /// put in receipts; the relay computes the same id).
@@ -76,6 +83,14 @@ pub struct bt_incoming {
     /// For a sent transcript, the user id the own other device wrote to (the conversation
     /// it belongs to); empty otherwise. Owned; freed by `bt_incoming_free`.
     pub to_user: bt_buffer,
+    /// For a group message or a distribution, the group id; empty otherwise. Owned; freed
+    /// by `bt_incoming_free`.
+    pub group: bt_buffer,
+    /// For a group message, the user id of the device that wrote it (whatever address the
+    /// relay attached); empty otherwise. Owned; freed by `bt_incoming_free`.
+    pub from_user: bt_buffer,
+    /// For a group message, the device id of the device that wrote it; 0 otherwise.
+    pub from_device: u32,
 }
 
 impl bt_incoming {
@@ -91,6 +106,9 @@ impl bt_incoming {
         lamport: 0,
         sent_at_ms: 0,
         to_user: bt_buffer::EMPTY,
+        group: bt_buffer::EMPTY,
+        from_user: bt_buffer::EMPTY,
+        from_device: 0,
     };
 }
 
@@ -293,6 +311,27 @@ fn incoming_of(wire: &[u8], incoming: Incoming) -> bt_incoming {
             result.lamport = lamport;
             result.sent_at_ms = sent_at_ms;
         }
+        Received::GroupMessage {
+            id,
+            group,
+            from,
+            lamport,
+            sent_at_ms,
+            body,
+        } => {
+            result.kind = BT_INCOMING_GROUP_MESSAGE;
+            result.id = id.0;
+            result.body = bt_buffer::from_vec(body);
+            result.group = bt_buffer::from_vec(group);
+            result.from_device = from.device;
+            result.from_user = bt_buffer::from_vec(from.user);
+            result.lamport = lamport;
+            result.sent_at_ms = sent_at_ms;
+        }
+        Received::Distribution { group } => {
+            result.kind = BT_INCOMING_DISTRIBUTION;
+            result.group = bt_buffer::from_vec(group);
+        }
         Received::Receipt {
             kind,
             timestamp_ms,
@@ -459,14 +498,16 @@ pub unsafe extern "C" fn bt_incoming_free(incoming: *mut bt_incoming) {
         if incoming.is_null() {
             return;
         }
-        // Only the three buffers are touched (through raw field pointers), so other fields
+        // Only the five buffers are touched (through raw field pointers), so other fields
         // holding anything at all cannot matter.
         // SAFETY: `incoming` is non-null and points to a caller-owned `bt_incoming`.
-        let (body, updates, to_user) = unsafe {
+        let (body, updates, to_user, group, from_user) = unsafe {
             (
                 &mut *core::ptr::addr_of_mut!((*incoming).body),
                 &mut *core::ptr::addr_of_mut!((*incoming).updates),
                 &mut *core::ptr::addr_of_mut!((*incoming).to_user),
+                &mut *core::ptr::addr_of_mut!((*incoming).group),
+                &mut *core::ptr::addr_of_mut!((*incoming).from_user),
             )
         };
         // SAFETY: all were written by `bt_account_decrypt` and are unfreed.
@@ -474,6 +515,8 @@ pub unsafe extern "C" fn bt_incoming_free(incoming: *mut bt_incoming) {
             body.release();
             updates.release();
             to_user.release();
+            group.release();
+            from_user.release();
         }
     });
 }

@@ -1,5 +1,7 @@
 //! Two accounts driven by the fuzzer's bytes through sends, deliveries, drops, reorders,
-//! duplicates, byte flips, receipts, reopening the store, and runs of prompt turns that
+//! duplicates, byte flips, receipts, reopening the store, group sends (spec §12: the
+//! distribution over the session, a flipped group wire refused, the group wire opened once
+//! and then refused as a redelivery), and runs of prompt turns that
 //! complete post-quantum ratchet epochs (spec §14: about 73 round trips each), so the PQ
 //! state's every phase meets all of the above. After every step:
 //! every untampered message delivered decrypts exactly once (a second delivery is refused),
@@ -25,6 +27,8 @@ struct Side {
     /// Application messages received, for receipts.
     received_ids: Vec<MessageId>,
 }
+
+const GROUP: &[u8] = b"fuzz group";
 
 fn config() -> AccountConfig {
     AccountConfig { one_time_prekeys: 1, one_time_pq_prekeys: 1, low_water_mark: 1 }
@@ -59,6 +63,18 @@ fuzz_target!(|data: &[u8]| {
     let mut alice = Side::new("alice", 1);
     let mut bob = Side::new("bob", 2);
     let mut bundle = Some(PreKeyUpload::take_bundle(&mut bob.account.prekey_upload().unwrap_or_else(|e| panic!("{e}"))));
+    // Both users bound to device lists of one device, in one group.
+    for side in [&alice, &bob] {
+        side.account.set_own_address(&side.address).unwrap_or_else(|e| panic!("{e}"));
+    }
+    let lists = [&alice, &bob].map(|side| side.account.sign_device_list(1, &[]).unwrap_or_else(|e| panic!("{e}")));
+    for side in [&alice, &bob] {
+        for list in &lists {
+            side.account.accept_device_list(list).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+    alice.account.set_group_members(GROUP, &[b"bob".to_vec()], 0).unwrap_or_else(|e| panic!("{e}"));
+    bob.account.set_group_members(GROUP, &[b"alice".to_vec()], 0).unwrap_or_else(|e| panic!("{e}"));
     let mut bytes = data.iter().copied();
     let mut counter = 0u32;
     let mut sends = 0;
@@ -183,6 +199,37 @@ fuzz_target!(|data: &[u8]| {
                         peer.delivered.push(out.wire);
                     }
                 }
+            }
+            // `me` sends to the group (once it has a session with `peer`); `peer` takes the
+            // distribution if any, refuses a flipped group wire without a change, opens the
+            // wire once, and refuses it again after acknowledging it.
+            124..=125 => {
+                if sends >= 600 {
+                    continue;
+                }
+                counter += 1;
+                let body = counter.to_be_bytes().to_vec();
+                let Ok(sent) = me.account.send_to_group(GROUP, &body, u64::from(counter)) else { continue };
+                sends += 1;
+                for d in &sent.distributions {
+                    let incoming = peer.account.decrypt(&me.address, &d.wire).unwrap_or_else(|e| panic!("a distribution failed: {e}"));
+                    assert!(matches!(incoming.received, Received::Distribution { .. }), "not a distribution");
+                }
+                let mut forged = sent.group_wire.clone();
+                let pos = usize::from(arg) * 5 % forged.len();
+                forged[pos] ^= 1 << (arg % 8);
+                let from = me.address.clone();
+                peer.refuse(&from, &forged, "a tampered group wire");
+                let incoming = peer.account.decrypt(&from, &sent.group_wire).unwrap_or_else(|e| panic!("a group wire failed: {e}"));
+                match incoming.received {
+                    Received::GroupMessage { id, body: got, from: writer, .. } => {
+                        assert_eq!(got, body);
+                        assert_eq!(writer, me.address);
+                        peer.account.acknowledge(&id).unwrap_or_else(|e| panic!("{e}"));
+                    }
+                    other => panic!("wrong content: {other:?}"),
+                }
+                peer.refuse(&from, &sent.group_wire, "a redelivered group wire");
             }
             // Close and reopen the store.
             _ => me.reopen(u64::from(arg) + 10),

@@ -5,6 +5,7 @@ use thiserror::Error;
 use super::Address;
 use crate::devices::DeviceError;
 use crate::error::{BundleError, DecodeError, DecryptionError, EncryptionError, ErrorKind};
+use crate::group::GroupError;
 use crate::receipt::ReceiptError;
 use crate::store::StoreError;
 use crate::wire::{InvalidBody, MessageId};
@@ -76,6 +77,19 @@ pub enum AccountError {
     /// A sent transcript from an own device has a malformed body: refused, nothing stored.
     #[error("a sent transcript is malformed: {0}")]
     InvalidTranscript(&'static str),
+    /// A sender key, a group message or a distribution was refused (spec §12).
+    #[error("group: {0}")]
+    Group(#[from] GroupError),
+    /// The group is unknown to this account: call `set_group_members` first.
+    #[error("group {} is unknown to this account; call set_group_members first", String::from_utf8_lossy(.0))]
+    UnknownGroup(Vec<u8>),
+    /// A distribution or a group message came from a device that is not a listed device of
+    /// a member user of the group (spec §12): refused, nothing stored.
+    #[error("{0} is not a listed device of a member of the group; its distribution or message is refused")]
+    NotGroupMember(Address),
+    /// A group was given more member users than it may have.
+    #[error("a group has at most 4000 member users besides the own user, this one {0}; split it")]
+    TooManyMembers(usize),
 }
 
 impl AccountError {
@@ -100,6 +114,10 @@ impl AccountError {
             Self::ForeignTranscript(_) => ErrorKind::ForeignTranscript,
             Self::SessionNotAccepted(_) => ErrorKind::UntrustedIdentity,
             Self::InvalidTranscript(_) => ErrorKind::InvalidValue,
+            Self::Group(e) => e.kind(),
+            Self::UnknownGroup(_) => ErrorKind::InvalidValue,
+            Self::NotGroupMember(_) => ErrorKind::DeviceNotListed,
+            Self::TooManyMembers(_) => ErrorKind::InvalidValue,
         }
     }
 }

@@ -4,9 +4,13 @@
 //! transcripts.
 //!
 //! ```text
-//! logical_messages (key = logical id) = lamport (u64) || count (u8)
+//! logical_messages (key = logical id) = lamport (u64) || group (flag) || count (u16)
 //!                                       || (wire id (16) || transcript (flag) || address)*
 //! ```
+//!
+//! A group message (spec §12) is one wire fanned out to every member device: its status at
+//! each device is kept under `wire id || address` (the transcripts to own devices keep
+//! their own wire ids).
 //!
 //! Each wire's status is an outgoing record keyed by its wire id, as for a message sent
 //! with `encrypt`, so `mark_sent` and receipts (which must name only wires sent to the
@@ -18,8 +22,8 @@ use zeroize::Zeroizing;
 
 use super::devices::{fanout, load_own_address, load_stored_list};
 use super::records::{
-    direct_conversation, load_clock, load_outgoing, retain, save_clock, save_inbox, save_outgoing,
-    InboxRecord, OutgoingRecord, Ring,
+    direct_conversation, group_status_key, load_clock, load_outgoing_at, retain, save_clock,
+    save_inbox, save_outgoing, InboxRecord, OutgoingRecord, Ring,
 };
 use super::session_rows::PeerSessions;
 use super::{Account, AccountError, Address, Received};
@@ -79,16 +83,51 @@ pub struct DeviceStatus {
     pub transcript: bool,
 }
 
-struct LogicalRecord {
-    lamport: u64,
-    wires: Vec<(MessageId, bool, Address)>,
+pub(super) struct LogicalRecord {
+    pub(super) lamport: u64,
+    /// Set for a group message: its recipient wires share one id.
+    pub(super) group: bool,
+    pub(super) wires: Vec<(MessageId, bool, Address)>,
+}
+
+impl LogicalRecord {
+    /// The key of the status of wire `(id, transcript, to)`.
+    pub(super) fn status_key(&self, id: &MessageId, transcript: bool, to: &Address) -> Vec<u8> {
+        if self.group && !transcript {
+            group_status_key(id, to)
+        } else {
+            id.as_bytes().to_vec()
+        }
+    }
+}
+
+/// The id of a logical message from its wires' ids.
+pub(super) fn logical_id(wires: &[DeviceWire]) -> MessageId {
+    let mut hash_input = Vec::with_capacity(16 * wires.len());
+    for w in wires {
+        hash_input.extend_from_slice(w.id.as_bytes());
+    }
+    let digest = sha256(&[LOGICAL_ID_CONTEXT, &hash_input]);
+    MessageId(digest.first_chunk::<16>().copied().unwrap_or_default())
+}
+
+/// Stores a logical message and enters it into its retention ring.
+pub(super) fn save_logical(
+    tx: &mut SealedTx<'_>,
+    id: &MessageId,
+    record: &LogicalRecord,
+) -> Result<(), AccountError> {
+    tx.put(Table::LogicalMessages, id.as_bytes(), &encode(record))?;
+    retain(tx, Ring::Logical, id)
 }
 
 fn encode(record: &LogicalRecord) -> Vec<u8> {
-    let mut v = Vec::with_capacity(9 + record.wires.len() * 96);
+    let mut v = Vec::with_capacity(11 + record.wires.len() * 96);
     v.put_u64(record.lamport);
-    // At most 31 wires: 16 recipient devices and 15 own other devices.
-    v.put_u8(u8::try_from(record.wires.len()).unwrap_or(u8::MAX));
+    v.put_u8(u8::from(record.group));
+    // A group's member devices are bounded by the caller's group; a 1:1 message has at
+    // most 31 wires.
+    v.put_u16(u16::try_from(record.wires.len()).unwrap_or(u16::MAX));
     for (id, transcript, to) in &record.wires {
         v.put(id.as_bytes());
         v.put_u8(u8::from(*transcript));
@@ -97,13 +136,17 @@ fn encode(record: &LogicalRecord) -> Vec<u8> {
     v
 }
 
-fn load(tx: &mut SealedTx<'_>, id: &MessageId) -> Result<Option<LogicalRecord>, AccountError> {
+pub(super) fn load(
+    tx: &mut SealedTx<'_>,
+    id: &MessageId,
+) -> Result<Option<LogicalRecord>, AccountError> {
     let Some(bytes) = tx.get(Table::LogicalMessages, id.as_bytes())? else {
         return Ok(None);
     };
     let mut r = Reader::new(&bytes, "logical message");
     let lamport = r.u64().map_err(|_| corrupt())?;
-    let count = r.u8().map_err(|_| corrupt())?;
+    let group = r.flag().map_err(|_| corrupt())?;
+    let count = r.u16().map_err(|_| corrupt())?;
     let mut wires = Vec::with_capacity(usize::from(count));
     for _ in 0..count {
         let wire = MessageId(r.array().map_err(|_| corrupt())?);
@@ -112,7 +155,11 @@ fn load(tx: &mut SealedTx<'_>, id: &MessageId) -> Result<Option<LogicalRecord>, 
         wires.push((wire, transcript, to));
     }
     r.finish().map_err(|_| corrupt())?;
-    Ok(Some(LogicalRecord { lamport, wires }))
+    Ok(Some(LogicalRecord {
+        lamport,
+        group,
+        wires,
+    }))
 }
 
 /// The status of a logical message from its wires' statuses (spec §11): `Read` when every
@@ -228,21 +275,16 @@ impl Account {
             });
         }
         save_clock(tx, &conversation, clock)?;
-        let mut hash_input = Vec::with_capacity(16 * wires.len());
-        for w in &wires {
-            hash_input.extend_from_slice(w.id.as_bytes());
-        }
-        let digest = sha256(&[LOGICAL_ID_CONTEXT, &hash_input]);
-        let id = MessageId(digest.first_chunk::<16>().copied().unwrap_or_default());
+        let id = logical_id(&wires);
         let record = LogicalRecord {
             lamport,
+            group: false,
             wires: wires
                 .iter()
                 .map(|w| (w.id, w.transcript, w.to.clone()))
                 .collect(),
         };
-        tx.put(Table::LogicalMessages, id.as_bytes(), &encode(&record))?;
-        retain(tx, Ring::Logical, &id)?;
+        save_logical(tx, &id, &record)?;
         Ok(LogicalMessage { id, lamport, wires })
     }
 
@@ -263,8 +305,10 @@ impl Account {
                 return Ok(None);
             };
             let mut out = Vec::with_capacity(record.wires.len());
-            for (wire, transcript, to) in record.wires {
-                let status = load_outgoing(tx, &wire)?
+            for (wire, transcript, to) in &record.wires {
+                let (wire, transcript, to) = (*wire, *transcript, to.clone());
+                let key = record.status_key(&wire, transcript, &to);
+                let status = load_outgoing_at(tx, &key)?
                     .map(|r| r.status)
                     .ok_or_else(corrupt)?;
                 out.push(DeviceStatus {
@@ -305,9 +349,7 @@ impl Account {
             .split_first()
             .ok_or(AccountError::InvalidTranscript("it is empty"))?;
         if len == 0 {
-            return Err(AccountError::InvalidTranscript(
-                "it is a group transcript, which this account does not read yet",
-            ));
+            return self.receive_group_transcript(tx, peer, sender, id, rest);
         }
         let (to_user, app_body) =
             rest.split_at_checked(usize::from(len))
@@ -328,6 +370,7 @@ impl Account {
             lamport: app.lamport,
             sent_at_ms: app.sent_at_ms,
             transcript_to: Some(to_user.to_vec()),
+            group: None,
             data: Some(Zeroizing::new(app.data.to_vec())),
         };
         save_inbox(tx, &id, &record)?;
@@ -344,8 +387,11 @@ impl Account {
 /// Deletes a logical message the retention ring forgot, with its wires' statuses.
 pub(super) fn forget(tx: &mut SealedTx<'_>, id: &MessageId) -> Result<(), AccountError> {
     if let Some(old) = load(tx, id)? {
-        for (wire, _, _) in &old.wires {
-            tx.delete(Table::Outgoing, wire.as_bytes())?;
+        for (wire, transcript, to) in &old.wires {
+            tx.delete(Table::Outgoing, &old.status_key(wire, *transcript, to))?;
+            if old.group && !*transcript {
+                tx.delete(Table::GroupSends, wire.as_bytes())?;
+            }
         }
     }
     tx.delete(Table::LogicalMessages, id.as_bytes())?;

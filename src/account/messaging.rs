@@ -3,8 +3,9 @@
 use zeroize::Zeroizing;
 
 use super::records::{
-    decode_inbox, direct_conversation, load_clock, load_inbox, load_outgoing, retain, save_clock,
-    save_inbox, save_outgoing, InboxRecord, OutgoingRecord, Ring,
+    decode_inbox, direct_conversation, group_status_key, load_clock, load_inbox, load_outgoing,
+    load_outgoing_at, retain, save_clock, save_inbox, save_outgoing, save_outgoing_at, InboxRecord,
+    OutgoingRecord, Ring,
 };
 use super::session_rows::{LoadedSession, PeerSessions};
 use super::{prekeys, Account, AccountError, Address};
@@ -69,6 +70,29 @@ pub enum Received {
         /// What the own other device's app sent.
         body: Vec<u8>,
     },
+    /// A group message (spec §12), now in the inbox (in the group's conversation) until
+    /// [`Account::acknowledge`]; or the sent transcript of one from an own other device
+    /// (spec §11), then `from` is that device.
+    GroupMessage {
+        /// Its id (the group wire's id; a receipt names it).
+        id: MessageId,
+        /// The group.
+        group: Vec<u8>,
+        /// The device that wrote it: the one that distributed the sender key, whatever
+        /// address the relay attached to the wire.
+        from: Address,
+        /// The Lamport value it carried: its place in the group's conversation (spec §10).
+        lamport: u64,
+        /// The sender's wall clock when it sent it (ms since the Unix epoch).
+        sent_at_ms: u64,
+        /// What the sender's app sent.
+        body: Vec<u8>,
+    },
+    /// A sender key for a group (spec §12), stored: the peer's next group messages open.
+    Distribution {
+        /// The group.
+        group: Vec<u8>,
+    },
     /// A receipt, already applied to the statuses of the messages it names.
     Receipt {
         /// Its kind.
@@ -111,6 +135,9 @@ pub struct InboxEntry {
     /// For a sent transcript from an own other device (spec §11): the user it was sent
     /// to, whose conversation it belongs to; `None` for a message from a peer.
     pub transcript_to: Option<Vec<u8>>,
+    /// For a group message, or the sent transcript of one (spec §12): the group, whose
+    /// conversation it belongs to; `None` outside a group.
+    pub group: Option<Vec<u8>>,
     /// What the sender's app sent (the body without its 16-byte clock prefix).
     pub body: Vec<u8>,
 }
@@ -151,6 +178,26 @@ impl core::fmt::Debug for Received {
                 .field("sent_at_ms", sent_at_ms)
                 .field("body_len", &body.len())
                 .finish(),
+            Self::GroupMessage {
+                id,
+                group,
+                from,
+                lamport,
+                sent_at_ms,
+                body,
+            } => f
+                .debug_struct("GroupMessage")
+                .field("id", id)
+                .field("group", &String::from_utf8_lossy(group))
+                .field("from", from)
+                .field("lamport", lamport)
+                .field("sent_at_ms", sent_at_ms)
+                .field("body_len", &body.len())
+                .finish(),
+            Self::Distribution { group } => f
+                .debug_struct("Distribution")
+                .field("group", &String::from_utf8_lossy(group))
+                .finish(),
             Self::Receipt {
                 kind,
                 timestamp_ms,
@@ -173,6 +220,7 @@ impl core::fmt::Debug for InboxEntry {
             lamport,
             sent_at_ms,
             transcript_to,
+            group,
             body,
         } = self;
         f.debug_struct("InboxEntry")
@@ -184,6 +232,7 @@ impl core::fmt::Debug for InboxEntry {
                 "transcript_to",
                 &transcript_to.as_deref().map(String::from_utf8_lossy),
             )
+            .field("group", &group.as_deref().map(String::from_utf8_lossy))
             .field("body_len", &body.len())
             .finish()
     }
@@ -270,8 +319,13 @@ impl Account {
     }
 
     /// Records the relay's acknowledgement of `id`: the message is at least `Sent`.
+    /// For a group message's wire (spec §12), every member device it was fanned out to
+    /// is marked.
     pub fn mark_sent(&self, id: &MessageId) -> Result<MessageStatus, AccountError> {
         self.transaction(|tx| {
+            if let Some(status) = super::groups::mark_group_sent(tx, id)? {
+                return Ok(status);
+            }
             let mut record = load_outgoing(tx, id)?.ok_or(AccountError::UnknownMessage(*id))?;
             record.status = record.status.advance(MessageStatus::Sent);
             save_outgoing(tx, id, &record)?;
@@ -339,6 +393,9 @@ impl Account {
         peer: &Address,
         wire: &[u8],
     ) -> Result<Incoming, AccountError> {
+        if wire.first() == Some(&crate::constants::GROUP_MESSAGE_TYPE) {
+            return self.decrypt_group_in(tx, wire);
+        }
         let id = MessageId::of(wire);
         match self.decrypt_new(tx, peer, wire, id) {
             Err(e @ AccountError::Store(_)) => Err(e),
@@ -347,15 +404,23 @@ impl Account {
             Err(e) => match load_inbox(tx, &id)? {
                 Some(entry) if entry.peer == *peer => {
                     let body = entry.data.ok_or(AccountError::AlreadyReceived(id))?;
-                    let received = match entry.transcript_to {
-                        Some(to_user) => Received::Transcript {
+                    let received = match (entry.group, entry.transcript_to) {
+                        (Some(group), _) => Received::GroupMessage {
+                            id,
+                            group,
+                            from: entry.peer,
+                            lamport: entry.lamport,
+                            sent_at_ms: entry.sent_at_ms,
+                            body: body.to_vec(),
+                        },
+                        (None, Some(to_user)) => Received::Transcript {
                             id,
                             to_user,
                             lamport: entry.lamport,
                             sent_at_ms: entry.sent_at_ms,
                             body: body.to_vec(),
                         },
-                        None => Received::Message {
+                        (None, None) => Received::Message {
                             id,
                             lamport: entry.lamport,
                             sent_at_ms: entry.sent_at_ms,
@@ -435,6 +500,7 @@ impl Account {
                     lamport: app.lamport,
                     sent_at_ms: app.sent_at_ms,
                     transcript_to: None,
+                    group: None,
                     data: Some(Zeroizing::new(app.data.to_vec())),
                 };
                 save_inbox(tx, &id, &record)?;
@@ -451,6 +517,10 @@ impl Account {
             ContentType::Transcript => {
                 let body = Zeroizing::new(decrypted.body);
                 self.receive_transcript(tx, peer, &decrypted.sender, id, &body)?
+            }
+            ContentType::Distribution => {
+                let body = Zeroizing::new(decrypted.body);
+                self.receive_distribution(tx, peer, &decrypted.sender, &body)?
             }
         };
         Ok(Incoming {
@@ -542,7 +612,17 @@ impl Account {
         let receipt = Receipt::parse(body)?;
         let mut records = Vec::with_capacity(receipt.ids.len());
         for id in &receipt.ids {
-            records.push(load_outgoing(tx, id)?.filter(|r| r.peer == *peer));
+            // A wire sent to this device alone, or a group message fanned out to it.
+            let record = match load_outgoing(tx, id)?.filter(|r| r.peer == *peer) {
+                Some(r) => Some((id.as_bytes().to_vec(), r)),
+                None => {
+                    let key = group_status_key(id, peer);
+                    load_outgoing_at(tx, &key)?
+                        .filter(|r| r.peer == *peer)
+                        .map(|r| (key, r))
+                }
+            };
+            records.push(record);
         }
         receipt.verify(signer, self.identity.public(), |id| {
             receipt
@@ -559,11 +639,13 @@ impl Account {
         };
         let mut updated = Vec::new();
         for (id, record) in receipt.ids.iter().zip(records) {
-            let Some(mut record) = record else { continue };
+            let Some((key, mut record)) = record else {
+                continue;
+            };
             let new = record.status.advance(to);
             if new != record.status {
                 record.status = new;
-                save_outgoing(tx, id, &record)?;
+                save_outgoing_at(tx, &key, &record)?;
                 updated.push((*id, new));
             }
         }
@@ -592,7 +674,7 @@ impl Account {
 
     /// Received messages not yet acknowledged (after a crash, the app stores these first).
     pub fn inbox(&self) -> Result<Vec<InboxEntry>, AccountError> {
-        self.transaction(|tx| read_inbox(tx, |_, _| true))
+        self.transaction(|tx| read_inbox(tx, |_, _, _| true))
     }
 
     /// The unacknowledged messages of the conversation with the user `peer_user` (every
@@ -605,9 +687,10 @@ impl Account {
     pub fn conversation_inbox(&self, peer_user: &[u8]) -> Result<Vec<InboxEntry>, AccountError> {
         check_address(&Address::new(peer_user, 0))?;
         self.transaction(|tx| {
-            let mut entries = read_inbox(tx, |peer, to| match to {
-                Some(to) => to == peer_user,
-                None => peer.user == peer_user,
+            let mut entries = read_inbox(tx, |peer, to, group| match (group, to) {
+                (Some(_), _) => false,
+                (None, Some(to)) => to == peer_user,
+                (None, None) => peer.user == peer_user,
             })?;
             entries.sort_by(|a, b| {
                 a.display_key()
@@ -665,16 +748,20 @@ impl Account {
     }
 }
 
-/// The inbox entries (not tombstones) whose sender and transcript recipient `keep`
+/// The inbox entries (not tombstones) whose sender, transcript recipient and group `keep`
 /// accepts.
-fn read_inbox(
+pub(super) fn read_inbox(
     tx: &mut SealedTx<'_>,
-    keep: impl Fn(&Address, Option<&[u8]>) -> bool,
+    keep: impl Fn(&Address, Option<&[u8]>, Option<&[u8]>) -> bool,
 ) -> Result<Vec<InboxEntry>, AccountError> {
     let mut out = Vec::new();
     for (key, value) in tx.scan(Table::Inbox)? {
         let record = decode_inbox(&value)?;
-        if !keep(&record.peer, record.transcript_to.as_deref()) {
+        if !keep(
+            &record.peer,
+            record.transcript_to.as_deref(),
+            record.group.as_deref(),
+        ) {
             continue;
         }
         if let (Some(data), Ok(id)) = (record.data, <[u8; 16]>::try_from(key.as_slice())) {
@@ -684,6 +771,7 @@ fn read_inbox(
                 lamport: record.lamport,
                 sent_at_ms: record.sent_at_ms,
                 transcript_to: record.transcript_to,
+                group: record.group,
                 body: data.to_vec(),
             });
         }

@@ -6,6 +6,7 @@
 mod address;
 mod devices;
 mod error;
+mod groups;
 mod logical;
 mod messaging;
 mod peer_locks;
@@ -20,6 +21,7 @@ use rand_core::CryptoRng;
 pub use address::{Address, MAX_USER_LEN};
 pub use devices::DeviceListChange;
 pub use error::AccountError;
+pub use groups::GroupSend;
 pub use logical::{DeviceStatus, DeviceWire, LogicalMessage};
 pub use messaging::{InboxEntry, Incoming, Outgoing, Received};
 pub use prekeys::{PreKeyCounts, PreKeyUpload};

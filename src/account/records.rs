@@ -41,7 +41,16 @@ pub(crate) fn load_outgoing(
     tx: &mut SealedTx<'_>,
     id: &MessageId,
 ) -> Result<Option<OutgoingRecord>, AccountError> {
-    let Some(bytes) = tx.get(Table::Outgoing, id.as_bytes())? else {
+    load_outgoing_at(tx, id.as_bytes())
+}
+
+/// The outgoing record under `key`: a wire id, or for a group message sent to many
+/// devices, [`group_status_key`].
+pub(crate) fn load_outgoing_at(
+    tx: &mut SealedTx<'_>,
+    key: &[u8],
+) -> Result<Option<OutgoingRecord>, AccountError> {
+    let Some(bytes) = tx.get(Table::Outgoing, key)? else {
         return Ok(None);
     };
     let mut r = Reader::new(&bytes, "outgoing record");
@@ -59,15 +68,32 @@ pub(crate) fn save_outgoing(
     id: &MessageId,
     record: &OutgoingRecord,
 ) -> Result<(), AccountError> {
+    save_outgoing_at(tx, id.as_bytes(), record)
+}
+
+pub(crate) fn save_outgoing_at(
+    tx: &mut SealedTx<'_>,
+    key: &[u8],
+    record: &OutgoingRecord,
+) -> Result<(), AccountError> {
     let mut v = vec![record.status.to_byte()];
     v.extend_from_slice(&record.peer.to_bytes());
-    tx.put(Table::Outgoing, id.as_bytes(), &v)?;
+    tx.put(Table::Outgoing, key, &v)?;
     Ok(())
 }
 
+/// The key of the status of one group message (spec §12) at one member device: the group
+/// wire is one id for every device it was fanned out to, `wire id (16) || address`.
+pub(crate) fn group_status_key(id: &MessageId, to: &Address) -> Vec<u8> {
+    let mut key = id.as_bytes().to_vec();
+    key.extend_from_slice(&to.to_bytes());
+    key
+}
+
 /// `acknowledged (flag) || sender IK (32) || sender IKx (32) || peer address || lamport (u64)
-/// || sent_at_ms (u64) || to_len (u8) || to user id || [data]`, where `to_len` is 0 for a
-/// message from a peer and the recipient user of a sent transcript (spec §11) otherwise:
+/// || sent_at_ms (u64) || to_len (u8) || to user id || group_len (u8) || group id || [data]`,
+/// where `to_len` is 0 for a message from a peer and the recipient user of a sent
+/// transcript (spec §11) otherwise, and `group_len` is 0 outside a group (spec §12):
 /// the data is dropped on acknowledgement, leaving a
 /// tombstone that recognises a redelivery and lets the app send receipts for the message
 /// later; tombstones are bounded by [`Ring::Tombstones`].
@@ -82,6 +108,8 @@ pub(crate) struct InboxRecord {
     /// For a sent transcript from an own other device: the user it was sent to, whose
     /// conversation it belongs to (spec §11).
     pub(crate) transcript_to: Option<Vec<u8>>,
+    /// For a group message, or the sent transcript of one: the group (spec §12).
+    pub(crate) group: Option<Vec<u8>>,
     /// The application data (the body without its clock), until acknowledged.
     pub(crate) data: Option<Zeroizing<Vec<u8>>>,
 }
@@ -118,6 +146,11 @@ fn decode_inbox_in(mut bytes: Zeroizing<Vec<u8>>) -> Result<InboxRecord, Account
         0 => None,
         n => Some(r.take(n).map_err(|_| corrupt(Table::Inbox))?.to_vec()),
     };
+    let group_len = usize::from(r.u8().map_err(|_| corrupt(Table::Inbox))?);
+    let group = match group_len {
+        0 => None,
+        n => Some(r.take(n).map_err(|_| corrupt(Table::Inbox))?.to_vec()),
+    };
     let header = bytes.len() - r.rest().len();
     let data = (!acknowledged).then(|| {
         bytes.drain(..header);
@@ -129,6 +162,7 @@ fn decode_inbox_in(mut bytes: Zeroizing<Vec<u8>>) -> Result<InboxRecord, Account
         lamport,
         sent_at_ms,
         transcript_to,
+        group,
         data,
     })
 }
@@ -141,7 +175,8 @@ pub(crate) fn save_inbox(
     let peer = record.peer.to_bytes();
     let data = record.data.as_deref().map(Vec::as_slice);
     let to = record.transcript_to.as_deref().unwrap_or_default();
-    let len = 1 + 64 + peer.len() + 17 + to.len() + data.map_or(0, <[u8]>::len);
+    let group = record.group.as_deref().unwrap_or_default();
+    let len = 1 + 64 + peer.len() + 18 + to.len() + group.len() + data.map_or(0, <[u8]>::len);
     let mut v = Zeroizing::new(Vec::with_capacity(len));
     v.push(u8::from(data.is_none()));
     v.put(record.sender.as_bytes());
@@ -152,6 +187,9 @@ pub(crate) fn save_inbox(
     // A transcript's recipient is a user id of 1..=64 bytes (spec §11).
     v.put_u8(u8::try_from(to.len()).unwrap_or(0));
     v.put(to);
+    // A group id is 1..=64 bytes (spec §12).
+    v.put_u8(u8::try_from(group.len()).unwrap_or(0));
+    v.put(group);
     if let Some(data) = data {
         v.put(data);
     }
@@ -160,7 +198,7 @@ pub(crate) fn save_inbox(
 }
 
 /// The key of the conversation between this account's user and `peer_user` (spec §10):
-/// `0x01 || user id`. Groups (§12) will key theirs `0x02 || group id`.
+/// `0x01 || user id`; a group's (§12) is [`group_conversation`].
 pub(crate) fn direct_conversation(peer_user: &[u8]) -> Vec<u8> {
     let mut key = Vec::with_capacity(1 + peer_user.len());
     key.push(CONVERSATION_DIRECT);
@@ -169,6 +207,15 @@ pub(crate) fn direct_conversation(peer_user: &[u8]) -> Vec<u8> {
 }
 
 const CONVERSATION_DIRECT: u8 = 0x01;
+const CONVERSATION_GROUP: u8 = 0x02;
+
+/// The key of a group's conversation (spec §10, §12): `0x02 || group id`.
+pub(crate) fn group_conversation(group: &[u8]) -> Vec<u8> {
+    let mut key = Vec::with_capacity(1 + group.len());
+    key.push(CONVERSATION_GROUP);
+    key.put(group);
+    key
+}
 
 /// The Lamport clock of a conversation (zero before its first message): `lamport (u64)`.
 pub(crate) fn load_clock(

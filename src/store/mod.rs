@@ -59,11 +59,18 @@ pub enum Table {
     DeviceLists,
     /// Logical messages (spec §11) by logical id: their wires and recipients.
     LogicalMessages,
+    /// Per group (spec §12): its member users, the devices holding this device's current
+    /// sender key, and that sender key.
+    Groups,
+    /// Per group (spec §12): the sender keys received from the other member devices.
+    GroupKeys,
+    /// Per group message sent, by its wire id: the logical message it belongs to.
+    GroupSends,
 }
 
 impl Table {
     /// Every table.
-    pub const ALL: [Self; 16] = [
+    pub const ALL: [Self; 19] = [
         Self::Meta,
         Self::SignedPreKeys,
         Self::PqPreKeys,
@@ -80,6 +87,9 @@ impl Table {
         Self::UserIdentities,
         Self::DeviceLists,
         Self::LogicalMessages,
+        Self::Groups,
+        Self::GroupKeys,
+        Self::GroupSends,
     ];
 
     /// The number of tables.
@@ -104,6 +114,9 @@ impl Table {
             Self::UserIdentities => 13,
             Self::DeviceLists => 14,
             Self::LogicalMessages => 15,
+            Self::Groups => 16,
+            Self::GroupKeys => 17,
+            Self::GroupSends => 18,
         }
     }
 
@@ -126,6 +139,9 @@ impl Table {
             Self::UserIdentities => "user_identities",
             Self::DeviceLists => "device_lists",
             Self::LogicalMessages => "logical_messages",
+            Self::Groups => "groups",
+            Self::GroupKeys => "group_keys",
+            Self::GroupSends => "group_sends",
         }
     }
 }

@@ -4,7 +4,10 @@
 
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::constants::{CONTENT_APPLICATION, CONTENT_RECEIPT, CONTENT_TRANSCRIPT, PADDING_BLOCK};
+use crate::constants::{
+    CONTENT_APPLICATION, CONTENT_RECEIPT, CONTENT_SENDER_KEY_DISTRIBUTION, CONTENT_TRANSCRIPT,
+    PADDING_BLOCK,
+};
 use crate::error::DecryptionError;
 use crate::wire::pq_block::{self, PqChunk};
 
@@ -15,6 +18,8 @@ pub enum ContentType {
     Application,
     /// A receipt (`0x02`).
     Receipt,
+    /// A sender key distribution for a group (`0x03`, spec §12).
+    Distribution,
     /// A sent transcript for the sender's own other devices (`0x04`, spec §11).
     Transcript,
 }
@@ -25,6 +30,7 @@ impl ContentType {
         match self {
             Self::Application => CONTENT_APPLICATION,
             Self::Receipt => CONTENT_RECEIPT,
+            Self::Distribution => CONTENT_SENDER_KEY_DISTRIBUTION,
             Self::Transcript => CONTENT_TRANSCRIPT,
         }
     }
@@ -34,6 +40,7 @@ impl ContentType {
         match b {
             CONTENT_APPLICATION => Some(Self::Application),
             CONTENT_RECEIPT => Some(Self::Receipt),
+            CONTENT_SENDER_KEY_DISTRIBUTION => Some(Self::Distribution),
             CONTENT_TRANSCRIPT => Some(Self::Transcript),
             _ => None,
         }

@@ -12,7 +12,7 @@ use crate::error::{AccountError, ErrorKind};
 use crate::prekey_upload::PreKeyUpload;
 use crate::types::{
     account_ids, identity_key, message_id, AccountConfig, Address, BatchMessage, BatchOutcome,
-    DeviceEntry, DeviceListChange, DeviceStatus, InboxEntry, Incoming, LogicalMessage,
+    DeviceEntry, DeviceListChange, DeviceStatus, GroupSend, InboxEntry, Incoming, LogicalMessage,
     MessageStatus, Outgoing, PreKeyCounts, ReceiptKind,
 };
 
@@ -474,6 +474,62 @@ impl Account {
     /// The status of a logical message (spec §11), if the id is one.
     pub fn logical_status(&self, id: Vec<u8>) -> Result<Option<MessageStatus>, AccountError> {
         Ok(self.inner()?.logical_status(&one_id(&id)?)?.map(Into::into))
+    }
+
+    /// Sets the member users of `group` (spec §12); each needs an accepted device list,
+    /// and the own user is a member without being named. A removed device makes this
+    /// device's sender key rotate before its next group message.
+    pub fn set_group_members(
+        &self,
+        group: Vec<u8>,
+        members: Vec<Vec<u8>>,
+        now_ms: u64,
+    ) -> Result<(), AccountError> {
+        Ok(self.inner()?.set_group_members(&group, &members, now_ms)?)
+    }
+
+    /// The member users of `group` as last set (the own user not among them).
+    pub fn group_members(&self, group: Vec<u8>) -> Result<Vec<Vec<u8>>, AccountError> {
+        Ok(self.inner()?.group_members(&group)?)
+    }
+
+    /// The devices a send to `group` may need a session with that lack one.
+    pub fn group_devices_without_session(
+        &self,
+        group: Vec<u8>,
+    ) -> Result<Vec<Address>, AccountError> {
+        Ok(self
+            .inner()?
+            .group_devices_without_session(&group)?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    /// Sends `body` to `group` (spec §12): one group wire for the relay's fan-out, the
+    /// pairwise distributions and transcripts it needs, one Lamport step, one transaction.
+    pub fn send_to_group(
+        &self,
+        group: Vec<u8>,
+        body: Vec<u8>,
+        now_ms: u64,
+    ) -> Result<GroupSend, AccountError> {
+        Ok(self.inner()?.send_to_group(&group, &body, now_ms)?.into())
+    }
+
+    /// The unacknowledged messages of `group`, in the display order of spec §10.
+    pub fn group_inbox(&self, group: Vec<u8>) -> Result<Vec<InboxEntry>, AccountError> {
+        Ok(self
+            .inner()?
+            .group_inbox(&group)?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    /// The Lamport counter of `group`'s conversation (spec §10).
+    pub fn group_clock(&self, group: Vec<u8>) -> Result<u64, AccountError> {
+        Ok(self.inner()?.group_clock(&group)?)
     }
 
     /// The per-device statuses of a logical message, if the id is one.

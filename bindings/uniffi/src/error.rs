@@ -349,6 +349,9 @@ impl From<bluetick::AccountError> for AccountError {
             }
             E::SessionNotAccepted(_) => Self::UntrustedIdentity { kind, detail },
             E::Device(_) | E::NoDeviceList(_) | E::NoOwnAddress => Self::Device { kind, detail },
+            // A refused group message or distribution fails as one that does not decrypt.
+            E::Group(_) | E::NotGroupMember(_) => Self::Decryption { kind, detail },
+            E::UnknownGroup(_) | E::TooManyMembers(_) => Self::InvalidArgument { kind, detail },
             _ => Self::Store { kind, detail },
         }
     }

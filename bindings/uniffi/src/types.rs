@@ -146,6 +146,8 @@ pub enum ContentType {
     Application,
     /// A receipt (`0x02`).
     Receipt,
+    /// A group sender key distribution (`0x03`, spec §12).
+    Distribution,
     /// A sent transcript for the sender's own other devices (`0x04`, spec §11).
     Transcript,
 }
@@ -155,6 +157,7 @@ impl From<ContentType> for bluetick::ContentType {
         match c {
             ContentType::Application => Self::Application,
             ContentType::Receipt => Self::Receipt,
+            ContentType::Distribution => Self::Distribution,
             ContentType::Transcript => Self::Transcript,
         }
     }
@@ -165,6 +168,7 @@ impl From<bluetick::ContentType> for ContentType {
         match c {
             bluetick::ContentType::Application => Self::Application,
             bluetick::ContentType::Receipt => Self::Receipt,
+            bluetick::ContentType::Distribution => Self::Distribution,
             bluetick::ContentType::Transcript => Self::Transcript,
         }
     }
@@ -226,6 +230,27 @@ pub enum Received {
         /// What the own other device's app sent.
         body: Vec<u8>,
     },
+    /// A group message (spec §12), or the sent transcript of one from an own other device,
+    /// now in the inbox (in the group's conversation) until `acknowledge`.
+    GroupMessage {
+        /// Its 16-byte id (the group wire's id; receipts name it).
+        id: Vec<u8>,
+        /// The group.
+        group: Vec<u8>,
+        /// The device that wrote it (whatever address the relay attached).
+        from: Address,
+        /// The Lamport value it carried (spec §10).
+        lamport: u64,
+        /// The sender's wall clock when it sent it (ms since the Unix epoch).
+        sent_at_ms: u64,
+        /// What the sender's app sent.
+        body: Vec<u8>,
+    },
+    /// A group sender key (spec §12), stored.
+    Distribution {
+        /// The group.
+        group: Vec<u8>,
+    },
     /// A receipt, already applied to the statuses of the messages it names.
     Receipt {
         /// Its kind.
@@ -265,6 +290,26 @@ impl core::fmt::Debug for Received {
                 .field("lamport", lamport)
                 .field("sent_at_ms", sent_at_ms)
                 .field("body_len", &body.len())
+                .finish(),
+            Self::GroupMessage {
+                id,
+                group,
+                from,
+                lamport,
+                sent_at_ms,
+                body,
+            } => f
+                .debug_struct("GroupMessage")
+                .field("id", id)
+                .field("group", group)
+                .field("from", from)
+                .field("lamport", lamport)
+                .field("sent_at_ms", sent_at_ms)
+                .field("body_len", &body.len())
+                .finish(),
+            Self::Distribution { group } => f
+                .debug_struct("Distribution")
+                .field("group", group)
                 .finish(),
             Self::Receipt {
                 kind,
@@ -307,6 +352,22 @@ impl From<CoreReceived> for Received {
                 sent_at_ms,
                 body,
             },
+            CoreReceived::GroupMessage {
+                id,
+                group,
+                from,
+                lamport,
+                sent_at_ms,
+                body,
+            } => Self::GroupMessage {
+                id: id.0.to_vec(),
+                group,
+                from: from.into(),
+                lamport,
+                sent_at_ms,
+                body,
+            },
+            CoreReceived::Distribution { group } => Self::Distribution { group },
             CoreReceived::Receipt {
                 kind,
                 timestamp_ms,
@@ -365,6 +426,9 @@ pub struct InboxEntry {
     /// For a sent transcript from an own other device (spec §11): the user it was sent
     /// to, whose conversation it belongs to; `None` for a message from a peer.
     pub transcript_to: Option<Vec<u8>>,
+    /// For a group message or the sent transcript of one (spec §12): the group; `None`
+    /// outside a group.
+    pub group: Option<Vec<u8>>,
     /// What the sender's app sent (without the 16-byte clock prefix).
     pub body: Vec<u8>,
 }
@@ -377,6 +441,7 @@ impl core::fmt::Debug for InboxEntry {
             lamport,
             sent_at_ms,
             transcript_to,
+            group,
             body,
         } = self;
         f.debug_struct("InboxEntry")
@@ -385,6 +450,7 @@ impl core::fmt::Debug for InboxEntry {
             .field("lamport", lamport)
             .field("sent_at_ms", sent_at_ms)
             .field("transcript_to", transcript_to)
+            .field("group", group)
             .field("body_len", &body.len())
             .finish()
     }
@@ -398,6 +464,7 @@ impl From<bluetick::InboxEntry> for InboxEntry {
             lamport: e.lamport,
             sent_at_ms: e.sent_at_ms,
             transcript_to: e.transcript_to,
+            group: e.group,
             body: e.body,
         }
     }
@@ -616,6 +683,52 @@ impl From<bluetick::LogicalMessage> for LogicalMessage {
                     transcript: w.transcript,
                 })
                 .collect(),
+        }
+    }
+}
+
+/// One send to a group (spec §12): one id for the app, one group wire for the relay's
+/// fan-out, and the pairwise wires it needs.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct GroupSend {
+    /// Its 16-byte id, for `logical_status` and `message_info`.
+    pub id: Vec<u8>,
+    /// The Lamport value it carries (spec §10).
+    pub lamport: u64,
+    /// The group message wire, for every device of `recipients`.
+    pub group_wire: Vec<u8>,
+    /// The group wire's 16-byte id (for `mark_sent`; receipts name it).
+    pub group_wire_id: Vec<u8>,
+    /// The member devices the group wire is for.
+    pub recipients: Vec<Address>,
+    /// Pairwise sender key distributions, to deliver before the group wire.
+    pub distributions: Vec<DeviceWire>,
+    /// Pairwise sent transcripts to the own other devices.
+    pub transcripts: Vec<DeviceWire>,
+}
+
+fn device_wires(wires: Vec<bluetick::DeviceWire>) -> Vec<DeviceWire> {
+    wires
+        .into_iter()
+        .map(|w| DeviceWire {
+            to: w.to.into(),
+            id: w.id.0.to_vec(),
+            wire: w.wire,
+            transcript: w.transcript,
+        })
+        .collect()
+}
+
+impl From<bluetick::GroupSend> for GroupSend {
+    fn from(m: bluetick::GroupSend) -> Self {
+        Self {
+            id: m.id.0.to_vec(),
+            lamport: m.lamport,
+            group_wire: m.group_wire,
+            group_wire_id: m.group_wire_id.0.to_vec(),
+            recipients: m.recipients.into_iter().map(Into::into).collect(),
+            distributions: device_wires(m.distributions),
+            transcripts: device_wires(m.transcripts),
         }
     }
 }

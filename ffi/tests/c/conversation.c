@@ -1079,6 +1079,93 @@ static void test_devices(void) {
   bt_account_free(b1);
 }
 
+/* Groups (spec §12): Alice sends to a group with Bob; one group wire, one distribution. */
+static void test_groups(void) {
+  bt_account *a1 = memory_account(&SMALL), *b1 = memory_account(&SMALL);
+  relay_device b1_relay = {{NULL, 0}};
+  bt_buffer alice_list = {NULL, 0}, bob_list = {NULL, 0}, change = {NULL, 0};
+  bt_buffer missing = {NULL, 0}, bundle = {NULL, 0}, recipients = {NULL, 0};
+  bt_buffer receipt = {NULL, 0};
+  const uint8_t members_a[] = {3, 'b', 'o', 'b'}, members_b[] = {5, 'a', 'l', 'i', 'c', 'e'};
+  const uint8_t *wire = NULL;
+  size_t wire_len = 0;
+  uint8_t wire_id[16], logical_id[16], rid[16], status = 0xff;
+  bool found = false;
+  bt_group_send *sent = NULL;
+  bt_device_wire dist;
+  bt_incoming in;
+
+  MUST(bt_account_set_own_address(a1, USER("alice"), 1));
+  MUST(bt_account_set_own_address(b1, USER("bob"), 1));
+  MUST(bt_account_sign_device_list(a1, 1, NULL, NULL, 0, &alice_list));
+  MUST(bt_account_sign_device_list(b1, 1, NULL, NULL, 0, &bob_list));
+  MUST(bt_account_accept_device_list(a1, bob_list.ptr, bob_list.len, &change));
+  bt_buffer_free(&change);
+  MUST(bt_account_accept_device_list(b1, alice_list.ptr, alice_list.len, &change));
+  bt_buffer_free(&change);
+  CHECK_STATUS(bt_account_send_to_group(a1, USER("friends"), (const uint8_t *)"x", 1, 0, &sent),
+               BT_INVALID_VALUE);
+  MUST(bt_account_set_group_members(a1, USER("friends"), members_a, sizeof members_a, 1000));
+  MUST(bt_account_set_group_members(b1, USER("friends"), members_b, sizeof members_b, 1000));
+  CHECK_STATUS(bt_account_set_group_members(a1, USER("friends"), members_a, 2, 1000),
+               BT_INVALID_ARGUMENT);
+  MUST(bt_account_group_devices_without_session(a1, USER("friends"), &missing));
+  CHECK(missing.len == 2 + 3 + 4);
+  bt_buffer_free(&missing);
+  MUST(relay_publish(&b1_relay, b1));
+  MUST(relay_fetch(&b1_relay, &bundle));
+  MUST(bt_account_start_session(a1, USER("bob"), 1, bundle.ptr, bundle.len));
+  bt_buffer_free(&bundle);
+
+  MUST(bt_account_send_to_group(a1, USER("friends"), (const uint8_t *)"hello group", 11, 2000,
+                                &sent));
+  CHECK(bt_group_send_lamport(sent) == 1);
+  CHECK(bt_group_send_len(sent) == 1);
+  MUST(bt_group_send_id(sent, logical_id));
+  MUST(bt_group_send_recipients(sent, &recipients));
+  CHECK(recipients.len == 2 + 3 + 4 && memcmp(recipients.ptr + 2, "bob", 3) == 0);
+  bt_buffer_free(&recipients);
+  MUST(bt_group_send_get(sent, 0, &dist));
+  CHECK(!dist.transcript && dist.device == 1 && bytes_equal(dist.user, dist.user_len, "bob"));
+  CHECK_STATUS(bt_group_send_get(sent, 1, &dist), BT_INVALID_ARGUMENT);
+  MUST(bt_group_send_get(sent, 0, &dist));
+  MUST(bt_group_send_wire(sent, &wire, &wire_len, wire_id));
+
+  /* Before the distribution, the wire opens nowhere and changes nothing. */
+  CHECK_STATUS(bt_account_decrypt(b1, USER("relay"), 0, wire, wire_len, &in),
+               BT_UNKNOWN_DISTRIBUTION);
+  MUST(bt_account_decrypt(b1, USER("alice"), 1, dist.wire, dist.wire_len, &in));
+  CHECK(in.kind == BT_INCOMING_DISTRIBUTION);
+  CHECK(bytes_equal(in.group.ptr, in.group.len, "friends"));
+  bt_incoming_free(&in);
+  MUST(bt_account_decrypt(b1, USER("relay"), 0, wire, wire_len, &in));
+  CHECK(in.kind == BT_INCOMING_GROUP_MESSAGE);
+  CHECK(bytes_equal(in.body.ptr, in.body.len, "hello group"));
+  CHECK(bytes_equal(in.group.ptr, in.group.len, "friends"));
+  CHECK(bytes_equal(in.from_user.ptr, in.from_user.len, "alice") && in.from_device == 1);
+  CHECK(in.lamport == 1 && memcmp(in.id, wire_id, 16) == 0);
+  bt_incoming_free(&in);
+
+  MUST(bt_account_mark_sent(a1, wire_id, &status));
+  CHECK(status == BT_MESSAGE_SENT);
+  MUST(bt_account_create_receipt(b1, USER("alice"), 1, BT_RECEIPT_READ, wire_id, 1, 3000, rid,
+                                 &receipt));
+  MUST(bt_account_decrypt(a1, USER("bob"), 1, receipt.ptr, receipt.len, &in));
+  CHECK(in.kind == BT_INCOMING_RECEIPT);
+  bt_incoming_free(&in);
+  bt_buffer_free(&receipt);
+  MUST(bt_account_logical_status(a1, logical_id, &status, &found));
+  CHECK(found && status == BT_MESSAGE_READ);
+
+  bt_group_send_free(sent);
+  bt_group_send_free(NULL);
+  bt_buffer_free(&alice_list);
+  bt_buffer_free(&bob_list);
+  bt_buffer_free(&b1_relay.upload);
+  bt_account_free(a1);
+  bt_account_free(b1);
+}
+
 int main(void) {
   memset(KEY_ALICE, 0x11, sizeof KEY_ALICE);
   memset(KEY_BOB, 0x22, sizeof KEY_BOB);
@@ -1097,6 +1184,7 @@ int main(void) {
   test_threads();
   test_protocol_layer();
   test_devices();
+  test_groups();
   nftw(tmpdir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
   printf("%d passed, %d failed\n", checks_passed, checks_failed);
   return checks_failed == 0 ? 0 : 1;

@@ -680,6 +680,26 @@ public protocol AccountProtocol: AnyObject, Sendable {
     func encrypt(peer: Address, body: Data, bundle: Data?, nowMs: UInt64) throws  -> Outgoing
     
     /**
+     * The Lamport counter of `group`'s conversation (spec §10).
+     */
+    func groupClock(group: Data) throws  -> UInt64
+    
+    /**
+     * The devices a send to `group` may need a session with that lack one.
+     */
+    func groupDevicesWithoutSession(group: Data) throws  -> [Address]
+    
+    /**
+     * The unacknowledged messages of `group`, in the display order of spec §10.
+     */
+    func groupInbox(group: Data) throws  -> [InboxEntry]
+    
+    /**
+     * The member users of `group` as last set (the own user not among them).
+     */
+    func groupMembers(group: Data) throws  -> [Data]
+    
+    /**
      * This account's 32-byte identity key.
      */
     func identity() throws  -> Data
@@ -758,10 +778,23 @@ public protocol AccountProtocol: AnyObject, Sendable {
     func safetyNumber(peer: Address) throws  -> String?
     
     /**
+     * Sends `body` to `group` (spec §12): one group wire for the relay's fan-out, the
+     * pairwise distributions and transcripts it needs, one Lamport step, one transaction.
+     */
+    func sendToGroup(group: Data, body: Data, nowMs: UInt64) throws  -> GroupSend
+    
+    /**
      * Sends `body` to `user` (spec §11): a wire per device of its list and a sent
      * transcript per other own device, one Lamport step, one transaction.
      */
     func sendToUser(user: Data, body: Data, nowMs: UInt64) throws  -> LogicalMessage
+    
+    /**
+     * Sets the member users of `group` (spec §12); each needs an accepted device list,
+     * and the own user is a member without being named. A removed device makes this
+     * device's sender key rotate before its next group message.
+     */
+    func setGroupMembers(group: Data, members: [Data], nowMs: UInt64) throws 
     
     /**
      * Sets the policy consulted when a peer's identity key differs from the trusted one.
@@ -1104,6 +1137,58 @@ open func encrypt(peer: Address, body: Data, bundle: Data?, nowMs: UInt64)throws
 }
     
     /**
+     * The Lamport counter of `group`'s conversation (spec §10).
+     */
+open func groupClock(group: Data)throws  -> UInt64  {
+    return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypeAccountError_lift) {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_method_account_group_clock(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(group),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The devices a send to `group` may need a session with that lack one.
+     */
+open func groupDevicesWithoutSession(group: Data)throws  -> [Address]  {
+    return try  FfiConverterSequenceTypeAddress.lift(try rustCallWithError(FfiConverterTypeAccountError_lift) {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_method_account_group_devices_without_session(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(group),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The unacknowledged messages of `group`, in the display order of spec §10.
+     */
+open func groupInbox(group: Data)throws  -> [InboxEntry]  {
+    return try  FfiConverterSequenceTypeInboxEntry.lift(try rustCallWithError(FfiConverterTypeAccountError_lift) {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_method_account_group_inbox(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(group),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The member users of `group` as last set (the own user not among them).
+     */
+open func groupMembers(group: Data)throws  -> [Data]  {
+    return try  FfiConverterSequenceData.lift(try rustCallWithError(FfiConverterTypeAccountError_lift) {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_method_account_group_members(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(group),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * This account's 32-byte identity key.
      */
 open func identity()throws  -> Data  {
@@ -1297,6 +1382,22 @@ open func safetyNumber(peer: Address)throws  -> String?  {
 }
     
     /**
+     * Sends `body` to `group` (spec §12): one group wire for the relay's fan-out, the
+     * pairwise distributions and transcripts it needs, one Lamport step, one transaction.
+     */
+open func sendToGroup(group: Data, body: Data, nowMs: UInt64)throws  -> GroupSend  {
+    return try  FfiConverterTypeGroupSend_lift(try rustCallWithError(FfiConverterTypeAccountError_lift) {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_method_account_send_to_group(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(group),
+        FfiConverterData.lower(body),
+        FfiConverterUInt64.lower(nowMs),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Sends `body` to `user` (spec §11): a wire per device of its list and a sent
      * transcript per other own device, one Lamport step, one transaction.
      */
@@ -1310,6 +1411,22 @@ open func sendToUser(user: Data, body: Data, nowMs: UInt64)throws  -> LogicalMes
         FfiConverterUInt64.lower(nowMs),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Sets the member users of `group` (spec §12); each needs an accepted device list,
+     * and the own user is a member without being named. A removed device makes this
+     * device's sender key rotate before its next group message.
+     */
+open func setGroupMembers(group: Data, members: [Data], nowMs: UInt64)throws   {try rustCallWithError(FfiConverterTypeAccountError_lift) {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_method_account_set_group_members(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(group),
+        FfiConverterSequenceData.lower(members),
+        FfiConverterUInt64.lower(nowMs),uniffiCallStatus
+    )
+}
 }
     
     /**
@@ -3885,6 +4002,126 @@ public func FfiConverterTypeFinishedAttachment_lower(_ value: FinishedAttachment
 
 
 /**
+ * One send to a group (spec §12): one id for the app, one group wire for the relay's
+ * fan-out, and the pairwise wires it needs.
+ */
+public struct GroupSend: Equatable, Hashable {
+    /**
+     * Its 16-byte id, for `logical_status` and `message_info`.
+     */
+    public var id: Data
+    /**
+     * The Lamport value it carries (spec §10).
+     */
+    public var lamport: UInt64
+    /**
+     * The group message wire, for every device of `recipients`.
+     */
+    public var groupWire: Data
+    /**
+     * The group wire's 16-byte id (for `mark_sent`; receipts name it).
+     */
+    public var groupWireId: Data
+    /**
+     * The member devices the group wire is for.
+     */
+    public var recipients: [Address]
+    /**
+     * Pairwise sender key distributions, to deliver before the group wire.
+     */
+    public var distributions: [DeviceWire]
+    /**
+     * Pairwise sent transcripts to the own other devices.
+     */
+    public var transcripts: [DeviceWire]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Its 16-byte id, for `logical_status` and `message_info`.
+         */id: Data, 
+        /**
+         * The Lamport value it carries (spec §10).
+         */lamport: UInt64, 
+        /**
+         * The group message wire, for every device of `recipients`.
+         */groupWire: Data, 
+        /**
+         * The group wire's 16-byte id (for `mark_sent`; receipts name it).
+         */groupWireId: Data, 
+        /**
+         * The member devices the group wire is for.
+         */recipients: [Address], 
+        /**
+         * Pairwise sender key distributions, to deliver before the group wire.
+         */distributions: [DeviceWire], 
+        /**
+         * Pairwise sent transcripts to the own other devices.
+         */transcripts: [DeviceWire]) {
+        self.id = id
+        self.lamport = lamport
+        self.groupWire = groupWire
+        self.groupWireId = groupWireId
+        self.recipients = recipients
+        self.distributions = distributions
+        self.transcripts = transcripts
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension GroupSend: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeGroupSend: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> GroupSend {
+        return
+            try GroupSend(
+                id: FfiConverterData.read(from: &buf), 
+                lamport: FfiConverterUInt64.read(from: &buf), 
+                groupWire: FfiConverterData.read(from: &buf), 
+                groupWireId: FfiConverterData.read(from: &buf), 
+                recipients: FfiConverterSequenceTypeAddress.read(from: &buf), 
+                distributions: FfiConverterSequenceTypeDeviceWire.read(from: &buf), 
+                transcripts: FfiConverterSequenceTypeDeviceWire.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: GroupSend, into buf: inout [UInt8]) {
+        FfiConverterData.write(value.id, into: &buf)
+        FfiConverterUInt64.write(value.lamport, into: &buf)
+        FfiConverterData.write(value.groupWire, into: &buf)
+        FfiConverterData.write(value.groupWireId, into: &buf)
+        FfiConverterSequenceTypeAddress.write(value.recipients, into: &buf)
+        FfiConverterSequenceTypeDeviceWire.write(value.distributions, into: &buf)
+        FfiConverterSequenceTypeDeviceWire.write(value.transcripts, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGroupSend_lift(_ buf: RustBuffer) throws -> GroupSend {
+    return try FfiConverterTypeGroupSend.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGroupSend_lower(_ value: GroupSend) -> RustBuffer {
+    return FfiConverterTypeGroupSend.lower(value)
+}
+
+
+/**
  * A received message the app has not acknowledged yet.
  */
 public struct InboxEntry: Equatable, Hashable {
@@ -3911,6 +4148,11 @@ public struct InboxEntry: Equatable, Hashable {
      */
     public var transcriptTo: Data?
     /**
+     * For a group message or the sent transcript of one (spec §12): the group; `None`
+     * outside a group.
+     */
+    public var group: Data?
+    /**
      * What the sender's app sent (without the 16-byte clock prefix).
      */
     public var body: Data
@@ -3936,6 +4178,10 @@ public struct InboxEntry: Equatable, Hashable {
          * to, whose conversation it belongs to; `None` for a message from a peer.
          */transcriptTo: Data?, 
         /**
+         * For a group message or the sent transcript of one (spec §12): the group; `None`
+         * outside a group.
+         */group: Data?, 
+        /**
          * What the sender's app sent (without the 16-byte clock prefix).
          */body: Data) {
         self.id = id
@@ -3943,6 +4189,7 @@ public struct InboxEntry: Equatable, Hashable {
         self.lamport = lamport
         self.sentAtMs = sentAtMs
         self.transcriptTo = transcriptTo
+        self.group = group
         self.body = body
     }
 
@@ -3967,6 +4214,7 @@ public struct FfiConverterTypeInboxEntry: FfiConverterRustBuffer {
                 lamport: FfiConverterUInt64.read(from: &buf), 
                 sentAtMs: FfiConverterUInt64.read(from: &buf), 
                 transcriptTo: FfiConverterOptionData.read(from: &buf), 
+                group: FfiConverterOptionData.read(from: &buf), 
                 body: FfiConverterData.read(from: &buf)
         )
     }
@@ -3977,6 +4225,7 @@ public struct FfiConverterTypeInboxEntry: FfiConverterRustBuffer {
         FfiConverterUInt64.write(value.lamport, into: &buf)
         FfiConverterUInt64.write(value.sentAtMs, into: &buf)
         FfiConverterOptionData.write(value.transcriptTo, into: &buf)
+        FfiConverterOptionData.write(value.group, into: &buf)
         FfiConverterData.write(value.body, into: &buf)
     }
 }
@@ -5126,6 +5375,10 @@ public enum ContentType: Equatable, Hashable {
      */
     case receipt
     /**
+     * A group sender key distribution (`0x03`, spec §12).
+     */
+    case distribution
+    /**
      * A sent transcript for the sender's own other devices (`0x04`, spec §11).
      */
     case transcript
@@ -5154,7 +5407,9 @@ public struct FfiConverterTypeContentType: FfiConverterRustBuffer {
         
         case 2: return .receipt
         
-        case 3: return .transcript
+        case 3: return .distribution
+        
+        case 4: return .transcript
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -5172,8 +5427,12 @@ public struct FfiConverterTypeContentType: FfiConverterRustBuffer {
             writeInt(&buf, Int32(2))
         
         
-        case .transcript:
+        case .distribution:
             writeInt(&buf, Int32(3))
+        
+        
+        case .transcript:
+            writeInt(&buf, Int32(4))
         
         }
     }
@@ -6423,6 +6682,38 @@ public enum Received: Equatable, Hashable {
          */body: Data
     )
     /**
+     * A group message (spec §12), or the sent transcript of one from an own other device,
+     * now in the inbox (in the group's conversation) until `acknowledge`.
+     */
+    case groupMessage(
+        /**
+         * Its 16-byte id (the group wire's id; receipts name it).
+         */id: Data, 
+        /**
+         * The group.
+         */group: Data, 
+        /**
+         * The device that wrote it (whatever address the relay attached).
+         */from: Address, 
+        /**
+         * The Lamport value it carried (spec §10).
+         */lamport: UInt64, 
+        /**
+         * The sender's wall clock when it sent it (ms since the Unix epoch).
+         */sentAtMs: UInt64, 
+        /**
+         * What the sender's app sent.
+         */body: Data
+    )
+    /**
+     * A group sender key (spec §12), stored.
+     */
+    case distribution(
+        /**
+         * The group.
+         */group: Data
+    )
+    /**
      * A receipt, already applied to the statuses of the messages it names.
      */
     case receipt(
@@ -6463,7 +6754,13 @@ public struct FfiConverterTypeReceived: FfiConverterRustBuffer {
         case 2: return .transcript(id: try FfiConverterData.read(from: &buf), toUser: try FfiConverterData.read(from: &buf), lamport: try FfiConverterUInt64.read(from: &buf), sentAtMs: try FfiConverterUInt64.read(from: &buf), body: try FfiConverterData.read(from: &buf)
         )
         
-        case 3: return .receipt(kind: try FfiConverterTypeReceiptKind.read(from: &buf), timestampMs: try FfiConverterUInt64.read(from: &buf), updated: try FfiConverterSequenceTypeStatusUpdate.read(from: &buf)
+        case 3: return .groupMessage(id: try FfiConverterData.read(from: &buf), group: try FfiConverterData.read(from: &buf), from: try FfiConverterTypeAddress.read(from: &buf), lamport: try FfiConverterUInt64.read(from: &buf), sentAtMs: try FfiConverterUInt64.read(from: &buf), body: try FfiConverterData.read(from: &buf)
+        )
+        
+        case 4: return .distribution(group: try FfiConverterData.read(from: &buf)
+        )
+        
+        case 5: return .receipt(kind: try FfiConverterTypeReceiptKind.read(from: &buf), timestampMs: try FfiConverterUInt64.read(from: &buf), updated: try FfiConverterSequenceTypeStatusUpdate.read(from: &buf)
         )
         
         default: throw UniffiInternalError.unexpectedEnumCase
@@ -6491,8 +6788,23 @@ public struct FfiConverterTypeReceived: FfiConverterRustBuffer {
             FfiConverterData.write(body, into: &buf)
             
         
-        case let .receipt(kind,timestampMs,updated):
+        case let .groupMessage(id,group,from,lamport,sentAtMs,body):
             writeInt(&buf, Int32(3))
+            FfiConverterData.write(id, into: &buf)
+            FfiConverterData.write(group, into: &buf)
+            FfiConverterTypeAddress.write(from, into: &buf)
+            FfiConverterUInt64.write(lamport, into: &buf)
+            FfiConverterUInt64.write(sentAtMs, into: &buf)
+            FfiConverterData.write(body, into: &buf)
+            
+        
+        case let .distribution(group):
+            writeInt(&buf, Int32(4))
+            FfiConverterData.write(group, into: &buf)
+            
+        
+        case let .receipt(kind,timestampMs,updated):
+            writeInt(&buf, Int32(5))
             FfiConverterTypeReceiptKind.write(kind, into: &buf)
             FfiConverterUInt64.write(timestampMs, into: &buf)
             FfiConverterSequenceTypeStatusUpdate.write(updated, into: &buf)
@@ -7902,6 +8214,18 @@ private let initializationResult: InitializationResult = {
     if (uniffi_bluetick_uniffi_checksum_method_account_encrypt() != 9726) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_bluetick_uniffi_checksum_method_account_group_clock() != 52477) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_bluetick_uniffi_checksum_method_account_group_devices_without_session() != 63154) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_bluetick_uniffi_checksum_method_account_group_inbox() != 48287) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_bluetick_uniffi_checksum_method_account_group_members() != 53867) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_bluetick_uniffi_checksum_method_account_identity() != 3606) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -7947,7 +8271,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_bluetick_uniffi_checksum_method_account_safety_number() != 1185) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_bluetick_uniffi_checksum_method_account_send_to_group() != 61670) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_bluetick_uniffi_checksum_method_account_send_to_user() != 25697) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_bluetick_uniffi_checksum_method_account_set_group_members() != 7508) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_bluetick_uniffi_checksum_method_account_set_identity_policy() != 17111) {

@@ -344,6 +344,26 @@ RustBuffer uniffi_bluetick_uniffi_fn_method_account_devices_without_session(uint
 RustBuffer uniffi_bluetick_uniffi_fn_method_account_encrypt(uint64_t ptr, RustBuffer peer, RustBuffer body, RustBuffer bundle, uint64_t now_ms, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_GROUP_CLOCK
+#define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_GROUP_CLOCK
+uint64_t uniffi_bluetick_uniffi_fn_method_account_group_clock(uint64_t ptr, RustBuffer group, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_GROUP_DEVICES_WITHOUT_SESSION
+#define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_GROUP_DEVICES_WITHOUT_SESSION
+RustBuffer uniffi_bluetick_uniffi_fn_method_account_group_devices_without_session(uint64_t ptr, RustBuffer group, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_GROUP_INBOX
+#define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_GROUP_INBOX
+RustBuffer uniffi_bluetick_uniffi_fn_method_account_group_inbox(uint64_t ptr, RustBuffer group, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_GROUP_MEMBERS
+#define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_GROUP_MEMBERS
+RustBuffer uniffi_bluetick_uniffi_fn_method_account_group_members(uint64_t ptr, RustBuffer group, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_IDENTITY
 #define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_IDENTITY
 RustBuffer uniffi_bluetick_uniffi_fn_method_account_identity(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -419,9 +439,19 @@ uint64_t uniffi_bluetick_uniffi_fn_method_account_rotate_signed_prekey(uint64_t 
 RustBuffer uniffi_bluetick_uniffi_fn_method_account_safety_number(uint64_t ptr, RustBuffer peer, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_SEND_TO_GROUP
+#define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_SEND_TO_GROUP
+RustBuffer uniffi_bluetick_uniffi_fn_method_account_send_to_group(uint64_t ptr, RustBuffer group, RustBuffer body, uint64_t now_ms, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_SEND_TO_USER
 #define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_SEND_TO_USER
 RustBuffer uniffi_bluetick_uniffi_fn_method_account_send_to_user(uint64_t ptr, RustBuffer user, RustBuffer body, uint64_t now_ms, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_SET_GROUP_MEMBERS
+#define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_SET_GROUP_MEMBERS
+void uniffi_bluetick_uniffi_fn_method_account_set_group_members(uint64_t ptr, RustBuffer group, RustBuffer members, uint64_t now_ms, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_SET_IDENTITY_POLICY
@@ -1165,6 +1195,30 @@ uint16_t uniffi_bluetick_uniffi_checksum_method_account_encrypt(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_GROUP_CLOCK
+#define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_GROUP_CLOCK
+uint16_t uniffi_bluetick_uniffi_checksum_method_account_group_clock(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_GROUP_DEVICES_WITHOUT_SESSION
+#define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_GROUP_DEVICES_WITHOUT_SESSION
+uint16_t uniffi_bluetick_uniffi_checksum_method_account_group_devices_without_session(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_GROUP_INBOX
+#define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_GROUP_INBOX
+uint16_t uniffi_bluetick_uniffi_checksum_method_account_group_inbox(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_GROUP_MEMBERS
+#define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_GROUP_MEMBERS
+uint16_t uniffi_bluetick_uniffi_checksum_method_account_group_members(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_IDENTITY
 #define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_IDENTITY
 uint16_t uniffi_bluetick_uniffi_checksum_method_account_identity(void
@@ -1255,9 +1309,21 @@ uint16_t uniffi_bluetick_uniffi_checksum_method_account_safety_number(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_SEND_TO_GROUP
+#define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_SEND_TO_GROUP
+uint16_t uniffi_bluetick_uniffi_checksum_method_account_send_to_group(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_SEND_TO_USER
 #define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_SEND_TO_USER
 uint16_t uniffi_bluetick_uniffi_checksum_method_account_send_to_user(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_SET_GROUP_MEMBERS
+#define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_SET_GROUP_MEMBERS
+uint16_t uniffi_bluetick_uniffi_checksum_method_account_set_group_members(void
     
 );
 #endif

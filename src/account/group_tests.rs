@@ -1,0 +1,494 @@
+//! Groups in the Account (spec §12): three users with one or two devices each, random
+//! delivery orders, membership changes, refused distributions and wires, receipts.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::collections::HashMap;
+
+use super::*;
+use crate::account::{AccountConfig, DeviceStatus};
+use crate::clock::DisplayKey;
+use crate::group::Distribution;
+use crate::primitives::secret::Secret32;
+use crate::receipt::ReceiptKind;
+use crate::store::MemoryStore;
+use crate::PreKeyUpload;
+
+const GROUP: &[u8] = b"friends";
+
+struct Shuffle(u64);
+
+impl Shuffle {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33) as usize % n
+    }
+}
+
+struct Device {
+    addr: Address,
+    account: Account,
+}
+
+fn account() -> Account {
+    let key = Secret32::from_slice(&[7; 32]).unwrap();
+    let config = AccountConfig {
+        one_time_prekeys: 12,
+        one_time_pq_prekeys: 12,
+        low_water_mark: 1,
+    };
+    Account::create(Box::new(MemoryStore::new()), &key, config).unwrap()
+}
+
+/// Users of the given device counts; every device knows every list.
+fn world(users: &[(&str, u32)]) -> (Vec<Device>, HashMap<Address, PreKeyUpload>) {
+    let mut devices = Vec::new();
+    let mut lists = Vec::new();
+    for (name, n) in users {
+        let mine: Vec<Device> = (1..=*n)
+            .map(|d| {
+                let account = account();
+                let addr = Address::new(*name, d);
+                account.set_own_address(&addr).unwrap();
+                Device { addr, account }
+            })
+            .collect();
+        let companions: Vec<_> = mine[1..]
+            .iter()
+            .map(|d| (d.addr.device, *d.account.identity()))
+            .collect();
+        lists.push(mine[0].account.sign_device_list(1, &companions).unwrap());
+        devices.extend(mine);
+    }
+    for d in &devices {
+        for l in &lists {
+            d.account.accept_device_list(l).unwrap();
+        }
+    }
+    let directory = devices
+        .iter()
+        .map(|d| {
+            let up = d.account.prekey_upload().unwrap();
+            (
+                d.addr.clone(),
+                PreKeyUpload::from_bytes(&up.to_bytes()).unwrap(),
+            )
+        })
+        .collect();
+    (devices, directory)
+}
+
+fn members(names: &[&str]) -> Vec<Vec<u8>> {
+    names.iter().map(|n| n.as_bytes().to_vec()).collect()
+}
+
+fn connect(d: &Device, directory: &mut HashMap<Address, PreKeyUpload>) {
+    for addr in d.account.group_devices_without_session(GROUP).unwrap() {
+        let bundle = directory.get_mut(&addr).unwrap().take_bundle();
+        d.account.start_session(&addr, &bundle).unwrap();
+    }
+}
+
+fn device<'a>(all: &'a [Device], addr: &Address) -> &'a Device {
+    all.iter().find(|d| d.addr == *addr).unwrap()
+}
+
+/// Wires on their way: `(to, address the relay attaches, wire)`.
+type Network = Vec<(Address, Address, Vec<u8>)>;
+
+fn post(network: &mut Network, from: &Address, sent: &GroupSend) {
+    for w in sent.distributions.iter().chain(sent.transcripts.iter()) {
+        network.push((w.to.clone(), from.clone(), w.wire.clone()));
+    }
+    for to in &sent.recipients {
+        network.push((to.clone(), from.clone(), sent.group_wire.clone()));
+    }
+}
+
+/// Delivers everything in a random order; a group wire that arrives before its key waits.
+fn deliver(all: &[Device], network: &mut Network, rng: &mut Shuffle) -> HashMap<Address, usize> {
+    let mut opened = HashMap::new();
+    let mut stuck = 0;
+    while !network.is_empty() {
+        let i = rng.below(network.len());
+        let (to, from, wire) = network[i].clone();
+        match device(all, &to).account.decrypt(&from, &wire) {
+            Ok(incoming) => {
+                network.swap_remove(i);
+                stuck = 0;
+                if matches!(incoming.received, Received::GroupMessage { .. }) {
+                    *opened.entry(to).or_insert(0) += 1;
+                }
+            }
+            Err(AccountError::Group(GroupError::UnknownDistribution)) => {
+                stuck += 1;
+                assert!(stuck < 10_000, "a group wire never found its key");
+            }
+            Err(e) => panic!("{to} could not open a wire from {from}: {e}"),
+        }
+    }
+    opened
+}
+
+fn setup() -> (Vec<Device>, HashMap<Address, PreKeyUpload>) {
+    let (all, mut directory) = world(&[("alice", 2), ("bob", 1), ("carol", 2)]);
+    for d in &all {
+        d.account
+            .set_group_members(GROUP, &members(&["alice", "bob", "carol"]), 1_000)
+            .unwrap();
+    }
+    for d in &all {
+        connect(d, &mut directory);
+    }
+    (all, directory)
+}
+
+#[test]
+fn every_device_opens_every_message_once_in_the_same_display_order() {
+    for seed in [3u64, 0x5eed, 0xfeed_beef] {
+        let (all, _) = setup();
+        let mut rng = Shuffle(seed);
+        let mut network = Network::new();
+        let mut written: Vec<(u64, Address, Vec<u8>)> = Vec::new();
+        for n in 0..15u64 {
+            let d = &all[rng.below(all.len())];
+            let body = format!("{} #{n}", d.addr).into_bytes();
+            let sent = d.account.send_to_group(GROUP, &body, 2_000 + n).unwrap();
+            let others = all.iter().filter(|o| o.addr.user != d.addr.user).count();
+            assert_eq!(sent.recipients.len(), others);
+            written.push((sent.lamport, d.addr.clone(), body));
+            post(&mut network, &d.addr, &sent);
+            // Some deliveries between sends, so clocks move.
+            for _ in 0..rng.below(6) {
+                if network.is_empty() {
+                    break;
+                }
+                let i = rng.below(network.len());
+                let (to, from, wire) = network[i].clone();
+                if device(&all, &to).account.decrypt(&from, &wire).is_ok() {
+                    network.swap_remove(i);
+                }
+            }
+        }
+        deliver(&all, &mut network, &mut rng);
+        written.sort_by(|a, b| DisplayKey::new(a.0, &a.1).cmp(&DisplayKey::new(b.0, &b.1)));
+        for d in &all {
+            let inbox = d.account.group_inbox(GROUP).unwrap();
+            let got: Vec<_> = inbox
+                .iter()
+                .map(|e| (e.lamport, e.from.clone(), e.body.clone()))
+                .collect();
+            let expected: Vec<_> = written.iter().filter(|w| w.1 != d.addr).cloned().collect();
+            assert_eq!(got, expected, "{} with seed {seed}", d.addr);
+            assert!(inbox.iter().all(|e| e.group.as_deref() == Some(GROUP)));
+            // Nothing of the group leaks into a 1:1 conversation.
+            assert!(d.account.conversation_inbox(b"bob").unwrap().is_empty());
+        }
+    }
+}
+
+#[test]
+fn a_late_joiner_reads_nothing_earlier_and_a_removed_member_nothing_later() {
+    let (all, mut directory) = world(&[("alice", 2), ("bob", 1), ("carol", 2), ("dave", 1)]);
+    let set = |names: &[&str], now| {
+        for d in &all {
+            d.account
+                .set_group_members(GROUP, &members(names), now)
+                .unwrap();
+        }
+    };
+    set(&["alice", "bob", "carol"], 1_000);
+    for d in &all {
+        connect(d, &mut directory);
+    }
+    let mut rng = Shuffle(9);
+    let alice = &all[0];
+    let dave = &all[5];
+    let mut network = Network::new();
+    let first = alice.account.send_to_group(GROUP, b"one", 2_000).unwrap();
+    assert_eq!(first.distributions.len(), 3, "bob and carol's two devices");
+    assert_eq!(first.transcripts.len(), 1);
+    post(&mut network, &alice.addr, &first);
+    deliver(&all, &mut network, &mut rng);
+    // The same key goes on: no distribution.
+    let second = alice.account.send_to_group(GROUP, b"two", 2_001).unwrap();
+    assert!(second.distributions.is_empty());
+    post(&mut network, &alice.addr, &second);
+    deliver(&all, &mut network, &mut rng);
+
+    // Dave joins: no rotation, he alone gets the key, at its current iteration.
+    set(&["alice", "bob", "carol", "dave"], 2_500);
+    connect(alice, &mut directory);
+    let third = alice.account.send_to_group(GROUP, b"three", 2_600).unwrap();
+    let to: Vec<&Address> = third.distributions.iter().map(|w| &w.to).collect();
+    assert_eq!(to, [&Address::new("dave", 1)]);
+    post(&mut network, &alice.addr, &third);
+    deliver(&all, &mut network, &mut rng);
+    for old in [&first, &second] {
+        assert!(matches!(
+            dave.account.decrypt(&alice.addr, &old.group_wire),
+            Err(AccountError::Group(_))
+        ));
+    }
+    let inbox = dave.account.group_inbox(GROUP).unwrap();
+    assert_eq!(inbox.len(), 1);
+    assert_eq!(inbox[0].body, b"three");
+
+    // Carol leaves: the key rotates, and only Bob and Dave get the new one.
+    set(&["alice", "bob", "dave"], 3_000);
+    let fourth = alice.account.send_to_group(GROUP, b"four", 3_001).unwrap();
+    let to: Vec<&Address> = fourth.distributions.iter().map(|w| &w.to).collect();
+    assert_eq!(to, [&Address::new("bob", 1), &Address::new("dave", 1)]);
+    assert_eq!(
+        fourth.recipients,
+        [Address::new("bob", 1), Address::new("dave", 1)]
+    );
+    // Carol's devices get nothing from the relay, and the wire would not open for them.
+    for carol in &all[3..5] {
+        let before = carol.account.group_inbox(GROUP).unwrap();
+        let refused = carol.account.decrypt(&alice.addr, &fourth.group_wire);
+        assert!(
+            matches!(
+                refused,
+                Err(AccountError::Group(GroupError::UnknownDistribution))
+            ),
+            "{refused:?}"
+        );
+        assert_eq!(carol.account.group_inbox(GROUP).unwrap(), before);
+    }
+    post(&mut network, &alice.addr, &fourth);
+    deliver(&all, &mut network, &mut rng);
+    assert_eq!(dave.account.group_inbox(GROUP).unwrap().len(), 2);
+}
+
+#[test]
+fn receipts_give_per_device_statuses_and_the_aggregate() {
+    let (all, _) = setup();
+    let mut rng = Shuffle(11);
+    let alice = &all[0];
+    let mut network = Network::new();
+    let sent = alice
+        .account
+        .send_to_group(GROUP, b"read me", 2_000)
+        .unwrap();
+    post(&mut network, &alice.addr, &sent);
+    deliver(&all, &mut network, &mut rng);
+    assert_eq!(
+        alice.account.logical_status(&sent.id).unwrap(),
+        Some(MessageStatus::Pending)
+    );
+    assert_eq!(
+        alice.account.mark_sent(&sent.group_wire_id).unwrap(),
+        MessageStatus::Sent
+    );
+    for t in &sent.transcripts {
+        alice.account.mark_sent(&t.id).unwrap();
+    }
+    assert_eq!(
+        alice.account.logical_status(&sent.id).unwrap(),
+        Some(MessageStatus::Sent)
+    );
+    let receipt = |from: &Device, kind| {
+        let entry = from.account.group_inbox(GROUP).unwrap().pop().unwrap();
+        assert_eq!(entry.from, alice.addr);
+        let r = from
+            .account
+            .create_receipt(&entry.from, kind, &[entry.id], 3_000)
+            .unwrap();
+        alice.account.decrypt(&from.addr, &r.wire).unwrap()
+    };
+    // Bob reads: Carol has not even received it, so the aggregate waits.
+    let bob = &all[2];
+    receipt(bob, ReceiptKind::Read);
+    assert_eq!(
+        alice.account.logical_status(&sent.id).unwrap(),
+        Some(MessageStatus::Sent)
+    );
+    // Carol's second device receives it: delivered to every user.
+    receipt(&all[4], ReceiptKind::Delivered);
+    assert_eq!(
+        alice.account.logical_status(&sent.id).unwrap(),
+        Some(MessageStatus::Delivered)
+    );
+    // Carol reads on her first device: blue.
+    receipt(&all[3], ReceiptKind::Read);
+    assert_eq!(
+        alice.account.logical_status(&sent.id).unwrap(),
+        Some(MessageStatus::Read)
+    );
+    let info = alice.account.message_info(&sent.id).unwrap().unwrap();
+    let status_of = |user: &str, device: u32| -> &DeviceStatus {
+        info.iter()
+            .find(|s| s.to == Address::new(user, device))
+            .unwrap()
+    };
+    assert_eq!(status_of("bob", 1).status, MessageStatus::Read);
+    assert_eq!(status_of("carol", 1).status, MessageStatus::Read);
+    assert_eq!(status_of("carol", 2).status, MessageStatus::Delivered);
+    assert!(status_of("alice", 2).transcript);
+    assert_eq!(info.len(), 4);
+    // A repeated receipt moves nothing.
+    let again = receipt(bob, ReceiptKind::Read);
+    assert!(matches!(again.received, Received::Receipt { ref updated, .. } if updated.is_empty()));
+    // Alice's other device holds the transcript, in the group's conversation.
+    let t = all[1].account.group_inbox(GROUP).unwrap();
+    assert_eq!(t.len(), 1);
+    assert_eq!(
+        (t[0].from.clone(), t[0].body.as_slice()),
+        (alice.addr.clone(), &b"read me"[..])
+    );
+    assert_eq!(t[0].lamport, sent.lamport);
+    assert_eq!(
+        all[1].account.group_members(GROUP).unwrap(),
+        members(&["bob", "carol"])
+    );
+}
+
+#[test]
+fn forged_replayed_and_foreign_wires_change_nothing() {
+    let (all, _) = setup();
+    let mut rng = Shuffle(5);
+    let alice = &all[0];
+    let carol = &all[3];
+    let mut network = Network::new();
+    let sent = alice.account.send_to_group(GROUP, b"hello", 2_000).unwrap();
+    post(&mut network, &alice.addr, &sent);
+    deliver(&all, &mut network, &mut rng);
+    let inbox = carol.account.group_inbox(GROUP).unwrap();
+    let clock = carol.account.group_clock(GROUP).unwrap();
+
+    // A redelivery returns the same message; after acknowledging, it is refused.
+    let again = carol
+        .account
+        .decrypt(&alice.addr, &sent.group_wire)
+        .unwrap();
+    assert!(matches!(again.received, Received::GroupMessage { ref body, .. } if body == b"hello"));
+    // Every flipped byte of the next wire is refused and changes nothing.
+    let next = alice.account.send_to_group(GROUP, b"next", 2_001).unwrap();
+    for i in (0..next.group_wire.len()).step_by(7) {
+        let mut forged = next.group_wire.clone();
+        forged[i] ^= 0x20;
+        assert!(carol.account.decrypt(&alice.addr, &forged).is_err());
+        assert_eq!(carol.account.group_inbox(GROUP).unwrap(), inbox);
+        assert_eq!(carol.account.group_clock(GROUP).unwrap(), clock);
+    }
+    let opened = carol
+        .account
+        .decrypt(&bob_addr(), &next.group_wire)
+        .unwrap();
+    // The sender is the device that distributed the key, whatever the relay attached.
+    assert_eq!(opened.from, alice.addr);
+    carol.account.acknowledge(&inbox[0].id).unwrap();
+    assert!(matches!(
+        carol.account.decrypt(&alice.addr, &sent.group_wire),
+        Err(AccountError::AlreadyReceived(_))
+    ));
+
+    // A member forwarding Alice's key over its own session: refused, the id is Alice's.
+    let bob = &all[2];
+    let alice_key = load_own_key(alice);
+    let forwarded = raw_pairwise(bob, &carol.addr, &alice_key);
+    assert!(matches!(
+        carol.account.decrypt(&bob.addr, &forwarded),
+        Err(AccountError::Group(GroupError::DistributionConflict))
+    ));
+    // A non-member's distribution is refused.
+    alice
+        .account
+        .set_group_members(GROUP, &members(&["alice", "carol"]), 3_000)
+        .unwrap();
+    let own_key = Distribution::parse(&load_own_key(bob)).unwrap();
+    let own_key = own_key.to_bytes();
+    let foreign = raw_pairwise(bob, &alice.addr, &own_key);
+    let before = alice.account.group_inbox(GROUP).unwrap();
+    assert!(matches!(
+        alice.account.decrypt(&bob.addr, &foreign),
+        Err(AccountError::NotGroupMember(a)) if a == bob.addr
+    ));
+    assert_eq!(alice.account.group_inbox(GROUP).unwrap(), before);
+}
+
+fn bob_addr() -> Address {
+    Address::new("bob", 1)
+}
+
+/// The distribution of `d`'s current sender key (it must have sent to the group).
+fn load_own_key(d: &Device) -> Vec<u8> {
+    let group = GroupId::new(GROUP).unwrap();
+    d.account
+        .transaction(|tx| {
+            let state = load_state(tx, &group)?;
+            let key = state.key.ok_or(AccountError::InvalidAddress)?;
+            Ok(key.distribution(&group).to_bytes().to_vec())
+        })
+        .unwrap_or_else(|_| {
+            // A device that never sent: make it send once.
+            d.account.send_to_group(GROUP, b"x", 2_500).unwrap();
+            load_own_key(d)
+        })
+}
+
+/// A distribution body sent by `from` over its session with `to`, as a faulty or hostile
+/// member could.
+fn raw_pairwise(from: &Device, to: &Address, body: &[u8]) -> Vec<u8> {
+    let key = *device_key(from, to).as_bytes();
+    from.account
+        .transaction(|tx| pairwise(tx, to, &key, ContentType::Distribution, body))
+        .unwrap()
+        .wire
+}
+
+fn device_key(from: &Device, to: &Address) -> IdentityKey {
+    let list = from.account.device_list(&to.user).unwrap().unwrap();
+    *list.device_key(to.device).unwrap()
+}
+
+#[test]
+fn fifty_members_with_two_devices_each_open_every_message_once_in_one_order() {
+    let names: Vec<String> = (0..50).map(|i| format!("user{i:02}")).collect();
+    let spec: Vec<(&str, u32)> = names.iter().map(|n| (n.as_str(), 2)).collect();
+    let (all, mut directory) = world(&spec);
+    let everyone: Vec<Vec<u8>> = names.iter().map(|n| n.as_bytes().to_vec()).collect();
+    for d in &all {
+        d.account
+            .set_group_members(GROUP, &everyone, 1_000)
+            .unwrap();
+    }
+    // Five senders, one device of each of the first five users.
+    let senders: Vec<&Device> = all.iter().step_by(2).take(5).collect();
+    for s in &senders {
+        connect(s, &mut directory);
+    }
+    let mut rng = Shuffle(50);
+    let mut network = Network::new();
+    let mut written = Vec::new();
+    for n in 0..20u64 {
+        let s = senders[rng.below(senders.len())];
+        let body = format!("{} #{n}", s.addr).into_bytes();
+        let sent = s.account.send_to_group(GROUP, &body, 2_000 + n).unwrap();
+        assert_eq!(sent.recipients.len(), 98);
+        written.push((sent.lamport, s.addr.clone(), body));
+        post(&mut network, &s.addr, &sent);
+    }
+    let opened = deliver(&all, &mut network, &mut rng);
+    written.sort_by(|a, b| DisplayKey::new(a.0, &a.1).cmp(&DisplayKey::new(b.0, &b.1)));
+    for d in &all {
+        let mine = written.iter().filter(|w| w.1 == d.addr).count();
+        assert_eq!(opened.get(&d.addr).copied().unwrap_or(0), 20 - mine);
+        let got: Vec<_> = d
+            .account
+            .group_inbox(GROUP)
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.lamport, e.from, e.body))
+            .collect();
+        let expected: Vec<_> = written.iter().filter(|w| w.1 != d.addr).cloned().collect();
+        assert_eq!(got, expected, "{}", d.addr);
+    }
+}

@@ -1,0 +1,704 @@
+//! Groups in the Account (spec §12): the member users the app gives, this device's own
+//! sender key per group, the keys received from the other member devices, and one send
+//! that returns the group wire with the pairwise distributions and transcripts it needs.
+//!
+//! ```text
+//! groups     (key = group id)             = members count (u16) || (len (u8) || user id)*
+//!                                           || holders count (u16) || (address || IK_dev (32))*
+//!                                           || rotate (flag) || key len (u16) || [sender key]
+//! group_keys (key = 0x01 || group id)     = the GroupKeys record of the group
+//! group_keys (key = 0x02 || distribution) = the group id the distribution belongs to
+//! group_sends (key = group wire id)       = the logical message id of that send
+//! meta "group_clock"                      = the newest caller clock a group call gave
+//! ```
+//!
+//! The *holders* are the member devices this device's current sender key was distributed
+//! to: a holder that is no longer a listed device of a member user (a member removed, or a
+//! device gone from its user's list) makes the key rotate before the next group message,
+//! and a listed device that is not a holder gets the current key.
+
+use zeroize::Zeroizing;
+
+use super::devices::{load_own_address, load_stored_list};
+use super::logical::{logical_id, save_logical, DeviceWire, LogicalRecord};
+use super::messaging::read_inbox;
+use super::records::{
+    group_conversation, group_status_key, load_clock, load_inbox, load_outgoing_at, retain,
+    save_clock, save_inbox, save_outgoing, save_outgoing_at, InboxRecord, OutgoingRecord, Ring,
+};
+use super::session_rows::PeerSessions;
+use super::{Account, AccountError, Address, InboxEntry, Incoming, Received};
+use crate::codec::{Reader, Writer};
+use crate::constants::DISTRIBUTION_ID_LEN;
+use crate::group::{Distribution, GroupError, GroupId, GroupKeys, SenderKey};
+use crate::identity::IdentityKey;
+use crate::status::MessageStatus;
+use crate::store::{SealedTx, StoreError, Table};
+use crate::wire::{ApplicationBody, ContentType, MessageId};
+
+const GROUP_CLOCK_KEY: &[u8] = b"group_clock";
+/// The most member users a group may have: with 16 devices each, the holders of a sender
+/// key still fit the record's `u16` count.
+pub(crate) const MAX_GROUP_MEMBERS: usize = 4_000;
+const KEYS_RECORD: u8 = 0x01;
+const KEYS_INDEX: u8 = 0x02;
+
+fn corrupt(table: Table) -> AccountError {
+    StoreError::Corrupt {
+        table: table.name(),
+    }
+    .into()
+}
+
+/// The result of [`Account::send_to_group`]: one group wire for the relay to fan out, the
+/// pairwise wires that must reach their devices first, and one logical message id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupSend {
+    /// The id the app tracks it by ([`Account::logical_status`],
+    /// [`Account::message_info`]).
+    pub id: MessageId,
+    /// The Lamport value it carries: its place in the group's conversation (spec §10).
+    pub lamport: u64,
+    /// The `GroupMessage` (`0x13`) wire: the relay delivers it to every device of
+    /// `recipients`. Pass `group_wire_id` to [`Account::mark_sent`] when it acknowledges.
+    pub group_wire: Vec<u8>,
+    /// The group wire's message id (receipts name it).
+    pub group_wire_id: MessageId,
+    /// The member devices the group wire is for.
+    pub recipients: Vec<Address>,
+    /// Pairwise distributions (content type `0x03`) of the sender key, to send before the
+    /// group wire: to every recipient on a new or rotated key, else to new devices only.
+    pub distributions: Vec<DeviceWire>,
+    /// Pairwise sent transcripts (`0x04`, spec §11) to this account's own other devices.
+    pub transcripts: Vec<DeviceWire>,
+}
+
+/// What the account keeps about a group.
+#[derive(Default)]
+struct GroupState {
+    members: Vec<Vec<u8>>,
+    holders: Vec<(Address, [u8; 32])>,
+    rotate: bool,
+    key: Option<SenderKey>,
+}
+
+fn encode_state(state: &GroupState) -> Zeroizing<Vec<u8>> {
+    let mut v = Zeroizing::new(Vec::new());
+    v.put_u16(u16::try_from(state.members.len()).unwrap_or(u16::MAX));
+    for m in &state.members {
+        // A user id of a device list is 1..=64 bytes.
+        v.put_u8(u8::try_from(m.len()).unwrap_or(0));
+        v.put(m);
+    }
+    v.put_u16(u16::try_from(state.holders.len()).unwrap_or(u16::MAX));
+    for (addr, key) in &state.holders {
+        v.put(&addr.to_bytes());
+        v.put(key);
+    }
+    v.put_u8(u8::from(state.rotate));
+    match &state.key {
+        Some(key) => {
+            let bytes = key.to_bytes();
+            v.put_u16(u16::try_from(bytes.len()).unwrap_or(u16::MAX));
+            v.put(&bytes);
+        }
+        None => v.put_u16(0),
+    }
+    v
+}
+
+fn decode_state(bytes: &[u8]) -> Option<GroupState> {
+    let mut r = Reader::new(bytes, "group record");
+    let count = r.u16().ok()?;
+    let mut members = Vec::with_capacity(usize::from(count));
+    for _ in 0..count {
+        let len = usize::from(r.u8().ok()?);
+        members.push(r.take(len).ok()?.to_vec());
+    }
+    let count = r.u16().ok()?;
+    let mut holders = Vec::with_capacity(usize::from(count));
+    for _ in 0..count {
+        holders.push((Address::read(&mut r).ok()?, r.array::<32>().ok()?));
+    }
+    let rotate = r.flag().ok()?;
+    let len = usize::from(r.u16().ok()?);
+    let key = match len {
+        0 => None,
+        n => Some(SenderKey::from_bytes(r.take(n).ok()?).ok()?),
+    };
+    r.finish().ok()?;
+    Some(GroupState {
+        members,
+        holders,
+        rotate,
+        key,
+    })
+}
+
+fn load_state(tx: &mut SealedTx<'_>, group: &GroupId) -> Result<GroupState, AccountError> {
+    let bytes = tx
+        .get(Table::Groups, group.as_bytes())?
+        .ok_or_else(|| AccountError::UnknownGroup(group.as_bytes().to_vec()))?;
+    decode_state(&bytes).ok_or_else(|| corrupt(Table::Groups))
+}
+
+fn save_state(
+    tx: &mut SealedTx<'_>,
+    group: &GroupId,
+    state: &GroupState,
+) -> Result<(), AccountError> {
+    tx.put(Table::Groups, group.as_bytes(), &encode_state(state))?;
+    Ok(())
+}
+
+fn keys_key(group: &[u8]) -> Vec<u8> {
+    [&[KEYS_RECORD][..], group].concat()
+}
+
+fn index_key(distribution_id: &[u8]) -> Vec<u8> {
+    [&[KEYS_INDEX][..], distribution_id].concat()
+}
+
+fn load_keys(tx: &mut SealedTx<'_>, group: &[u8]) -> Result<GroupKeys, AccountError> {
+    match tx.get(Table::GroupKeys, &keys_key(group))? {
+        None => Ok(GroupKeys::new()),
+        Some(b) => GroupKeys::from_bytes(&b).map_err(|_| corrupt(Table::GroupKeys)),
+    }
+}
+
+fn save_keys(tx: &mut SealedTx<'_>, group: &[u8], keys: &GroupKeys) -> Result<(), AccountError> {
+    tx.put(Table::GroupKeys, &keys_key(group), &keys.to_bytes())?;
+    Ok(())
+}
+
+/// The newest caller clock a group call gave: the clock of a replaced key's hour.
+fn group_clock(tx: &mut SealedTx<'_>) -> Result<u64, AccountError> {
+    match tx.get(Table::Meta, GROUP_CLOCK_KEY)? {
+        None => Ok(0),
+        Some(b) => Ok(u64::from_be_bytes(
+            b.as_slice().try_into().map_err(|_| corrupt(Table::Meta))?,
+        )),
+    }
+}
+
+fn advance_group_clock(tx: &mut SealedTx<'_>, now_ms: u64) -> Result<(), AccountError> {
+    if now_ms > group_clock(tx)? {
+        tx.put(Table::Meta, GROUP_CLOCK_KEY, &now_ms.to_be_bytes())?;
+    }
+    Ok(())
+}
+
+/// Every listed device of the member users (the own user excluded: its other devices get
+/// sent transcripts), with its listed key.
+fn member_devices(
+    tx: &mut SealedTx<'_>,
+    members: &[Vec<u8>],
+) -> Result<Vec<(Address, [u8; 32])>, AccountError> {
+    let mut out = Vec::new();
+    for user in members {
+        let list =
+            load_stored_list(tx, user)?.ok_or_else(|| AccountError::NoDeviceList(user.clone()))?;
+        for (device, key) in list.devices {
+            out.push((Address::new(user.clone(), device), key));
+        }
+    }
+    Ok(out)
+}
+
+/// The own user's other listed devices.
+fn own_others(
+    tx: &mut SealedTx<'_>,
+    own: &Address,
+) -> Result<Vec<(Address, [u8; 32])>, AccountError> {
+    Ok(load_stored_list(tx, &own.user)?
+        .map(|list| {
+            list.devices
+                .into_iter()
+                .filter(|(d, _)| *d != own.device)
+                .map(|(d, k)| (Address::new(own.user.clone(), d), k))
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+/// Encrypts `body` as `content_type` on the session with `to`, which must have been made
+/// with `key`, the key its user's list names.
+fn pairwise(
+    tx: &mut SealedTx<'_>,
+    to: &Address,
+    key: &[u8; 32],
+    content_type: ContentType,
+    body: &[u8],
+) -> Result<DeviceWire, AccountError> {
+    let mut sessions = PeerSessions::load(tx, to)?;
+    if sessions.current_identity() != Some(key) {
+        return Err(AccountError::NoSession(to.clone()));
+    }
+    let position = sessions
+        .current()
+        .ok_or_else(|| AccountError::NoSession(to.clone()))?;
+    let mut loaded = sessions.read(tx, position, false)?;
+    let out = loaded
+        .session
+        .encrypt(content_type, body, &mut *tx.rng, None)?;
+    sessions.commit(tx, loaded)?;
+    let id = out.id();
+    save_outgoing(
+        tx,
+        &id,
+        &OutgoingRecord {
+            status: MessageStatus::Pending,
+            peer: to.clone(),
+        },
+    )?;
+    Ok(DeviceWire {
+        to: to.clone(),
+        id,
+        wire: out.wire,
+        transcript: content_type == ContentType::Transcript,
+    })
+}
+
+/// Marks the group wire `id` as acknowledged by the relay at every member device it was
+/// fanned out to; `None` when `id` is not a group wire.
+pub(super) fn mark_group_sent(
+    tx: &mut SealedTx<'_>,
+    id: &MessageId,
+) -> Result<Option<MessageStatus>, AccountError> {
+    let Some(logical) = tx.get(Table::GroupSends, id.as_bytes())? else {
+        return Ok(None);
+    };
+    let logical = MessageId(
+        logical
+            .as_slice()
+            .try_into()
+            .map_err(|_| corrupt(Table::GroupSends))?,
+    );
+    let record = super::logical::load(tx, &logical)?.ok_or_else(|| corrupt(Table::GroupSends))?;
+    let mut lowest = MessageStatus::Read;
+    for (wire, transcript, to) in &record.wires {
+        if *transcript || wire != id {
+            continue;
+        }
+        let key = group_status_key(wire, to);
+        let mut status = load_outgoing_at(tx, &key)?.ok_or_else(|| corrupt(Table::Outgoing))?;
+        status.status = status.status.advance(MessageStatus::Sent);
+        save_outgoing_at(tx, &key, &status)?;
+        lowest = lowest.min(status.status);
+    }
+    Ok(Some(lowest))
+}
+
+impl Account {
+    /// Sets the member users of `group` (spec §12); each must have an accepted device
+    /// list, and this account's own user is a member without being named (at most 4,000
+    /// others: [`AccountError::TooManyMembers`]). A device that
+    /// held this device's sender key and is no longer a listed device of a member makes
+    /// the key rotate before the next group message; devices that lack the current key get
+    /// it with the next one.
+    pub fn set_group_members(
+        &self,
+        group: &[u8],
+        members: &[Vec<u8>],
+        now_ms: u64,
+    ) -> Result<(), AccountError> {
+        let group = GroupId::new(group)?;
+        self.transaction(|tx| {
+            let own = load_own_address(tx)?.ok_or(AccountError::NoOwnAddress)?;
+            let mut users: Vec<Vec<u8>> = members
+                .iter()
+                .filter(|m| **m != own.user)
+                .cloned()
+                .collect();
+            users.sort();
+            users.dedup();
+            if users.len() > MAX_GROUP_MEMBERS {
+                return Err(AccountError::TooManyMembers(users.len()));
+            }
+            let current = member_devices(tx, &users)?;
+            let mut state = match tx.get(Table::Groups, group.as_bytes())? {
+                None => GroupState::default(),
+                Some(b) => decode_state(&b).ok_or_else(|| corrupt(Table::Groups))?,
+            };
+            state.members = users;
+            if state.holders.iter().any(|h| !current.contains(h)) {
+                state.rotate = true;
+            }
+            save_state(tx, &group, &state)?;
+            advance_group_clock(tx, now_ms)
+        })
+    }
+
+    /// The member users of `group` as last set (the own user not among them).
+    pub fn group_members(&self, group: &[u8]) -> Result<Vec<Vec<u8>>, AccountError> {
+        let group = GroupId::new(group)?;
+        self.transaction(|tx| Ok(load_state(tx, &group)?.members))
+    }
+
+    /// The devices a send to `group` may need a pairwise session with that lack a usable
+    /// one: every listed device of the member users, then the own user's other devices.
+    /// Fetch their bundles and call [`Account::start_session`].
+    pub fn group_devices_without_session(
+        &self,
+        group: &[u8],
+    ) -> Result<Vec<Address>, AccountError> {
+        let group = GroupId::new(group)?;
+        self.transaction(|tx| {
+            let own = load_own_address(tx)?.ok_or(AccountError::NoOwnAddress)?;
+            let state = load_state(tx, &group)?;
+            let mut devices = member_devices(tx, &state.members)?;
+            devices.extend(own_others(tx, &own)?);
+            let mut out = Vec::new();
+            for (to, key) in devices {
+                if PeerSessions::load(tx, &to)?.current_identity() != Some(&key) {
+                    out.push(to);
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// Sends `body` to `group` (spec §12): one step of the group's Lamport clock, one
+    /// `GroupMessage` for every member device, the sender key's distribution to the devices
+    /// that need it (all of them on a new or rotated key), and a sent transcript to each
+    /// own other device, committed in one transaction. The key rotates first when a device
+    /// was removed, or at 7 days or 10,000 messages. A device that needs a pairwise wire
+    /// and has no usable session gives [`AccountError::NoSession`] naming it, and nothing
+    /// is committed.
+    pub fn send_to_group(
+        &self,
+        group: &[u8],
+        body: &[u8],
+        now_ms: u64,
+    ) -> Result<GroupSend, AccountError> {
+        let group = GroupId::new(group)?;
+        let peers = self.transaction(|tx| {
+            let own = load_own_address(tx)?.ok_or(AccountError::NoOwnAddress)?;
+            let state = load_state(tx, &group)?;
+            let mut devices = member_devices(tx, &state.members)?;
+            devices.extend(own_others(tx, &own)?);
+            Ok(devices.into_iter().map(|(a, _)| a).collect::<Vec<_>>())
+        })?;
+        let _guards = self.peer_locks.lock_all(peers.iter());
+        self.transaction(|tx| send_in(tx, &group, body, now_ms))
+    }
+
+    /// The unacknowledged messages of `group` (its members' group messages and the own
+    /// other devices' transcripts of theirs), in the display order of spec §10.
+    pub fn group_inbox(&self, group: &[u8]) -> Result<Vec<InboxEntry>, AccountError> {
+        let group = GroupId::new(group)?;
+        self.transaction(|tx| {
+            let mut entries = read_inbox(tx, |_, _, g| g == Some(group.as_bytes()))?;
+            entries.sort_by(|a, b| {
+                a.display_key()
+                    .cmp(&b.display_key())
+                    .then_with(|| a.id.cmp(&b.id))
+            });
+            Ok(entries)
+        })
+    }
+
+    /// The Lamport counter of `group`'s conversation (spec §10).
+    pub fn group_clock(&self, group: &[u8]) -> Result<u64, AccountError> {
+        let group = GroupId::new(group)?;
+        self.transaction(|tx| Ok(load_clock(tx, &group_conversation(group.as_bytes()))?.value()))
+    }
+
+    /// Accepts a distribution (content type `0x03`) that arrived over the session with
+    /// `peer`, whose identity is `sender` (spec §12): only from a device its user's
+    /// accepted list names with that key, of a member user of the group or of the own
+    /// user. It is stored under `(group, peer)`; nothing in the body can claim another
+    /// sender.
+    pub(crate) fn receive_distribution(
+        &self,
+        tx: &mut SealedTx<'_>,
+        peer: &Address,
+        sender: &IdentityKey,
+        body: &[u8],
+    ) -> Result<Received, AccountError> {
+        let d = Distribution::parse(body)?;
+        let group = d.group_id.clone();
+        let state = load_state(tx, &group)?;
+        let own = load_own_address(tx)?.ok_or(AccountError::NoOwnAddress)?;
+        let is_member = (peer.user == own.user && peer.device != own.device)
+            || state.members.contains(&peer.user);
+        let listed = is_member
+            && load_stored_list(tx, &peer.user)?
+                .and_then(|list| list.key_of(peer.device).copied())
+                .is_some_and(|key| key == *sender.as_bytes());
+        if !listed {
+            return Err(AccountError::NotGroupMember(peer.clone()));
+        }
+        let index = index_key(&d.distribution_id);
+        if let Some(owner) = tx.get(Table::GroupKeys, &index)? {
+            if owner.as_slice() != group.as_bytes() {
+                return Err(GroupError::DistributionConflict.into());
+            }
+        }
+        let now = group_clock(tx)?;
+        let mut keys = load_keys(tx, group.as_bytes())?;
+        keys.accept(peer, &d, now)?;
+        save_keys(tx, group.as_bytes(), &keys)?;
+        tx.put(Table::GroupKeys, &index, group.as_bytes())?;
+        Ok(Received::Distribution {
+            group: group.as_bytes().to_vec(),
+        })
+    }
+
+    /// Decrypts a `GroupMessage` (`0x13`) inside a transaction: the key is found by its
+    /// distribution id, the sender is the device that distributed it, which must still be
+    /// a listed device of a member user. A redelivery still in the inbox returns it again.
+    pub(crate) fn decrypt_group_in(
+        &self,
+        tx: &mut SealedTx<'_>,
+        wire: &[u8],
+    ) -> Result<Incoming, AccountError> {
+        let id = MessageId::of(wire);
+        let distribution_id = wire
+            .get(1..1 + DISTRIBUTION_ID_LEN)
+            .ok_or(GroupError::UnknownDistribution)?;
+        let group = tx
+            .get(Table::GroupKeys, &index_key(distribution_id))?
+            .ok_or(GroupError::UnknownDistribution)?;
+        let group = GroupId::new(&group).map_err(|_| corrupt(Table::GroupKeys))?;
+        let now = group_clock(tx)?;
+        let mut keys = load_keys(tx, group.as_bytes())?;
+        let got = match keys.decrypt(wire, now) {
+            Ok(got) => got,
+            Err(e @ GroupError::DuplicateMessage { .. }) => {
+                return match load_inbox(tx, &id)? {
+                    Some(entry) if entry.group.as_deref() == Some(group.as_bytes()) => {
+                        let body = entry.data.ok_or(AccountError::AlreadyReceived(id))?;
+                        Ok(Incoming {
+                            from: entry.peer.clone(),
+                            sender: entry.sender,
+                            received: Received::GroupMessage {
+                                id,
+                                group: group.as_bytes().to_vec(),
+                                from: entry.peer,
+                                lamport: entry.lamport,
+                                sent_at_ms: entry.sent_at_ms,
+                                body: body.to_vec(),
+                            },
+                            replenish_prekeys: false,
+                        })
+                    }
+                    Some(_) => Err(AccountError::AlreadyReceived(id)),
+                    None => Err(e.into()),
+                };
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let own = load_own_address(tx)?.ok_or(AccountError::NoOwnAddress)?;
+        let state = load_state(tx, &group)?;
+        let sender = &got.sender;
+        let is_member = (sender.user == own.user && sender.device != own.device)
+            || state.members.contains(&sender.user);
+        let key = if is_member {
+            load_stored_list(tx, &sender.user)?.and_then(|list| list.key_of(sender.device).copied())
+        } else {
+            None
+        };
+        let key = key.ok_or_else(|| AccountError::NotGroupMember(sender.clone()))?;
+        let identity = IdentityKey::from_bytes(&key).map_err(|_| corrupt(Table::DeviceLists))?;
+        let body = Zeroizing::new(got.body);
+        let app = ApplicationBody::parse(&body)?;
+        let conversation = group_conversation(group.as_bytes());
+        let mut clock = load_clock(tx, &conversation)?;
+        let before = clock;
+        clock.receive(app.lamport);
+        if clock != before {
+            save_clock(tx, &conversation, clock)?;
+        }
+        save_keys(tx, group.as_bytes(), &keys)?;
+        let record = InboxRecord {
+            peer: sender.clone(),
+            sender: identity,
+            lamport: app.lamport,
+            sent_at_ms: app.sent_at_ms,
+            transcript_to: None,
+            group: Some(group.as_bytes().to_vec()),
+            data: Some(Zeroizing::new(app.data.to_vec())),
+        };
+        save_inbox(tx, &id, &record)?;
+        Ok(Incoming {
+            from: sender.clone(),
+            sender: identity,
+            received: Received::GroupMessage {
+                id,
+                group: group.as_bytes().to_vec(),
+                from: sender.clone(),
+                lamport: app.lamport,
+                sent_at_ms: app.sent_at_ms,
+                body: app.data.to_vec(),
+            },
+            replenish_prekeys: false,
+        })
+    }
+
+    /// A group message's sent transcript from the own device `peer` (already checked):
+    /// `group id len (u8) || group id || application body` after the leading `0x00`.
+    pub(crate) fn receive_group_transcript(
+        &self,
+        tx: &mut SealedTx<'_>,
+        peer: &Address,
+        sender: &IdentityKey,
+        id: MessageId,
+        rest: &[u8],
+    ) -> Result<Received, AccountError> {
+        let (&len, rest) = rest
+            .split_first()
+            .ok_or(AccountError::InvalidTranscript("its group id is cut"))?;
+        let (group, app_body) = rest
+            .split_at_checked(usize::from(len))
+            .ok_or(AccountError::InvalidTranscript("its group id is cut"))?;
+        let group = GroupId::new(group)
+            .map_err(|_| AccountError::InvalidTranscript("its group id is invalid"))?;
+        let app = ApplicationBody::parse(app_body)?;
+        let conversation = group_conversation(group.as_bytes());
+        let mut clock = load_clock(tx, &conversation)?;
+        let before = clock;
+        clock.receive(app.lamport);
+        if clock != before {
+            save_clock(tx, &conversation, clock)?;
+        }
+        let record = InboxRecord {
+            peer: peer.clone(),
+            sender: *sender,
+            lamport: app.lamport,
+            sent_at_ms: app.sent_at_ms,
+            transcript_to: None,
+            group: Some(group.as_bytes().to_vec()),
+            data: Some(Zeroizing::new(app.data.to_vec())),
+        };
+        save_inbox(tx, &id, &record)?;
+        Ok(Received::GroupMessage {
+            id,
+            group: group.as_bytes().to_vec(),
+            from: peer.clone(),
+            lamport: app.lamport,
+            sent_at_ms: app.sent_at_ms,
+            body: app.data.to_vec(),
+        })
+    }
+}
+
+/// One group send inside a transaction; see [`Account::send_to_group`].
+fn send_in(
+    tx: &mut SealedTx<'_>,
+    group: &GroupId,
+    body: &[u8],
+    now_ms: u64,
+) -> Result<GroupSend, AccountError> {
+    let own = load_own_address(tx)?.ok_or(AccountError::NoOwnAddress)?;
+    let mut state = load_state(tx, group)?;
+    let current = member_devices(tx, &state.members)?;
+    let removed = state.holders.iter().any(|h| !current.contains(h));
+    let rotate = state.rotate
+        || removed
+        || state
+            .key
+            .as_ref()
+            .is_none_or(|k| k.rotation_due(now_ms).is_some());
+    let (mut key, needing): (SenderKey, Vec<&(Address, [u8; 32])>) = match state.key.take() {
+        Some(key) if !rotate => {
+            let needing = current
+                .iter()
+                .filter(|d| !state.holders.contains(d))
+                .collect();
+            (key, needing)
+        }
+        _ => (
+            SenderKey::generate(&mut *tx.rng, now_ms),
+            current.iter().collect(),
+        ),
+    };
+    // The distribution carries the key at its current iteration: this message is the
+    // first a new holder reads.
+    let distribution = key.distribution(group).to_bytes();
+    let mut distributions = Vec::with_capacity(needing.len());
+    for (to, listed) in needing {
+        let wire = pairwise(tx, to, listed, ContentType::Distribution, &distribution)?;
+        retain(tx, Ring::Outgoing, &wire.id)?;
+        distributions.push(wire);
+    }
+    let conversation = group_conversation(group.as_bytes());
+    let mut clock = load_clock(tx, &conversation)?;
+    let lamport = clock.send();
+    let app_body = ApplicationBody {
+        lamport,
+        sent_at_ms: now_ms,
+        data: body,
+    }
+    .to_bytes();
+    let out = key.encrypt(&app_body)?;
+    let mut transcript = Zeroizing::new(Vec::with_capacity(2 + 64 + app_body.len()));
+    transcript.push(0);
+    // A group id is 1..=64 bytes.
+    transcript.push(u8::try_from(group.as_bytes().len()).unwrap_or(0));
+    transcript.extend_from_slice(group.as_bytes());
+    transcript.extend_from_slice(&app_body);
+    let mut transcripts = Vec::new();
+    for (to, listed) in own_others(tx, &own)? {
+        transcripts.push(pairwise(
+            tx,
+            &to,
+            &listed,
+            ContentType::Transcript,
+            &transcript,
+        )?);
+    }
+    let recipients: Vec<Address> = current.iter().map(|(a, _)| a.clone()).collect();
+    for to in &recipients {
+        save_outgoing_at(
+            tx,
+            &group_status_key(&out.message_id, to),
+            &OutgoingRecord {
+                status: MessageStatus::Pending,
+                peer: to.clone(),
+            },
+        )?;
+    }
+    let mut record_wires: Vec<(MessageId, bool, Address)> = recipients
+        .iter()
+        .map(|to| (out.message_id, false, to.clone()))
+        .collect();
+    record_wires.extend(transcripts.iter().map(|w| (w.id, true, w.to.clone())));
+    let mut id_input = vec![DeviceWire {
+        to: own.clone(),
+        id: out.message_id,
+        wire: Vec::new(),
+        transcript: false,
+    }];
+    id_input.extend(transcripts.iter().cloned());
+    let id = logical_id(&id_input);
+    save_logical(
+        tx,
+        &id,
+        &LogicalRecord {
+            lamport,
+            group: true,
+            wires: record_wires,
+        },
+    )?;
+    tx.put(Table::GroupSends, out.message_id.as_bytes(), id.as_bytes())?;
+    save_clock(tx, &conversation, clock)?;
+    state.holders = current;
+    state.rotate = false;
+    state.key = Some(key);
+    save_state(tx, group, &state)?;
+    advance_group_clock(tx, now_ms)?;
+    Ok(GroupSend {
+        id,
+        lamport,
+        group_wire: out.wire,
+        group_wire_id: out.message_id,
+        recipients,
+        distributions,
+        transcripts,
+    })
+}
+
+#[cfg(test)]
+#[path = "group_tests.rs"]
+mod tests;
