@@ -1,7 +1,9 @@
 //! The cost of one send to a 1024-member group through the Account (spec §12): the first
 //! send (a new sender key: 1024 pairwise distributions), a steady send (one group wire and
 //! one status row per member device), and the send after a member is removed (a rotation:
-//! 1023 distributions). One device per member, a memory store. Wall-clock medians.
+//! 1023 distributions). One device per member, a memory store. Wall-clock medians rather
+//! than criterion: each send changes the group's state (a first send happens once per key),
+//! so the repeated sampling of one unchanged operation does not fit.
 //!
 //! Run: `cargo bench --bench group_send`
 #![allow(

@@ -492,3 +492,37 @@ fn fifty_members_with_two_devices_each_open_every_message_once_in_one_order() {
         assert_eq!(got, expected, "{}", d.addr);
     }
 }
+
+#[test]
+fn a_member_sending_key_after_key_leaves_the_store_bounded() {
+    let (all, _) = setup();
+    let bob = &all[2];
+    let carol = &all[3];
+    let group = GroupId::new(GROUP).unwrap();
+    let rows = |d: &Device| {
+        d.account
+            .transaction(|tx| {
+                let all = tx.scan(Table::GroupKeys)?;
+                Ok(all
+                    .iter()
+                    .filter(|(k, _)| k.first() == Some(&KEYS_INDEX))
+                    .count())
+            })
+            .unwrap()
+    };
+    let mut rng = crate::rng::os_rng();
+    let before = rows(carol);
+    for i in 0..20 {
+        let key = SenderKey::generate(&mut rng, 2_000 + i);
+        let wire = raw_pairwise(bob, &carol.addr, &key.distribution(&group).to_bytes());
+        carol.account.decrypt(&bob.addr, &wire).unwrap();
+    }
+    // Bob's current key and the replaced ones kept: each with one index row (there were
+    // twenty).
+    let kept = 1 + crate::constants::MAX_RETIRED_SENDER_KEYS;
+    assert!(
+        rows(carol) <= before + kept,
+        "{} rows after 20 keys, {before} before",
+        rows(carol)
+    );
+}

@@ -437,8 +437,14 @@ impl Account {
         }
         let now = group_clock(tx)?;
         let mut keys = load_keys(tx, group.as_bytes())?;
+        let before: Vec<[u8; DISTRIBUTION_ID_LEN]> = keys.distribution_ids().copied().collect();
         keys.accept(peer, &d, now)?;
         save_keys(tx, group.as_bytes(), &keys)?;
+        // A key the record let go (past its hour, or beyond the replaced keys kept) loses
+        // its index row: a member sending key after key leaves the index no larger.
+        for gone in before.iter().filter(|id| !keys.holds(id)) {
+            tx.delete(Table::GroupKeys, &index_key(gone))?;
+        }
         tx.put(Table::GroupKeys, &index, group.as_bytes())?;
         Ok(Received::Distribution {
             group: group.as_bytes().to_vec(),

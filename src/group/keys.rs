@@ -126,6 +126,16 @@ impl GroupKeys {
         self.held.is_empty()
     }
 
+    /// The `distribution_id`s of the keys held, replaced ones included.
+    pub fn distribution_ids(&self) -> impl Iterator<Item = &[u8; DISTRIBUTION_ID_LEN]> {
+        self.held.keys()
+    }
+
+    /// Whether the key `distribution_id` is held.
+    pub fn holds(&self, distribution_id: &[u8; DISTRIBUTION_ID_LEN]) -> bool {
+        self.held.contains_key(distribution_id)
+    }
+
     /// The current key of a sender device for a group: its `distribution_id` and the next
     /// iteration it expects.
     pub fn current(
