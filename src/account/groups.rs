@@ -20,11 +20,11 @@
 use zeroize::Zeroizing;
 
 use super::devices::{load_own_address, load_stored_list};
-use super::logical::{logical_id, save_logical, DeviceWire, LogicalRecord};
+use super::logical::{logical_id, pairwise, save_logical, DeviceWire, LogicalRecord};
 use super::messaging::read_inbox;
 use super::records::{
     group_conversation, group_status_key, load_clock, load_inbox, load_outgoing_at, retain,
-    save_clock, save_inbox, save_outgoing, save_outgoing_at, InboxRecord, OutgoingRecord, Ring,
+    save_clock, save_inbox, save_outgoing_at, InboxRecord, OutgoingRecord, Ring,
 };
 use super::session_rows::PeerSessions;
 use super::{Account, AccountError, Address, InboxEntry, Incoming, Received};
@@ -219,44 +219,6 @@ fn own_others(
                 .collect()
         })
         .unwrap_or_default())
-}
-
-/// Encrypts `body` as `content_type` on the session with `to`, which must have been made
-/// with `key`, the key its user's list names.
-fn pairwise(
-    tx: &mut SealedTx<'_>,
-    to: &Address,
-    key: &[u8; 32],
-    content_type: ContentType,
-    body: &[u8],
-) -> Result<DeviceWire, AccountError> {
-    let mut sessions = PeerSessions::load(tx, to)?;
-    if sessions.current_identity() != Some(key) {
-        return Err(AccountError::NoSession(to.clone()));
-    }
-    let position = sessions
-        .current()
-        .ok_or_else(|| AccountError::NoSession(to.clone()))?;
-    let mut loaded = sessions.read(tx, position, false)?;
-    let out = loaded
-        .session
-        .encrypt(content_type, body, &mut *tx.rng, None)?;
-    sessions.commit(tx, loaded)?;
-    let id = out.id();
-    save_outgoing(
-        tx,
-        &id,
-        &OutgoingRecord {
-            status: MessageStatus::Pending,
-            peer: to.clone(),
-        },
-    )?;
-    Ok(DeviceWire {
-        to: to.clone(),
-        id,
-        wire: out.wire,
-        transcript: content_type == ContentType::Transcript,
-    })
 }
 
 /// Marks the group wire `id` as acknowledged by the relay at every member device it was

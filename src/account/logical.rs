@@ -240,39 +240,12 @@ impl Account {
         let transcript = transcript_body(user, &app_body);
         let mut wires = Vec::with_capacity(targets.len());
         for (to, key, is_transcript) in targets {
-            let mut sessions = PeerSessions::load(tx, &to)?;
-            // Only a session made with the key the list names is used (spec §11).
-            if sessions.current_identity() != Some(&key) {
-                return Err(AccountError::NoSession(to));
-            }
-            let position = sessions
-                .current()
-                .ok_or_else(|| AccountError::NoSession(to.clone()))?;
-            let mut loaded = sessions.read(tx, position, false)?;
             let (content_type, plaintext) = if is_transcript {
                 (ContentType::Transcript, transcript.as_slice())
             } else {
                 (ContentType::Application, app_body.as_slice())
             };
-            let out = loaded
-                .session
-                .encrypt(content_type, plaintext, &mut *tx.rng, None)?;
-            sessions.commit(tx, loaded)?;
-            let id = out.id();
-            save_outgoing(
-                tx,
-                &id,
-                &OutgoingRecord {
-                    status: MessageStatus::Pending,
-                    peer: to.clone(),
-                },
-            )?;
-            wires.push(DeviceWire {
-                to,
-                id,
-                wire: out.wire,
-                transcript: is_transcript,
-            });
+            wires.push(pairwise(tx, &to, &key, content_type, plaintext)?);
         }
         save_clock(tx, &conversation, clock)?;
         let id = logical_id(&wires);
@@ -382,6 +355,45 @@ impl Account {
             body: app.data.to_vec(),
         })
     }
+}
+
+/// Encrypts `body` as `content_type` on the session with `to`, which must have been made
+/// with `key`, the key its user's list names.
+pub(super) fn pairwise(
+    tx: &mut SealedTx<'_>,
+    to: &Address,
+    key: &[u8; 32],
+    content_type: ContentType,
+    body: &[u8],
+) -> Result<DeviceWire, AccountError> {
+    let mut sessions = PeerSessions::load(tx, to)?;
+    // Only a session made with the key the list names is used (spec §11).
+    if sessions.current_identity() != Some(key) {
+        return Err(AccountError::NoSession(to.clone()));
+    }
+    let position = sessions
+        .current()
+        .ok_or_else(|| AccountError::NoSession(to.clone()))?;
+    let mut loaded = sessions.read(tx, position, false)?;
+    let out = loaded
+        .session
+        .encrypt(content_type, body, &mut *tx.rng, None)?;
+    sessions.commit(tx, loaded)?;
+    let id = out.id();
+    save_outgoing(
+        tx,
+        &id,
+        &OutgoingRecord {
+            status: MessageStatus::Pending,
+            peer: to.clone(),
+        },
+    )?;
+    Ok(DeviceWire {
+        to: to.clone(),
+        id,
+        wire: out.wire,
+        transcript: content_type == ContentType::Transcript,
+    })
 }
 
 /// Deletes a logical message the retention ring forgot, with its wires' statuses.
