@@ -27,10 +27,15 @@ impl Address {
     /// `user_len (u16) || user || device (u32)`.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(6 + self.user.len());
+        self.write(&mut out);
+        out
+    }
+
+    /// Appends [`Address::to_bytes`] to `out`.
+    pub(crate) fn write(&self, out: &mut Vec<u8>) {
         out.put_u16(u16::try_from(self.user.len()).unwrap_or(u16::MAX));
         out.put(&self.user);
         out.put_u32(self.device);
-        out
     }
 
     pub(crate) fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {

@@ -471,7 +471,7 @@ impl Account {
             Some(listed) => listed == *key.as_bytes(),
             // The stored bytes are compared as they are: no point decoding per message.
             None => tx
-                .get(Table::PeerIdentities, &peer.to_bytes())?
+                .get_shared(Table::PeerIdentities, &peer.to_bytes())?
                 .is_some_and(|stored| stored.as_slice() == key.as_bytes()),
         };
         if accepted {
@@ -488,7 +488,7 @@ impl Account {
         tx: &mut SealedTx<'_>,
         peer: &Address,
     ) -> Result<Option<[u8; 32]>, AccountError> {
-        if tx.get(Table::UserIdentities, &peer.user)?.is_none() {
+        if tx.get_shared(Table::UserIdentities, &peer.user)?.is_none() {
             return Ok(None);
         }
         let list = load_stored_list(tx, &peer.user)?

@@ -3,9 +3,9 @@
 use zeroize::Zeroizing;
 
 use super::records::{
-    decode_inbox, direct_conversation, group_status_key, load_clock, load_inbox, load_outgoing,
-    load_outgoing_at, retain, save_clock, save_inbox, save_outgoing, save_outgoing_at, InboxRecord,
-    OutgoingRecord, Ring,
+    acknowledge_inbox, decode_inbox, direct_conversation, group_status_key, load_clock, load_inbox,
+    load_inbox_fields, load_outgoing, load_outgoing_at, retain, save_clock, save_inbox,
+    save_outgoing, save_outgoing_at, InboxRecord, OutgoingRecord, Ring,
 };
 use super::session_rows::{LoadedSession, PeerSessions};
 use super::{prekeys, Account, AccountError, Address};
@@ -660,15 +660,10 @@ impl Account {
     /// redelivery of the same message is recognised. Call it before telling the relay to
     /// drop the message.
     pub fn acknowledge(&self, id: &MessageId) -> Result<(), AccountError> {
-        self.transaction(|tx| {
-            let mut entry = load_inbox(tx, id)?.ok_or(AccountError::UnknownMessage(*id))?;
-            if entry.data.is_none() {
-                return Ok(());
-            }
-            entry.data = None;
-            save_inbox(tx, id, &entry)?;
-            retain(tx, Ring::Tombstones, id)?;
-            Ok(())
+        self.transaction(|tx| match acknowledge_inbox(tx, id)? {
+            None => Err(AccountError::UnknownMessage(*id)),
+            Some(false) => Ok(()),
+            Some(true) => retain(tx, Ring::Tombstones, id),
         })
     }
 
@@ -722,7 +717,7 @@ impl Account {
         let _guard = self.peer_locks.lock(peer);
         self.transaction(|tx| {
             for id in ids {
-                match load_inbox(tx, id)? {
+                match load_inbox_fields(tx, id)? {
                     Some(entry) if entry.peer == *peer => {}
                     _ => return Err(AccountError::UnknownMessage(*id)),
                 }

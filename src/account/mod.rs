@@ -267,7 +267,7 @@ impl Account {
     ) -> Result<(), AccountError> {
         // The common case, the same key again, needs no decoding.
         if tx
-            .get(Table::PeerIdentities, &peer.to_bytes())?
+            .get_shared(Table::PeerIdentities, &peer.to_bytes())?
             .is_some_and(|stored| stored.as_slice() == key.as_bytes())
         {
             return Ok(());

@@ -23,7 +23,7 @@ pub(crate) fn peer_identity(
     tx: &mut SealedTx<'_>,
     peer: &Address,
 ) -> Result<Option<IdentityKey>, AccountError> {
-    match tx.get(Table::PeerIdentities, &peer.to_bytes())? {
+    match tx.get_shared(Table::PeerIdentities, &peer.to_bytes())? {
         None => Ok(None),
         Some(bytes) => IdentityKey::from_slice(&bytes)
             .map(Some)
@@ -76,9 +76,10 @@ pub(crate) fn save_outgoing_at(
     key: &[u8],
     record: &OutgoingRecord,
 ) -> Result<(), AccountError> {
-    let mut v = vec![record.status.to_byte()];
-    v.extend_from_slice(&record.peer.to_bytes());
-    tx.put(Table::Outgoing, key, &v)?;
+    let mut v = Zeroizing::new(Vec::with_capacity(1 + 6 + record.peer.user.len()));
+    v.push(record.status.to_byte());
+    record.peer.write(&mut v);
+    tx.put_owned(Table::Outgoing, key, v)?;
     Ok(())
 }
 
@@ -124,6 +125,45 @@ pub(crate) fn load_inbox(
     }
 }
 
+/// The inbox record of `id` without its data (nothing is copied): for the checks that need
+/// only its sender.
+pub(crate) fn load_inbox_fields(
+    tx: &mut SealedTx<'_>,
+    id: &MessageId,
+) -> Result<Option<InboxRecord>, AccountError> {
+    match tx.get_shared(Table::Inbox, id.as_bytes())? {
+        None => Ok(None),
+        Some(bytes) => inbox_fields(&bytes).map(|(record, _, _)| Some(record)),
+    }
+}
+
+/// Turns the inbox entry of `id` into a tombstone: its fields are kept, its data dropped.
+/// `None` if there is no entry, `Some(false)` if it already was one.
+pub(crate) fn acknowledge_inbox(
+    tx: &mut SealedTx<'_>,
+    id: &MessageId,
+) -> Result<Option<bool>, AccountError> {
+    let Some(bytes) = tx.get_shared(Table::Inbox, id.as_bytes())? else {
+        return Ok(None);
+    };
+    let (_, acknowledged, fields) = inbox_fields(&bytes)?;
+    if acknowledged {
+        return Ok(Some(false));
+    }
+    // The record's fields as they are, with the flag set and no data after them.
+    let mut tombstone = Zeroizing::new(
+        bytes
+            .get(..fields)
+            .ok_or_else(|| corrupt(Table::Inbox))?
+            .to_vec(),
+    );
+    if let Some(flag) = tombstone.first_mut() {
+        *flag = 1;
+    }
+    tx.put_owned(Table::Inbox, id.as_bytes(), tombstone)?;
+    Ok(Some(true))
+}
+
 pub(crate) fn decode_inbox(bytes: &[u8]) -> Result<InboxRecord, AccountError> {
     decode_inbox_in(Zeroizing::new(bytes.to_vec()))
 }
@@ -131,7 +171,18 @@ pub(crate) fn decode_inbox(bytes: &[u8]) -> Result<InboxRecord, AccountError> {
 /// Decodes an inbox record, leaving the data in the buffer it was opened in (a body is
 /// neither copied nor erased twice).
 fn decode_inbox_in(mut bytes: Zeroizing<Vec<u8>>) -> Result<InboxRecord, AccountError> {
-    let mut r = Reader::new(&bytes, "inbox record");
+    let (mut record, acknowledged, fields) = inbox_fields(&bytes)?;
+    if !acknowledged {
+        bytes.drain(..fields);
+        record.data = Some(bytes);
+    }
+    Ok(record)
+}
+
+/// An inbox record's fields before its data: the record without data, whether it is a
+/// tombstone, and the length of the fields (where the data begins).
+fn inbox_fields(bytes: &[u8]) -> Result<(InboxRecord, bool, usize), AccountError> {
+    let mut r = Reader::new(bytes, "inbox record");
     let acknowledged = r.flag().map_err(|_| corrupt(Table::Inbox))?;
     let ed = r.array::<32>().map_err(|_| corrupt(Table::Inbox))?;
     let x = r.array::<32>().map_err(|_| corrupt(Table::Inbox))?;
@@ -151,20 +202,20 @@ fn decode_inbox_in(mut bytes: Zeroizing<Vec<u8>>) -> Result<InboxRecord, Account
         0 => None,
         n => Some(r.take(n).map_err(|_| corrupt(Table::Inbox))?.to_vec()),
     };
-    let header = bytes.len() - r.rest().len();
-    let data = (!acknowledged).then(|| {
-        bytes.drain(..header);
-        bytes
-    });
-    Ok(InboxRecord {
-        peer,
-        sender,
-        lamport,
-        sent_at_ms,
-        transcript_to,
-        group,
-        data,
-    })
+    let fields = bytes.len() - r.rest().len();
+    Ok((
+        InboxRecord {
+            peer,
+            sender,
+            lamport,
+            sent_at_ms,
+            transcript_to,
+            group,
+            data: None,
+        },
+        acknowledged,
+        fields,
+    ))
 }
 
 pub(crate) fn save_inbox(
@@ -193,7 +244,7 @@ pub(crate) fn save_inbox(
     if let Some(data) = data {
         v.put(data);
     }
-    tx.put(Table::Inbox, id.as_bytes(), &v)?;
+    tx.put_owned(Table::Inbox, id.as_bytes(), v)?;
     Ok(())
 }
 
@@ -222,7 +273,7 @@ pub(crate) fn load_clock(
     tx: &mut SealedTx<'_>,
     conversation: &[u8],
 ) -> Result<LamportClock, AccountError> {
-    match tx.get(Table::Conversations, conversation)? {
+    match tx.get_shared(Table::Conversations, conversation)? {
         None => Ok(LamportClock::default()),
         Some(b) => Ok(LamportClock::new(u64::from_be_bytes(
             b.as_slice()
@@ -298,12 +349,11 @@ impl Ring {
     }
 }
 
-/// `count (u64) || id (16) * (count % PAGE)`.
-fn decode_ring(bytes: &[u8]) -> Option<(u64, Vec<MessageId>)> {
+/// `count (u64) || id (16) * (count % PAGE)`: the count and the ids' bytes.
+fn decode_ring(bytes: &[u8]) -> Option<(u64, &[u8])> {
     let (count, ids) = bytes.split_first_chunk::<8>()?;
     let count = u64::from_be_bytes(*count);
-    let ids = decode_page(ids)?;
-    (ids.len() as u64 == count % PAGE as u64).then_some((count, ids))
+    (ids.len() % 16 == 0 && (ids.len() / 16) as u64 == count % PAGE as u64).then_some((count, ids))
 }
 
 fn decode_page(bytes: &[u8]) -> Option<Vec<MessageId>> {
@@ -322,14 +372,22 @@ pub(crate) fn retain(
     ring: Ring,
     id: &MessageId,
 ) -> Result<(), AccountError> {
-    let name = [b"ring".as_slice(), &[ring.tag()]].concat();
-    let (count, mut page) = match tx.get(Table::Meta, &name)? {
-        None => (0, Vec::new()),
-        Some(b) => decode_ring(&b).ok_or_else(|| corrupt(Table::Meta))?,
+    let name = [b'r', b'i', b'n', b'g', ring.tag()];
+    let stored = tx.get_shared(Table::Meta, &name)?;
+    let (count, filled) = match stored.as_deref() {
+        None => (0, 0),
+        Some(b) => {
+            let (count, ids) = decode_ring(b).ok_or_else(|| corrupt(Table::Meta))?;
+            (count, ids.len() / 16)
+        }
     };
-    page.push(*id);
     let count = count.wrapping_add(1);
-    if page.len() >= PAGE {
+    // The page being filled, as stored, with `id` after it.
+    let ids = stored
+        .as_deref()
+        .and_then(|b| b.get(8..))
+        .unwrap_or_default();
+    if filled + 1 >= PAGE {
         let number = (count / PAGE as u64).wrapping_sub(1);
         let mut slot = vec![ring.tag()];
         slot.put_u64(number % ring.slots());
@@ -339,19 +397,20 @@ pub(crate) fn retain(
                 ring.forget(tx, forgotten)?;
             }
         }
-        let mut full = Vec::with_capacity(PAGE * 16);
-        for kept in &page {
-            full.put(kept.as_bytes());
-        }
-        tx.put(Table::Retention, &slot, &full)?;
-        page.clear();
+        let mut full = Zeroizing::new(Vec::with_capacity(PAGE * 16));
+        full.put(ids);
+        full.put(id.as_bytes());
+        tx.put_owned(Table::Retention, &slot, full)?;
+        let mut row = Zeroizing::new(Vec::with_capacity(8));
+        row.put_u64(count);
+        tx.put_owned(Table::Meta, &name, row)?;
+    } else {
+        let mut row = Zeroizing::new(Vec::with_capacity(8 + ids.len() + 16));
+        row.put_u64(count);
+        row.put(ids);
+        row.put(id.as_bytes());
+        tx.put_owned(Table::Meta, &name, row)?;
     }
-    let mut row = Vec::with_capacity(8 + page.len() * 16);
-    row.put_u64(count);
-    for kept in &page {
-        row.put(kept.as_bytes());
-    }
-    tx.put(Table::Meta, &name, &row)?;
     Ok(())
 }
 

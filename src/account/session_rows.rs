@@ -82,7 +82,7 @@ pub(crate) struct PeerSessions {
     next_slot: u32,
     has_current: bool,
     entries: Vec<Entry>,
-    stored: Vec<u8>,
+    stored: Shared,
 }
 
 /// A run's row as read: its ratchet key and sealed-open bytes.
@@ -105,13 +105,13 @@ impl PeerSessions {
     /// Reads the index of `peer` (an empty one if the peer has no session).
     pub(crate) fn load(tx: &mut SealedTx<'_>, peer: &Address) -> Result<Self, AccountError> {
         let peer = peer.to_bytes();
-        let Some(bytes) = tx.get(Table::Sessions, &peer)? else {
+        let Some(bytes) = tx.get_shared(Table::Sessions, &peer)? else {
             return Ok(Self {
                 peer,
                 next_slot: 0,
                 has_current: false,
                 entries: Vec::new(),
-                stored: Vec::new(),
+                stored: Shared::default(),
             });
         };
         let (next_slot, has_current, entries) =
@@ -121,7 +121,7 @@ impl PeerSessions {
             next_slot,
             has_current,
             entries,
-            stored: bytes.to_vec(),
+            stored: bytes,
         })
     }
 
@@ -410,9 +410,9 @@ impl PeerSessions {
 
     fn save(&mut self, tx: &mut SealedTx<'_>) -> Result<(), AccountError> {
         let bytes = encode_index(self.next_slot, self.has_current, &self.entries);
-        if bytes != self.stored {
+        if bytes.as_slice() != self.stored.as_slice() {
             tx.put(Table::Sessions, &self.peer, &bytes)?;
-            self.stored = bytes;
+            self.stored = Shared::new(Zeroizing::new(bytes));
         }
         Ok(())
     }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use super::{RawTransaction, Row, StoreError, Table};
 
 /// Pending writes by table and key; `None` deletes.
-pub(crate) type Changes = BTreeMap<Table, BTreeMap<Vec<u8>, Option<Vec<u8>>>>;
+type Changes = BTreeMap<Table, BTreeMap<Vec<u8>, Option<Vec<u8>>>>;
 
 pub(crate) struct BufferedTx<'a> {
     inner: &'a mut dyn RawTransaction,
@@ -23,17 +23,12 @@ impl<'a> BufferedTx<'a> {
         }
     }
 
-    /// The buffered writes, by table and key; `None` deletes.
-    pub(crate) fn into_changes(self) -> Changes {
-        self.changes
-    }
-
     /// Applies the buffered writes to the enclosing transaction.
     pub(crate) fn flush(self) -> Result<(), StoreError> {
         for (table, rows) in self.changes {
             for (key, value) in rows {
                 match value {
-                    Some(v) => self.inner.put(table, &key, &v)?,
+                    Some(v) => self.inner.put_vec(table, &key, v)?,
                     None => self.inner.delete(table, &key)?,
                 }
             }
@@ -50,11 +45,30 @@ impl RawTransaction for BufferedTx<'_> {
         }
     }
 
+    fn get_with(
+        &mut self,
+        table: Table,
+        key: &[u8],
+        f: &mut dyn FnMut(Option<&[u8]>),
+    ) -> Result<(), StoreError> {
+        match self.changes.get(&table).and_then(|rows| rows.get(key)) {
+            Some(v) => {
+                f(v.as_deref());
+                Ok(())
+            }
+            None => self.inner.get_with(table, key, f),
+        }
+    }
+
     fn put(&mut self, table: Table, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
+        self.put_vec(table, key, value.to_vec())
+    }
+
+    fn put_vec(&mut self, table: Table, key: &[u8], value: Vec<u8>) -> Result<(), StoreError> {
         self.changes
             .entry(table)
             .or_default()
-            .insert(key.to_vec(), Some(value.to_vec()));
+            .insert(key.to_vec(), Some(value));
         Ok(())
     }
 

@@ -213,6 +213,25 @@ pub trait RawTransaction {
     fn delete(&mut self, table: Table, key: &[u8]) -> Result<(), StoreError>;
     /// Every row of `table`.
     fn scan(&mut self, table: Table) -> Result<Vec<Row>, StoreError>;
+
+    /// Calls `f` with the value at `(table, key)`. The sealing layer reads every row
+    /// through this: a backend that holds its rows in memory overrides it to lend the
+    /// value instead of copying it.
+    fn get_with(
+        &mut self,
+        table: Table,
+        key: &[u8],
+        f: &mut dyn FnMut(Option<&[u8]>),
+    ) -> Result<(), StoreError> {
+        let value = self.get(table, key)?;
+        f(value.as_deref());
+        Ok(())
+    }
+
+    /// [`RawTransaction::put`] of a value the backend may keep without copying it.
+    fn put_vec(&mut self, table: Table, key: &[u8], value: Vec<u8>) -> Result<(), StoreError> {
+        self.put(table, key, &value)
+    }
 }
 
 /// A backend: runs a closure inside one write transaction, committing only if it succeeds.

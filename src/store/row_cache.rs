@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use zeroize::Zeroizing;
 
-use super::Table;
+use super::{StoreError, Table};
 
 /// The blinded row key's length.
 pub(super) const ROW_KEY_LEN: usize = 16;
@@ -64,16 +64,36 @@ impl Default for RowCache {
     }
 }
 
-/// Whether `table`'s rows are kept.
+/// Whether `table`'s rows are kept: the ones an operation reads again and again (also to
+/// find them absent, as a user without a pinned identity), and the inbox, whose entry a
+/// decryption writes and its acknowledgement reads back. Not the records written once per
+/// message and read rarely (statuses, logical messages, retention pages), which would only
+/// push the others out.
 pub(super) fn keeps(table: Table) -> bool {
     matches!(
         table,
         Table::Meta
             | Table::Sessions
             | Table::SessionStates
+            | Table::SkippedKeys
             | Table::PeerIdentities
             | Table::Conversations
+            | Table::Inbox
+            | Table::UserIdentities
+            | Table::DeviceLists
+            | Table::Groups
+            | Table::GroupKeys
     )
+}
+
+/// What a read found at a row, compared with what the cache remembers there.
+pub(super) enum Found {
+    /// No row.
+    Absent,
+    /// The bytes this account last sealed or opened there: their plaintext.
+    Known(Shared),
+    /// Other bytes, to open in full.
+    Sealed(Vec<u8>),
 }
 
 impl RowCache {
@@ -82,10 +102,70 @@ impl RowCache {
         self.tables.get(table.index())?.get(key).map(|e| e.row)
     }
 
+    /// The blinded row key of `(table, key)`: remembered, or computed by `compute` (and
+    /// remembered if the table is kept).
+    pub(super) fn row_or(
+        &mut self,
+        table: Table,
+        key: &[u8],
+        compute: impl FnOnce() -> [u8; ROW_KEY_LEN],
+    ) -> [u8; ROW_KEY_LEN] {
+        if let Some(row) = self.row(table, key) {
+            return row;
+        }
+        let row = compute();
+        self.remember(table, key, row, None);
+        row
+    }
+
+    /// Reads `(table, key)`: its row key (remembered, or computed by `compute`), and what
+    /// `backend` finds at that row compared with the bytes remembered there. One lookup
+    /// when the row is known; the backend lends its bytes to the comparison.
+    pub(super) fn read(
+        &mut self,
+        table: Table,
+        key: &[u8],
+        compute: impl FnOnce() -> [u8; ROW_KEY_LEN],
+        backend: impl FnOnce(
+            &[u8; ROW_KEY_LEN],
+            &mut dyn FnMut(Option<&[u8]>),
+        ) -> Result<(), StoreError>,
+    ) -> Result<([u8; ROW_KEY_LEN], Found), StoreError> {
+        let mut found = Found::Absent;
+        if let Some(entry) = self
+            .tables
+            .get(table.index())
+            .and_then(|rows| rows.get(key))
+        {
+            let row = entry.row;
+            backend(&row, &mut |value| {
+                found = Self::against(entry.opened.as_ref(), value);
+            })?;
+            return Ok((row, found));
+        }
+        let row = compute();
+        self.remember(table, key, row, None);
+        backend(&row, &mut |value| found = Self::against(None, value))?;
+        Ok((row, found))
+    }
+
+    /// What the backend's `value` is, against the bytes remembered at its row.
+    fn against(opened: Option<&Opened>, value: Option<&[u8]>) -> Found {
+        match (value, opened) {
+            (None, _) => Found::Absent,
+            (Some(value), Some(o)) if o.sealed == value => Found::Known(Arc::clone(&o.plain)),
+            (Some(value), _) => Found::Sealed(value.to_vec()),
+        }
+    }
+
     /// The plaintext of `sealed` at `(table, key)` if these are the bytes last seen there.
+    #[cfg(test)]
     pub(super) fn plain(&self, table: Table, key: &[u8], sealed: &[u8]) -> Option<Shared> {
-        let opened = self.tables.get(table.index())?.get(key)?.opened.as_ref()?;
-        (opened.sealed == sealed).then(|| Arc::clone(&opened.plain))
+        let opened = self.tables.get(table.index())?.get(key)?.opened.as_ref();
+        match Self::against(opened, Some(sealed)) {
+            Found::Known(plain) => Some(plain),
+            Found::Absent | Found::Sealed(_) => None,
+        }
     }
 
     /// Records that `(table, key)` is at `row`, holding `sealed` which opens to `plain`
@@ -152,8 +232,13 @@ mod tests {
         cache.remember(Table::Meta, b"k", [1; 16], Some((vec![1, 2, 3], plain())));
         assert_eq!(cache.row(Table::Meta, b"k"), Some([1; 16]));
         assert_eq!(cache.row(Table::Sessions, b"k"), None);
-        cache.remember(Table::Inbox, b"k", [1; 16], Some((vec![1, 2, 3], plain())));
-        assert_eq!(cache.row(Table::Inbox, b"k"), None);
+        cache.remember(
+            Table::Outgoing,
+            b"k",
+            [1; 16],
+            Some((vec![1, 2, 3], plain())),
+        );
+        assert_eq!(cache.row(Table::Outgoing, b"k"), None);
         assert_eq!(
             cache.plain(Table::Meta, b"k", &[1, 2, 3]).as_deref(),
             Some(&*plain())

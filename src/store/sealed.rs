@@ -24,7 +24,7 @@ use crate::primitives::secret::Secret32;
 
 const CONTEXT: &[u8] = b"Bluetick_Store_v1";
 pub(crate) use super::row_cache::Shared;
-use super::row_cache::{keeps, RowCache, ROW_KEY_LEN};
+use super::row_cache::{keeps, Found, RowCache, ROW_KEY_LEN};
 const NONCE_LEN: usize = 12;
 
 /// An opened record: `(logical key, value)`.
@@ -82,12 +82,8 @@ impl StorageKeys {
 
     /// The blinded row key of `(table, key)`, from the memo or computed.
     fn row(&self, table: Table, key: &[u8]) -> [u8; ROW_KEY_LEN] {
-        if let Some(row) = self.cache().row(table, key) {
-            return row;
-        }
-        let row = row_key(self, table, key);
-        self.cache().remember(table, key, row, None);
-        row
+        self.cache()
+            .row_or(table, key, || row_key(self, table, key))
     }
 
     fn nonce(&self) -> [u8; NONCE_LEN] {
@@ -233,13 +229,20 @@ impl SealedTx<'_> {
         table: Table,
         key: &[u8],
     ) -> Result<Option<Shared>, StoreError> {
-        let row = self.keys.row(table, key);
-        let Some(sealed) = self.raw.get(table, &row)? else {
-            return Ok(None);
+        // The backend lends its bytes: a row this account wrote is recognised without a
+        // copy, and only other bytes are copied out to be opened.
+        let raw = &mut *self.raw;
+        let (row, found) = self.keys.cache().read(
+            table,
+            key,
+            || row_key(self.keys, table, key),
+            |row, f| raw.get_with(table, row, f),
+        )?;
+        let sealed = match found {
+            Found::Absent => return Ok(None),
+            Found::Known(plain) => return Ok(Some(plain)),
+            Found::Sealed(sealed) => sealed,
         };
-        if let Some(plain) = self.keys.cache().plain(table, key, &sealed) {
-            return Ok(Some(plain));
-        }
         let (_, value) = open_checked(self.keys, table, &row, &sealed, Some(key))?;
         let value = Arc::new(value);
         self.keys
@@ -281,12 +284,14 @@ impl SealedTx<'_> {
             )
             .map_err(|_| StoreError::Database("record over 64 GiB".into()))?;
         sealed.extend_from_slice(&tag);
-        // Only ciphertext is left in the buffer now: it needs no erasing.
+        // Only ciphertext is left in the buffer now: it needs no erasing. The backend takes
+        // the buffer; the cache keeps a copy to recognise the row by.
         let sealed = core::mem::take(&mut *sealed);
-        self.raw.put(table, &row, &sealed)?;
+        let remembered = keeps(table).then(|| sealed.clone());
+        self.raw.put_vec(table, &row, sealed)?;
         // Remembered even if the transaction later fails: those bytes never reach the
         // backend, so they can never match what a later read finds there.
-        if keeps(table) {
+        if let Some(sealed) = remembered {
             self.keys
                 .cache()
                 .remember(table, key, row, Some((sealed, Arc::new(value))));
