@@ -160,7 +160,7 @@ pub(crate) fn acknowledge_inbox(
     if let Some(flag) = tombstone.first_mut() {
         *flag = 1;
     }
-    tx.put_owned(Table::Inbox, id.as_bytes(), tombstone)?;
+    tx.put_once(Table::Inbox, id.as_bytes(), tombstone)?;
     Ok(Some(true))
 }
 

@@ -212,6 +212,19 @@ impl RowCache {
         }
     }
 
+    /// Lets go of `(table, key)`.
+    pub(super) fn forget(&mut self, table: Table, key: &[u8]) {
+        let Some(rows) = self.tables.get_mut(table.index()) else {
+            return;
+        };
+        if let Some(old) = rows.remove(key) {
+            self.entries = self.entries.saturating_sub(1);
+            self.bytes = self
+                .bytes
+                .saturating_sub(Entry::size(key, old.opened.as_ref()));
+        }
+    }
+
     fn clear(&mut self) {
         for rows in &mut self.tables {
             rows.clear();

@@ -262,6 +262,29 @@ impl SealedTx<'_> {
         key: &[u8],
         value: Zeroizing<Vec<u8>>,
     ) -> Result<(), StoreError> {
+        self.put_sealed(table, key, value, keeps(table))
+    }
+
+    /// [`SealedTx::put_owned`] of a record that is rarely read again (an inbox tombstone):
+    /// the cache lets go of the row instead of keeping it.
+    pub(crate) fn put_once(
+        &mut self,
+        table: Table,
+        key: &[u8],
+        value: Zeroizing<Vec<u8>>,
+    ) -> Result<(), StoreError> {
+        self.put_sealed(table, key, value, false)?;
+        self.keys.cache().forget(table, key);
+        Ok(())
+    }
+
+    fn put_sealed(
+        &mut self,
+        table: Table,
+        key: &[u8],
+        value: Zeroizing<Vec<u8>>,
+        remember: bool,
+    ) -> Result<(), StoreError> {
         let row = self.keys.row(table, key);
         let key_len = u16::try_from(key.len())
             .map_err(|_| StoreError::Database("record key over 64 KiB".into()))?;
@@ -287,7 +310,7 @@ impl SealedTx<'_> {
         // Only ciphertext is left in the buffer now: it needs no erasing. The backend takes
         // the buffer; the cache keeps a copy to recognise the row by.
         let sealed = core::mem::take(&mut *sealed);
-        let remembered = keeps(table).then(|| sealed.clone());
+        let remembered = remember.then(|| sealed.clone());
         self.raw.put_vec(table, &row, sealed)?;
         // Remembered even if the transaction later fails: those bytes never reach the
         // backend, so they can never match what a later read finds there.
