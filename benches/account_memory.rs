@@ -2,6 +2,11 @@
 //! decrypt, acknowledge) against the bare session's encrypt and decrypt, and a repeated
 //! PreKeyMessage (an initiator not yet answered) against a normal Message. Interleaved
 //! ratios, as in `benches/protocol.rs`. Run: `cargo bench --bench account_memory`.
+//!
+//! A third pair measures the floor under the round trip: the bare session plus only the
+//! work no account over a sealed store can skip: the two message ids (SHA-256 of the wire,
+//! spec §5) and one AES-256-GCM seal of each record the round trip writes, at the sizes the
+//! Account writes them (recorded from a real round trip, not assumed).
 #![allow(
     missing_docs,
     clippy::unwrap_used,
@@ -13,19 +18,175 @@
 #[allow(dead_code)] // the shared report module has helpers this bench does not use
 mod report;
 
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
+use aes_gcm::aead::{AeadInOut, KeyInit};
+use aes_gcm::{Aes256Gcm, Nonce};
+
 use bluetick::rand_core::SeedableRng;
+use bluetick::store::{RawTransaction, Row, Table};
+use bluetick::wire::MessageId;
 use bluetick::{
     Account, AccountConfig, Address, ContentType, IdentityKeyPair, InMemoryPreKeyStore,
     MemoryStore, OneTimePreKey, PqPreKey, PqPreKeyKind, PreKeyUpload, Secret32, SessionRecord,
-    SignedPreKey,
+    SignedPreKey, Store, StoreError,
 };
 use chacha20::ChaCha20Rng;
 use criterion::Criterion;
 use report::{run_group, time_batched, time_iter, Pair};
 
 const BODY: [u8; 1024] = [0x42; 1024];
+
+/// A memory store that records the size of every sealed value written while `on` is set.
+#[derive(Default)]
+struct Recording {
+    inner: MemoryStore,
+    on: Mutex<bool>,
+    /// Per transaction, the length of each sealed value it wrote.
+    sizes: Mutex<Vec<Vec<usize>>>,
+}
+
+struct RecordingTx<'a> {
+    inner: &'a mut dyn RawTransaction,
+    sizes: Vec<usize>,
+}
+
+impl RawTransaction for RecordingTx<'_> {
+    fn get(&mut self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.get(table, key)
+    }
+    fn put(&mut self, table: Table, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
+        self.sizes.push(value.len());
+        self.inner.put(table, key, value)
+    }
+    fn delete(&mut self, table: Table, key: &[u8]) -> Result<(), StoreError> {
+        self.inner.delete(table, key)
+    }
+    fn scan(&mut self, table: Table) -> Result<Vec<Row>, StoreError> {
+        self.inner.scan(table)
+    }
+}
+
+impl Store for Recording {
+    fn write(
+        &self,
+        f: &mut dyn FnMut(&mut dyn RawTransaction) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut sizes = Vec::new();
+        self.inner.write(&mut |raw| {
+            let mut tx = RecordingTx {
+                inner: raw,
+                sizes: Vec::new(),
+            };
+            let r = f(&mut tx);
+            sizes = tx.sizes;
+            r
+        })?;
+        if *self.on.lock().unwrap() {
+            self.sizes.lock().unwrap().push(sizes);
+        }
+        Ok(())
+    }
+}
+
+/// Per transaction (encrypt, decrypt, acknowledge), the plaintext length of every record
+/// one steady round trip seals (a sealed value is `nonce (12) || ciphertext || tag (16)`),
+/// from a round trip through Accounts over recording stores, after a few to settle the
+/// rings and clocks.
+fn sealed_record_sizes() -> Vec<Vec<usize>> {
+    let key = Secret32::from_slice(&[1; 32]).unwrap();
+    let config = AccountConfig {
+        one_time_prekeys: 2,
+        one_time_pq_prekeys: 2,
+        low_water_mark: 1,
+    };
+    let (alice_store, bob_store) = (Arc::new(Recording::default()), Arc::new(Recording::default()));
+    let alice = Account::create(Box::new(Arc::clone(&alice_store)), &key, config).unwrap();
+    let bob = Account::create(Box::new(Arc::clone(&bob_store)), &key, config).unwrap();
+    let (a, b) = (Address::new("alice", 1), Address::new("bob", 1));
+    let mut upload = PreKeyUpload::from_bytes(&bob.prekey_upload().unwrap().to_bytes()).unwrap();
+    let first = alice
+        .encrypt(&b, b"hello", Some(&upload.take_bundle()), 0)
+        .unwrap();
+    bob.decrypt(&a, &first.wire).unwrap();
+    let reply = bob.encrypt(&a, b"hi", None, 0).unwrap();
+    alice.decrypt(&b, &reply.wire).unwrap();
+    for round in 0..6 {
+        // The fifth round trip is recorded: rings mid-page, the clocks moving.
+        let record = round == 4;
+        *alice_store.on.lock().unwrap() = record;
+        *bob_store.on.lock().unwrap() = record;
+        let m = alice.encrypt(&b, &BODY, None, 0).unwrap();
+        bob.decrypt(&a, &m.wire).unwrap();
+        bob.acknowledge(&m.id).unwrap();
+    }
+    let mut sizes = alice_store.sizes.lock().unwrap().clone();
+    sizes.extend(bob_store.sizes.lock().unwrap().iter().cloned());
+    sizes
+        .into_iter()
+        .map(|tx| tx.into_iter().map(|n| n.saturating_sub(12 + 16)).collect())
+        .collect()
+}
+
+/// The bare round trip plus two message ids over its wire and one seal of each length in
+/// `records`, each under a fresh nonce with the store's kind of associated data; against
+/// the bare round trip alone.
+fn floor_pair(label: String, id: &str, records: &[usize]) -> Pair<'static> {
+    let (mut to_bob, mut to_alice, identity, mut prekeys, mut rng) = bare();
+    let mut kem_rng = ChaCha20Rng::seed_from_u64(31);
+    let (mut bare_to_bob, mut bare_to_alice, bare_identity, mut bare_prekeys, mut bare_rng) =
+        bare();
+    let mut bare_kem_rng = ChaCha20Rng::seed_from_u64(31);
+    let seal_key = Aes256Gcm::new(&[7u8; 32].into());
+    let mut records: Vec<Vec<u8>> = records.iter().map(|n| vec![0x5a; *n]).collect();
+    let mut counter = 0u64;
+    Pair::new(
+        &label,
+        (
+            id,
+            Box::new(move |n| {
+                time_iter(n, || {
+                    let m = to_bob
+                        .encrypt(ContentType::Application, &BODY, &mut kem_rng)
+                        .unwrap();
+                    let sent = MessageId::of(&m.wire);
+                    to_alice
+                        .decrypt(&identity, &mut prekeys, &m.wire, &mut rng)
+                        .unwrap();
+                    let received = MessageId::of(&m.wire);
+                    for record in &mut records {
+                        counter += 1;
+                        let mut nonce = [0u8; 12];
+                        nonce[..8].copy_from_slice(&counter.to_be_bytes());
+                        let tag = seal_key
+                            .encrypt_inout_detached(
+                                &Nonce::from(nonce),
+                                b"Bluetick_Store_v1session_states\0row key 16 bytes",
+                                record.as_mut_slice().into(),
+                            )
+                            .unwrap();
+                        std::hint::black_box(tag);
+                    }
+                    (sent, received)
+                })
+            }),
+        ),
+        (
+            &format!("{id}_bare_session"),
+            Box::new(move |n| {
+                time_iter(n, || {
+                    let m = bare_to_bob
+                        .encrypt(ContentType::Application, &BODY, &mut bare_kem_rng)
+                        .unwrap();
+                    bare_to_alice
+                        .decrypt(&bare_identity, &mut bare_prekeys, &m.wire, &mut bare_rng)
+                        .unwrap()
+                })
+            }),
+        ),
+    )
+}
 
 struct Accounts {
     alice: Account,
@@ -132,6 +293,30 @@ fn main() {
         ),
     );
 
+    // The floor: the same bare round trip, plus two message ids over its wire and one seal
+    // per record the Account writes; and the floor a store would have if it sealed each
+    // transaction's records as one.
+    let sizes = sealed_record_sizes();
+    let per_record: Vec<usize> = sizes.iter().flatten().copied().collect();
+    let per_transaction: Vec<usize> = sizes.iter().map(|tx| tx.iter().sum()).collect();
+    let total: usize = per_record.iter().sum();
+    let floor = floor_pair(
+        format!(
+            "floor: bare session + 2 message ids + the {} record seals of a round trip ({total} B), against the bare session",
+            per_record.len()
+        ),
+        "floor_per_record",
+        &per_record,
+    );
+    let floor_one_seal = floor_pair(
+        format!(
+            "floor if each transaction were one sealed record: bare session + 2 message ids + {} seals ({total} B)",
+            per_transaction.len()
+        ),
+        "floor_per_transaction",
+        &per_transaction,
+    );
+
     let unanswered = accounts(false);
     let answered = accounts(true);
     let repeated = Pair::new(
@@ -170,7 +355,7 @@ fn main() {
     run_group(
         &mut c,
         "account_memory",
-        vec![round_trip, repeated],
+        vec![round_trip, repeated, floor, floor_one_seal],
         since,
         &mut out,
     );
