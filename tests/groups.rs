@@ -545,6 +545,49 @@ fn replaced_keys_per_sender_are_bounded() {
 }
 
 #[test]
+fn a_sender_whose_keys_are_let_go_loses_current_and_replaced_keys_alone() {
+    let mut r = rng(17);
+    let (alice, bob) = (addr("alice", 1), addr("bob", 1));
+    let other = GroupId::new(b"other").unwrap();
+    let mut keys = GroupKeys::new();
+    let mut alice_old = SenderKey::generate(&mut r, T0);
+    let mut alice_new = SenderKey::generate(&mut r, T0);
+    let mut alice_other = SenderKey::generate(&mut r, T0);
+    let mut bob_key = SenderKey::generate(&mut r, T0);
+    for (from, key, g) in [
+        (&alice, &alice_old, group()),
+        (&alice, &alice_new, group()),
+        (&alice, &alice_other, other.clone()),
+        (&bob, &bob_key, group()),
+    ] {
+        keys.process_distribution(from, &key.distribution(&g).to_bytes(), T0)
+            .unwrap();
+    }
+    assert_eq!(keys.len(), 4);
+    // Alice's keys in `group()` go, her replaced one too; her key in `other` and Bob's stay.
+    let mut gone = keys.retain_senders(|g, sender| !(g == &group() && sender == &alice));
+    gone.sort();
+    let mut expected = vec![*alice_old.distribution_id(), *alice_new.distribution_id()];
+    expected.sort();
+    assert_eq!(gone, expected);
+    assert_eq!(keys.len(), 2);
+    for k in [&mut alice_old, &mut alice_new] {
+        let wire = k.encrypt(&body(1)).unwrap().wire;
+        refused_unchanged(&mut keys, &wire, T0, ErrorKind::UnknownDistribution);
+    }
+    for k in [&mut alice_other, &mut bob_key] {
+        let wire = k.encrypt(&body(2)).unwrap().wire;
+        assert_eq!(keys.decrypt(&wire, T0).unwrap().body, body(2));
+    }
+    // Nothing more to let go: nothing changes.
+    let before = keys.to_bytes();
+    assert!(keys
+        .retain_senders(|g, sender| !(g == &group() && sender == &alice))
+        .is_empty());
+    assert_eq!(keys.to_bytes(), before);
+}
+
+#[test]
 fn records_round_trip_and_refuse_corruption() {
     let mut r = rng(14);
     let mut bob = GroupKeys::new();

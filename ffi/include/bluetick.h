@@ -1261,6 +1261,21 @@ bt_status bt_account_group_devices_without_session(const bt_account *account,
                                                    size_t group_len,
                                                    bt_buffer *out_addresses);
 
+// Deletes everything this device keeps for the group `(group, group_len)` (1 to 64
+// bytes), in one transaction: its members, this device's sender key, the sender keys
+// received from the other member devices and the group's clock. Leaving is the app's act;
+// this is the local deletion. Afterwards the group's wires are refused as for a group
+// never had (`BT_UNKNOWN_DISTRIBUTION`, `BT_INVALID_VALUE`), and
+// `bt_account_set_group_members` makes it again with a new sender key. The group's
+// unacknowledged inbox entries stay until `bt_account_acknowledge`. A group this device
+// does not have is `BT_OK` and changes nothing.
+//
+// # Safety
+// `account` a live handle or null; `(group, group_len)` as a byte input.
+bt_status bt_account_forget_group(const bt_account *account,
+                                  const uint8_t *group,
+                                  size_t group_len);
+
 // Sends `(body, body_len)` to the group: one step of the group's clock, one group wire
 // for every member device, the sender key's pairwise distributions to the devices that
 // need it, and a sent transcript to each own other device, in one transaction, into a new

@@ -1,5 +1,6 @@
-//! Groups (spec §12): the member users, the devices lacking a session, and one send to a
-//! group as a handle with accessors for its group wire, distributions and transcripts.
+//! Groups (spec §12): the member users, the devices lacking a session, forgetting a group,
+//! and one send to a group as a handle with accessors for its group wire, distributions
+//! and transcripts.
 //! Received group messages and distributions arrive through `bt_account_decrypt`
 //! (`BT_INCOMING_GROUP_MESSAGE`, `BT_INCOMING_DISTRIBUTION`).
 
@@ -89,6 +90,36 @@ pub unsafe extern "C" fn bt_account_group_devices_without_session(
             bytes.extend_from_slice(&address.to_bytes());
         }
         *out = bt_buffer::from_vec(bytes);
+        Ok(())
+    })
+}
+
+/// Deletes everything this device keeps for the group `(group, group_len)` (1 to 64
+/// bytes), in one transaction: its members, this device's sender key, the sender keys
+/// received from the other member devices and the group's clock. Leaving is the app's act;
+/// this is the local deletion. Afterwards the group's wires are refused as for a group
+/// never had (`BT_UNKNOWN_DISTRIBUTION`, `BT_INVALID_VALUE`), and
+/// `bt_account_set_group_members` makes it again with a new sender key. The group's
+/// unacknowledged inbox entries stay until `bt_account_acknowledge`. A group this device
+/// does not have is `BT_OK` and changes nothing.
+///
+/// # Safety
+/// `account` a live handle or null; `(group, group_len)` as a byte input.
+#[no_mangle]
+pub unsafe extern "C" fn bt_account_forget_group(
+    account: *const bt_account,
+    group: *const u8,
+    group_len: usize,
+) -> bt_status {
+    boundary(|| {
+        // SAFETY: the caller's guarantees, as documented above.
+        let (account, group) = unsafe {
+            (
+                bt_account::borrow(account)?,
+                ptr::bytes(group, group_len, "group")?,
+            )
+        };
+        account.account.forget_group(group)?;
         Ok(())
     })
 }

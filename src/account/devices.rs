@@ -239,6 +239,7 @@ impl Account {
             .user_identity()
             .ok_or(DeviceError::InvalidDeviceCount)?;
         let mut old = load_list(tx, user)?;
+        let previous = old.clone();
         match load_user_identity(tx, user)? {
             None => {
                 list.verify(&claimed)?;
@@ -277,6 +278,15 @@ impl Account {
                 archive_unless(tx, &Address::new(user, *device), Some(key.as_bytes()))?;
             }
         }
+        // The sender keys received from a device the list no longer names with the same key
+        // go with it (spec §12): its later group messages are unknown distributions.
+        let gone: Vec<u32> = previous
+            .iter()
+            .flat_map(|p| &p.devices)
+            .filter(|(device, key)| list.device_key(*device) != Some(key))
+            .map(|(device, _)| *device)
+            .collect();
+        super::groups::forget_devices(tx, user, &gone)?;
         tx.put(Table::DeviceLists, user, &list.to_bytes())?;
         Ok(change)
     }

@@ -8,6 +8,7 @@
 )]
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::*;
 use crate::account::{AccountConfig, DeviceStatus};
@@ -34,16 +35,19 @@ impl Shuffle {
 struct Device {
     addr: Address,
     account: Account,
+    store: Arc<MemoryStore>,
 }
 
-fn account() -> Account {
+fn account() -> (Account, Arc<MemoryStore>) {
     let key = Secret32::from_slice(&[7; 32]).unwrap();
     let config = AccountConfig {
         one_time_prekeys: 12,
         one_time_pq_prekeys: 12,
         low_water_mark: 1,
     };
-    Account::create(Box::new(MemoryStore::new()), &key, config).unwrap()
+    let store = Arc::new(MemoryStore::new());
+    let account = Account::create(Box::new(Arc::clone(&store)), &key, config).unwrap();
+    (account, store)
 }
 
 /// Users of the given device counts; every device knows every list.
@@ -53,10 +57,14 @@ fn world(users: &[(&str, u32)]) -> (Vec<Device>, HashMap<Address, PreKeyUpload>)
     for (name, n) in users {
         let mine: Vec<Device> = (1..=*n)
             .map(|d| {
-                let account = account();
+                let (account, store) = account();
                 let addr = Address::new(*name, d);
                 account.set_own_address(&addr).unwrap();
-                Device { addr, account }
+                Device {
+                    addr,
+                    account,
+                    store,
+                }
             })
             .collect();
         let companions: Vec<_> = mine[1..]
@@ -525,4 +533,221 @@ fn a_member_sending_key_after_key_leaves_the_store_bounded() {
         "{} rows after 20 keys, {before} before",
         rows(carol)
     );
+}
+
+/// What `d` stores of `group` in the group tables: its `groups` row, its `GroupKeys`
+/// record, the index rows pointing at it, and its conversation clock.
+fn group_rows(d: &Device, group: &[u8]) -> (bool, Option<GroupKeys>, usize, bool) {
+    d.account
+        .transaction(|tx| {
+            let row = tx.get(Table::Groups, group)?.is_some();
+            let keys = tx
+                .get(Table::GroupKeys, &keys_key(group))?
+                .map(|b| GroupKeys::from_bytes(&b).unwrap());
+            let index = tx
+                .scan(Table::GroupKeys)?
+                .iter()
+                .filter(|(k, v)| k.first() == Some(&KEYS_INDEX) && v.as_slice() == group)
+                .count();
+            let clock = tx
+                .get(Table::Conversations, &group_conversation(group))?
+                .is_some();
+            Ok((row, keys, index, clock))
+        })
+        .unwrap()
+}
+
+fn unknown_distribution(r: Result<Incoming, AccountError>) -> bool {
+    matches!(r, Err(AccountError::Group(GroupError::UnknownDistribution)))
+}
+
+#[test]
+fn a_forgotten_group_leaves_no_row_refuses_its_wires_and_can_be_made_again() {
+    const OTHER: &[u8] = b"others";
+    let (all, _) = setup();
+    for d in &all {
+        d.account
+            .set_group_members(OTHER, &members(&["alice", "bob", "carol"]), 1_000)
+            .unwrap();
+    }
+    let mut rng = Shuffle(21);
+    let mut network = Network::new();
+    let (alice, bob, carol) = (&all[0], &all[2], &all[3]);
+    for (d, group) in [(alice, GROUP), (bob, GROUP), (alice, OTHER), (bob, OTHER)] {
+        let sent = d.account.send_to_group(group, b"before", 2_000).unwrap();
+        post(&mut network, &d.addr, &sent);
+    }
+    deliver(&all, &mut network, &mut rng);
+    let old_key = Distribution::parse(&load_own_key(carol)).unwrap();
+    // Sent under the keys Carol holds, not delivered yet.
+    let later = alice.account.send_to_group(GROUP, b"later", 2_100).unwrap();
+    let other_later = alice.account.send_to_group(OTHER, b"later", 2_100).unwrap();
+    let (row, keys, index, clock) = group_rows(carol, GROUP);
+    assert!(row && clock);
+    assert_eq!(keys.unwrap().len(), 2, "Alice's key and Bob's");
+    assert_eq!(index, 2);
+    let inbox = carol.account.group_inbox(GROUP).unwrap();
+    assert_eq!(inbox.len(), 2);
+    let other_rows = group_rows(carol, OTHER);
+
+    carol.account.forget_group(GROUP).unwrap();
+    let (row, keys, index, clock) = group_rows(carol, GROUP);
+    assert!(!row && keys.is_none() && index == 0 && !clock);
+    // No row of any group table names it any more (the index rows checked above).
+    let left = carol
+        .account
+        .transaction(|tx| {
+            let mut n = 0;
+            for table in [Table::Groups, Table::GroupKeys, Table::Conversations] {
+                n += tx
+                    .scan(table)?
+                    .iter()
+                    .filter(|(k, _)| k.ends_with(GROUP) && k.len() <= GROUP.len() + 1)
+                    .count();
+            }
+            Ok(n)
+        })
+        .unwrap();
+    assert_eq!(left, 0);
+    // The other group is untouched, and its wires still open.
+    let bytes = |(row, keys, index, clock): (bool, Option<GroupKeys>, usize, bool)| {
+        (row, keys.map(|k| k.to_bytes().to_vec()), index, clock)
+    };
+    assert_eq!(bytes(group_rows(carol, OTHER)), bytes(other_rows));
+    let opened = carol
+        .account
+        .decrypt(&alice.addr, &other_later.group_wire)
+        .unwrap();
+    assert!(matches!(opened.received, Received::GroupMessage { ref body, .. } if body == b"later"));
+    // The unacknowledged messages stay until the app acknowledges them.
+    assert_eq!(carol.account.group_inbox(GROUP).unwrap(), inbox);
+
+    // A message under the old key, a distribution and the calls of the group are refused
+    // as for a group never had, and change nothing.
+    let before = carol.store.dump();
+    assert!(unknown_distribution(
+        carol.account.decrypt(&alice.addr, &later.group_wire)
+    ));
+    let again = raw_pairwise(alice, &carol.addr, &load_own_key(alice));
+    assert!(matches!(
+        carol.account.decrypt(&alice.addr, &again),
+        Err(AccountError::UnknownGroup(g)) if g == GROUP
+    ));
+    assert!(matches!(
+        carol.account.send_to_group(GROUP, b"x", 2_200),
+        Err(AccountError::UnknownGroup(_))
+    ));
+    assert!(matches!(
+        carol.account.group_members(GROUP),
+        Err(AccountError::UnknownGroup(_))
+    ));
+    assert_eq!(carol.account.group_clock(GROUP).unwrap(), 0);
+    // Forgetting it again (or a group never had) is Ok and changes nothing.
+    carol.account.forget_group(GROUP).unwrap();
+    carol.account.forget_group(b"never").unwrap();
+    assert_eq!(carol.store.dump(), before);
+    assert!(matches!(
+        carol.account.forget_group(&[0; 65]),
+        Err(AccountError::Group(GroupError::InvalidGroupId { len: 65 }))
+    ));
+
+    // Made again from scratch: a new key, distributed to every member device, and a
+    // clock that starts over.
+    carol
+        .account
+        .set_group_members(GROUP, &members(&["alice", "bob"]), 3_000)
+        .unwrap();
+    let fresh = carol.account.send_to_group(GROUP, b"back", 3_001).unwrap();
+    assert_eq!(fresh.lamport, 1);
+    let to: Vec<&Address> = fresh.distributions.iter().map(|w| &w.to).collect();
+    assert_eq!(to, [&alice.addr, &all[1].addr, &bob.addr]);
+    let new_key = Distribution::parse(&load_own_key(carol)).unwrap();
+    assert_ne!(new_key.distribution_id, old_key.distribution_id);
+    for w in &fresh.distributions {
+        device(&all, &w.to)
+            .account
+            .decrypt(&carol.addr, &w.wire)
+            .unwrap();
+    }
+    let got = alice
+        .account
+        .decrypt(&carol.addr, &fresh.group_wire)
+        .unwrap();
+    assert!(matches!(got.received, Received::GroupMessage { ref body, .. } if body == b"back"));
+}
+
+#[test]
+fn a_removed_member_and_a_dropped_device_lose_their_keys_at_once() {
+    let (all, _) = setup();
+    let mut rng = Shuffle(33);
+    let mut network = Network::new();
+    let (alice, bob, carol, carol2) = (&all[0], &all[2], &all[3], &all[4]);
+    for d in [bob, carol, carol2] {
+        let sent = d.account.send_to_group(GROUP, b"hi", 2_000).unwrap();
+        post(&mut network, &d.addr, &sent);
+    }
+    deliver(&all, &mut network, &mut rng);
+    let group = GroupId::new(GROUP).unwrap();
+    let held = |d: &Device, from: &Address| {
+        group_rows(d, GROUP)
+            .1
+            .and_then(|k| k.current(&group, from))
+            .is_some()
+    };
+    assert!(held(alice, &bob.addr) && held(alice, &carol.addr) && held(alice, &carol2.addr));
+    assert_eq!(group_rows(alice, GROUP).2, 3);
+    let bob_later = bob.account.send_to_group(GROUP, b"later", 2_100).unwrap();
+    let carol2_later = carol2
+        .account
+        .send_to_group(GROUP, b"later", 2_100)
+        .unwrap();
+    let carol_later = carol.account.send_to_group(GROUP, b"later", 2_100).unwrap();
+
+    // Alice removes Bob: his key and its index row go in that transaction.
+    alice
+        .account
+        .set_group_members(GROUP, &members(&["carol"]), 2_200)
+        .unwrap();
+    assert!(!held(alice, &bob.addr));
+    assert_eq!(group_rows(alice, GROUP).1.unwrap().len(), 2);
+    assert_eq!(group_rows(alice, GROUP).2, 2);
+    let before = alice.store.dump();
+    assert!(unknown_distribution(
+        alice.account.decrypt(&bob.addr, &bob_later.group_wire)
+    ));
+    assert_eq!(alice.store.dump(), before);
+
+    // Carol's list drops her second device: its key goes when Alice accepts the list,
+    // Carol's first device's stays.
+    let list = carol.account.sign_device_list(2, &[]).unwrap();
+    let change = alice.account.accept_device_list(&list).unwrap();
+    assert_eq!(change.removed, [2]);
+    assert!(!held(alice, &carol2.addr));
+    assert!(held(alice, &carol.addr));
+    assert_eq!(group_rows(alice, GROUP).2, 1);
+    let before = alice.store.dump();
+    assert!(unknown_distribution(
+        alice
+            .account
+            .decrypt(&carol2.addr, &carol2_later.group_wire)
+    ));
+    assert_eq!(alice.store.dump(), before);
+    let got = alice
+        .account
+        .decrypt(&carol.addr, &carol_later.group_wire)
+        .unwrap();
+    assert!(matches!(got.received, Received::GroupMessage { ref from, .. } if from == &carol.addr));
+
+    // Carol's second device held Bob's key alone (its own user's devices send it
+    // transcripts): removing Bob leaves no record and no index row there.
+    assert!(held(carol2, &bob.addr));
+    carol2
+        .account
+        .set_group_members(GROUP, &members(&["alice"]), 2_300)
+        .unwrap();
+    let (_, keys, index, _) = group_rows(carol2, GROUP);
+    assert!(keys.is_none() && index == 0);
+    assert!(unknown_distribution(
+        carol2.account.decrypt(&bob.addr, &bob_later.group_wire)
+    ));
 }

@@ -16,6 +16,11 @@
 //! to: a holder that is no longer a listed device of a member user (a member removed, or a
 //! device gone from its user's list) makes the key rotate before the next group message,
 //! and a listed device that is not a holder gets the current key.
+//!
+//! The keys received from a device go when it stops being a sender of the group: when
+//! `set_group_members` no longer names its user, or when its user's accepted device list
+//! drops it or changes its key ([`forget_devices`]). `forget_group` deletes the group's
+//! row, its `GroupKeys` record with every index row, and its conversation clock.
 
 use zeroize::Zeroizing;
 
@@ -171,6 +176,54 @@ fn save_keys(tx: &mut SealedTx<'_>, group: &[u8], keys: &GroupKeys) -> Result<()
     Ok(())
 }
 
+/// Erases the keys of `keys` (the record of `group`) whose sender device `keep` refuses,
+/// with their index rows, and writes the record back (or deletes it, once empty) when
+/// anything went.
+fn prune_keys(
+    tx: &mut SealedTx<'_>,
+    group: &[u8],
+    mut keys: GroupKeys,
+    mut keep: impl FnMut(&Address) -> bool,
+) -> Result<(), AccountError> {
+    let gone = keys.retain_senders(|_, sender| keep(sender));
+    if gone.is_empty() {
+        return Ok(());
+    }
+    for id in &gone {
+        tx.delete(Table::GroupKeys, &index_key(id))?;
+    }
+    if keys.is_empty() {
+        tx.delete(Table::GroupKeys, &keys_key(group))?;
+        Ok(())
+    } else {
+        save_keys(tx, group, &keys)
+    }
+}
+
+/// Erases, in every group, the keys received from the devices `devices` of `user`: its
+/// accepted device list dropped them (or changed their keys), so they are no longer
+/// senders of any group. Reads every `GroupKeys` record: a device list change is rare,
+/// and the records are as many as the groups the app set.
+pub(super) fn forget_devices(
+    tx: &mut SealedTx<'_>,
+    user: &[u8],
+    devices: &[u32],
+) -> Result<(), AccountError> {
+    if devices.is_empty() {
+        return Ok(());
+    }
+    for (key, value) in tx.scan(Table::GroupKeys)? {
+        let Some((&KEYS_RECORD, group)) = key.split_first() else {
+            continue;
+        };
+        let keys = GroupKeys::from_bytes(&value).map_err(|_| corrupt(Table::GroupKeys))?;
+        prune_keys(tx, group, keys, |sender| {
+            sender.user != user || !devices.contains(&sender.device)
+        })?;
+    }
+    Ok(())
+}
+
 /// The newest caller clock a group call gave: the clock of a replaced key's hour.
 fn group_clock(tx: &mut SealedTx<'_>) -> Result<u64, AccountError> {
     match tx.get(Table::Meta, GROUP_CLOCK_KEY)? {
@@ -287,7 +340,45 @@ impl Account {
                 state.rotate = true;
             }
             save_state(tx, &group, &state)?;
+            // The keys of devices that are no longer senders of the group go now: their
+            // later messages are unknown distributions, and nothing of them is kept.
+            let mut senders: Vec<Address> = current.into_iter().map(|(a, _)| a).collect();
+            senders.extend(own_others(tx, &own)?.into_iter().map(|(a, _)| a));
+            let keys = load_keys(tx, group.as_bytes())?;
+            prune_keys(tx, group.as_bytes(), keys, |sender| {
+                senders.contains(sender)
+            })?;
             advance_group_clock(tx, now_ms)
+        })
+    }
+
+    /// Deletes everything this device keeps for `group`, in one transaction: its members,
+    /// the holders of this device's sender key and that key, every sender key received
+    /// from the other member devices with its index row, and the group's Lamport clock.
+    /// Leaving a group is the app's act (it tells the other members); this is the local
+    /// deletion that follows it. Afterwards a group message or distribution for the group
+    /// is refused as for a group this device never had (`UnknownDistribution`,
+    /// `UnknownGroup`), and [`Account::set_group_members`] makes it again from scratch: a
+    /// new sender key, distributed to every member device with the next send.
+    ///
+    /// Kept: the group's unacknowledged inbox entries (the app's messages, still listed by
+    /// [`Account::group_inbox`] until [`Account::acknowledge`]) and the tombstones of
+    /// acknowledged ones; the statuses of the messages sent to it, whose logical messages
+    /// and group-send records go with the ring of
+    /// [`MAX_LOGICAL_MESSAGES`](crate::constants::MAX_LOGICAL_MESSAGES) (they do not name
+    /// their group). A sent transcript from an own other device is still accepted, as for
+    /// any group. Forgetting a group this device does not have is `Ok` and changes nothing.
+    pub fn forget_group(&self, group: &[u8]) -> Result<(), AccountError> {
+        let group = GroupId::new(group)?;
+        self.transaction(|tx| {
+            tx.delete(Table::Groups, group.as_bytes())?;
+            let keys = load_keys(tx, group.as_bytes())?;
+            for id in keys.distribution_ids() {
+                tx.delete(Table::GroupKeys, &index_key(id))?;
+            }
+            tx.delete(Table::GroupKeys, &keys_key(group.as_bytes()))?;
+            tx.delete(Table::Conversations, &group_conversation(group.as_bytes()))?;
+            Ok(())
         })
     }
 

@@ -263,6 +263,25 @@ impl GroupKeys {
         self.held.retain(|_, h| !h.is_for(group_id, sender));
     }
 
+    /// Keeps only the keys (current and replaced) whose group and sender device `keep`
+    /// accepts, and returns the `distribution_id`s of the keys it erased: a store that
+    /// indexes keys by `distribution_id` drops those index entries with them.
+    pub fn retain_senders(
+        &mut self,
+        mut keep: impl FnMut(&GroupId, &Address) -> bool,
+    ) -> Vec<[u8; DISTRIBUTION_ID_LEN]> {
+        let gone: Vec<[u8; DISTRIBUTION_ID_LEN]> = self
+            .held
+            .iter()
+            .filter(|(_, h)| !keep(&h.group_id, &h.sender))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in &gone {
+            self.held.remove(id);
+        }
+        gone
+    }
+
     /// Decrypts a `GroupMessage` at `now_ms` of this device's clock: the key is found by
     /// `distribution_id` (`UnknownDistribution` if not held, or replaced more than an hour
     /// ago), the signature is verified before anything else, then the chain id, then the

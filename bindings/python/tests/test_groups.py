@@ -14,7 +14,12 @@ C1 = Address(user=b"carol", device=1)
 G = b"friends"
 
 
-def test_a_group_of_three_users(memory_account):
+RELAY = Address(user=b"relay", device=0)
+
+
+def three_users(memory_account):
+    """Alice (two devices), Bob and Carol in the group `G`, and the relay's prekeys of each
+    device; no session yet."""
     a1, a2, b1, c1 = (memory_account(SMALL) for _ in range(4))
     for acc, addr in ((a1, A1), (a2, A2), (b1, B1), (c1, C1)):
         acc.set_own_address(addr)
@@ -27,12 +32,23 @@ def test_a_group_of_three_users(memory_account):
         for lst in lists:
             acc.accept_device_list(lst)
         acc.set_group_members(G, [b"alice", b"bob", b"carol"], 1_000)
+    relays = {
+        (a.user, a.device): publish(acc) for a, acc in ((A1, a1), (A2, a2), (B1, b1), (C1, c1))
+    }
+    return a1, a2, b1, c1, relays
+
+
+def connect(acc, relays):
+    for addr in acc.group_devices_without_session(G):
+        acc.start_session(addr, relays[(addr.user, addr.device)].take_bundle())
+    assert acc.group_devices_without_session(G) == []
+
+
+def test_a_group_of_three_users(memory_account):
+    a1, a2, b1, c1, relays = three_users(memory_account)
     assert a1.group_members(G) == [b"bob", b"carol"]
     raises(AccountError.NoSession, ErrorKind.NO_SESSION, a1.send_to_group, G, b"x", 0)
-    relays = {(a.user, a.device): publish(acc) for a, acc in ((A2, a2), (B1, b1), (C1, c1))}
-    for addr in a1.group_devices_without_session(G):
-        a1.start_session(addr, relays[(addr.user, addr.device)].take_bundle())
-    assert a1.group_devices_without_session(G) == []
+    connect(a1, relays)
 
     sent = a1.send_to_group(G, b"hello group", 2_000)
     assert sent.lamport == 1 and sent.recipients == [B1, C1]
@@ -66,3 +82,53 @@ def test_a_group_of_three_users(memory_account):
     assert info[0] == (B1, MessageStatus.READ, False)
     assert info[1] == (C1, MessageStatus.DELIVERED, False)
     assert (info[2][0], info[2][2]) == (A2, True)
+
+
+def test_a_removed_member_loses_its_key_and_a_forgotten_group_refuses_its_wires(memory_account):
+    a1, a2, b1, c1, relays = three_users(memory_account)
+    accounts = {(a.user, a.device): acc for a, acc in ((A1, a1), (A2, a2), (B1, b1), (C1, c1))}
+
+    def deliver(sender, sent):
+        for w in sent.distributions + sent.transcripts:
+            accounts[(w.to.user, w.to.device)].decrypt(sender, w.wire)
+        for to in sent.recipients:
+            accounts[(to.user, to.device)].decrypt(RELAY, sent.group_wire)
+
+    connect(a1, relays)
+    deliver(A1, a1.send_to_group(G, b"hello", 2_000))
+    connect(b1, relays)
+    deliver(B1, b1.send_to_group(G, b"from bob", 2_100))
+    assert [e.body for e in a1.group_inbox(G)] == [b"from bob"]
+    # Not delivered yet: one message from each.
+    bob_later = b1.send_to_group(G, b"bob later", 2_200)
+    alice_later = a1.send_to_group(G, b"alice later", 2_200)
+    assert bob_later.distributions == [] and alice_later.distributions == []
+
+    # Alice removes Bob: his key goes with that call, so his next message is an unknown
+    # distribution (not a refused member), and Alice's inbox does not move.
+    a1.set_group_members(G, [b"carol"], 2_300)
+    unknown = (AccountError.Decryption, ErrorKind.UNKNOWN_DISTRIBUTION)
+    raises(*unknown, a1.decrypt, RELAY, bob_later.group_wire)
+    assert [e.body for e in a1.group_inbox(G)] == [b"from bob"]
+
+    # Carol forgets the group: Alice's message under the key Carol held no longer opens,
+    # the unacknowledged messages stay, the group is unknown and its clock starts over.
+    inbox = c1.group_inbox(G)
+    assert [e.body for e in inbox] == [b"hello", b"from bob"]
+    assert c1.group_clock(G) == 2
+    c1.forget_group(G)
+    raises(*unknown, c1.decrypt, RELAY, alice_later.group_wire)
+    assert c1.group_inbox(G) == inbox
+    assert c1.group_clock(G) == 0
+    raises(AccountError.InvalidArgument, ErrorKind.INVALID_VALUE, c1.group_members, G)
+    raises(AccountError.InvalidArgument, ErrorKind.INVALID_VALUE, c1.send_to_group, G, b"x", 2_400)
+    c1.forget_group(G)  # again: nothing to do
+
+    # Made again: a new key for every member device, and a clock from the start.
+    c1.set_group_members(G, [b"alice", b"bob"], 2_500)
+    connect(c1, relays)
+    back = c1.send_to_group(G, b"back", 2_600)
+    assert back.lamport == 1
+    assert [w.to for w in back.distributions] == [A1, A2, B1]
+    deliver(C1, back)
+    assert b"back" in [e.body for e in b1.group_inbox(G)]

@@ -478,7 +478,8 @@ impl Account {
 
     /// Sets the member users of `group` (spec §12); each needs an accepted device list,
     /// and the own user is a member without being named. A removed device makes this
-    /// device's sender key rotate before its next group message.
+    /// device's sender key rotate before its next group message, and the keys received
+    /// from devices no longer in the group are erased.
     pub fn set_group_members(
         &self,
         group: Vec<u8>,
@@ -504,6 +505,15 @@ impl Account {
             .into_iter()
             .map(Into::into)
             .collect())
+    }
+
+    /// Deletes everything this device keeps for `group` (spec §12), in one transaction: its
+    /// members, this device's sender key, the keys received from the other member devices
+    /// and the group's clock. Afterwards its wires are refused as for a group never had,
+    /// and `set_group_members` makes it again with a new sender key; its unacknowledged
+    /// inbox entries stay until `acknowledge`. An unknown group changes nothing.
+    pub fn forget_group(&self, group: Vec<u8>) -> Result<(), AccountError> {
+        Ok(self.inner()?.forget_group(&group)?)
     }
 
     /// Sends `body` to `group` (spec §12): one group wire for the relay's fan-out, the

@@ -1079,7 +1079,8 @@ static void test_devices(void) {
   bt_account_free(b1);
 }
 
-/* Groups (spec §12): Alice sends to a group with Bob; one group wire, one distribution. */
+/* Groups (spec §12): Alice sends to a group with Bob; one group wire, one distribution.
+ * Then a removed member's key goes at once, and a forgotten group refuses its wires. */
 static void test_groups(void) {
   bt_account *a1 = memory_account(&SMALL), *b1 = memory_account(&SMALL);
   relay_device b1_relay = {{NULL, 0}};
@@ -1091,9 +1092,11 @@ static void test_groups(void) {
   size_t wire_len = 0;
   uint8_t wire_id[16], logical_id[16], rid[16], status = 0xff;
   bool found = false;
-  bt_group_send *sent = NULL;
+  bt_group_send *sent = NULL, *bob_later = NULL;
   bt_device_wire dist;
   bt_incoming in;
+  bt_inbox *inbox = NULL;
+  bt_inbox_entry entry;
 
   MUST(bt_account_set_own_address(a1, USER("alice"), 1));
   MUST(bt_account_set_own_address(b1, USER("bob"), 1));
@@ -1156,8 +1159,62 @@ static void test_groups(void) {
   bt_buffer_free(&receipt);
   MUST(bt_account_logical_status(a1, logical_id, &status, &found));
   CHECK(found && status == BT_MESSAGE_READ);
+  bt_group_send_free(sent);
+  sent = NULL;
+
+  /* Bob sends to the group: Alice gets his key and opens his message. */
+  MUST(bt_account_send_to_group(b1, USER("friends"), (const uint8_t *)"from bob", 8, 3100, &sent));
+  CHECK(bt_group_send_len(sent) == 1);
+  MUST(bt_group_send_get(sent, 0, &dist));
+  MUST(bt_account_decrypt(a1, USER("bob"), 1, dist.wire, dist.wire_len, &in));
+  CHECK(in.kind == BT_INCOMING_DISTRIBUTION);
+  bt_incoming_free(&in);
+  MUST(bt_group_send_wire(sent, &wire, &wire_len, wire_id));
+  MUST(bt_account_decrypt(a1, USER("relay"), 0, wire, wire_len, &in));
+  CHECK(in.kind == BT_INCOMING_GROUP_MESSAGE && bytes_equal(in.body.ptr, in.body.len, "from bob"));
+  bt_incoming_free(&in);
+  bt_group_send_free(sent);
+  /* One more from each, not delivered yet. */
+  MUST(bt_account_send_to_group(b1, USER("friends"), (const uint8_t *)"bob later", 9, 3200,
+                                &bob_later));
+  CHECK(bt_group_send_len(bob_later) == 0);
+  MUST(bt_account_send_to_group(a1, USER("friends"), (const uint8_t *)"alice later", 11, 3200,
+                                &sent));
+  CHECK(bt_group_send_len(sent) == 0);
+
+  /* Alice removes Bob: his key goes at once, so his next message is an unknown
+   * distribution (not a refused member), and nothing changes. */
+  MUST(bt_account_set_group_members(a1, USER("friends"), NULL, 0, 3300));
+  MUST(bt_group_send_wire(bob_later, &wire, &wire_len, wire_id));
+  CHECK_STATUS(bt_account_decrypt(a1, USER("relay"), 0, wire, wire_len, &in),
+               BT_UNKNOWN_DISTRIBUTION);
+
+  /* Bob forgets the group: Alice's message under the key he held no longer opens, his
+   * unacknowledged group message stays in the inbox, and forgetting again is fine. */
+  MUST(bt_account_forget_group(b1, USER("friends")));
+  MUST(bt_group_send_wire(sent, &wire, &wire_len, wire_id));
+  CHECK_STATUS(bt_account_decrypt(b1, USER("relay"), 0, wire, wire_len, &in),
+               BT_UNKNOWN_DISTRIBUTION);
+  MUST(bt_account_forget_group(b1, USER("friends")));
+  CHECK_STATUS(bt_account_forget_group(b1, NULL, 0), BT_INVALID_GROUP_ID);
+  CHECK_STATUS(bt_account_forget_group(NULL, USER("friends")), BT_NULL_ARGUMENT);
+  MUST(bt_account_inbox(b1, &inbox));
+  CHECK(bt_inbox_len(inbox) == 1);
+  MUST(bt_inbox_get(inbox, 0, &entry));
+  CHECK(bytes_equal(entry.group, entry.group_len, "friends"));
+  bt_inbox_free(inbox);
+  bt_group_send_free(sent);
+  sent = NULL;
+  CHECK_STATUS(
+      bt_account_send_to_group(b1, USER("friends"), (const uint8_t *)"x", 1, 3400, &sent),
+      BT_INVALID_VALUE);
+  /* Made again: a new key for Alice, and the group's clock starts over. */
+  MUST(bt_account_set_group_members(b1, USER("friends"), members_b, sizeof members_b, 3500));
+  MUST(bt_account_send_to_group(b1, USER("friends"), (const uint8_t *)"back", 4, 3600, &sent));
+  CHECK(bt_group_send_len(sent) == 1 && bt_group_send_lamport(sent) == 1);
 
   bt_group_send_free(sent);
+  bt_group_send_free(bob_later);
   bt_group_send_free(NULL);
   bt_buffer_free(&alice_list);
   bt_buffer_free(&bob_list);

@@ -680,6 +680,15 @@ public protocol AccountProtocol: AnyObject, Sendable {
     func encrypt(peer: Address, body: Data, bundle: Data?, nowMs: UInt64) throws  -> Outgoing
     
     /**
+     * Deletes everything this device keeps for `group` (spec §12), in one transaction: its
+     * members, this device's sender key, the keys received from the other member devices
+     * and the group's clock. Afterwards its wires are refused as for a group never had,
+     * and `set_group_members` makes it again with a new sender key; its unacknowledged
+     * inbox entries stay until `acknowledge`. An unknown group changes nothing.
+     */
+    func forgetGroup(group: Data) throws 
+    
+    /**
      * The Lamport counter of `group`'s conversation (spec §10).
      */
     func groupClock(group: Data) throws  -> UInt64
@@ -792,7 +801,8 @@ public protocol AccountProtocol: AnyObject, Sendable {
     /**
      * Sets the member users of `group` (spec §12); each needs an accepted device list,
      * and the own user is a member without being named. A removed device makes this
-     * device's sender key rotate before its next group message.
+     * device's sender key rotate before its next group message, and the keys received
+     * from devices no longer in the group are erased.
      */
     func setGroupMembers(group: Data, members: [Data], nowMs: UInt64) throws 
     
@@ -1137,6 +1147,22 @@ open func encrypt(peer: Address, body: Data, bundle: Data?, nowMs: UInt64)throws
 }
     
     /**
+     * Deletes everything this device keeps for `group` (spec §12), in one transaction: its
+     * members, this device's sender key, the keys received from the other member devices
+     * and the group's clock. Afterwards its wires are refused as for a group never had,
+     * and `set_group_members` makes it again with a new sender key; its unacknowledged
+     * inbox entries stay until `acknowledge`. An unknown group changes nothing.
+     */
+open func forgetGroup(group: Data)throws   {try rustCallWithError(FfiConverterTypeAccountError_lift) {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_method_account_forget_group(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(group),uniffiCallStatus
+    )
+}
+}
+    
+    /**
      * The Lamport counter of `group`'s conversation (spec §10).
      */
 open func groupClock(group: Data)throws  -> UInt64  {
@@ -1416,7 +1442,8 @@ open func sendToUser(user: Data, body: Data, nowMs: UInt64)throws  -> LogicalMes
     /**
      * Sets the member users of `group` (spec §12); each needs an accepted device list,
      * and the own user is a member without being named. A removed device makes this
-     * device's sender key rotate before its next group message.
+     * device's sender key rotate before its next group message, and the keys received
+     * from devices no longer in the group are erased.
      */
 open func setGroupMembers(group: Data, members: [Data], nowMs: UInt64)throws   {try rustCallWithError(FfiConverterTypeAccountError_lift) {
         uniffiCallStatus in
@@ -8214,6 +8241,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_bluetick_uniffi_checksum_method_account_encrypt() != 9726) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_bluetick_uniffi_checksum_method_account_forget_group() != 49873) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_bluetick_uniffi_checksum_method_account_group_clock() != 52477) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -8277,7 +8307,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_bluetick_uniffi_checksum_method_account_send_to_user() != 25697) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_bluetick_uniffi_checksum_method_account_set_group_members() != 7508) {
+    if (uniffi_bluetick_uniffi_checksum_method_account_set_group_members() != 43190) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_bluetick_uniffi_checksum_method_account_set_identity_policy() != 17111) {

@@ -344,6 +344,11 @@ RustBuffer uniffi_bluetick_uniffi_fn_method_account_devices_without_session(uint
 RustBuffer uniffi_bluetick_uniffi_fn_method_account_encrypt(uint64_t ptr, RustBuffer peer, RustBuffer body, RustBuffer bundle, uint64_t now_ms, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_FORGET_GROUP
+#define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_FORGET_GROUP
+void uniffi_bluetick_uniffi_fn_method_account_forget_group(uint64_t ptr, RustBuffer group, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_GROUP_CLOCK
 #define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_GROUP_CLOCK
 uint64_t uniffi_bluetick_uniffi_fn_method_account_group_clock(uint64_t ptr, RustBuffer group, RustCallStatus *_Nonnull out_status
@@ -1192,6 +1197,12 @@ uint16_t uniffi_bluetick_uniffi_checksum_method_account_devices_without_session(
 #ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_ENCRYPT
 #define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_ENCRYPT
 uint16_t uniffi_bluetick_uniffi_checksum_method_account_encrypt(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_FORGET_GROUP
+#define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_FORGET_GROUP
+uint16_t uniffi_bluetick_uniffi_checksum_method_account_forget_group(void
     
 );
 #endif

@@ -8,33 +8,52 @@ import org.junit.jupiter.api.Test
 class GroupsTest {
     private fun name(a: Address): String = "${String(a.user, Charsets.UTF_8)}.${a.device}"
 
-    @Test
-    fun `a group of three users gets one wire and per-device receipts`() {
-        val a1 = memoryAccount(SMALL)
-        val a2 = memoryAccount(SMALL)
-        val b1 = memoryAccount(SMALL)
-        val c1 = memoryAccount(SMALL)
-        a1.setOwnAddress(Address("alice", 1))
-        a2.setOwnAddress(Address("alice", 2))
-        b1.setOwnAddress(Address("bob", 1))
-        c1.setOwnAddress(Address("carol", 1))
+    private val group = "friends".utf8()
+    private val relay = Address("relay", 0)
+
+    /** Alice (two devices), Bob and Carol in `group`, the relay's prekeys of each device. */
+    private class Users(val a1: Account, val a2: Account, val b1: Account, val c1: Account) {
+        val byName = mapOf("alice.1" to a1, "alice.2" to a2, "bob.1" to b1, "carol.1" to c1)
+        val relays = byName.mapValues { publish(it.value) }
+    }
+
+    private fun threeUsers(): Users {
+        val u = Users(memoryAccount(SMALL), memoryAccount(SMALL), memoryAccount(SMALL), memoryAccount(SMALL))
+        u.a1.setOwnAddress(Address("alice", 1))
+        u.a2.setOwnAddress(Address("alice", 2))
+        u.b1.setOwnAddress(Address("bob", 1))
+        u.c1.setOwnAddress(Address("carol", 1))
         val lists = listOf(
-            a1.signDeviceList(1uL, listOf(DeviceEntry(2u, a2.identity()))),
-            b1.signDeviceList(1uL, listOf()),
-            c1.signDeviceList(1uL, listOf()),
+            u.a1.signDeviceList(1uL, listOf(DeviceEntry(2u, u.a2.identity()))),
+            u.b1.signDeviceList(1uL, listOf()),
+            u.c1.signDeviceList(1uL, listOf()),
         )
-        val group = "friends".utf8()
-        val all = listOf(a1, a2, b1, c1)
-        for (acc in all) {
+        for (acc in u.byName.values) {
             for (l in lists) acc.acceptDeviceList(l)
             acc.setGroupMembers(group, listOf("alice".utf8(), "bob".utf8(), "carol".utf8()), 1000uL)
         }
-        assertFails<AccountException.NoSession>(ErrorKind.NO_SESSION) { a1.sendToGroup(group, "x".utf8(), 0uL) }
-        val relays = mapOf("alice.2" to publish(a2), "bob.1" to publish(b1), "carol.1" to publish(c1))
-        for (addr in a1.groupDevicesWithoutSession(group)) {
-            a1.startSession(addr, relays.getValue(name(addr)).takeBundle())
+        return u
+    }
+
+    private fun connect(u: Users, acc: Account) {
+        for (addr in acc.groupDevicesWithoutSession(group)) {
+            acc.startSession(addr, u.relays.getValue(name(addr)).takeBundle())
         }
-        assertTrue(a1.groupDevicesWithoutSession(group).isEmpty())
+        assertTrue(acc.groupDevicesWithoutSession(group).isEmpty())
+    }
+
+    /** Delivers every wire of a send from `from`. */
+    private fun deliver(u: Users, from: Address, sent: GroupSend) {
+        for (w in sent.distributions + sent.transcripts) u.byName.getValue(name(w.to)).decrypt(from, w.wire)
+        for (to in sent.recipients) u.byName.getValue(name(to)).decrypt(relay, sent.groupWire)
+    }
+
+    @Test
+    fun `a group of three users gets one wire and per-device receipts`() {
+        val u = threeUsers()
+        val (a1, b1, c1) = Triple(u.a1, u.b1, u.c1)
+        assertFails<AccountException.NoSession>(ErrorKind.NO_SESSION) { a1.sendToGroup(group, "x".utf8(), 0uL) }
+        connect(u, a1)
 
         val sent = a1.sendToGroup(group, "hello group".utf8(), 2000uL)
         assertEquals(listOf("bob.1", "carol.1"), sent.recipients.map { name(it) })
@@ -64,5 +83,50 @@ class GroupsTest {
         val info = a1.messageInfo(sent.id)!!
         assertEquals(listOf("bob.1", "carol.1", "alice.2"), info.map { name(it.to) })
         assertTrue(info[2].transcript)
+    }
+
+    @Test
+    fun `a removed member loses its key and a forgotten group refuses its wires`() {
+        val u = threeUsers()
+        val (a1, b1, c1) = Triple(u.a1, u.b1, u.c1)
+        connect(u, a1)
+        deliver(u, Address("alice", 1), a1.sendToGroup(group, "hello".utf8(), 2000uL))
+        connect(u, b1)
+        deliver(u, Address("bob", 1), b1.sendToGroup(group, "from bob".utf8(), 2100uL))
+        // Not delivered yet: one message from each.
+        val bobLater = b1.sendToGroup(group, "bob later".utf8(), 2200uL)
+        val aliceLater = a1.sendToGroup(group, "alice later".utf8(), 2200uL)
+
+        // Alice removes Bob: his key goes with that call, so his next message is an unknown
+        // distribution, and Alice's inbox does not move.
+        a1.setGroupMembers(group, listOf("carol".utf8()), 2300uL)
+        assertFails<AccountException.Decryption>(ErrorKind.UNKNOWN_DISTRIBUTION) {
+            a1.decrypt(relay, bobLater.groupWire)
+        }
+        assertEquals(listOf("from bob"), a1.groupInbox(group).map { String(it.body, Charsets.UTF_8) })
+
+        // Carol forgets the group: Alice's message under the key Carol held no longer opens,
+        // the unacknowledged messages stay, the group is unknown and its clock is gone.
+        val inbox = c1.groupInbox(group)
+        assertEquals(2, inbox.size)
+        assertEquals(2uL, c1.groupClock(group))
+        c1.forgetGroup(group)
+        assertFails<AccountException.Decryption>(ErrorKind.UNKNOWN_DISTRIBUTION) {
+            c1.decrypt(relay, aliceLater.groupWire)
+        }
+        val bodies = { e: List<InboxEntry> -> e.map { it.id.toList() to String(it.body, Charsets.UTF_8) } }
+        assertEquals(bodies(inbox), bodies(c1.groupInbox(group)))
+        assertEquals(0uL, c1.groupClock(group))
+        assertFails<AccountException.InvalidArgument>(ErrorKind.INVALID_VALUE) { c1.groupMembers(group) }
+        c1.forgetGroup(group)
+
+        // Made again: a new key for every member device, and a clock from the start.
+        c1.setGroupMembers(group, listOf("alice".utf8(), "bob".utf8()), 2500uL)
+        connect(u, c1)
+        val back = c1.sendToGroup(group, "back".utf8(), 2600uL)
+        assertEquals(1uL, back.lamport)
+        assertEquals(listOf("alice.1", "alice.2", "bob.1"), back.distributions.map { name(it.to) })
+        deliver(u, Address("carol", 1), back)
+        assertTrue(b1.groupInbox(group).any { String(it.body, Charsets.UTF_8) == "back" })
     }
 }
