@@ -101,7 +101,10 @@ fn sealed_record_sizes() -> Vec<Vec<usize>> {
         one_time_pq_prekeys: 2,
         low_water_mark: 1,
     };
-    let (alice_store, bob_store) = (Arc::new(Recording::default()), Arc::new(Recording::default()));
+    let (alice_store, bob_store) = (
+        Arc::new(Recording::default()),
+        Arc::new(Recording::default()),
+    );
     let alice = Account::create(Box::new(Arc::clone(&alice_store)), &key, config).unwrap();
     let bob = Account::create(Box::new(Arc::clone(&bob_store)), &key, config).unwrap();
     let (a, b) = (Address::new("alice", 1), Address::new("bob", 1));

@@ -131,6 +131,8 @@ pub const DEVICE_CERTIFICATE_CONTEXT: &[u8] = b"Bluetick_DeviceCertificate_v1";
 /// Context of device list signatures (spec §11).
 pub const DEVICE_LIST_CONTEXT: &[u8] = b"Bluetick_DeviceList_v1";
 
+/// Most users in a group, this device's own user included (spec §8, §12).
+pub const MAX_GROUP_USERS: usize = 1024;
 /// Longest group id (spec §8, §12); the shortest is one byte.
 pub const MAX_GROUP_ID_LEN: usize = 64;
 /// Length of a sender key's `distribution_id` (spec §12).

@@ -88,7 +88,7 @@ pub enum AccountError {
     #[error("{0} is not a listed device of a member of the group; its distribution or message is refused")]
     NotGroupMember(Address),
     /// A group was given more member users than it may have.
-    #[error("a group has at most 4000 member users besides the own user, this one {0}; split it")]
+    #[error("a group has at most 1024 users, the own user included, so 1023 others; this one names {0}: split it")]
     TooManyMembers(usize),
 }
 

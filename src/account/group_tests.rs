@@ -751,3 +751,27 @@ fn a_removed_member_and_a_dropped_device_lose_their_keys_at_once() {
         carol2.account.decrypt(&bob.addr, &bob_later.group_wire)
     ));
 }
+
+#[test]
+fn a_group_holds_at_most_1024_users_the_own_user_included() {
+    let (account, store) = account();
+    account.set_own_address(&Address::new("me", 1)).unwrap();
+    let names: Vec<Vec<u8>> = (0..=MAX_GROUP_MEMBERS)
+        .map(|i| format!("user{i}").into_bytes())
+        .collect();
+    let before = store.dump();
+    // 1024 others and the own user: one too many, refused before anything is read.
+    assert!(matches!(
+        account.set_group_members(b"big", &names, 0),
+        Err(AccountError::TooManyMembers(1024))
+    ));
+    assert_eq!(store.dump(), before);
+    // Naming the own user does not count twice; 1023 others pass the count and stop at
+    // the first member without a device list.
+    let mut fits = names[..MAX_GROUP_MEMBERS].to_vec();
+    fits.push(b"me".to_vec());
+    assert!(matches!(
+        account.set_group_members(b"big", &fits, 0),
+        Err(AccountError::NoDeviceList(_))
+    ));
+}

@@ -42,9 +42,10 @@ use crate::store::{SealedTx, StoreError, Table};
 use crate::wire::{ApplicationBody, ContentType, MessageId};
 
 const GROUP_CLOCK_KEY: &[u8] = b"group_clock";
-/// The most member users a group may have: with 16 devices each, the holders of a sender
-/// key still fit the record's `u16` count.
-pub(crate) const MAX_GROUP_MEMBERS: usize = 4_000;
+/// The most member users a group may name besides this device's own user (spec §8: 1024
+/// users in all); with 16 devices each, the holders of a sender key fit the record's `u16`
+/// count.
+pub(crate) const MAX_GROUP_MEMBERS: usize = crate::constants::MAX_GROUP_USERS - 1;
 const KEYS_RECORD: u8 = 0x01;
 const KEYS_INDEX: u8 = 0x02;
 
@@ -306,8 +307,8 @@ pub(super) fn mark_group_sent(
 
 impl Account {
     /// Sets the member users of `group` (spec §12); each must have an accepted device
-    /// list, and this account's own user is a member without being named (at most 4,000
-    /// others: [`AccountError::TooManyMembers`]). A device that
+    /// list, and this account's own user is a member without being named (spec §8: 1024
+    /// users in all, so at most 1023 others: [`AccountError::TooManyMembers`]). A device that
     /// held this device's sender key and is no longer a listed device of a member makes
     /// the key rotate before the next group message; devices that lack the current key get
     /// it with the next one.
