@@ -343,7 +343,9 @@ impl Account {
             save_state(tx, &group, &state)?;
             // The keys of devices that are no longer senders of the group go now: their
             // later messages are unknown distributions, and nothing of them is kept.
-            let mut senders: Vec<Address> = current.into_iter().map(|(a, _)| a).collect();
+            // A set: a large group holds thousands of keys, each checked against it.
+            let mut senders: std::collections::HashSet<Address> =
+                current.into_iter().map(|(a, _)| a).collect();
             senders.extend(own_others(tx, &own)?.into_iter().map(|(a, _)| a));
             let keys = load_keys(tx, group.as_bytes())?;
             prune_keys(tx, group.as_bytes(), keys, |sender| {
