@@ -34,7 +34,7 @@ use bluetick::{
 };
 use chacha20::ChaCha20Rng;
 use criterion::Criterion;
-use report::{run_group, time_batched, time_iter, Pair};
+use report::{run_group, time_batched, time_iter, Pair, Timed};
 
 const BODY: [u8; 1024] = [0x42; 1024];
 
@@ -132,15 +132,28 @@ fn sealed_record_sizes() -> Vec<Vec<usize>> {
         .collect()
 }
 
+/// The bare session's 1 KiB encrypt and decrypt, on a pair of its own.
+fn bare_round_trip() -> Timed<'static> {
+    let (mut to_bob, mut to_alice, bob_identity, mut bob_prekeys, mut rng) = bare();
+    let mut kem_rng = ChaCha20Rng::seed_from_u64(29);
+    Box::new(move |n| {
+        time_iter(n, || {
+            let m = to_bob
+                .encrypt(ContentType::Application, &BODY, &mut kem_rng)
+                .unwrap();
+            to_alice
+                .decrypt(&bob_identity, &mut bob_prekeys, &m.wire, &mut rng)
+                .unwrap()
+        })
+    })
+}
+
 /// The bare round trip plus two message ids over its wire and one seal of each length in
 /// `records`, each under a fresh nonce with the store's kind of associated data; against
 /// the bare round trip alone.
 fn floor_pair(label: String, id: &str, records: &[usize]) -> Pair<'static> {
     let (mut to_bob, mut to_alice, identity, mut prekeys, mut rng) = bare();
     let mut kem_rng = ChaCha20Rng::seed_from_u64(31);
-    let (mut bare_to_bob, mut bare_to_alice, bare_identity, mut bare_prekeys, mut bare_rng) =
-        bare();
-    let mut bare_kem_rng = ChaCha20Rng::seed_from_u64(31);
     let seal_key = Aes256Gcm::new(&[7u8; 32].into());
     let mut records: Vec<Vec<u8>> = records.iter().map(|n| vec![0x5a; *n]).collect();
     let mut counter = 0u64;
@@ -175,19 +188,7 @@ fn floor_pair(label: String, id: &str, records: &[usize]) -> Pair<'static> {
                 })
             }),
         ),
-        (
-            &format!("{id}_bare_session"),
-            Box::new(move |n| {
-                time_iter(n, || {
-                    let m = bare_to_bob
-                        .encrypt(ContentType::Application, &BODY, &mut bare_kem_rng)
-                        .unwrap();
-                    bare_to_alice
-                        .decrypt(&bare_identity, &mut bare_prekeys, &m.wire, &mut bare_rng)
-                        .unwrap()
-                })
-            }),
-        ),
+        (&format!("{id}_bare_session"), bare_round_trip()),
     )
 }
 
@@ -267,8 +268,6 @@ fn main() {
     let mut out = Vec::new();
 
     let steady = accounts(true);
-    let (mut to_bob, mut to_alice, bob_identity, mut bob_prekeys, mut rng) = bare();
-    let mut kem_rng = ChaCha20Rng::seed_from_u64(29);
     let round_trip = Pair::new(
         "Account round trip 1KiB (encrypt, decrypt, acknowledge), memory store",
         (
@@ -281,19 +280,7 @@ fn main() {
                 })
             }),
         ),
-        (
-            "bare_session_encrypt_decrypt",
-            Box::new(move |n| {
-                time_iter(n, || {
-                    let m = to_bob
-                        .encrypt(ContentType::Application, &BODY, &mut kem_rng)
-                        .unwrap();
-                    to_alice
-                        .decrypt(&bob_identity, &mut bob_prekeys, &m.wire, &mut rng)
-                        .unwrap()
-                })
-            }),
-        ),
+        ("bare_session_encrypt_decrypt", bare_round_trip()),
     );
 
     // The floor: the same bare round trip, plus two message ids over its wire and one seal
