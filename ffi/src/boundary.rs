@@ -84,13 +84,19 @@ thread_local! {
 
 /// Records the outcome of the calling thread's latest call.
 pub(crate) fn set_last_error(message: &str) {
-    // A message with an interior NUL (a user id is arbitrary bytes) would be cut short in C.
-    let message = CString::new(message.replace('\0', "\\0")).unwrap_or_default();
+    // A success clears the message without allocating: every call passes here.
+    let message = if message.is_empty() {
+        None
+    } else {
+        // A message with an interior NUL (a user id is arbitrary bytes) would be cut short
+        // in C.
+        Some(CString::new(message.replace('\0', "\\0")).unwrap_or_default())
+    };
     // `try_with` fails only while the thread is being torn down; then there is nobody to
     // read the message.
     let _ = LAST_ERROR.try_with(|cell| {
         if let Ok(mut slot) = cell.try_borrow_mut() {
-            *slot = Some(message);
+            *slot = message;
         }
     });
 }

@@ -278,8 +278,9 @@ pub unsafe extern "C" fn bt_account_decrypt(
 
 /// The C form of what a decryption received.
 fn incoming_of(wire: &[u8], incoming: Incoming) -> bt_incoming {
+    // A message carries its id; only a receipt's or a distribution's is computed here (a
+    // SHA-256 over the wire, not paid twice for a message).
     let mut result = bt_incoming {
-        id: MessageId::of(wire).0,
         sender: incoming.sender.to_bytes(),
         replenish_prekeys: incoming.replenish_prekeys,
         ..bt_incoming::EMPTY
@@ -330,6 +331,7 @@ fn incoming_of(wire: &[u8], incoming: Incoming) -> bt_incoming {
         }
         Received::Distribution { group } => {
             result.kind = BT_INCOMING_DISTRIBUTION;
+            result.id = MessageId::of(wire).0;
             result.group = bt_buffer::from_vec(group);
         }
         Received::Receipt {
@@ -338,6 +340,7 @@ fn incoming_of(wire: &[u8], incoming: Incoming) -> bt_incoming {
             updated,
         } => {
             result.kind = BT_INCOMING_RECEIPT;
+            result.id = MessageId::of(wire).0;
             result.receipt_kind = kind.to_byte();
             result.timestamp_ms = timestamp_ms;
             result.updates = bt_buffer::from_vec(encode_updates(&updated));
