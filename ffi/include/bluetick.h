@@ -1465,6 +1465,10 @@ bt_status bt_account_message_status(const bt_account *account,
 // `*out` is always written (zeroed on failure), so `bt_incoming_free(out)` is always
 // safe; free it exactly once.
 //
+// It takes no clock: a group sender key replaced by a distribution it receives counts its
+// hour (spec §12) on the newest clock the account was given, which is stale on a device
+// that only receives. Prefer `bt_account_decrypt_at`.
+//
 // # Safety
 // `account` a live handle or null; `(user, user_len)` and `(wire, wire_len)` as byte
 // inputs; `out` null or a writable `bt_incoming`.
@@ -1475,6 +1479,25 @@ bt_status bt_account_decrypt(const bt_account *account,
                              const uint8_t *wire,
                              size_t wire_len,
                              bt_incoming *out);
+
+// `bt_account_decrypt` at `now_ms`, the caller's wall clock in milliseconds since the Unix
+// epoch: the clock of the group sender keys' hour (spec §12). A distribution that replaces
+// a sender's key keeps the old key's skipped message keys for one hour of this clock, and
+// a group message under a replaced key opens only within that hour. The hour counts on
+// the newest of `now_ms` and the clocks the account was given before, so a clock that goes
+// back extends nothing; an accepted distribution or group message stores `now_ms` when it
+// is newer. A refused message changes nothing, its clock included.
+//
+// # Safety
+// As `bt_account_decrypt`.
+bt_status bt_account_decrypt_at(const bt_account *account,
+                                const uint8_t *user,
+                                size_t user_len,
+                                uint32_t device,
+                                const uint8_t *wire,
+                                size_t wire_len,
+                                uint64_t now_ms,
+                                bt_incoming *out);
 
 // Decrypts `count` messages with one durable commit (much faster than one
 // `bt_account_decrypt` each on a phone's storage). Each message succeeds or fails on its
@@ -1501,6 +1524,18 @@ bt_status bt_account_decrypt_batch(const bt_account *account,
                                    size_t count,
                                    bt_incoming *out_results,
                                    bt_status *out_statuses);
+
+// `bt_account_decrypt_batch` at `now_ms`, the caller's wall clock for every message of
+// the batch, as `bt_account_decrypt_at` uses it.
+//
+// # Safety
+// As `bt_account_decrypt_batch`.
+bt_status bt_account_decrypt_batch_at(const bt_account *account,
+                                      const bt_batch_message *messages,
+                                      size_t count,
+                                      uint64_t now_ms,
+                                      bt_incoming *out_results,
+                                      bt_status *out_statuses);
 
 // Frees the buffers inside `*incoming` and zeroes them, so a second call does nothing.
 // The struct itself belongs to the caller (usually on its stack). Null is a no-op.

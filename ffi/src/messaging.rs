@@ -248,6 +248,10 @@ pub unsafe extern "C" fn bt_account_message_status(
 /// `*out` is always written (zeroed on failure), so `bt_incoming_free(out)` is always
 /// safe; free it exactly once.
 ///
+/// It takes no clock: a group sender key replaced by a distribution it receives counts its
+/// hour (spec §12) on the newest clock the account was given, which is stale on a device
+/// that only receives. Prefer `bt_account_decrypt_at`.
+///
 /// # Safety
 /// `account` a live handle or null; `(user, user_len)` and `(wire, wire_len)` as byte
 /// inputs; `out` null or a writable `bt_incoming`.
@@ -261,8 +265,33 @@ pub unsafe extern "C" fn bt_account_decrypt(
     wire_len: usize,
     out: *mut bt_incoming,
 ) -> bt_status {
+    // SAFETY: the caller's guarantees, the same as `bt_account_decrypt_at`'s.
+    unsafe { bt_account_decrypt_at(account, user, user_len, device, wire, wire_len, 0, out) }
+}
+
+/// `bt_account_decrypt` at `now_ms`, the caller's wall clock in milliseconds since the Unix
+/// epoch: the clock of the group sender keys' hour (spec §12). A distribution that replaces
+/// a sender's key keeps the old key's skipped message keys for one hour of this clock, and
+/// a group message under a replaced key opens only within that hour. The hour counts on
+/// the newest of `now_ms` and the clocks the account was given before, so a clock that goes
+/// back extends nothing; an accepted distribution or group message stores `now_ms` when it
+/// is newer. A refused message changes nothing, its clock included.
+///
+/// # Safety
+/// As `bt_account_decrypt`.
+#[no_mangle]
+pub unsafe extern "C" fn bt_account_decrypt_at(
+    account: *const bt_account,
+    user: *const u8,
+    user_len: usize,
+    device: u32,
+    wire: *const u8,
+    wire_len: usize,
+    now_ms: u64,
+    out: *mut bt_incoming,
+) -> bt_status {
     boundary(|| {
-        // SAFETY: the caller's guarantees, as documented above.
+        // SAFETY: the caller's guarantees, as documented on `bt_account_decrypt`.
         let (out, account, peer, wire) = unsafe {
             (
                 ptr::out(out, "out", bt_incoming::EMPTY)?,
@@ -271,7 +300,7 @@ pub unsafe extern "C" fn bt_account_decrypt(
                 ptr::bytes(wire, wire_len, "wire")?,
             )
         };
-        *out = incoming_of(wire, account.account.decrypt(&peer, wire)?);
+        *out = incoming_of(wire, account.account.decrypt_at(&peer, wire, now_ms)?);
         Ok(())
     })
 }
@@ -394,6 +423,24 @@ pub unsafe extern "C" fn bt_account_decrypt_batch(
     out_results: *mut bt_incoming,
     out_statuses: *mut bt_status,
 ) -> bt_status {
+    // SAFETY: the caller's guarantees, the same as `bt_account_decrypt_batch_at`'s.
+    unsafe { bt_account_decrypt_batch_at(account, messages, count, 0, out_results, out_statuses) }
+}
+
+/// `bt_account_decrypt_batch` at `now_ms`, the caller's wall clock for every message of
+/// the batch, as `bt_account_decrypt_at` uses it.
+///
+/// # Safety
+/// As `bt_account_decrypt_batch`.
+#[no_mangle]
+pub unsafe extern "C" fn bt_account_decrypt_batch_at(
+    account: *const bt_account,
+    messages: *const bt_batch_message,
+    count: usize,
+    now_ms: u64,
+    out_results: *mut bt_incoming,
+    out_statuses: *mut bt_status,
+) -> bt_status {
     // Empty (not `None`) until filled, so that both halves of the slice are always
     // initialised: an optimised check of an `Option`'s length shows up in valgrind.
     let mut statuses: &mut [bt_status] = &mut [];
@@ -409,7 +456,8 @@ pub unsafe extern "C" fn bt_account_decrypt_batch(
         .find(|(null, _)| *null && count > 0)
         .map(|(_, name)| name);
         // Kept outside, so that every status can be set on the way out whatever fails.
-        // SAFETY: the caller's guarantees, as documented above (for both blocks).
+        // SAFETY: the caller's guarantees, as documented on `bt_account_decrypt_batch`
+        // (for both blocks).
         let out_statuses = match unsafe {
             ptr::out_slice(out_statuses, count, "out_statuses", || {
                 bt_status::BT_INTERNAL
@@ -434,7 +482,8 @@ pub unsafe extern "C" fn bt_account_decrypt_batch(
         };
         let mut batch = Vec::with_capacity(messages.len());
         for (i, m) in messages.iter().enumerate() {
-            // SAFETY: each message's pointers follow the byte-input rule (documented above).
+            // SAFETY: each message's pointers follow the byte-input rule (documented on
+            // `bt_account_decrypt_batch`).
             let (peer, wire) = unsafe {
                 (
                     ptr::address(m.user, m.user_len, m.device),
@@ -454,7 +503,7 @@ pub unsafe extern "C" fn bt_account_decrypt_batch(
             let wire = wire.map_err(named("messages[].wire"))?;
             batch.push((peer, wire.to_vec()));
         }
-        let results = account.account.decrypt_batch(&batch)?;
+        let results = account.account.decrypt_batch_at(&batch, now_ms)?;
         for (((result, out), status), (_, wire)) in results
             .into_iter()
             .zip(out_results.iter_mut())

@@ -1,7 +1,11 @@
 //! Two accounts driven by the fuzzer's bytes through sends, deliveries, drops, reorders,
 //! duplicates, byte flips, receipts, reopening the store, group sends (spec §12: the
 //! distribution over the session, a flipped group wire refused, the group wire opened once
-//! and then refused as a redelivery), and runs of prompt turns that
+//! and then refused as a redelivery, through `decrypt` or through `decrypt_at` at a
+//! receiver's clock the fuzzer moves forward and back), leaving a group and being given it
+//! again (`forget_group`; the other member then removes and adds back the one that left, or
+//! its key rotates by age, so that its next key reaches the one that left, whose own next
+//! key replaces the one held), and runs of prompt turns that
 //! complete post-quantum ratchet epochs (spec §14: about 73 round trips each), so the PQ
 //! state's every phase meets all of the above. After every step:
 //! every untampered message delivered decrypts exactly once (a second delivery is refused),
@@ -26,6 +30,12 @@ struct Side {
     delivered: Vec<Vec<u8>>,
     /// Application messages received, for receipts.
     received_ids: Vec<MessageId>,
+    /// This side's wall clock for `decrypt_at` (ms), moved forward and back by the fuzzer.
+    clock: u64,
+    /// Added to this side's group send times: 8 days more makes its sender key rotate.
+    send_offset: u64,
+    /// The last group wire this side opened, to deliver again after it left the group.
+    last_group_wire: Option<Vec<u8>>,
 }
 
 const GROUP: &[u8] = b"fuzz group";
@@ -43,7 +53,7 @@ impl Side {
         let store = Arc::new(MemoryStore::new());
         let rng = Box::new(ChaCha20Rng::seed_from_u64(seed));
         let account = Account::create_with_rng(Box::new(store.clone()), &key(), config(), rng).unwrap_or_else(|e| panic!("{e}"));
-        Self { store, account, address: Address::new(name, 1), inbound: Vec::new(), delivered: Vec::new(), received_ids: Vec::new() }
+        Self { store, account, address: Address::new(name, 1), inbound: Vec::new(), delivered: Vec::new(), received_ids: Vec::new(), clock: 1_800_000_000_000, send_offset: 0, last_group_wire: None }
     }
 
     fn reopen(&mut self, seed: u64) {
@@ -56,6 +66,22 @@ impl Side {
         let before = self.store.dump();
         assert!(self.account.decrypt(from, wire).is_err(), "{what} was accepted");
         assert!(self.store.dump() == before, "{what}: a refusal changed the store");
+    }
+
+    /// `refuse` through `decrypt_at` at this side's clock.
+    fn refuse_at(&mut self, from: &Address, wire: &[u8], what: &str) {
+        let before = self.store.dump();
+        assert!(self.account.decrypt_at(from, wire, self.clock).is_err(), "{what} was accepted");
+        assert!(self.store.dump() == before, "{what}: a refusal changed the store");
+    }
+
+    /// Decrypts through `decrypt_at` at this side's clock when `clocked`, else `decrypt`.
+    fn open(&self, from: &Address, wire: &[u8], clocked: bool) -> Result<bluetick::Incoming, bluetick::AccountError> {
+        if clocked {
+            self.account.decrypt_at(from, wire, self.clock)
+        } else {
+            self.account.decrypt(from, wire)
+        }
     }
 }
 
@@ -202,25 +228,36 @@ fuzz_target!(|data: &[u8]| {
             }
             // `me` sends to the group (once it has a session with `peer`); `peer` takes the
             // distribution if any, refuses a flipped group wire without a change, opens the
-            // wire once, and refuses it again after acknowledging it.
+            // wire once, and refuses it again after acknowledging it. With 125, `peer` does
+            // so through `decrypt_at` at its own clock, moved first by -128..=127 minutes (a
+            // clock that goes back, too).
             124..=125 => {
                 if sends >= 600 {
                     continue;
                 }
                 counter += 1;
                 let body = counter.to_be_bytes().to_vec();
-                let Ok(sent) = me.account.send_to_group(GROUP, &body, u64::from(counter)) else { continue };
+                let Ok(sent) = me.account.send_to_group(GROUP, &body, u64::from(counter) + me.send_offset) else { continue };
                 sends += 1;
+                let clocked = op & 0x7f == 125;
+                if clocked {
+                    let step = i64::from(i8::from_le_bytes([arg])) * 60_000;
+                    peer.clock = peer.clock.saturating_add_signed(step);
+                }
                 for d in &sent.distributions {
-                    let incoming = peer.account.decrypt(&me.address, &d.wire).unwrap_or_else(|e| panic!("a distribution failed: {e}"));
+                    let incoming = peer.open(&me.address, &d.wire, clocked).unwrap_or_else(|e| panic!("a distribution failed: {e}"));
                     assert!(matches!(incoming.received, Received::Distribution { .. }), "not a distribution");
                 }
                 let mut forged = sent.group_wire.clone();
                 let pos = usize::from(arg) * 5 % forged.len();
                 forged[pos] ^= 1 << (arg % 8);
                 let from = me.address.clone();
-                peer.refuse(&from, &forged, "a tampered group wire");
-                let incoming = peer.account.decrypt(&from, &sent.group_wire).unwrap_or_else(|e| panic!("a group wire failed: {e}"));
+                if clocked {
+                    peer.refuse_at(&from, &forged, "a tampered group wire");
+                } else {
+                    peer.refuse(&from, &forged, "a tampered group wire");
+                }
+                let incoming = peer.open(&from, &sent.group_wire, clocked).unwrap_or_else(|e| panic!("a group wire failed: {e}"));
                 match incoming.received {
                     Received::GroupMessage { id, body: got, from: writer, .. } => {
                         assert_eq!(got, body);
@@ -229,7 +266,31 @@ fuzz_target!(|data: &[u8]| {
                     }
                     other => panic!("wrong content: {other:?}"),
                 }
-                peer.refuse(&from, &sent.group_wire, "a redelivered group wire");
+                if clocked {
+                    peer.refuse_at(&from, &sent.group_wire, "a redelivered group wire");
+                } else {
+                    peer.refuse(&from, &sent.group_wire, "a redelivered group wire");
+                }
+                peer.last_group_wire = Some(sent.group_wire);
+            }
+            // `me` leaves the group and is given it again: a group wire it opened before is
+            // refused without a change. `peer` then removes `me` and adds it back, or its key
+            // is 8 days old at its next send; either way its next key reaches `me` again.
+            126 if arg & 1 == 1 => {
+                me.account.forget_group(GROUP).unwrap_or_else(|e| panic!("forget_group: {e}"));
+                me.account.forget_group(GROUP).unwrap_or_else(|e| panic!("forget_group again: {e}"));
+                if let Some(wire) = me.last_group_wire.take() {
+                    let from = peer.address.clone();
+                    me.refuse_at(&from, &wire, "a group wire after leaving");
+                }
+                let now = u64::from(counter);
+                me.account.set_group_members(GROUP, &[peer.address.user.clone()], now + me.send_offset).unwrap_or_else(|e| panic!("{e}"));
+                if arg & 2 == 0 {
+                    peer.account.set_group_members(GROUP, &[], now + peer.send_offset).unwrap_or_else(|e| panic!("{e}"));
+                    peer.account.set_group_members(GROUP, &[me.address.user.clone()], now + peer.send_offset).unwrap_or_else(|e| panic!("{e}"));
+                } else {
+                    peer.send_offset += 8 * 24 * 60 * 60 * 1000;
+                }
             }
             // Close and reopen the store.
             _ => me.reopen(u64::from(arg) + 10),

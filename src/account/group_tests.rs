@@ -775,3 +775,151 @@ fn a_group_holds_at_most_1024_users_the_own_user_included() {
         Err(AccountError::NoDeviceList(_))
     ));
 }
+
+/// A wall clock in the receiver's own time, far from the senders' clocks.
+const T: u64 = 1_800_000_000_000;
+const MINUTE: u64 = 60_000;
+
+/// What bob's sends give carol: his first key and four group wires under it, then a
+/// second key (the first is 8 days old, so it rotates) and two group wires under that.
+struct Rotation {
+    first: Vec<u8>,
+    old: Vec<Vec<u8>>,
+    second: Vec<u8>,
+    new: Vec<Vec<u8>>,
+}
+
+fn rotation(bob: &Device, carol: &Address) -> Rotation {
+    let to_carol = |sent: &GroupSend| {
+        sent.distributions
+            .iter()
+            .find(|w| w.to == *carol)
+            .map(|w| w.wire.clone())
+    };
+    let later = 2_000 + 8 * 24 * 60 * MINUTE;
+    let mut sends = Vec::new();
+    for n in 0..4 {
+        sends.push(bob.account.send_to_group(GROUP, b"old", 2_000 + n).unwrap());
+    }
+    for n in 0..2 {
+        sends.push(bob.account.send_to_group(GROUP, b"new", later + n).unwrap());
+    }
+    let distributions: Vec<Vec<u8>> = sends.iter().filter_map(to_carol).collect();
+    assert_eq!(distributions.len(), 2, "a first key and one rotation");
+    let mut wires: Vec<Vec<u8>> = sends.into_iter().map(|s| s.group_wire).collect();
+    let new = wires.split_off(4);
+    Rotation {
+        first: distributions[0].clone(),
+        old: wires,
+        second: distributions[1].clone(),
+        new,
+    }
+}
+
+/// Carol holds bob's first key with the keys of its wires 1 and 2 skipped, and his second
+/// key replaced it at `T` of her clock.
+fn replaced_at_t(bob: &Device, carol: &Device) -> Rotation {
+    let r = rotation(bob, &carol.addr);
+    let open = |wire: &[u8], now| carol.account.decrypt_at(&bob.addr, wire, now).unwrap();
+    open(&r.first, T - 10 * MINUTE);
+    open(&r.old[0], T - 10 * MINUTE);
+    open(&r.old[3], T - 5 * MINUTE);
+    assert!(matches!(
+        open(&r.second, T).received,
+        Received::Distribution { .. }
+    ));
+    r
+}
+
+fn body_of(incoming: &Incoming) -> &[u8] {
+    match &incoming.received {
+        Received::GroupMessage { body, .. } => body,
+        other => panic!("not a group message: {other:?}"),
+    }
+}
+
+#[test]
+fn a_device_that_only_receives_counts_a_replaced_keys_hour_on_the_clock_it_decrypts_at() {
+    let (all, _) = setup();
+    let (bob, carol) = (&all[2], &all[3]);
+    // Carol's last group call was at 1_000 (in `setup`); from here on she only decrypts.
+    let r = replaced_at_t(bob, carol);
+    let open = |wire: &[u8], now| carol.account.decrypt_at(&bob.addr, wire, now);
+    assert_eq!(body_of(&open(&r.new[0], T + MINUTE).unwrap()), b"new");
+    // A late message under the replaced key, 59 minutes after the replacement: its
+    // skipped key is still there.
+    assert_eq!(body_of(&open(&r.old[1], T + 59 * MINUTE).unwrap()), b"old");
+    // 61 minutes after: the hour has passed, and the refusal changes nothing.
+    let before = carol.store.dump();
+    assert!(unknown_distribution(open(&r.old[2], T + 61 * MINUTE)));
+    assert_eq!(carol.store.dump(), before);
+    // The next message that opens erases the replaced key with its index row.
+    let (_, keys, index, _) = group_rows(carol, GROUP);
+    assert_eq!((keys.unwrap().len(), index), (2, 2));
+    assert_eq!(body_of(&open(&r.new[1], T + 62 * MINUTE).unwrap()), b"new");
+    let (_, keys, index, _) = group_rows(carol, GROUP);
+    assert_eq!((keys.unwrap().len(), index), (1, 1));
+    // A plain `decrypt` counts on the newest clock given, so it refuses the wire too.
+    assert!(unknown_distribution(
+        carol.account.decrypt(&bob.addr, &r.old[2])
+    ));
+}
+
+#[test]
+fn a_clock_that_goes_back_extends_no_hour() {
+    const OTHER: &[u8] = b"others";
+    let (all, _) = setup();
+    for d in &all {
+        d.account
+            .set_group_members(OTHER, &members(&["alice", "bob", "carol"]), 1_000)
+            .unwrap();
+    }
+    let (alice, bob, carol) = (&all[0], &all[2], &all[3]);
+    let r = replaced_at_t(bob, carol);
+    // Two hours after the replacement, in a batch, carol receives alice's key for another
+    // group (which leaves bob's keys in this group as they are).
+    let sent = alice
+        .account
+        .send_to_group(OTHER, b"elsewhere", 3_000)
+        .unwrap();
+    let to_carol = sent
+        .distributions
+        .iter()
+        .find(|w| w.to == carol.addr)
+        .unwrap();
+    let results = carol
+        .account
+        .decrypt_batch_at(
+            &[(alice.addr.clone(), to_carol.wire.clone())],
+            T + 120 * MINUTE,
+        )
+        .unwrap();
+    assert!(matches!(
+        results[0],
+        Ok(Incoming {
+            received: Received::Distribution { .. },
+            ..
+        })
+    ));
+    let (_, keys, _, _) = group_rows(carol, GROUP);
+    assert_eq!(keys.unwrap().len(), 2, "bob's replaced key is still stored");
+    // Then her clock goes back to half an hour after the replacement: the hour has passed
+    // on the newest clock she was given, and the skipped key stays refused.
+    for (i, now) in [(1, T + 30 * MINUTE), (2, T)] {
+        let before = carol.store.dump();
+        assert!(unknown_distribution(
+            carol.account.decrypt_at(&bob.addr, &r.old[i], now)
+        ));
+        assert_eq!(carol.store.dump(), before);
+    }
+    // The current key opens whatever the clock; that does not bring the old one back.
+    let got = carol.account.decrypt_at(&bob.addr, &r.new[0], T).unwrap();
+    assert_eq!(body_of(&got), b"new");
+    let (_, keys, index, _) = group_rows(carol, GROUP);
+    assert_eq!((keys.unwrap().len(), index), (1, 1));
+    assert!(unknown_distribution(carol.account.decrypt_at(
+        &bob.addr,
+        &r.old[1],
+        T + 30 * MINUTE
+    )));
+}

@@ -12,6 +12,13 @@
 //! meta "group_clock"                      = the newest caller clock a group call gave
 //! ```
 //!
+//! The clock of a replaced key's hour (spec §12) is the newest clock the caller gave:
+//! `set_group_members`, `send_to_group`, and `decrypt_at` / `decrypt_batch_at` of a
+//! distribution or a group message. Each call counts the hour on the newest of its own
+//! clock and the stored one, so a clock that goes back extends no hour, and a call that
+//! succeeds stores its clock when it is newer. A refused message changes nothing, its clock
+//! included.
+//!
 //! The *holders* are the member devices this device's current sender key was distributed
 //! to: a holder that is no longer a listed device of a member user (a member removed, or a
 //! device gone from its user's list) makes the key rotate before the next group message,
@@ -242,6 +249,27 @@ fn advance_group_clock(tx: &mut SealedTx<'_>, now_ms: u64) -> Result<(), Account
     Ok(())
 }
 
+/// The clock a decryption given `now_ms` counts a replaced key's hour on: the newest of
+/// `now_ms` and the stored clock, so that a clock gone back neither extends an hour nor
+/// brings back a key that has passed it. `now_ms` 0 (a plain `decrypt`) is the stored clock.
+fn clock_at(tx: &mut SealedTx<'_>, now_ms: u64) -> Result<u64, AccountError> {
+    Ok(group_clock(tx)?.max(now_ms))
+}
+
+/// Deletes the index rows of the keys among `before` that `keys` no longer holds (past
+/// their hour, or beyond the replaced keys kept): a member sending key after key leaves
+/// the index no larger.
+fn drop_index_rows(
+    tx: &mut SealedTx<'_>,
+    before: &[[u8; DISTRIBUTION_ID_LEN]],
+    keys: &GroupKeys,
+) -> Result<(), AccountError> {
+    for gone in before.iter().filter(|id| !keys.holds(id)) {
+        tx.delete(Table::GroupKeys, &index_key(gone))?;
+    }
+    Ok(())
+}
+
 /// Every listed device of the member users (the own user excluded: its other devices get
 /// sent transcripts), with its listed key.
 fn member_devices(
@@ -464,13 +492,15 @@ impl Account {
     /// `peer`, whose identity is `sender` (spec §12): only from a device its user's
     /// accepted list names with that key, of a member user of the group or of the own
     /// user. It is stored under `(group, peer)`; nothing in the body can claim another
-    /// sender.
+    /// sender. A key it replaces is kept for one hour of the newest of `now_ms` and the
+    /// stored clock, which it advances.
     pub(crate) fn receive_distribution(
         &self,
         tx: &mut SealedTx<'_>,
         peer: &Address,
         sender: &IdentityKey,
         body: &[u8],
+        now_ms: u64,
     ) -> Result<Received, AccountError> {
         let d = Distribution::parse(body)?;
         let group = d.group_id.clone();
@@ -491,17 +521,14 @@ impl Account {
                 return Err(GroupError::DistributionConflict.into());
             }
         }
-        let now = group_clock(tx)?;
+        let now = clock_at(tx, now_ms)?;
         let mut keys = load_keys(tx, group.as_bytes())?;
         let before: Vec<[u8; DISTRIBUTION_ID_LEN]> = keys.distribution_ids().copied().collect();
         keys.accept(peer, &d, now)?;
         save_keys(tx, group.as_bytes(), &keys)?;
-        // A key the record let go (past its hour, or beyond the replaced keys kept) loses
-        // its index row: a member sending key after key leaves the index no larger.
-        for gone in before.iter().filter(|id| !keys.holds(id)) {
-            tx.delete(Table::GroupKeys, &index_key(gone))?;
-        }
+        drop_index_rows(tx, &before, &keys)?;
         tx.put(Table::GroupKeys, &index, group.as_bytes())?;
+        advance_group_clock(tx, now)?;
         Ok(Received::Distribution {
             group: group.as_bytes().to_vec(),
         })
@@ -510,10 +537,14 @@ impl Account {
     /// Decrypts a `GroupMessage` (`0x13`) inside a transaction: the key is found by its
     /// distribution id, the sender is the device that distributed it, which must still be
     /// a listed device of a member user. A redelivery still in the inbox returns it again.
+    /// A replaced key opens only within its hour of the newest of `now_ms` and the stored
+    /// clock; a message that opens advances that clock and erases the group's replaced
+    /// keys past their hour.
     pub(crate) fn decrypt_group_in(
         &self,
         tx: &mut SealedTx<'_>,
         wire: &[u8],
+        now_ms: u64,
     ) -> Result<Incoming, AccountError> {
         let id = MessageId::of(wire);
         let distribution_id = wire
@@ -523,7 +554,7 @@ impl Account {
             .get(Table::GroupKeys, &index_key(distribution_id))?
             .ok_or(GroupError::UnknownDistribution)?;
         let group = GroupId::new(&group).map_err(|_| corrupt(Table::GroupKeys))?;
-        let now = group_clock(tx)?;
+        let now = clock_at(tx, now_ms)?;
         let mut keys = load_keys(tx, group.as_bytes())?;
         let got = match keys.decrypt(wire, now) {
             Ok(got) => got,
@@ -572,7 +603,11 @@ impl Account {
         if clock != before {
             save_clock(tx, &conversation, clock)?;
         }
+        let before: Vec<[u8; DISTRIBUTION_ID_LEN]> = keys.distribution_ids().copied().collect();
+        keys.expire(now);
         save_keys(tx, group.as_bytes(), &keys)?;
+        drop_index_rows(tx, &before, &keys)?;
+        advance_group_clock(tx, now)?;
         let record = InboxRecord {
             peer: sender.clone(),
             sender: identity,

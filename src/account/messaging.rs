@@ -343,10 +343,34 @@ impl Account {
     /// returns; only then may the app tell the relay to drop the message. A redelivery of a
     /// message still in the inbox returns it again; one already acknowledged gives
     /// [`AccountError::AlreadyReceived`]. Any error leaves everything unchanged.
+    ///
+    /// It takes no clock: a sender key replaced by a distribution it receives, and the
+    /// replaced keys of a group message it opens, count their hour (spec §12) on the newest
+    /// clock this account was given ([`Account::decrypt_at`], `set_group_members`,
+    /// `send_to_group`), which is stale on a device that only receives. Prefer
+    /// [`Account::decrypt_at`].
     pub fn decrypt(&self, peer: &Address, wire: &[u8]) -> Result<Incoming, AccountError> {
+        self.decrypt_at(peer, wire, 0)
+    }
+
+    /// [`Account::decrypt`] at `now_ms`, the caller's wall clock in milliseconds since the
+    /// Unix epoch: the clock of the sender keys' hour (spec §12). A distribution that
+    /// replaces a sender's key keeps the old key's skipped message keys for one hour of
+    /// this clock, and a group message under a replaced key opens only within that hour.
+    /// The hour is counted on the newest of `now_ms` and the newest clock the account was
+    /// given before, so a clock that goes back extends nothing. A distribution or group
+    /// message that is accepted stores `now_ms` as the newest clock when it is newer (a
+    /// 1:1 message, which needs no clock, writes nothing more than with `decrypt`); a
+    /// refused message changes nothing, its clock included.
+    pub fn decrypt_at(
+        &self,
+        peer: &Address,
+        wire: &[u8],
+        now_ms: u64,
+    ) -> Result<Incoming, AccountError> {
         check_address(peer)?;
         let _guard = self.peer_locks.lock(peer);
-        self.transaction(|tx| self.decrypt_in(tx, peer, wire))
+        self.transaction(|tx| self.decrypt_in(tx, peer, wire, now_ms))
     }
 
     /// Decrypts many messages with one durable commit, which is what makes high inbound
@@ -354,9 +378,21 @@ impl Account {
     /// with [`Account::decrypt`]: a failed one writes nothing. The whole batch is committed
     /// before this returns, so the relay may drop every message whose result is `Ok` (or
     /// `AlreadyReceived`). The outer `Err` is a store failure: then nothing was committed.
+    ///
+    /// Like [`Account::decrypt`], it takes no clock; prefer [`Account::decrypt_batch_at`].
     pub fn decrypt_batch(
         &self,
         messages: &[(Address, Vec<u8>)],
+    ) -> Result<Vec<Result<Incoming, AccountError>>, AccountError> {
+        self.decrypt_batch_at(messages, 0)
+    }
+
+    /// [`Account::decrypt_batch`] at `now_ms`, the caller's wall clock for every message
+    /// of the batch, as [`Account::decrypt_at`] uses it.
+    pub fn decrypt_batch_at(
+        &self,
+        messages: &[(Address, Vec<u8>)],
+        now_ms: u64,
     ) -> Result<Vec<Result<Incoming, AccountError>>, AccountError> {
         let _guards = self.peer_locks.lock_all(messages.iter().map(|(p, _)| p));
         self.transaction(|tx| {
@@ -372,7 +408,7 @@ impl Account {
                     keys: tx.keys,
                     rng: &mut *tx.rng,
                 };
-                let result = self.decrypt_in(&mut item, peer, wire);
+                let result = self.decrypt_in(&mut item, peer, wire, now_ms);
                 match result {
                     Ok(incoming) => {
                         buffered.flush()?;
@@ -386,18 +422,20 @@ impl Account {
         })
     }
 
-    /// One decryption inside a transaction; see [`Account::decrypt`].
+    /// One decryption inside a transaction at `now_ms` (0: the stored clock); see
+    /// [`Account::decrypt_at`].
     fn decrypt_in(
         &self,
         tx: &mut SealedTx<'_>,
         peer: &Address,
         wire: &[u8],
+        now_ms: u64,
     ) -> Result<Incoming, AccountError> {
         if wire.first() == Some(&crate::constants::GROUP_MESSAGE_TYPE) {
-            return self.decrypt_group_in(tx, wire);
+            return self.decrypt_group_in(tx, wire, now_ms);
         }
         let id = MessageId::of(wire);
-        match self.decrypt_new(tx, peer, wire, id) {
+        match self.decrypt_new(tx, peer, wire, id, now_ms) {
             Err(e @ AccountError::Store(_)) => Err(e),
             // A message that does not open may be one received before: its key is used.
             // The inbox says whether it is still there, only on this path.
@@ -446,13 +484,14 @@ impl Account {
         }
     }
 
-    /// Decrypts a message not seen before and commits what it carried.
+    /// Decrypts a message not seen before at `now_ms` and commits what it carried.
     fn decrypt_new(
         &self,
         tx: &mut SealedTx<'_>,
         peer: &Address,
         wire: &[u8],
         id: MessageId,
+        now_ms: u64,
     ) -> Result<Incoming, AccountError> {
         let mut sessions = PeerSessions::load(tx, peer)?;
         // For a user bound to device lists (spec §11), the key its list names for this
@@ -520,7 +559,7 @@ impl Account {
             }
             ContentType::Distribution => {
                 let body = Zeroizing::new(decrypted.body);
-                self.receive_distribution(tx, peer, &decrypted.sender, &body)?
+                self.receive_distribution(tx, peer, &decrypted.sender, &body, now_ms)?
             }
         };
         Ok(Incoming {

@@ -3,7 +3,15 @@ the group message on every member device, per-device receipts and the aggregate.
 
 from __future__ import annotations
 
-from bluetick import AccountError, Address, DeviceEntry, ErrorKind, MessageStatus, ReceiptKind
+from bluetick import (
+    AccountError,
+    Address,
+    BatchMessage,
+    DeviceEntry,
+    ErrorKind,
+    MessageStatus,
+    ReceiptKind,
+)
 from conftest import SMALL
 from helpers import publish, raises
 
@@ -132,3 +140,43 @@ def test_a_removed_member_loses_its_key_and_a_forgotten_group_refuses_its_wires(
     assert [w.to for w in back.distributions] == [A1, A2, B1]
     deliver(C1, back)
     assert b"back" in [e.body for e in b1.group_inbox(G)]
+
+
+def test_a_receiving_device_counts_a_replaced_keys_hour_on_the_clock_it_decrypts_at(
+    memory_account,
+):
+    a1, a2, b1, c1, relays = three_users(memory_account)
+    connect(b1, relays)
+    minute, t = 60_000, 1_800_000_000_000
+    # Four under Bob's first key, two under the next (the first is 8 days old by then).
+    later = 2_000 + 8 * 24 * 60 * minute
+    sends = [
+        b1.send_to_group(G, b"old" if i < 4 else b"new", (2_000 if i < 4 else later) + i)
+        for i in range(6)
+    ]
+    keys = [w.wire for s in sends for w in s.distributions if w.to == C1]
+    assert len(keys) == 2
+    wires = [s.group_wire for s in sends]
+
+    def body(now, i):
+        got = c1.decrypt_at(RELAY, wires[i], now).received
+        assert got.is_GROUP_MESSAGE()
+        return got.body
+
+    # Carol only receives: her last group call was at 1_000.
+    assert c1.decrypt_at(B1, keys[0], t - 10 * minute).received.is_DISTRIBUTION()
+    assert body(t - 10 * minute, 0) == b"old" and body(t - 5 * minute, 3) == b"old"
+    # The replacement at T, in a batch.
+    [out] = c1.decrypt_batch_at([BatchMessage(peer=B1, wire=keys[1])], t)
+    assert out.is_DECRYPTED() and out.incoming.received.is_DISTRIBUTION()
+    assert body(t + minute, 4) == b"new"
+    assert body(t + 59 * minute, 1) == b"old"
+    unknown = (AccountError.Decryption, ErrorKind.UNKNOWN_DISTRIBUTION)
+    inbox = c1.group_inbox(G)
+    raises(*unknown, c1.decrypt_at, RELAY, wires[2], t + 61 * minute)
+    assert c1.group_inbox(G) == inbox
+    # Once a message opens after the hour the old key is erased: a clock gone back does not
+    # bring it back, and neither does `decrypt` without one.
+    assert body(t + 62 * minute, 5) == b"new"
+    raises(*unknown, c1.decrypt_at, RELAY, wires[2], t + 30 * minute)
+    raises(*unknown, c1.decrypt, RELAY, wires[2])

@@ -240,16 +240,46 @@ impl Account {
 
     /// Decrypts a message from `peer`, committing the new state and the inbox entry (or the
     /// receipt's status changes) before it returns; only then tell the relay to drop it. Any
-    /// error leaves everything unchanged.
+    /// error leaves everything unchanged. It takes no clock: a group sender key it replaces
+    /// counts its hour (spec §12) on the newest clock the account was given, stale on a
+    /// device that only receives; prefer `decrypt_at`.
     pub fn decrypt(&self, peer: Address, wire: Vec<u8>) -> Result<Incoming, AccountError> {
         Ok(self.inner()?.decrypt(&self::peer(&peer), &wire)?.into())
     }
 
+    /// `decrypt` at `now_ms`, the app's wall clock in milliseconds since the Unix epoch:
+    /// the clock of the group sender keys' hour (spec §12). A replaced key's skipped keys
+    /// open for one hour of the newest clock the account was given (this one included), so
+    /// a clock that goes back extends nothing; after the hour its messages are
+    /// `UnknownDistribution`, and nothing changes.
+    pub fn decrypt_at(
+        &self,
+        peer: Address,
+        wire: Vec<u8>,
+        now_ms: u64,
+    ) -> Result<Incoming, AccountError> {
+        Ok(self
+            .inner()?
+            .decrypt_at(&self::peer(&peer), &wire, now_ms)?
+            .into())
+    }
+
     /// Decrypts many messages with one durable commit. Each succeeds or fails on its own;
     /// the error of the call itself is a store failure, and then nothing was committed.
+    /// Like `decrypt`, it takes no clock; prefer `decrypt_batch_at`.
     pub fn decrypt_batch(
         &self,
         messages: Vec<BatchMessage>,
+    ) -> Result<Vec<BatchOutcome>, AccountError> {
+        self.decrypt_batch_at(messages, 0)
+    }
+
+    /// `decrypt_batch` at `now_ms`, the app's wall clock for every message of the batch,
+    /// as `decrypt_at` uses it.
+    pub fn decrypt_batch_at(
+        &self,
+        messages: Vec<BatchMessage>,
+        now_ms: u64,
     ) -> Result<Vec<BatchOutcome>, AccountError> {
         let messages: Vec<_> = messages
             .into_iter()
@@ -257,7 +287,7 @@ impl Account {
             .collect();
         Ok(self
             .inner()?
-            .decrypt_batch(&messages)?
+            .decrypt_batch_at(&messages, now_ms)?
             .into_iter()
             .map(|r| match r {
                 Ok(incoming) => BatchOutcome::Decrypted {

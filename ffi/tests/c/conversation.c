@@ -1223,6 +1223,97 @@ static void test_groups(void) {
   bt_account_free(b1);
 }
 
+/* Opens a group wire or distribution at `now_ms` of the receiver's clock. */
+static bt_status open_at(const bt_account *to, const char *from_user, const uint8_t *wire,
+                         size_t wire_len, uint64_t now_ms, uint32_t want_kind) {
+  bt_incoming in;
+  bt_status s = bt_account_decrypt_at(to, USER(from_user), 1, wire, wire_len, now_ms, &in);
+  if (s == BT_OK) CHECK(in.kind == want_kind);
+  bt_incoming_free(&in);
+  return s;
+}
+
+/* The clock of a replaced sender key's hour (spec §12) is the one the receiver decrypts at:
+ * Alice only receives; Bob's key rotates (8 days old) and replaces his first one at T of
+ * her clock. A skipped message under the old key opens at T + 59 min and is refused at
+ * T + 61 min; once the old key is erased, a clock gone back does not bring it back. */
+static void test_group_clock(void) {
+  const uint64_t T = 1800000000000ULL, MINUTE = 60000ULL;
+  const uint64_t LATER = 2000 + 8ULL * 24 * 60 * MINUTE;
+  bt_account *a1 = memory_account(&SMALL), *b1 = memory_account(&SMALL);
+  relay_device a1_relay = {{NULL, 0}};
+  bt_buffer alice_list = {NULL, 0}, bob_list = {NULL, 0}, change = {NULL, 0};
+  bt_buffer bundle = {NULL, 0};
+  const uint8_t members_a[] = {3, 'b', 'o', 'b'}, members_b[] = {5, 'a', 'l', 'i', 'c', 'e'};
+  bt_group_send *sent[6] = {NULL, NULL, NULL, NULL, NULL, NULL};
+  const uint8_t *wires[6];
+  size_t lens[6];
+  uint8_t wire_id[16];
+  bt_device_wire first, second;
+  bt_batch_message batch[1];
+  bt_incoming results[1];
+  bt_status statuses[1];
+  bt_incoming in;
+
+  MUST(bt_account_set_own_address(a1, USER("alice"), 1));
+  MUST(bt_account_set_own_address(b1, USER("bob"), 1));
+  MUST(bt_account_sign_device_list(a1, 1, NULL, NULL, 0, &alice_list));
+  MUST(bt_account_sign_device_list(b1, 1, NULL, NULL, 0, &bob_list));
+  MUST(bt_account_accept_device_list(a1, bob_list.ptr, bob_list.len, &change));
+  bt_buffer_free(&change);
+  MUST(bt_account_accept_device_list(b1, alice_list.ptr, alice_list.len, &change));
+  bt_buffer_free(&change);
+  MUST(bt_account_set_group_members(a1, USER("friends"), members_a, sizeof members_a, 1000));
+  MUST(bt_account_set_group_members(b1, USER("friends"), members_b, sizeof members_b, 1000));
+  MUST(relay_publish(&a1_relay, a1));
+  MUST(relay_fetch(&a1_relay, &bundle));
+  MUST(bt_account_start_session(b1, USER("alice"), 1, bundle.ptr, bundle.len));
+  bt_buffer_free(&bundle);
+
+  /* Four under the first key, two under the second. */
+  for (int i = 0; i < 6; i++) {
+    const char *body = i < 4 ? "old" : "new";
+    uint64_t at = (i < 4 ? 2000 : LATER) + (uint64_t)i;
+    MUST(bt_account_send_to_group(b1, USER("friends"), (const uint8_t *)body, 3, at, &sent[i]));
+    MUST(bt_group_send_wire(sent[i], &wires[i], &lens[i], wire_id));
+  }
+  CHECK(bt_group_send_len(sent[0]) == 1 && bt_group_send_len(sent[1]) == 0);
+  CHECK(bt_group_send_len(sent[4]) == 1 && bt_group_send_len(sent[5]) == 0);
+  MUST(bt_group_send_get(sent[0], 0, &first));
+  MUST(bt_group_send_get(sent[4], 0, &second));
+
+  MUST(open_at(a1, "bob", first.wire, first.wire_len, T - 10 * MINUTE, BT_INCOMING_DISTRIBUTION));
+  MUST(open_at(a1, "bob", wires[0], lens[0], T - 10 * MINUTE, BT_INCOMING_GROUP_MESSAGE));
+  MUST(open_at(a1, "bob", wires[3], lens[3], T - 5 * MINUTE, BT_INCOMING_GROUP_MESSAGE));
+  /* The replacement, through the batch call, at T. */
+  batch[0] = (bt_batch_message){(const uint8_t *)"bob", 3, 1, second.wire, second.wire_len};
+  MUST(bt_account_decrypt_batch_at(a1, batch, 1, T, results, statuses));
+  CHECK(statuses[0] == BT_OK && results[0].kind == BT_INCOMING_DISTRIBUTION);
+  bt_incoming_free(&results[0]);
+  CHECK_STATUS(bt_account_decrypt_batch_at(a1, NULL, 1, T, results, statuses), BT_NULL_ARGUMENT);
+
+  MUST(open_at(a1, "bob", wires[4], lens[4], T + MINUTE, BT_INCOMING_GROUP_MESSAGE));
+  MUST(open_at(a1, "bob", wires[1], lens[1], T + 59 * MINUTE, BT_INCOMING_GROUP_MESSAGE));
+  CHECK_STATUS(open_at(a1, "bob", wires[2], lens[2], T + 61 * MINUTE, 0), BT_UNKNOWN_DISTRIBUTION);
+  /* A message that opens after the hour erases the old key: no clock brings it back. */
+  MUST(open_at(a1, "bob", wires[5], lens[5], T + 62 * MINUTE, BT_INCOMING_GROUP_MESSAGE));
+  CHECK_STATUS(open_at(a1, "bob", wires[2], lens[2], T + 30 * MINUTE, 0), BT_UNKNOWN_DISTRIBUTION);
+  CHECK_STATUS(bt_account_decrypt(a1, USER("bob"), 1, wires[2], lens[2], &in),
+               BT_UNKNOWN_DISTRIBUTION);
+  bt_incoming_free(&in);
+  CHECK_STATUS(bt_account_decrypt_at(NULL, USER("bob"), 1, wires[2], lens[2], T, &in),
+               BT_NULL_ARGUMENT);
+  CHECK_STATUS(bt_account_decrypt_at(a1, USER("bob"), 1, wires[2], lens[2], T, NULL),
+               BT_NULL_ARGUMENT);
+
+  for (int i = 0; i < 6; i++) bt_group_send_free(sent[i]);
+  bt_buffer_free(&alice_list);
+  bt_buffer_free(&bob_list);
+  bt_buffer_free(&a1_relay.upload);
+  bt_account_free(a1);
+  bt_account_free(b1);
+}
+
 int main(void) {
   memset(KEY_ALICE, 0x11, sizeof KEY_ALICE);
   memset(KEY_BOB, 0x22, sizeof KEY_BOB);
@@ -1242,6 +1333,7 @@ int main(void) {
   test_protocol_layer();
   test_devices();
   test_groups();
+  test_group_clock();
   nftw(tmpdir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
   printf("%d passed, %d failed\n", checks_passed, checks_failed);
   return checks_failed == 0 ? 0 : 1;

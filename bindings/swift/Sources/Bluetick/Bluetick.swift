@@ -649,15 +649,33 @@ public protocol AccountProtocol: AnyObject, Sendable {
     /**
      * Decrypts a message from `peer`, committing the new state and the inbox entry (or the
      * receipt's status changes) before it returns; only then tell the relay to drop it. Any
-     * error leaves everything unchanged.
+     * error leaves everything unchanged. It takes no clock: a group sender key it replaces
+     * counts its hour (spec §12) on the newest clock the account was given, stale on a
+     * device that only receives; prefer `decrypt_at`.
      */
     func decrypt(peer: Address, wire: Data) throws  -> Incoming
     
     /**
+     * `decrypt` at `now_ms`, the app's wall clock in milliseconds since the Unix epoch:
+     * the clock of the group sender keys' hour (spec §12). A replaced key's skipped keys
+     * open for one hour of the newest clock the account was given (this one included), so
+     * a clock that goes back extends nothing; after the hour its messages are
+     * `UnknownDistribution`, and nothing changes.
+     */
+    func decryptAt(peer: Address, wire: Data, nowMs: UInt64) throws  -> Incoming
+    
+    /**
      * Decrypts many messages with one durable commit. Each succeeds or fails on its own;
      * the error of the call itself is a store failure, and then nothing was committed.
+     * Like `decrypt`, it takes no clock; prefer `decrypt_batch_at`.
      */
     func decryptBatch(messages: [BatchMessage]) throws  -> [BatchOutcome]
+    
+    /**
+     * `decrypt_batch` at `now_ms`, the app's wall clock for every message of the batch,
+     * as `decrypt_at` uses it.
+     */
+    func decryptBatchAt(messages: [BatchMessage], nowMs: UInt64) throws  -> [BatchOutcome]
     
     /**
      * The newest device list accepted for `user` (its bytes), if any.
@@ -1072,7 +1090,9 @@ open func createReceipt(peer: Address, kind: ReceiptKind, ids: [Data], nowMs: UI
     /**
      * Decrypts a message from `peer`, committing the new state and the inbox entry (or the
      * receipt's status changes) before it returns; only then tell the relay to drop it. Any
-     * error leaves everything unchanged.
+     * error leaves everything unchanged. It takes no clock: a group sender key it replaces
+     * counts its hour (spec §12) on the newest clock the account was given, stale on a
+     * device that only receives; prefer `decrypt_at`.
      */
 open func decrypt(peer: Address, wire: Data)throws  -> Incoming  {
     return try  FfiConverterTypeIncoming_lift(try rustCallWithError(FfiConverterTypeAccountError_lift) {
@@ -1086,8 +1106,28 @@ open func decrypt(peer: Address, wire: Data)throws  -> Incoming  {
 }
     
     /**
+     * `decrypt` at `now_ms`, the app's wall clock in milliseconds since the Unix epoch:
+     * the clock of the group sender keys' hour (spec §12). A replaced key's skipped keys
+     * open for one hour of the newest clock the account was given (this one included), so
+     * a clock that goes back extends nothing; after the hour its messages are
+     * `UnknownDistribution`, and nothing changes.
+     */
+open func decryptAt(peer: Address, wire: Data, nowMs: UInt64)throws  -> Incoming  {
+    return try  FfiConverterTypeIncoming_lift(try rustCallWithError(FfiConverterTypeAccountError_lift) {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_method_account_decrypt_at(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeAddress_lower(peer),
+        FfiConverterData.lower(wire),
+        FfiConverterUInt64.lower(nowMs),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Decrypts many messages with one durable commit. Each succeeds or fails on its own;
      * the error of the call itself is a store failure, and then nothing was committed.
+     * Like `decrypt`, it takes no clock; prefer `decrypt_batch_at`.
      */
 open func decryptBatch(messages: [BatchMessage])throws  -> [BatchOutcome]  {
     return try  FfiConverterSequenceTypeBatchOutcome.lift(try rustCallWithError(FfiConverterTypeAccountError_lift) {
@@ -1095,6 +1135,21 @@ open func decryptBatch(messages: [BatchMessage])throws  -> [BatchOutcome]  {
     uniffi_bluetick_uniffi_fn_method_account_decrypt_batch(
             self.uniffiCloneHandle(),
         FfiConverterSequenceTypeBatchMessage.lower(messages),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * `decrypt_batch` at `now_ms`, the app's wall clock for every message of the batch,
+     * as `decrypt_at` uses it.
+     */
+open func decryptBatchAt(messages: [BatchMessage], nowMs: UInt64)throws  -> [BatchOutcome]  {
+    return try  FfiConverterSequenceTypeBatchOutcome.lift(try rustCallWithError(FfiConverterTypeAccountError_lift) {
+        uniffiCallStatus in
+    uniffi_bluetick_uniffi_fn_method_account_decrypt_batch_at(
+            self.uniffiCloneHandle(),
+        FfiConverterSequenceTypeBatchMessage.lower(messages),
+        FfiConverterUInt64.lower(nowMs),uniffiCallStatus
     )
 })
 }
@@ -8226,10 +8281,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_bluetick_uniffi_checksum_method_account_create_receipt() != 5312) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_bluetick_uniffi_checksum_method_account_decrypt() != 15969) {
+    if (uniffi_bluetick_uniffi_checksum_method_account_decrypt() != 12528) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_bluetick_uniffi_checksum_method_account_decrypt_batch() != 49200) {
+    if (uniffi_bluetick_uniffi_checksum_method_account_decrypt_at() != 47638) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_bluetick_uniffi_checksum_method_account_decrypt_batch() != 10667) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_bluetick_uniffi_checksum_method_account_decrypt_batch_at() != 27785) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_bluetick_uniffi_checksum_method_account_device_list() != 3911) {

@@ -324,9 +324,19 @@ RustBuffer uniffi_bluetick_uniffi_fn_method_account_create_receipt(uint64_t ptr,
 RustBuffer uniffi_bluetick_uniffi_fn_method_account_decrypt(uint64_t ptr, RustBuffer peer, RustBuffer wire, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_DECRYPT_AT
+#define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_DECRYPT_AT
+RustBuffer uniffi_bluetick_uniffi_fn_method_account_decrypt_at(uint64_t ptr, RustBuffer peer, RustBuffer wire, uint64_t now_ms, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_DECRYPT_BATCH
 #define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_DECRYPT_BATCH
 RustBuffer uniffi_bluetick_uniffi_fn_method_account_decrypt_batch(uint64_t ptr, RustBuffer messages, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_DECRYPT_BATCH_AT
+#define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_DECRYPT_BATCH_AT
+RustBuffer uniffi_bluetick_uniffi_fn_method_account_decrypt_batch_at(uint64_t ptr, RustBuffer messages, uint64_t now_ms, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_FN_METHOD_ACCOUNT_DEVICE_LIST
@@ -1176,9 +1186,21 @@ uint16_t uniffi_bluetick_uniffi_checksum_method_account_decrypt(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_DECRYPT_AT
+#define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_DECRYPT_AT
+uint16_t uniffi_bluetick_uniffi_checksum_method_account_decrypt_at(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_DECRYPT_BATCH
 #define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_DECRYPT_BATCH
 uint16_t uniffi_bluetick_uniffi_checksum_method_account_decrypt_batch(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_DECRYPT_BATCH_AT
+#define UNIFFI_FFIDEF_UNIFFI_BLUETICK_UNIFFI_CHECKSUM_METHOD_ACCOUNT_DECRYPT_BATCH_AT
+uint16_t uniffi_bluetick_uniffi_checksum_method_account_decrypt_batch_at(void
     
 );
 #endif

@@ -129,4 +129,45 @@ class GroupsTest {
         deliver(u, Address("carol", 1), back)
         assertTrue(b1.groupInbox(group).any { String(it.body, Charsets.UTF_8) == "back" })
     }
+
+    @Test
+    fun `a receiving device counts a replaced key's hour on the clock it decrypts at`() {
+        val u = threeUsers()
+        val (b1, c1) = u.b1 to u.c1
+        val bob = Address("bob", 1)
+        val minute = 60_000uL
+        val t = 1_800_000_000_000uL
+        connect(u, b1)
+        // Four under Bob's first key, two under the next (the first is 8 days old by then).
+        val later = 2000uL + 8uL * 24uL * 60uL * minute
+        val sends = (0 until 6).map { i ->
+            val at = (if (i < 4) 2000uL else later) + i.toULong()
+            b1.sendToGroup(group, (if (i < 4) "old" else "new").utf8(), at)
+        }
+        val keys = sends.mapNotNull { s -> s.distributions.find { name(it.to) == "carol.1" }?.wire }
+        assertEquals(2, keys.size)
+        val wires = sends.map { it.groupWire }
+        val body = { got: Incoming -> String((got.received as Received.GroupMessage).body, Charsets.UTF_8) }
+
+        // Carol only receives: her last group call was at 1000.
+        c1.decryptAt(bob, keys[0], t - 10uL * minute)
+        c1.decryptAt(relay, wires[0], t - 10uL * minute)
+        c1.decryptAt(relay, wires[3], t - 5uL * minute)
+        // The replacement at T, in a batch.
+        val out = c1.decryptBatchAt(listOf(BatchMessage(bob, keys[1])), t)
+        assertTrue(out.single() is BatchOutcome.Decrypted, "expected a decrypted outcome, got $out")
+        assertEquals("new", body(c1.decryptAt(relay, wires[4], t + minute)))
+        assertEquals("old", body(c1.decryptAt(relay, wires[1], t + 59uL * minute)))
+        val inbox = c1.groupInbox(group).size
+        assertFails<AccountException.Decryption>(ErrorKind.UNKNOWN_DISTRIBUTION) {
+            c1.decryptAt(relay, wires[2], t + 61uL * minute)
+        }
+        assertEquals(inbox, c1.groupInbox(group).size)
+        // Once a message opens after the hour the old key is erased: a clock gone back
+        // does not bring it back.
+        assertEquals("new", body(c1.decryptAt(relay, wires[5], t + 62uL * minute)))
+        assertFails<AccountException.Decryption>(ErrorKind.UNKNOWN_DISTRIBUTION) {
+            c1.decryptAt(relay, wires[2], t + 30uL * minute)
+        }
+    }
 }
