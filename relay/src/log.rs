@@ -13,11 +13,14 @@ pub enum Log {
 }
 
 impl Log {
-    /// Writes one line.
+    /// Writes one line, in one write: formatted straight to standard error, a line would
+    /// go out in pieces, and the pieces of two relays sharing a log file (or of the relay
+    /// and another writer) could interleave.
     pub fn line(&self, args: core::fmt::Arguments<'_>) {
         if *self == Log::Stderr {
-            let mut e = std::io::stderr().lock();
-            let _ = writeln!(e, "{args}");
+            let mut line = args.to_string();
+            line.push('\n');
+            let _ = std::io::stderr().lock().write_all(line.as_bytes());
         }
     }
 }
