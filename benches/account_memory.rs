@@ -95,26 +95,15 @@ impl Store for Recording {
 /// from a round trip through Accounts over recording stores, after a few to settle the
 /// rings and clocks.
 fn sealed_record_sizes() -> Vec<Vec<usize>> {
-    let key = Secret32::from_slice(&[1; 32]).unwrap();
-    let config = AccountConfig {
-        one_time_prekeys: 2,
-        one_time_pq_prekeys: 2,
-        low_water_mark: 1,
-    };
     let (alice_store, bob_store) = (
         Arc::new(Recording::default()),
         Arc::new(Recording::default()),
     );
-    let alice = Account::create(Box::new(Arc::clone(&alice_store)), &key, config).unwrap();
-    let bob = Account::create(Box::new(Arc::clone(&bob_store)), &key, config).unwrap();
-    let (a, b) = (Address::new("alice", 1), Address::new("bob", 1));
-    let mut upload = PreKeyUpload::from_bytes(&bob.prekey_upload().unwrap().to_bytes()).unwrap();
-    let first = alice
-        .encrypt(&b, b"hello", Some(&upload.take_bundle()), 0)
-        .unwrap();
-    bob.decrypt(&a, &first.wire).unwrap();
-    let reply = bob.encrypt(&a, b"hi", None, 0).unwrap();
-    alice.decrypt(&b, &reply.wire).unwrap();
+    let Accounts { alice, bob, a, b } = accounts_over(
+        Box::new(Arc::clone(&alice_store)),
+        Box::new(Arc::clone(&bob_store)),
+        true,
+    );
     for round in 0..6 {
         // The fifth round trip is recorded: rings mid-page, the clocks moving.
         let record = round == 4;
@@ -201,14 +190,23 @@ struct Accounts {
 
 /// Alice has sent Bob one message; with `answered`, Bob has replied and Alice read it.
 fn accounts(answered: bool) -> Accounts {
+    accounts_over(
+        Box::new(MemoryStore::new()),
+        Box::new(MemoryStore::new()),
+        answered,
+    )
+}
+
+/// [`accounts`] over the given stores.
+fn accounts_over(alice: Box<dyn Store>, bob: Box<dyn Store>, answered: bool) -> Accounts {
     let key = Secret32::from_slice(&[1; 32]).unwrap();
     let config = AccountConfig {
         one_time_prekeys: 2,
         one_time_pq_prekeys: 2,
         low_water_mark: 1,
     };
-    let alice = Account::create(Box::new(MemoryStore::new()), &key, config).unwrap();
-    let bob = Account::create(Box::new(MemoryStore::new()), &key, config).unwrap();
+    let alice = Account::create(alice, &key, config).unwrap();
+    let bob = Account::create(bob, &key, config).unwrap();
     let (a, b) = (Address::new("alice", 1), Address::new("bob", 1));
     let mut upload = PreKeyUpload::from_bytes(&bob.prekey_upload().unwrap().to_bytes()).unwrap();
     let first = alice
