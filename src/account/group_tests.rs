@@ -144,13 +144,18 @@ fn deliver(all: &[Device], network: &mut Network, rng: &mut Shuffle) -> HashMap<
     opened
 }
 
-fn setup() -> (Vec<Device>, HashMap<Address, PreKeyUpload>) {
-    let (all, mut directory) = world(&[("alice", 2), ("bob", 1), ("carol", 2)]);
-    for d in &all {
+/// Every device in `group` with alice, bob and carol, at 1,000 ms.
+fn everyone_in(all: &[Device], group: &[u8]) {
+    for d in all {
         d.account
-            .set_group_members(GROUP, &members(&["alice", "bob", "carol"]), 1_000)
+            .set_group_members(group, &members(&["alice", "bob", "carol"]), 1_000)
             .unwrap();
     }
+}
+
+fn setup() -> (Vec<Device>, HashMap<Address, PreKeyUpload>) {
+    let (all, mut directory) = world(&[("alice", 2), ("bob", 1), ("carol", 2)]);
+    everyone_in(&all, GROUP);
     for d in &all {
         connect(d, &mut directory);
     }
@@ -565,11 +570,7 @@ fn unknown_distribution(r: Result<Incoming, AccountError>) -> bool {
 fn a_forgotten_group_leaves_no_row_refuses_its_wires_and_can_be_made_again() {
     const OTHER: &[u8] = b"others";
     let (all, _) = setup();
-    for d in &all {
-        d.account
-            .set_group_members(OTHER, &members(&["alice", "bob", "carol"]), 1_000)
-            .unwrap();
-    }
+    everyone_in(&all, OTHER);
     let mut rng = Shuffle(21);
     let mut network = Network::new();
     let (alice, bob, carol) = (&all[0], &all[2], &all[3]);
@@ -869,11 +870,7 @@ fn a_device_that_only_receives_counts_a_replaced_keys_hour_on_the_clock_it_decry
 fn a_clock_that_goes_back_extends_no_hour() {
     const OTHER: &[u8] = b"others";
     let (all, _) = setup();
-    for d in &all {
-        d.account
-            .set_group_members(OTHER, &members(&["alice", "bob", "carol"]), 1_000)
-            .unwrap();
-    }
+    everyone_in(&all, OTHER);
     let (alice, bob, carol) = (&all[0], &all[2], &all[3]);
     let r = replaced_at_t(bob, carol);
     // Two hours after the replacement, in a batch, carol receives alice's key for another

@@ -36,7 +36,7 @@ use super::logical::{logical_id, pairwise, save_logical, DeviceWire, LogicalReco
 use super::messaging::read_inbox;
 use super::records::{
     group_conversation, group_status_key, load_clock, load_inbox, load_outgoing_at, retain,
-    save_clock, save_inbox, save_outgoing_at, InboxRecord, OutgoingRecord, Ring,
+    save_clock, save_inbox, save_outgoing_at, save_pending, InboxRecord, Ring,
 };
 use super::session_rows::PeerSessions;
 use super::{Account, AccountError, Address, InboxEntry, Incoming, Received};
@@ -197,9 +197,7 @@ fn prune_keys(
     if gone.is_empty() {
         return Ok(());
     }
-    for id in &gone {
-        tx.delete(Table::GroupKeys, &index_key(id))?;
-    }
+    delete_index_rows(tx, &gone)?;
     if keys.is_empty() {
         tx.delete(Table::GroupKeys, &keys_key(group))?;
         Ok(())
@@ -264,8 +262,16 @@ fn drop_index_rows(
     before: &[[u8; DISTRIBUTION_ID_LEN]],
     keys: &GroupKeys,
 ) -> Result<(), AccountError> {
-    for gone in before.iter().filter(|id| !keys.holds(id)) {
-        tx.delete(Table::GroupKeys, &index_key(gone))?;
+    delete_index_rows(tx, before.iter().filter(|id| !keys.holds(id)))
+}
+
+/// Deletes the index rows of the keys `ids`.
+fn delete_index_rows<'a>(
+    tx: &mut SealedTx<'_>,
+    ids: impl IntoIterator<Item = &'a [u8; DISTRIBUTION_ID_LEN]>,
+) -> Result<(), AccountError> {
+    for id in ids {
+        tx.delete(Table::GroupKeys, &index_key(id))?;
     }
     Ok(())
 }
@@ -404,9 +410,7 @@ impl Account {
         self.transaction(|tx| {
             tx.delete(Table::Groups, group.as_bytes())?;
             let keys = load_keys(tx, group.as_bytes())?;
-            for id in keys.distribution_ids() {
-                tx.delete(Table::GroupKeys, &index_key(id))?;
-            }
+            delete_index_rows(tx, keys.distribution_ids())?;
             tx.delete(Table::GroupKeys, &keys_key(group.as_bytes()))?;
             tx.delete(Table::Conversations, &group_conversation(group.as_bytes()))?;
             Ok(())
@@ -603,10 +607,11 @@ impl Account {
         if clock != before {
             save_clock(tx, &conversation, clock)?;
         }
-        let before: Vec<[u8; DISTRIBUTION_ID_LEN]> = keys.distribution_ids().copied().collect();
-        keys.expire(now);
+        // Replaced keys past their hour go, with their index rows (usually none: nothing
+        // is collected or deleted then).
+        let expired = keys.expire_ids(now);
         save_keys(tx, group.as_bytes(), &keys)?;
-        drop_index_rows(tx, &before, &keys)?;
+        delete_index_rows(tx, &expired)?;
         advance_group_clock(tx, now)?;
         let record = InboxRecord {
             peer: sender.clone(),
@@ -747,14 +752,7 @@ fn send_in(
     }
     let recipients: Vec<Address> = current.iter().map(|(a, _)| a.clone()).collect();
     for to in &recipients {
-        save_outgoing_at(
-            tx,
-            &group_status_key(&out.message_id, to),
-            &OutgoingRecord {
-                status: MessageStatus::Pending,
-                peer: to.clone(),
-            },
-        )?;
+        save_pending(tx, &group_status_key(&out.message_id, to), to)?;
     }
     let mut record_wires: Vec<(MessageId, bool, Address)> = recipients
         .iter()

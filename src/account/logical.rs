@@ -23,7 +23,7 @@ use zeroize::Zeroizing;
 use super::devices::{fanout, load_own_address, load_stored_list};
 use super::records::{
     direct_conversation, group_status_key, load_clock, load_outgoing_at, retain, save_clock,
-    save_inbox, save_outgoing, InboxRecord, OutgoingRecord, Ring,
+    save_inbox, save_pending, InboxRecord, Ring,
 };
 use super::session_rows::PeerSessions;
 use super::{Account, AccountError, Address, Received};
@@ -380,14 +380,7 @@ pub(super) fn pairwise(
         .encrypt(content_type, body, &mut *tx.rng, None)?;
     sessions.commit(tx, loaded)?;
     let id = out.id();
-    save_outgoing(
-        tx,
-        &id,
-        &OutgoingRecord {
-            status: MessageStatus::Pending,
-            peer: to.clone(),
-        },
-    )?;
+    save_pending(tx, id.as_bytes(), to)?;
     Ok(DeviceWire {
         to: to.clone(),
         id,

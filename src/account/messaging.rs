@@ -5,7 +5,7 @@ use zeroize::Zeroizing;
 use super::records::{
     acknowledge_inbox, decode_inbox, direct_conversation, group_status_key, load_clock, load_inbox,
     load_inbox_fields, load_outgoing, load_outgoing_at, retain, save_clock, save_inbox,
-    save_outgoing, save_outgoing_at, InboxRecord, OutgoingRecord, Ring,
+    save_outgoing, save_outgoing_at, save_pending, InboxRecord, Ring,
 };
 use super::session_rows::{LoadedSession, PeerSessions};
 use super::{prekeys, Account, AccountError, Address};
@@ -301,14 +301,7 @@ impl Account {
             sessions.commit(tx, loaded)?;
             save_clock(tx, &conversation, clock)?;
             let id = out.id();
-            save_outgoing(
-                tx,
-                &id,
-                &OutgoingRecord {
-                    status: MessageStatus::Pending,
-                    peer: peer.clone(),
-                },
-            )?;
+            save_pending(tx, id.as_bytes(), peer)?;
             retain(tx, Ring::Outgoing, &id)?;
             Ok(Outgoing {
                 id,

@@ -76,9 +76,28 @@ pub(crate) fn save_outgoing_at(
     key: &[u8],
     record: &OutgoingRecord,
 ) -> Result<(), AccountError> {
-    let mut v = Zeroizing::new(Vec::with_capacity(1 + 6 + record.peer.user.len()));
-    v.push(record.status.to_byte());
-    record.peer.write(&mut v);
+    write_outgoing(tx, key, record.status, &record.peer)
+}
+
+/// Records a wire just encrypted for `peer` as `Pending` under `key` (a wire id, or
+/// [`group_status_key`]).
+pub(crate) fn save_pending(
+    tx: &mut SealedTx<'_>,
+    key: &[u8],
+    peer: &Address,
+) -> Result<(), AccountError> {
+    write_outgoing(tx, key, MessageStatus::Pending, peer)
+}
+
+fn write_outgoing(
+    tx: &mut SealedTx<'_>,
+    key: &[u8],
+    status: MessageStatus,
+    peer: &Address,
+) -> Result<(), AccountError> {
+    let mut v = Zeroizing::new(Vec::with_capacity(1 + 6 + peer.user.len()));
+    v.push(status.to_byte());
+    peer.write(&mut v);
     tx.put_owned(Table::Outgoing, key, v)?;
     Ok(())
 }

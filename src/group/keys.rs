@@ -248,9 +248,22 @@ impl GroupKeys {
 
     /// Erases replaced keys whose hour has passed at `now_ms`; returns how many.
     pub fn expire(&mut self, now_ms: u64) -> usize {
-        let before = self.held.len();
-        self.held.retain(|_, h| !h.expired(now_ms));
-        before - self.held.len()
+        self.expire_ids(now_ms).len()
+    }
+
+    /// [`GroupKeys::expire`], returning the `distribution_id`s it erased (usually none, and
+    /// then nothing is allocated): a store that indexes keys by `distribution_id` drops
+    /// those index entries with them.
+    pub fn expire_ids(&mut self, now_ms: u64) -> Vec<[u8; DISTRIBUTION_ID_LEN]> {
+        let mut gone = Vec::new();
+        self.held.retain(|id, h| {
+            let expired = h.expired(now_ms);
+            if expired {
+                gone.push(*id);
+            }
+            !expired
+        });
+        gone
     }
 
     /// Forgets every key of a group (the device left it).

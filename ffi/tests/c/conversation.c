@@ -1079,12 +1079,27 @@ static void test_devices(void) {
   bt_account_free(b1);
 }
 
+/* alice.1 and bob.1, each the only device of its user: each signs its device list and
+ * accepts the other's. */
+static void know_each_other(bt_account *a1, bt_account *b1) {
+  bt_buffer alice_list = {NULL, 0}, bob_list = {NULL, 0}, change = {NULL, 0};
+  MUST(bt_account_set_own_address(a1, USER("alice"), 1));
+  MUST(bt_account_set_own_address(b1, USER("bob"), 1));
+  MUST(bt_account_sign_device_list(a1, 1, NULL, NULL, 0, &alice_list));
+  MUST(bt_account_sign_device_list(b1, 1, NULL, NULL, 0, &bob_list));
+  MUST(bt_account_accept_device_list(a1, bob_list.ptr, bob_list.len, &change));
+  bt_buffer_free(&change);
+  MUST(bt_account_accept_device_list(b1, alice_list.ptr, alice_list.len, &change));
+  bt_buffer_free(&change);
+  bt_buffer_free(&alice_list);
+  bt_buffer_free(&bob_list);
+}
+
 /* Groups (spec §12): Alice sends to a group with Bob; one group wire, one distribution.
  * Then a removed member's key goes at once, and a forgotten group refuses its wires. */
 static void test_groups(void) {
   bt_account *a1 = memory_account(&SMALL), *b1 = memory_account(&SMALL);
   relay_device b1_relay = {{NULL, 0}};
-  bt_buffer alice_list = {NULL, 0}, bob_list = {NULL, 0}, change = {NULL, 0};
   bt_buffer missing = {NULL, 0}, bundle = {NULL, 0}, recipients = {NULL, 0};
   bt_buffer receipt = {NULL, 0};
   const uint8_t members_a[] = {3, 'b', 'o', 'b'}, members_b[] = {5, 'a', 'l', 'i', 'c', 'e'};
@@ -1098,14 +1113,7 @@ static void test_groups(void) {
   bt_inbox *inbox = NULL;
   bt_inbox_entry entry;
 
-  MUST(bt_account_set_own_address(a1, USER("alice"), 1));
-  MUST(bt_account_set_own_address(b1, USER("bob"), 1));
-  MUST(bt_account_sign_device_list(a1, 1, NULL, NULL, 0, &alice_list));
-  MUST(bt_account_sign_device_list(b1, 1, NULL, NULL, 0, &bob_list));
-  MUST(bt_account_accept_device_list(a1, bob_list.ptr, bob_list.len, &change));
-  bt_buffer_free(&change);
-  MUST(bt_account_accept_device_list(b1, alice_list.ptr, alice_list.len, &change));
-  bt_buffer_free(&change);
+  know_each_other(a1, b1);
   CHECK_STATUS(bt_account_send_to_group(a1, USER("friends"), (const uint8_t *)"x", 1, 0, &sent),
                BT_INVALID_VALUE);
   MUST(bt_account_set_group_members(a1, USER("friends"), members_a, sizeof members_a, 1000));
@@ -1216,8 +1224,6 @@ static void test_groups(void) {
   bt_group_send_free(sent);
   bt_group_send_free(bob_later);
   bt_group_send_free(NULL);
-  bt_buffer_free(&alice_list);
-  bt_buffer_free(&bob_list);
   bt_buffer_free(&b1_relay.upload);
   bt_account_free(a1);
   bt_account_free(b1);
@@ -1242,7 +1248,6 @@ static void test_group_clock(void) {
   const uint64_t LATER = 2000 + 8ULL * 24 * 60 * MINUTE;
   bt_account *a1 = memory_account(&SMALL), *b1 = memory_account(&SMALL);
   relay_device a1_relay = {{NULL, 0}};
-  bt_buffer alice_list = {NULL, 0}, bob_list = {NULL, 0}, change = {NULL, 0};
   bt_buffer bundle = {NULL, 0};
   const uint8_t members_a[] = {3, 'b', 'o', 'b'}, members_b[] = {5, 'a', 'l', 'i', 'c', 'e'};
   bt_group_send *sent[6] = {NULL, NULL, NULL, NULL, NULL, NULL};
@@ -1255,14 +1260,7 @@ static void test_group_clock(void) {
   bt_status statuses[1];
   bt_incoming in;
 
-  MUST(bt_account_set_own_address(a1, USER("alice"), 1));
-  MUST(bt_account_set_own_address(b1, USER("bob"), 1));
-  MUST(bt_account_sign_device_list(a1, 1, NULL, NULL, 0, &alice_list));
-  MUST(bt_account_sign_device_list(b1, 1, NULL, NULL, 0, &bob_list));
-  MUST(bt_account_accept_device_list(a1, bob_list.ptr, bob_list.len, &change));
-  bt_buffer_free(&change);
-  MUST(bt_account_accept_device_list(b1, alice_list.ptr, alice_list.len, &change));
-  bt_buffer_free(&change);
+  know_each_other(a1, b1);
   MUST(bt_account_set_group_members(a1, USER("friends"), members_a, sizeof members_a, 1000));
   MUST(bt_account_set_group_members(b1, USER("friends"), members_b, sizeof members_b, 1000));
   MUST(relay_publish(&a1_relay, a1));
@@ -1307,8 +1305,6 @@ static void test_group_clock(void) {
                BT_NULL_ARGUMENT);
 
   for (int i = 0; i < 6; i++) bt_group_send_free(sent[i]);
-  bt_buffer_free(&alice_list);
-  bt_buffer_free(&bob_list);
   bt_buffer_free(&a1_relay.upload);
   bt_account_free(a1);
   bt_account_free(b1);
